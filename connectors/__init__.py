@@ -1,0 +1,1 @@
+"""Connectors: one module per source kind; each yields SourceDocuments and never touches the store."""

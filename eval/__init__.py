@@ -1,0 +1,1 @@
+"""Evaluation: datasets, metrics, runs, reports and benchmarks. Import as ``from eval import ...``."""

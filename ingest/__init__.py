@@ -1,0 +1,1 @@
+"""Ingest: parse, chunk, embed and index documents; idempotent by content hash."""

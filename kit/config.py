@@ -55,8 +55,14 @@ class RetrievalSettings(BaseModel):
 
 class AnswerSettings(BaseModel):
     # Thresholds on the calibrated confidence in [0, 1]; see docs in kit/answering.py.
-    faq_threshold: float = 0.80
+    faq_threshold: float = 0.60
     answer_threshold: float = 0.50
+    # confidence = sigmoid(w_d * (dense - center) + w_a * agree + w_m * margin + bias)
+    conf_dense_center: float = 0.84
+    conf_dense_weight: float = 40.0
+    conf_agree_weight: float = 1.5
+    conf_margin_weight: float = 20.0
+    conf_bias: float = -0.5
     # top-2 from different sources closer than this margin -> ask a follow-up
     ambiguity_margin: float = 0.03
     max_snippets: int = 3

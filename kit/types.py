@@ -59,9 +59,12 @@ class Chunk:
 
 @dataclass(frozen=True)
 class ScoredChunk:
+    """A retrieved chunk: fused score, 1-based rank per retriever, raw signal values."""
+
     chunk: Chunk
     score: float
     ranks: dict[str, int] = field(default_factory=dict)
+    signals: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,475 @@
+"""The index: a SQLite catalogue (sources, chunks, tokens) plus a vector index.
+
+SQLite is the source of truth for *what* is indexed; the vector index (Chroma,
+or numpy in memory for tests) holds the embeddings keyed by chunk id. Writes
+follow one order so that a run killed at any instant leaves a state the next
+run repairs:
+
+1. embed and upsert the new chunks' vectors (ids are content hashes: repeatable);
+2. in one SQLite transaction, replace the source's chunk rows and its hash;
+3. delete vectors of chunk ids that no row refers to any more.
+
+``reconcile()`` (run at the start of every ingest) deletes vectors that no row
+refers to, and re-embeds rows whose vector is missing, so search never returns
+a chunk that the catalogue does not know, nor silently misses one it does.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from ingest.embed import count_tokens, embedder_name
+from kit.config import Settings
+from kit.errors import ConfigError, StoreError
+from kit.lexical import tokenize
+from kit.types import Chunk, SourceDocument
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    source_id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    title TEXT NOT NULL,
+    uri TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    indexed_at REAL NOT NULL,
+    n_chunks INTEGER NOT NULL,
+    meta TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    title TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    tokens TEXT NOT NULL,
+    qtokens TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(source_id);
+"""
+
+
+class VectorIndex(Protocol):
+    def upsert(self, ids: Sequence[str], vectors: Sequence[Sequence[float]]) -> None: ...
+    def delete(self, ids: Sequence[str]) -> None: ...
+    def query(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]: ...
+    def ids(self) -> set[str]: ...
+
+
+class MemoryVectorIndex:
+    """Exact cosine search in numpy; for tests and small throwaway indexes."""
+
+    def __init__(self) -> None:
+        self._vecs: dict[str, np.ndarray] = {}
+        self._mat: np.ndarray | None = None
+        self._order: list[str] = []
+
+    def upsert(self, ids: Sequence[str], vectors: Sequence[Sequence[float]]) -> None:
+        for i, v in zip(ids, vectors, strict=True):
+            self._vecs[i] = np.asarray(v, dtype=np.float32)
+        self._mat = None
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for i in ids:
+            self._vecs.pop(i, None)
+        self._mat = None
+
+    def query(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
+        if not self._vecs:
+            return []
+        if self._mat is None:
+            self._order = list(self._vecs)
+            self._mat = np.stack([self._vecs[i] for i in self._order])
+        sims = self._mat @ np.asarray(vector, dtype=np.float32)
+        n = min(n, len(self._order))
+        top = np.argsort(-sims, kind="stable")[:n]
+        return [(self._order[i], float(sims[i])) for i in top]
+
+    def ids(self) -> set[str]:
+        return set(self._vecs)
+
+
+class ChromaVectorIndex:
+    """Chroma collection (cosine space) holding only ids and vectors."""
+
+    def __init__(self, settings: Settings, embedder_label: str) -> None:
+        import os
+
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        try:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+            st = settings.store
+            if st.chroma_host:
+                client = chromadb.HttpClient(
+                    host=st.chroma_host, port=st.chroma_port, settings=chroma_settings
+                )
+            else:
+                path = Path(settings.data_dir) / "chroma"
+                path.mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            # One collection per embedder: vectors of different models never mix.
+            name = f"{st.collection}-{_safe(embedder_label)}"[:60]
+            self._col = client.get_or_create_collection(
+                name=name, metadata={"hnsw:space": "cosine", "embedder": embedder_label}
+            )
+        except Exception as exc:  # chromadb raises many kinds
+            raise StoreError(f"cannot open the vector store: {exc}") from exc
+
+    def upsert(self, ids: Sequence[str], vectors: Sequence[Sequence[float]]) -> None:
+        if not ids:
+            return
+        for s in range(0, len(ids), 4000):
+            self._col.upsert(
+                ids=list(ids[s : s + 4000]),
+                embeddings=np.asarray(vectors[s : s + 4000], dtype=np.float32),
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for s in range(0, len(ids), 4000):
+            self._col.delete(ids=list(ids[s : s + 4000]))
+
+    def query(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
+        count = self._col.count()
+        if count == 0:
+            return []
+        res = self._col.query(
+            query_embeddings=np.asarray([vector], dtype=np.float32),
+            n_results=min(n, count),
+            include=["distances"],
+        )
+        ids = res["ids"][0]
+        dists = (res.get("distances") or [[]])[0]
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=False)]
+
+    def ids(self) -> set[str]:
+        out: set[str] = set()
+        offset = 0
+        while True:
+            got = self._col.get(include=[], limit=5000, offset=offset)
+            batch = got["ids"]
+            out.update(batch)
+            if len(batch) < 5000:
+                return out
+            offset += len(batch)
+
+
+def _safe(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in label).strip("-_") or "emb"
+
+
+@dataclass
+class EmbedStats:
+    chunks: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    source_id: str
+    hash: str
+    title: str
+    uri: str
+    kind: str
+    indexed_at: float
+    n_chunks: int
+    meta: dict[str, Any]
+
+
+@dataclass
+class SearchState:
+    """Everything retrieval needs in memory, rebuilt when the index changes."""
+
+    generation: int
+    chunks: list[Chunk]
+    position_of: dict[str, int]
+    bm25_text: Any
+    bm25_question: Any
+
+
+class Index:
+    """The catalogue + vectors of one data directory."""
+
+    def __init__(
+        self, settings: Settings, embedder: Embeddings, vectors: VectorIndex | None = None
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.embedder_label = embedder_name(embedder)
+        self._vectors = vectors
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+        self._state: SearchState | None = None
+
+    # ---- opening -------------------------------------------------------------
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            data_dir = Path(self.settings.data_dir)
+            try:
+                data_dir.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(
+                    data_dir / "catalogue.sqlite", check_same_thread=False, timeout=30
+                )
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(SCHEMA)
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreError(f"cannot open the catalogue in {data_dir}: {exc}") from exc
+            self._db = db
+            self._check_embedder()
+        return self._db
+
+    def _check_embedder(self) -> None:
+        assert self._db is not None
+        row = self._db.execute("SELECT value FROM info WHERE key='embedder'").fetchone()
+        if row is None:
+            with self._db:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO info VALUES ('embedder', ?)", (self.embedder_label,)
+                )
+                self._db.execute("INSERT OR IGNORE INTO info VALUES ('generation', '0')")
+        elif row[0] != self.embedder_label:
+            raise ConfigError(
+                f"the index in {self.settings.data_dir} was built with the embedder "
+                f"'{row[0]}', but '{self.embedder_label}' is configured; use the same "
+                "embedder or a fresh MADOGUCHI_DATA_DIR"
+            )
+
+    @property
+    def vectors(self) -> VectorIndex:
+        if self._vectors is None:
+            if self.settings.store.kind == "memory":
+                self._vectors = MemoryVectorIndex()
+            else:
+                self._vectors = ChromaVectorIndex(self.settings, self.embedder_label)
+        return self._vectors
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # ---- catalogue reads -----------------------------------------------------
+    def generation(self) -> int:
+        row = self.db.execute("SELECT value FROM info WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def source_hash(self, source_id: str) -> str | None:
+        row = self.db.execute("SELECT hash FROM sources WHERE source_id=?", (source_id,)).fetchone()
+        return row[0] if row else None
+
+    def sources(self, prefix: str | None = None) -> list[SourceRecord]:
+        q = "SELECT source_id, hash, title, uri, kind, indexed_at, n_chunks, meta FROM sources"
+        rows = self.db.execute(q + " ORDER BY source_id").fetchall()
+        out = [
+            SourceRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7])) for r in rows
+        ]
+        if prefix is not None:
+            out = [s for s in out if covers(prefix, s.source_id)]
+        return out
+
+    def chunk_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    # ---- writes --------------------------------------------------------------
+    def apply(self, batch: Sequence[tuple[SourceDocument, str, Sequence[Chunk]]]) -> EmbedStats:
+        """Store a batch of (document, content hash, chunks), embedding only new chunk ids."""
+        stats = EmbedStats()
+        if not batch:
+            return stats
+        with self._lock:
+            wanted = [c for _, _, chunks in batch for c in chunks]
+            known = self._existing_chunk_ids([c.id for c in wanted])
+            fresh = list({c.id: c for c in wanted if c.id not in known}.values())
+            if fresh:
+                texts = [embed_text(c) for c in fresh]
+                t0 = time.perf_counter()
+                vecs = self.embedder.embed_documents(texts)
+                stats.seconds = time.perf_counter() - t0
+                stats.chunks = len(fresh)
+                stats.tokens = sum(count_tokens(self.embedder, t) for t in texts)
+                self.vectors.upsert([c.id for c in fresh], vecs)
+            stale: list[str] = []
+            now = time.time()
+            db = self.db
+            try:
+                with db:
+                    for doc, content_hash, chunks in batch:
+                        old = {
+                            r[0]
+                            for r in db.execute(
+                                "SELECT id FROM chunks WHERE source_id=?", (doc.source_id,)
+                            )
+                        }
+                        db.execute("DELETE FROM chunks WHERE source_id=?", (doc.source_id,))
+                        db.executemany(
+                            "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?)",
+                            [_chunk_row(c) for c in chunks],
+                        )
+                        db.execute(
+                            "INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?)",
+                            (
+                                doc.source_id,
+                                content_hash,
+                                doc.title,
+                                doc.uri,
+                                doc.kind,
+                                now,
+                                len(chunks),
+                                json.dumps(_jsonable(doc.meta), ensure_ascii=False),
+                            ),
+                        )
+                        stale.extend(old - {c.id for c in chunks})
+                    self._bump(db)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot write the catalogue: {exc}") from exc
+            if stale:
+                self.vectors.delete(stale)
+        return stats
+
+    def remove(self, source_ids: Iterable[str]) -> int:
+        ids = list(source_ids)
+        if not ids:
+            return 0
+        with self._lock:
+            db = self.db
+            stale: list[str] = []
+            with db:
+                for sid in ids:
+                    stale.extend(
+                        r[0] for r in db.execute("SELECT id FROM chunks WHERE source_id=?", (sid,))
+                    )
+                    db.execute("DELETE FROM chunks WHERE source_id=?", (sid,))
+                    db.execute("DELETE FROM sources WHERE source_id=?", (sid,))
+                self._bump(db)
+            if stale:
+                self.vectors.delete(stale)
+        return len(ids)
+
+    def reconcile(self) -> dict[str, int]:
+        """Repair what an interrupted run may have left: orphan or missing vectors."""
+        with self._lock:
+            rows = {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+            have = self.vectors.ids()
+            orphans = sorted(have - rows)
+            missing = sorted(rows - have)
+            if orphans:
+                self.vectors.delete(orphans)
+            for s in range(0, len(missing), 64):
+                part = missing[s : s + 64]
+                chunks = self._load_chunks(part)
+                vecs = self.embedder.embed_documents([embed_text(c) for c in chunks])
+                self.vectors.upsert([c.id for c in chunks], vecs)
+            if orphans or missing:
+                with self.db:
+                    self._bump(self.db)
+            return {"orphans_removed": len(orphans), "missing_embedded": len(missing)}
+
+    def _bump(self, db: sqlite3.Connection) -> None:
+        db.execute("UPDATE info SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+        self._state = None
+
+    def _existing_chunk_ids(self, ids: Sequence[str]) -> set[str]:
+        out: set[str] = set()
+        for s in range(0, len(ids), 500):
+            part = ids[s : s + 500]
+            q = f"SELECT id FROM chunks WHERE id IN ({','.join('?' * len(part))})"
+            out.update(r[0] for r in self.db.execute(q, part))
+        return out
+
+    def _load_chunks(self, ids: Sequence[str]) -> list[Chunk]:
+        out: list[Chunk] = []
+        for s in range(0, len(ids), 500):
+            part = ids[s : s + 500]
+            q = (
+                "SELECT id, source_id, text, title, position, meta FROM chunks "
+                f"WHERE id IN ({','.join('?' * len(part))})"
+            )
+            out.extend(
+                Chunk(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]))
+                for r in self.db.execute(q, part)
+            )
+        return out
+
+    # ---- search state --------------------------------------------------------
+    def search_state(self) -> SearchState:
+        """Chunks and BM25 indexes in memory; rebuilt only when the generation moved."""
+        from kit.lexical import BM25Index
+
+        gen = self.generation()
+        state = self._state
+        if state is not None and state.generation == gen:
+            return state
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT id, source_id, text, title, position, meta, tokens, qtokens FROM chunks "
+                "ORDER BY source_id, position"
+            ).fetchall()
+            chunks = [Chunk(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+            tokens = [json.loads(r[6]) for r in rows]
+            qtokens = [json.loads(r[7]) for r in rows]
+            state = SearchState(
+                generation=gen,
+                chunks=chunks,
+                position_of={c.id: i for i, c in enumerate(chunks)},
+                bm25_text=BM25Index(tokens),
+                bm25_question=BM25Index(qtokens),
+            )
+            self._state = state
+            return state
+
+
+def embed_text(chunk: Chunk) -> str:
+    """What the embedder sees: the title gives short chunks their context."""
+    if chunk.meta.get("kind") == "faq":
+        return chunk.text
+    title = chunk.title.strip()
+    if title and not chunk.text.startswith(title):
+        return f"{title}\n{chunk.text}"
+    return chunk.text
+
+
+def _chunk_row(c: Chunk) -> tuple[Any, ...]:
+    tokens = tokenize(embed_text(c))
+    question = str(c.meta.get("question") or "")
+    qtokens = tokenize(question) if question else []
+    return (
+        c.id,
+        c.source_id,
+        c.position,
+        c.text,
+        c.title,
+        json.dumps(_jsonable(c.meta), ensure_ascii=False),
+        json.dumps(tokens, ensure_ascii=False),
+        json.dumps(qtokens, ensure_ascii=False),
+    )
+
+
+def _jsonable(meta: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v if isinstance(v, str | int | float | bool) or v is None else str(v)
+        for k, v in meta.items()
+    }
+
+
+def covers(root: str, source_id: str) -> bool:
+    """Whether ``source_id`` belongs under the ingest root ``root`` (file, folder, URL)."""
+    root = root.rstrip("/")
+    if root in (".", ""):
+        return not (source_id.startswith(("../", "/")) or "://" in source_id)
+    return source_id == root or source_id.startswith((root + "#", root + "/"))

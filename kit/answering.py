@@ -1,0 +1,226 @@
+"""Answers without an LLM: the municipality's own words, cited, or an honest refusal.
+
+Order of preference:
+
+1. **FAQ-first** — the best hit is a FAQ row and the confidence is at least
+   ``faq_threshold``: the official answer is returned verbatim with its citation.
+2. **Extractive** — confidence at least ``answer_threshold``: the sentences of the
+   best passages that share most with the question, each passage cited.
+3. **Abstain** — below that: "I could not find this", naming the department the
+   best hits belong to, with its phone, so the resident still knows whom to call.
+
+When the two best *different* sources are nearly tied and about different
+topics, a ``follow_up`` asks which one the resident means.
+
+Confidence is a logistic function of retrieval evidence: the dense cosine of
+the best hit (what the multilingual model thinks), whether the lexical signals
+agree on that hit, and how far it stands above the runner-up. Its weights and
+the two thresholds were calibrated on the demo set and on our own paraphrased
+questions over the real FAQ data (see ``eval/`` and the README); they are
+settings, so a town can move the accuracy / refusal trade-off.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from kit.config import AnswerSettings
+from kit.lang import FOLLOW_UP, JAPANESE_ONLY_NOTE, REFUSAL, base_lang, phrase
+from kit.lexical import tokenize
+from kit.types import Answer, Citation, ScoredChunk
+
+_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
+
+
+def confidence(hits: Sequence[ScoredChunk], settings: AnswerSettings) -> float:
+    """Probability-like score in [0, 1] that the top hit answers the question."""
+    if not hits:
+        return 0.0
+    top = hits[0]
+    dense = top.signals.get("dense")
+    if dense is None:  # BM25-only configuration: fall back on lexical agreement alone
+        lexical = 1.0 if top.ranks.get("bm25") == 1 or top.ranks.get("question") == 1 else 0.0
+        return 0.35 + 0.4 * lexical
+    agree = 0.0
+    if top.ranks.get("bm25", 99) <= 3:
+        agree += 0.5
+    if top.ranks.get("question", 99) <= 3:
+        agree += 0.5
+    second = next((h for h in hits[1:] if h.chunk.source_id != top.chunk.source_id), None)
+    margin = dense - second.signals.get("dense", dense) if second is not None else 0.05
+    z = (
+        settings.conf_dense_weight * (dense - settings.conf_dense_center)
+        + settings.conf_agree_weight * agree
+        + settings.conf_margin_weight * margin
+        + settings.conf_bias
+    )
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+class ExtractiveAnswerer:
+    def __init__(self, settings: AnswerSettings) -> None:
+        self.settings = settings
+
+    def answer(self, question: str, hits: Sequence[ScoredChunk], lang: str = "ja") -> Answer:
+        s = self.settings
+        conf = confidence(hits, s)
+        dept, phone = likely_contact(hits, s)
+        if not hits or conf < s.answer_threshold:
+            return self.refusal(lang, dept, phone, conf)
+
+        top = hits[0]
+        follow_up = self._follow_up(hits, lang)
+        if s.faq_first and top.chunk.meta.get("kind") == "faq" and conf >= s.faq_threshold:
+            body = str(top.chunk.meta.get("answer") or top.chunk.text)
+            cites: tuple[Citation, ...] = (_citation(top),)
+            mode = "faq"
+            dept = str(top.chunk.meta.get("department") or dept or "") or None
+            phone = str(top.chunk.meta.get("phone") or phone or "") or None
+        else:
+            body, used = self._extract(question, hits)
+            cites = tuple(_citation(h) for h in used)
+            mode = "extractive"
+            dept = str(used[0].chunk.meta.get("department") or dept or "") or None
+            phone = str(used[0].chunk.meta.get("phone") or phone or "") or None
+        text = body
+        if base_lang(lang) != "ja":
+            text = phrase(JAPANESE_ONLY_NOTE, lang) + "\n\n" + body
+            if dept or phone:
+                text += "\n\n" + " ".join(x for x in (dept, phone) if x)
+        return Answer(
+            text=text,
+            citations=cites,
+            refused=False,
+            lang=lang,
+            follow_up=follow_up,
+            department=dept,
+            phone=phone,
+            confidence=conf,
+            mode=mode,
+        )
+
+    def refusal(self, lang: str, dept: str | None, phone: str | None, conf: float) -> Answer:
+        s = self.settings
+        dept = dept or s.default_department
+        phone = phone or s.default_phone
+        phone_txt = (
+            f"（電話 {phone}）"
+            if phone and base_lang(lang) in ("ja", "zh")
+            else (f" (tel. {phone})" if phone else "")
+        )
+        text = phrase(REFUSAL, lang).format(dept=dept, phone=phone_txt)
+        return Answer(
+            text=text,
+            citations=(),
+            refused=True,
+            lang=lang,
+            department=dept,
+            phone=phone,
+            confidence=conf,
+            mode="abstain",
+        )
+
+    def _follow_up(self, hits: Sequence[ScoredChunk], lang: str) -> str | None:
+        """Ask which one is meant when two different sources are nearly tied."""
+        if len(hits) < 2:
+            return None
+        top = hits[0]
+        rival = next((h for h in hits[1:] if h.chunk.source_id != top.chunk.source_id), None)
+        if rival is None:
+            return None
+        d1 = top.signals.get("dense")
+        d2 = rival.signals.get("dense")
+        if d1 is None or d2 is None or d1 - d2 > self.settings.ambiguity_margin:
+            return None
+        if top.score - rival.score > 0.25 * top.score:
+            return None
+        t1, t2 = _topic(top), _topic(rival)
+        if t1 == t2 or _similar(t1, t2):
+            return None
+        return f"{phrase(FOLLOW_UP, lang)}\n・{t1}\n・{t2}"
+
+    def _extract(self, question: str, hits: Sequence[ScoredChunk]) -> tuple[str, list[ScoredChunk]]:
+        """The best sentences of the top passages (one passage per source)."""
+        qtoks = set(tokenize(question))
+        used: list[ScoredChunk] = []
+        seen: set[str] = set()
+        for h in hits:
+            if h.chunk.source_id in seen:
+                continue
+            seen.add(h.chunk.source_id)
+            used.append(h)
+            if len(used) >= self.settings.max_snippets:
+                break
+        parts: list[str] = []
+        for i, h in enumerate(used):
+            if i > 0 and h.score < 0.6 * used[0].score:
+                used = used[:i]
+                break
+            parts.append(_best_sentences(h.chunk.text, qtoks, max_chars=320 if i == 0 else 160))
+        return "\n\n".join(p for p in parts if p), used
+
+
+def _best_sentences(text: str, qtoks: set[str], max_chars: int) -> str:
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    if not sentences:
+        return text[:max_chars]
+    if sum(len(x) for x in sentences) <= max_chars:
+        return "".join(x if x.endswith(("。", "！", "？")) else x + "\n" for x in sentences).strip()
+    scored = []
+    for i, sent in enumerate(sentences):
+        overlap = len(qtoks & set(tokenize(sent))) if qtoks else 0
+        scored.append((overlap, -i, i))
+    chosen: set[int] = set()
+    total = 0
+    for _, _, i in sorted(scored, reverse=True):
+        if total + len(sentences[i]) > max_chars and chosen:
+            continue
+        chosen.add(i)
+        total += len(sentences[i])
+    # keep the document's order so the passage still reads naturally
+    return "".join(
+        sentences[i] if sentences[i].endswith(("。", "！", "？")) else sentences[i] + "\n"
+        for i in sorted(chosen)
+    ).strip()
+
+
+def _topic(h: ScoredChunk) -> str:
+    return str(h.chunk.meta.get("question") or h.chunk.meta.get("heading") or h.chunk.title).strip()
+
+
+def _similar(a: str, b: str) -> bool:
+    ta, tb = set(tokenize(a)), set(tokenize(b))
+    if not ta or not tb:
+        return False
+    return len(ta & tb) / len(ta | tb) >= 0.6
+
+
+def _citation(h: ScoredChunk) -> Citation:
+    meta = h.chunk.meta
+    url = meta.get("url")
+    snippet = h.chunk.text[:160]
+    title = str(meta.get("question") or h.chunk.title or h.chunk.source_id)
+    return Citation(
+        source_id=h.chunk.source_id, title=title, url=str(url) if url else None, snippet=snippet
+    )
+
+
+def likely_contact(
+    hits: Sequence[ScoredChunk], settings: AnswerSettings
+) -> tuple[str | None, str | None]:
+    """The department most of the best hits belong to (rank-weighted), and its phone."""
+    votes: dict[str, float] = {}
+    phones: dict[str, str] = {}
+    for rank, h in enumerate(hits[:5]):
+        dept = h.chunk.meta.get("department")
+        if not dept:
+            continue
+        votes[str(dept)] = votes.get(str(dept), 0.0) + 1.0 / (rank + 1)
+        if h.chunk.meta.get("phone") and str(dept) not in phones:
+            phones[str(dept)] = str(h.chunk.meta["phone"])
+    if not votes:
+        return None, None
+    dept = max(votes, key=lambda d: votes[d])
+    return dept, phones.get(dept)

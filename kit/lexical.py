@@ -1,0 +1,157 @@
+"""The lexical side of retrieval: Sudachi tokenisation and a BM25 index (bm25s).
+
+Tokens are Sudachi *normalized forms* (so 引越し/引っ越し and 申込/申し込み meet),
+with katakana folded to hiragana (ゴミ/ごみ), after NFKC (full-width digits).
+Short units (mode A) give recall; a compound seen in mode C (住民票, 粗大ごみ) is
+added as one more token, which rewards exact compounds without losing parts.
+Function words and the filler of chat questions (教えて, したいのですが) carry
+no topic and are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+_KEEP_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "接尾辞", "接頭辞", "記号", "連体詞"}
+# Light verbs and chat filler: frequent in questions, silent about the topic.
+_STOP = {
+    "為る",
+    "有る",
+    "居る",
+    "成る",
+    "出来る",
+    "言う",
+    "思う",
+    "教える",
+    "知る",
+    "良い",
+    "分かる",
+    "下さる",
+    "頂く",
+    "御",
+    "お",
+    "ご",
+    "方",
+    "事",
+    "物",
+    "所",
+    "時",
+    "様",
+    "の",
+    "ん",
+    "さん",
+    "いい",
+    "よい",
+    "どう",
+    "何",
+    "なに",
+    "どこ",
+    "いつ",
+}
+_LATIN = re.compile(r"[a-z0-9]+")
+
+
+def _kata_to_hira(s: str) -> str:
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in s)
+
+
+class JapaneseTokenizer:
+    """Thread-safe lazy wrapper around a SudachiPy tokenizer."""
+
+    def __init__(self) -> None:
+        self._tok: Any = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def _get(self) -> Any:
+        tok = getattr(self._local, "tok", None)
+        if tok is None:
+            from sudachipy import dictionary
+
+            with self._lock:
+                tok = dictionary.Dictionary(dict="core").tokenizer()
+            self._local.tok = tok
+        return tok
+
+    def tokens(self, text: str) -> list[str]:
+        from sudachipy import tokenizer as sudachi_tokenizer
+
+        text = unicodedata.normalize("NFKC", text).lower()
+        if not text.strip():
+            return []
+        # Sudachi refuses inputs over ~49k bytes; long documents go in slices.
+        out: list[str] = []
+        tok = self._get()
+        mode_a = sudachi_tokenizer.Tokenizer.SplitMode.A
+        mode_c = sudachi_tokenizer.Tokenizer.SplitMode.C
+        for start in range(0, len(text), 4000):
+            piece = text[start : start + 4000]
+            for m in tok.tokenize(piece, mode_c):
+                pos = m.part_of_speech()[0]
+                if pos not in _KEEP_POS:
+                    continue
+                surface = m.surface()
+                if pos == "記号" and not _LATIN.fullmatch(surface):
+                    continue
+                subs = (list(m.split(mode_a)) if len(surface) > 1 else []) or [m]
+                forms = []
+                for sm in subs:
+                    if sm.part_of_speech()[0] not in _KEEP_POS:
+                        continue
+                    f = _kata_to_hira(sm.normalized_form()).lower()
+                    if f and f not in _STOP and not f.isspace():
+                        forms.append(f)
+                out.extend(forms)
+                if len(subs) > 1:
+                    whole = _kata_to_hira(m.normalized_form()).lower()
+                    if whole not in _STOP:
+                        out.append(whole)
+        return out
+
+
+_shared_tokenizer = JapaneseTokenizer()
+
+
+def tokenize(text: str) -> list[str]:
+    return _shared_tokenizer.tokens(text)
+
+
+class BM25Index:
+    """BM25 over pre-tokenised documents; documents are addressed by position."""
+
+    def __init__(self, corpus_tokens: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75):
+        import bm25s
+
+        self.size = len(corpus_tokens)
+        self._vocab: dict[str, int] = {}
+        ids: list[list[int]] = []
+        for toks in corpus_tokens:
+            row = []
+            for t in toks:
+                idx = self._vocab.setdefault(t, len(self._vocab))
+                row.append(idx)
+            ids.append(row)
+        self._retriever = None
+        if self.size and self._vocab:
+            tokenized = bm25s.tokenization.Tokenized(ids=ids, vocab=self._vocab)
+            self._retriever = bm25s.BM25(k1=k1, b=b)
+            self._retriever.index(tokenized, show_progress=False)
+
+    def search(self, query_tokens: Sequence[str], n: int) -> list[tuple[int, float]]:
+        """Positions and scores of the best ``n`` documents with a positive score."""
+        if self._retriever is None:
+            return []
+        q = [self._vocab[t] for t in query_tokens if t in self._vocab]
+        if not q:
+            return []
+        scores = np.asarray(self._retriever.get_scores(q), dtype=np.float32)
+        n = min(n, self.size)
+        top = np.argpartition(-scores, n - 1)[:n] if n < self.size else np.arange(self.size)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

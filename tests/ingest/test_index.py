@@ -1,0 +1,121 @@
+"""The catalogue + vector index: idempotence, removal, repair after a crash."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.embed import HashingEmbeddings
+from ingest.index import Index, MemoryVectorIndex, covers
+from kit.errors import ConfigError
+from kit.types import Chunk, SourceDocument
+
+
+class CountingEmbedder(HashingEmbeddings):
+    def __init__(self) -> None:
+        super().__init__(dim=64)
+        self.embedded: list[str] = []
+
+    def embed_documents(self, texts):
+        self.embedded.extend(texts)
+        return super().embed_documents(texts)
+
+
+def faq(sid: str, q: str, a: str) -> tuple[SourceDocument, str, list[Chunk]]:
+    doc = SourceDocument(sid, sid, q, f"{q}\n{a}", "text/csv", {"kind": "faq", "question": q, "answer": a})
+    chunk = Chunk(Chunk.make_id(sid, 0, doc.body), sid, f"{q}\n{a}", q, 0, dict(doc.meta))  # type: ignore[arg-type]
+    return doc, doc.content_hash(), [chunk]
+
+
+@pytest.fixture
+def index(settings):
+    return Index(settings, CountingEmbedder(), vectors=MemoryVectorIndex())
+
+
+def test_apply_embeds_only_new_chunks(index):
+    batch = [faq("f.csv#1", "粗大ごみは？", "予約制です。"), faq("f.csv#2", "住民票は？", "窓口で。")]
+    stats = index.apply(batch)
+    assert stats.chunks == 2 and stats.tokens > 0
+    assert index.chunk_count() == 2
+    index.embedder.embedded.clear()
+    again = index.apply(batch)
+    assert again.chunks == 0 and index.embedder.embedded == []
+    assert index.source_hash("f.csv#1") == batch[0][1]
+
+
+def test_update_replaces_old_chunks(index):
+    index.apply([faq("f.csv#1", "粗大ごみは？", "予約制です。")])
+    index.apply([faq("f.csv#1", "粗大ごみは？", "電話で予約してください。")])
+    assert index.chunk_count() == 1
+    assert len(index.vectors.ids()) == 1
+    state = index.search_state()
+    assert "電話" in state.chunks[0].text
+
+
+def test_remove_and_generation(index):
+    index.apply([faq("f.csv#1", "a", "b"), faq("f.csv#2", "c", "d")])
+    g = index.generation()
+    index.remove(["f.csv#1"])
+    assert index.generation() > g
+    assert [s.source_id for s in index.sources()] == ["f.csv#2"]
+    assert len(index.vectors.ids()) == 1
+
+
+def test_reconcile_repairs_orphans_and_missing(index):
+    index.apply([faq("f.csv#1", "a", "b"), faq("f.csv#2", "c", "d")])
+    # a crash after the vector upsert but before the catalogue commit leaves an orphan
+    index.vectors.upsert(["orphan"], [[0.0] * 64])
+    # a lost vector: the catalogue row exists but its embedding does not
+    lost = next(iter(index.vectors.ids() - {"orphan"}))
+    index.vectors.delete([lost])
+    fixed = index.reconcile()
+    assert fixed == {"orphans_removed": 1, "missing_embedded": 1}
+    rows = {c.id for c in index.search_state().chunks}
+    assert index.vectors.ids() == rows
+    assert index.reconcile() == {"orphans_removed": 0, "missing_embedded": 0}
+
+
+def test_search_state_is_cached_until_change(index):
+    index.apply([faq("f.csv#1", "a", "b")])
+    s1 = index.search_state()
+    assert index.search_state() is s1
+    index.apply([faq("f.csv#2", "c", "d")])
+    assert index.search_state() is not s1
+
+
+def test_embedder_mismatch_is_a_config_error(settings):
+    Index(settings, HashingEmbeddings(8), vectors=MemoryVectorIndex()).generation()
+
+    class Other(HashingEmbeddings):
+        name = "other"
+
+    with pytest.raises(ConfigError, match="built with the embedder"):
+        Index(settings, Other(8), vectors=MemoryVectorIndex()).generation()
+
+
+def test_chroma_persists_between_opens(chroma_settings):
+    emb = HashingEmbeddings(dim=256)
+    ix = Index(chroma_settings, emb)
+    ix.apply([faq("f.csv#1", "粗大ごみは？", "予約制です。")])
+    ix.close()
+    ix2 = Index(chroma_settings, emb)
+    assert ix2.chunk_count() == 1
+    hits = ix2.vectors.query(emb.embed_query("粗大ごみは？"), 5)
+    assert hits and hits[0][1] > 0.5
+    assert ix2.reconcile() == {"orphans_removed": 0, "missing_embedded": 0}
+
+
+@pytest.mark.parametrize(
+    ("root", "sid", "expected"),
+    [
+        ("demo/faq.csv", "demo/faq.csv#3", True),
+        ("demo/faq.csv", "demo/faq.csv2#3", False),
+        ("demo", "demo/pages/a.md", True),
+        ("demo", "demo2/a.md", False),
+        ("demo/", "demo/a.md", True),
+        (".", "demo/a.md", True),
+        (".", "../shared/x.md", False),
+        ("https://town.example.jp", "https://town.example.jp/a", True),
+    ],
+)
+def test_covers(root, sid, expected):
+    assert covers(root, sid) is expected

@@ -1,0 +1,39 @@
+from kit.lexical import BM25Index, tokenize
+
+
+def test_normalised_forms_meet():
+    # 表記ゆれ: okurigana and katakana/hiragana variants reach the same tokens
+    assert "引っ越し" in tokenize("引越しの手続き")
+    assert "引っ越し" in tokenize("引っ越しの手続き")
+    assert "申し込み" in tokenize("申込書")
+    assert "ごみ" in tokenize("粗大ゴミ")
+    assert "ごみ" in tokenize("粗大ごみ")
+
+
+def test_filler_and_particles_dropped():
+    toks = tokenize("住民票を取りたいのですが、教えてください")
+    assert "住民票" in toks
+    for filler in ("を", "の", "です", "教える", "為る"):
+        assert filler not in toks
+
+
+def test_fullwidth_and_latin_are_folded():
+    assert tokenize("ＰＤＦ") == tokenize("pdf")
+    assert "0120" in tokenize("０１２０")
+
+
+def test_empty_and_long_inputs():
+    assert tokenize("") == []
+    assert tokenize("   ") == []
+    long = "住民票の写し。" * 20000  # far beyond Sudachi's single-input limit
+    assert len(tokenize(long)) > 1000
+
+
+def test_bm25_ranks_matching_document_first():
+    docs = ["粗大ごみは予約制です。", "住民票の写しの取り方", "犬の登録と狂犬病予防注射"]
+    ix = BM25Index([tokenize(d) for d in docs])
+    hits = ix.search(tokenize("粗大ゴミを出したい"), 3)
+    assert hits[0][0] == 0
+    assert all(score > 0 for _, score in hits)
+    assert ix.search(tokenize("宇宙旅行"), 3) == []
+    assert BM25Index([]).search(["x"], 3) == []

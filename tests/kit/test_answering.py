@@ -1,0 +1,96 @@
+"""The answerer's three outcomes, the follow-up question and the contact on refusal."""
+
+from __future__ import annotations
+
+from kit.answering import ExtractiveAnswerer, confidence, likely_contact
+from kit.config import AnswerSettings
+from kit.types import Chunk, ScoredChunk
+
+
+def hit(sid, text, *, dense, ranks=None, kind="faq", score=0.03, **meta):
+    base = {"kind": kind, **meta}
+    chunk = Chunk(Chunk.make_id(sid, 0, text), sid, text, meta.get("question", sid), 0, base)
+    return ScoredChunk(chunk, score, ranks or {"dense": 1, "bm25": 1, "question": 1}, {"dense": dense})
+
+
+FAQ = dict(
+    question="粗大ごみの出し方",
+    answer="粗大ごみは電話で予約し、処理券（1点300円）を貼って出してください。",
+    department="環境衛生課",
+    phone="0120-000-111",
+)
+
+
+def test_confidence_grows_with_similarity_and_agreement():
+    s = AnswerSettings()
+    low = confidence([hit("a#1", "x", dense=0.78, ranks={"dense": 1})], s)
+    high = confidence([hit("a#1", "x", dense=0.90)], s)
+    assert 0.0 <= low < high <= 1.0
+    assert confidence([], s) == 0.0
+
+
+def test_confident_faq_returns_official_answer_verbatim():
+    a = ExtractiveAnswerer(AnswerSettings()).answer("ソファを捨てたい", [hit("f.csv#1", "q\na", dense=0.93, **FAQ)])
+    assert not a.refused and a.mode == "faq"
+    assert a.text == FAQ["answer"]
+    assert a.citations[0].source_id == "f.csv#1"
+    assert a.department == "環境衛生課" and a.phone == "0120-000-111"
+
+
+def test_low_confidence_refuses_and_names_department():
+    a = ExtractiveAnswerer(AnswerSettings()).answer(
+        "町長の給料は？", [hit("f.csv#1", "q\na", dense=0.70, ranks={"dense": 1}, **FAQ)]
+    )
+    assert a.refused and a.mode == "abstain" and a.citations == ()
+    assert "環境衛生課" in a.text and "0120-000-111" in a.text
+
+
+def test_refusal_without_hits_uses_default_contact():
+    s = AnswerSettings(default_department="みどり川町役場 総務課", default_phone="01234-5-0000")
+    a = ExtractiveAnswerer(s).answer("？", [], lang="en")
+    assert a.refused and "総務課" in a.text and "01234-5-0000" in a.text
+    assert a.text.startswith("Sorry")
+
+
+def test_page_hit_gives_extractive_answer_with_citation():
+    text = "避難所一覧\n中央公民館は指定避難所です。駐車場は50台です。\n図書館は避難所ではありません。"
+    h = hit("demo/pages/bousai.md", text, dense=0.92, kind="page", department="総務課防災係")
+    a = ExtractiveAnswerer(AnswerSettings()).answer("避難所はどこ？", [h])
+    assert not a.refused and a.mode == "extractive"
+    assert "中央公民館" in a.text
+    assert a.citations[0].source_id == "demo/pages/bousai.md"
+
+
+def test_foreign_question_gets_note_and_japanese_answer():
+    a = ExtractiveAnswerer(AnswerSettings()).answer(
+        "How do I throw away a sofa?", [hit("f.csv#1", "q\na", dense=0.93, **FAQ)], lang="en"
+    )
+    assert a.lang == "en" and not a.refused
+    assert a.text.startswith("This is the town's official answer")
+    assert FAQ["answer"] in a.text and "0120-000-111" in a.text
+
+
+def test_near_tie_between_different_topics_asks_follow_up():
+    a1 = hit("f.csv#1", "q\na", dense=0.90, score=0.032, **FAQ)
+    a2 = hit("f.csv#2", "q\nb", dense=0.895, score=0.031, question="家電リサイクル品の出し方", answer="b")
+    ans = ExtractiveAnswerer(AnswerSettings()).answer("大きいものを捨てたい", [a1, a2])
+    assert ans.follow_up is not None
+    assert "粗大ごみの出し方" in ans.follow_up and "家電リサイクル品の出し方" in ans.follow_up
+
+
+def test_clear_winner_asks_no_follow_up():
+    a1 = hit("f.csv#1", "q\na", dense=0.93, score=0.032, **FAQ)
+    a2 = hit("f.csv#2", "q\nb", dense=0.80, score=0.016, question="犬の登録", answer="b")
+    assert ExtractiveAnswerer(AnswerSettings()).answer("粗大ごみ", [a1, a2]).follow_up is None
+
+
+def test_likely_contact_votes_by_rank():
+    hits = [
+        hit("a#1", "x", dense=0.8, department="税務課", phone="1"),
+        hit("a#2", "x", dense=0.8, department="住民課", phone="2"),
+        hit("a#3", "x", dense=0.8, department="住民課", phone="2"),
+        hit("a#4", "x", dense=0.8, department="住民課", phone="2"),
+    ]
+    # weights: 1/1 for 税務課 against 1/2 + 1/3 + 1/4 = 1.083 for 住民課
+    assert likely_contact(hits, AnswerSettings()) == ("住民課", "2")
+    assert likely_contact([], AnswerSettings()) == (None, None)

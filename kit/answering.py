@@ -34,22 +34,33 @@ from kit.types import Answer, Citation, ScoredChunk
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
 
 
+def evidence(hits: Sequence[ScoredChunk]) -> tuple[float, float, float] | None:
+    """(dense cosine of the top hit, lexical agreement 0/0.5/1, margin to the runner-up).
+
+    ``None`` when the top hit has no dense signal (a BM25-only configuration).
+    """
+    if not hits:
+        return 0.0, 0.0, 0.0
+    top = hits[0]
+    dense = top.signals.get("dense")
+    if dense is None:
+        return None
+    agree = 0.5 * (top.ranks.get("bm25", 99) <= 3) + 0.5 * (top.ranks.get("question", 99) <= 3)
+    second = next((h for h in hits[1:] if h.chunk.source_id != top.chunk.source_id), None)
+    margin = dense - second.signals.get("dense", dense) if second is not None else 0.05
+    return dense, agree, margin
+
+
 def confidence(hits: Sequence[ScoredChunk], settings: AnswerSettings) -> float:
     """Probability-like score in [0, 1] that the top hit answers the question."""
     if not hits:
         return 0.0
-    top = hits[0]
-    dense = top.signals.get("dense")
-    if dense is None:  # BM25-only configuration: fall back on lexical agreement alone
+    ev = evidence(hits)
+    if ev is None:  # BM25 only: lexical agreement is all there is
+        top = hits[0]
         lexical = 1.0 if top.ranks.get("bm25") == 1 or top.ranks.get("question") == 1 else 0.0
         return 0.35 + 0.4 * lexical
-    agree = 0.0
-    if top.ranks.get("bm25", 99) <= 3:
-        agree += 0.5
-    if top.ranks.get("question", 99) <= 3:
-        agree += 0.5
-    second = next((h for h in hits[1:] if h.chunk.source_id != top.chunk.source_id), None)
-    margin = dense - second.signals.get("dense", dense) if second is not None else 0.05
+    dense, agree, margin = ev
     z = (
         settings.conf_dense_weight * (dense - settings.conf_dense_center)
         + settings.conf_agree_weight * agree

@@ -1,0 +1,70 @@
+"""Sections to chunks, Japanese-aware.
+
+A FAQ row or a table record is exactly one chunk (question and answer belong
+together). Pages, PDFs and text are split per section at paragraph, line and
+sentence ends (。！？), never inside a sentence that fits, and each chunk starts
+with its section heading so headings are searchable and the passage reads on
+its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from ingest.parse import ParsedDocument
+from kit.types import Chunk, SourceDocument
+
+SEPARATORS = ["\n\n", "\n", "。", "！", "？", "!", "?", "、", " ", ""]
+_SCALAR = (str, int, float, bool)
+
+
+def _meta(doc: SourceDocument, parsed: ParsedDocument, **extra: Any) -> dict[str, Any]:
+    """Chroma-safe metadata: scalars only, no empty values."""
+    merged = {**parsed.meta, **extra}
+    return {k: v for k, v in merged.items() if isinstance(v, _SCALAR) and v != ""}
+
+
+def chunk_document(
+    doc: SourceDocument, parsed: ParsedDocument, max_chars: int = 500, overlap: int = 60
+) -> list[Chunk]:
+    if doc.kind in ("faq", "table"):
+        text = parsed.text.strip()
+        if not text:
+            return []
+        meta = _meta(doc, parsed, kind=doc.kind)
+        return [
+            Chunk(Chunk.make_id(doc.source_id, 0, text), doc.source_id, text, parsed.title, 0, meta)
+        ]
+
+    splitter = RecursiveCharacterTextSplitter(
+        separators=SEPARATORS,
+        chunk_size=max_chars,
+        chunk_overlap=overlap,
+        keep_separator="end",
+        strip_whitespace=True,
+    )
+    chunks: list[Chunk] = []
+    for section in parsed.sections:
+        heading = section.heading.strip()
+        for piece in splitter.split_text(section.text):
+            piece = piece.strip()
+            if not piece:
+                continue
+            text = f"{heading}\n{piece}" if heading and not piece.startswith(heading) else piece
+            pos = len(chunks)
+            extra: dict[str, Any] = {"kind": doc.kind, "heading": heading}
+            if section.page is not None:
+                extra["page"] = section.page
+            chunks.append(
+                Chunk(
+                    Chunk.make_id(doc.source_id, pos, text),
+                    doc.source_id,
+                    text,
+                    parsed.title,
+                    pos,
+                    _meta(doc, parsed, **extra),
+                )
+            )
+    return chunks

@@ -1,0 +1,304 @@
+"""Bytes to text sections: PDF (pypdf), HTML (boilerplate removed), Markdown, text.
+
+Text is kept as written (no NFKC) because answers quote it back to residents;
+only runs of white space are tidied. Department and phone found in a page's
+お問い合わせ block become metadata, so a refusal can point to the right desk.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from connectors.faq_csv import decode_bytes
+from kit.errors import ParseError
+from kit.types import SourceDocument
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    text: str
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    title: str
+    sections: list[Section]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(s.text for s in self.sections)
+
+
+PHONE = re.compile(
+    r"(?:0\d{1,4}|０[０-９]{1,4})[-‐－ー（(）)\s]?[0-9０-９]{1,4}[-‐－ー（(）)\s]?[0-9０-９]{3,4}"
+)
+_CONTACT = re.compile(r"(お問い?合わ?せ|問い?合わ?せ先|担当)[^\n]{0,4}[:：]?\s*")
+_DEPT = re.compile(r"([^\s、。:：（()）]{1,20}?(?:課|係|室|センター|所|館|局|部))")
+_UPDATED = re.compile(
+    r"(?:最終)?更新日?\s*[:：]?\s*((?:令和|平成)?\s*[0-9０-９元]{1,4}\s*[年./-]\s*[0-9０-９]{1,2}\s*[月./-]\s*[0-9０-９]{1,2}\s*日?)"
+)
+
+
+def _tidy(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u3000", " ")
+    text = re.sub(r"[ \t\f\v]+", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def contact_from_text(text: str) -> dict[str, str]:
+    """Department and phone from the last お問い合わせ block, when there is one."""
+    out: dict[str, str] = {}
+    matches = list(_CONTACT.finditer(text))
+    if not matches:
+        return out
+    tail = text[matches[-1].end() : matches[-1].end() + 200]
+    dept = _DEPT.search(tail)
+    if dept:
+        out["department"] = dept.group(1)
+    phone = PHONE.search(tail)
+    if phone:
+        out["phone"] = phone.group(0).strip()
+    return out
+
+
+def updated_from_text(text: str) -> str | None:
+    m = _UPDATED.search(text)
+    return m.group(1).strip() if m else None
+
+
+def parse(doc: SourceDocument) -> ParsedDocument:
+    kind = doc.kind
+    if kind in ("faq", "table"):
+        body = doc.body if isinstance(doc.body, str) else doc.body.decode("utf-8")
+        return ParsedDocument(doc.title, [Section(doc.title, body)], dict(doc.meta))
+    if doc.mime == "application/pdf":
+        return parse_pdf(doc)
+    raw = doc.body if isinstance(doc.body, bytes) else doc.body.encode("utf-8")
+    text = decode_bytes(raw, doc.source_id)
+    if doc.mime == "text/html":
+        return parse_html(text, doc)
+    if doc.mime == "text/markdown":
+        return parse_markdown(text, doc)
+    text = _tidy(text)
+    if not text:
+        raise ParseError(f"{doc.source_id}: empty document")
+    return ParsedDocument(doc.title, [Section(doc.title, text)], _page_meta(doc, text))
+
+
+def _page_meta(doc: SourceDocument, text: str) -> dict[str, Any]:
+    meta = dict(doc.meta)
+    meta.update({k: v for k, v in contact_from_text(text).items() if k not in meta})
+    updated = updated_from_text(text)
+    if updated and "updated" not in meta:
+        meta["updated"] = updated
+    return meta
+
+
+def parse_pdf(doc: SourceDocument) -> ParsedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    raw = doc.body if isinstance(doc.body, bytes) else doc.body.encode("latin-1", "replace")
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    raise ParseError(f"{doc.source_id}: the PDF is password-protected")
+            except NotImplementedError as exc:
+                raise ParseError(f"{doc.source_id}: encrypted PDF: {exc}") from exc
+        pages = [p.extract_text() or "" for p in reader.pages]
+        meta_title = (reader.metadata.title if reader.metadata else None) or ""
+    except ParseError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError) as exc:
+        raise ParseError(
+            f"{doc.source_id}: not a readable PDF ({type(exc).__name__}: {exc})"
+        ) from exc
+    except Exception as exc:  # pypdf raises a wide variety on broken files
+        raise ParseError(f"{doc.source_id}: not a readable PDF ({type(exc).__name__})") from exc
+    sections = [Section("", _tidy(t), i + 1) for i, t in enumerate(pages) if _tidy(t)]
+    if not sections:
+        raise ParseError(
+            f"{doc.source_id}: the PDF has no text layer (a scan?); OCR is not supported"
+        )
+    first_line = sections[0].text.split("\n", 1)[0].strip()
+    title = str(meta_title).strip() or first_line[:60] or doc.title
+    sections = [
+        Section(title if s.page == 1 else f"{title} p.{s.page}", s.text, s.page) for s in sections
+    ]
+    return ParsedDocument(title, sections, _page_meta(doc, "\n".join(s.text for s in sections)))
+
+
+class _HTMLText(HTMLParser):
+    """Collects headings and text, dropping boilerplate elements."""
+
+    SKIP = frozenset(
+        [
+            "script",
+            "style",
+            "nav",
+            "header",
+            "footer",
+            "aside",
+            "form",
+            "noscript",
+            "template",
+            "svg",
+            "button",
+        ]
+    )
+    BLOCK = frozenset(
+        [
+            "p",
+            "div",
+            "li",
+            "tr",
+            "br",
+            "section",
+            "article",
+            "main",
+            "table",
+            "ul",
+            "ol",
+            "dd",
+            "dt",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+        ]
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.title = ""
+        self.parts: list[tuple[str, str]] = []  # ("h", text) or ("t", text)
+        self._skip = 0
+        self._in_title = False
+        self._heading: str | None = None
+        self._buf: list[str] = []
+        self.main_depth = 0
+        self.has_main = False
+        self.main_parts: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag in self.SKIP or (a.get("role") in ("navigation", "banner", "contentinfo")):
+            self._skip += 1
+            return
+        if tag == "title":
+            self._in_title = True
+        if tag in ("main", "article") or a.get("role") == "main":
+            self.main_depth += 1
+            self.has_main = True
+        if tag in self.BLOCK:
+            self._flush()
+        if tag in ("h1", "h2", "h3", "h4"):
+            self._heading = tag
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self._skip = max(0, self._skip - 1)
+            return
+        if tag == "title":
+            self._in_title = False
+        if tag in self.BLOCK:
+            self._flush()
+        if tag in ("main", "article"):
+            self.main_depth = max(0, self.main_depth - 1)
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+            return
+        if self._skip:
+            return
+        self._buf.append(data)
+
+    def _flush(self) -> None:
+        text = " ".join("".join(self._buf).split())
+        self._buf = []
+        if not text:
+            self._heading = None
+            return
+        item = ("h" if self._heading else "t", text)
+        self._heading = None
+        self.parts.append(item)
+        if self.main_depth:
+            self.main_parts.append(item)
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def parse_html(text: str, doc: SourceDocument) -> ParsedDocument:
+    p = _HTMLText()
+    try:
+        p.feed(text)
+        p.close()
+    except Exception as exc:  # html.parser is lenient; this is a last resort
+        raise ParseError(f"{doc.source_id}: cannot parse HTML: {exc}") from exc
+    parts = p.main_parts if p.has_main and p.main_parts else p.parts
+    title = _tidy(p.title) or next((t for k, t in parts if k == "h"), doc.title)
+    sections = _sections(parts, title)
+    if not sections:
+        raise ParseError(f"{doc.source_id}: no text in the HTML page")
+    # the contact block and update date often sit in the footer: read them from the whole page
+    whole = "\n".join(t for _, t in p.parts)
+    return ParsedDocument(title, sections, _page_meta(doc, whole))
+
+
+def parse_markdown(text: str, doc: SourceDocument) -> ParsedDocument:
+    parts: list[tuple[str, str]] = []
+    in_code = False
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line.strip().startswith("```"):
+            in_code = not in_code
+            continue
+        m = re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)
+        if m and not in_code:
+            parts.append(("h", m.group(2)))
+        else:
+            clean = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", line)  # images
+            clean = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", clean)  # links -> their text
+            clean = re.sub(r"^\s*[-*+]\s+", "・", clean)
+            clean = clean.replace("**", "").replace("__", "")
+            parts.append(("t", clean))
+    title = next((t for k, t in parts if k == "h"), doc.title)
+    sections = _sections(parts, title)
+    if not sections:
+        raise ParseError(f"{doc.source_id}: empty document")
+    return ParsedDocument(title, sections, _page_meta(doc, text))
+
+
+def _sections(parts: list[tuple[str, str]], title: str) -> list[Section]:
+    sections: list[Section] = []
+    heading = title
+    buf: list[str] = []
+
+    def flush() -> None:
+        body = _tidy("\n".join(buf))
+        if body:
+            sections.append(Section(heading, body))
+
+    for kind, text in parts:
+        if kind == "h":
+            flush()
+            buf = []
+            heading = text.strip() if text.strip() == title else f"{title} > {text.strip()}"
+        else:
+            buf.append(text)
+    flush()
+    return sections

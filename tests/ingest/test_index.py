@@ -21,7 +21,9 @@ class CountingEmbedder(HashingEmbeddings):
 
 
 def faq(sid: str, q: str, a: str) -> tuple[SourceDocument, str, list[Chunk]]:
-    doc = SourceDocument(sid, sid, q, f"{q}\n{a}", "text/csv", {"kind": "faq", "question": q, "answer": a})
+    doc = SourceDocument(
+        sid, sid, q, f"{q}\n{a}", "text/csv", {"kind": "faq", "question": q, "answer": a}
+    )
     chunk = Chunk(Chunk.make_id(sid, 0, doc.body), sid, f"{q}\n{a}", q, 0, dict(doc.meta))  # type: ignore[arg-type]
     return doc, doc.content_hash(), [chunk]
 
@@ -32,7 +34,10 @@ def index(settings):
 
 
 def test_apply_embeds_only_new_chunks(index):
-    batch = [faq("f.csv#1", "粗大ごみは？", "予約制です。"), faq("f.csv#2", "住民票は？", "窓口で。")]
+    batch = [
+        faq("f.csv#1", "粗大ごみは？", "予約制です。"),
+        faq("f.csv#2", "住民票は？", "窓口で。"),
+    ]
     stats = index.apply(batch)
     assert stats.chunks == 2 and stats.tokens > 0
     assert index.chunk_count() == 2

@@ -10,7 +10,9 @@ from kit.types import Chunk, ScoredChunk
 def hit(sid, text, *, dense, ranks=None, kind="faq", score=0.03, **meta):
     base = {"kind": kind, **meta}
     chunk = Chunk(Chunk.make_id(sid, 0, text), sid, text, meta.get("question", sid), 0, base)
-    return ScoredChunk(chunk, score, ranks or {"dense": 1, "bm25": 1, "question": 1}, {"dense": dense})
+    return ScoredChunk(
+        chunk, score, ranks or {"dense": 1, "bm25": 1, "question": 1}, {"dense": dense}
+    )
 
 
 FAQ = dict(
@@ -30,7 +32,9 @@ def test_confidence_grows_with_similarity_and_agreement():
 
 
 def test_confident_faq_returns_official_answer_verbatim():
-    a = ExtractiveAnswerer(AnswerSettings()).answer("ソファを捨てたい", [hit("f.csv#1", "q\na", dense=0.93, **FAQ)])
+    a = ExtractiveAnswerer(AnswerSettings()).answer(
+        "ソファを捨てたい", [hit("f.csv#1", "q\na", dense=0.93, **FAQ)]
+    )
     assert not a.refused and a.mode == "faq"
     assert a.text == FAQ["answer"]
     assert a.citations[0].source_id == "f.csv#1"
@@ -53,7 +57,9 @@ def test_refusal_without_hits_uses_default_contact():
 
 
 def test_page_hit_gives_extractive_answer_with_citation():
-    text = "避難所一覧\n中央公民館は指定避難所です。駐車場は50台です。\n図書館は避難所ではありません。"
+    text = (
+        "避難所一覧\n中央公民館は指定避難所です。駐車場は50台です。\n図書館は避難所ではありません。"
+    )
     h = hit("demo/pages/bousai.md", text, dense=0.92, kind="page", department="総務課防災係")
     a = ExtractiveAnswerer(AnswerSettings()).answer("避難所はどこ？", [h])
     assert not a.refused and a.mode == "extractive"
@@ -72,7 +78,9 @@ def test_foreign_question_gets_note_and_japanese_answer():
 
 def test_near_tie_between_different_topics_asks_follow_up():
     a1 = hit("f.csv#1", "q\na", dense=0.90, score=0.032, **FAQ)
-    a2 = hit("f.csv#2", "q\nb", dense=0.895, score=0.031, question="家電リサイクル品の出し方", answer="b")
+    a2 = hit(
+        "f.csv#2", "q\nb", dense=0.895, score=0.031, question="家電リサイクル品の出し方", answer="b"
+    )
     ans = ExtractiveAnswerer(AnswerSettings()).answer("大きいものを捨てたい", [a1, a2])
     assert ans.follow_up is not None
     assert "粗大ごみの出し方" in ans.follow_up and "家電リサイクル品の出し方" in ans.follow_up

@@ -1,0 +1,94 @@
+"""Services and the CLI as a user meets them: clear errors, JSON shape, sources."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kit.cli import app
+from kit.errors import InputError
+from kit.services import build_services
+
+FAQ = (
+    "ID,質問,回答,所管部署,電話番号,URL\n"
+    "1,粗大ごみの出し方は？,電話で予約して処理券を貼って出してください。,環境衛生課,0120-000-111,https://town.example.jp/sodai\n"
+    "2,住民票の写しはどこで取れますか？,住民課窓口で交付します。手数料は300円です。,住民課,0120-000-222,\n"
+)
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    Path("faq.csv").write_text(FAQ, encoding="utf-8")
+    monkeypatch.setenv("MADOGUCHI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MADOGUCHI_EMBEDDER__KIND", "fake")
+    monkeypatch.setenv("MADOGUCHI_STORE__KIND", "chroma")
+    return tmp_path
+
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", "x" * 1_000_000])
+def test_unusable_questions_are_clear_input_errors(settings, question):
+    svc = build_services(settings)
+    with pytest.raises(InputError, match="empty|limit"):
+        svc.ask(question)
+
+
+def test_ask_on_empty_index_refuses(settings):
+    res = build_services(settings).ask("粗大ごみの出し方")
+    assert res.answer.refused and res.hits == []
+
+
+def test_cli_ingest_ask_json_and_sources(env):
+    r = runner.invoke(app, ["ingest", "faq.csv", "--json"])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.output)
+    assert report["added"] == 2 and report["skipped"] == 0
+
+    r = runner.invoke(
+        app, ["ask", "粗大ごみの出し方は？", "--json", "--set", "answer.answer_threshold=0.0"]
+    )
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert set(data) >= {"answer", "refused", "lang", "follow_up", "citations"}
+    assert data["citations"][0] == {
+        "source": "faq.csv#1",
+        "title": "粗大ごみの出し方は？",
+        "url": "https://town.example.jp/sodai",
+    }
+
+    r = runner.invoke(app, ["sources", "list", "--json"])
+    assert [s["source"] for s in json.loads(r.output)] == ["faq.csv#1", "faq.csv#2"]
+    r = runner.invoke(app, ["sources", "remove", "faq.csv#2"])
+    assert r.exit_code == 0 and "removed 1" in r.output
+    r = runner.invoke(app, ["sources", "list", "--json"])
+    assert [s["source"] for s in json.loads(r.output)] == ["faq.csv#1"]
+
+
+def test_cli_main_turns_kit_errors_into_one_line(env, capsys, monkeypatch):
+    from kit import cli
+
+    monkeypatch.setattr("sys.argv", ["madoguchi", "ask", "   "])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "empty" in err and "Traceback" not in err
+
+    monkeypatch.setattr("sys.argv", ["madoguchi", "sources", "remove", "nothing.csv"])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    assert exc.value.code == 2
+    assert "no indexed source matches" in capsys.readouterr().err
+
+
+def test_help_is_instant_and_lists_commands():
+    r = runner.invoke(app, ["--help"])
+    assert r.exit_code == 0
+    for cmd in ("ingest", "ask", "sources", "eval"):
+        assert cmd in r.output

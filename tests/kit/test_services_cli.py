@@ -35,7 +35,7 @@ runner = CliRunner()
 @pytest.mark.parametrize("question", ["", "   \n\t ", "x" * 1_000_000])
 def test_unusable_questions_are_clear_input_errors(settings, question):
     svc = build_services(settings)
-    with pytest.raises(InputError, match="empty|limit"):
+    with pytest.raises(InputError, match=r"empty|limit"):
         svc.ask(question)
 
 

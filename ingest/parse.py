@@ -39,8 +39,8 @@ class ParsedDocument:
 PHONE = re.compile(
     r"(?:0\d{1,4}|０[０-９]{1,4})[-‐－ー（(）)\s]?[0-9０-９]{1,4}[-‐－ー（(）)\s]?[0-9０-９]{3,4}"
 )
-_CONTACT = re.compile(r"(お問い?合わ?せ|問い?合わ?せ先|担当)[^\n]{0,4}[:：]?\s*")
-_DEPT = re.compile(r"([^\s、。:：（()）]{1,20}?(?:課|係|室|センター|所|館|局|部))")
+_CONTACT = re.compile(r"(お問い?合わ?せ先?|問い?合わ?せ先|担当課?)\s*[】\]）)」]?\s*[:：]?\s*")
+_DEPT = re.compile(r"([^\s、。:：（()）【】「」\[\]]{1,20}?(?:課|係|室|センター|所|館|局|部))")
 _UPDATED = re.compile(
     r"(?:最終)?更新日?\s*[:：]?\s*((?:令和|平成)?\s*[0-9０-９元]{1,4}\s*[年./-]\s*[0-9０-９]{1,2}\s*[月./-]\s*[0-9０-９]{1,2}\s*日?)"
 )
@@ -139,7 +139,7 @@ def parse_pdf(doc: SourceDocument) -> ParsedDocument:
 
 
 class _HTMLText(HTMLParser):
-    """Collects headings and text, dropping boilerplate elements."""
+    """Collects headings and text, dropping boilerplate elements and their subtrees."""
 
     SKIP = frozenset(
         [
@@ -154,8 +154,10 @@ class _HTMLText(HTMLParser):
             "template",
             "svg",
             "button",
+            "select",
         ]
     )
+    SKIP_ROLES = frozenset(["navigation", "banner", "contentinfo", "search"])
     BLOCK = frozenset(
         [
             "p",
@@ -179,63 +181,90 @@ class _HTMLText(HTMLParser):
             "h6",
         ]
     )
+    VOID = frozenset(
+        [
+            "br",
+            "img",
+            "meta",
+            "link",
+            "input",
+            "hr",
+            "area",
+            "base",
+            "col",
+            "embed",
+            "source",
+            "wbr",
+        ]
+    )
+    CONTENT = frozenset(["main", "article"])
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.title = ""
-        self.parts: list[tuple[str, str]] = []  # ("h", text) or ("t", text)
-        self._skip = 0
-        self._in_title = False
-        self._heading: str | None = None
-        self._buf: list[str] = []
-        self.main_depth = 0
-        self.has_main = False
+        self.parts: list[tuple[str, str]] = []  # ("h", heading) or ("t", text)
         self.main_parts: list[tuple[str, str]] = []
+        self.has_main = False
+        self._stack: list[tuple[str, bool, bool]] = []  # (tag, starts a skip, is main content)
+        self._skip = 0
+        self._main = 0
+        self._in_title = False
+        self._heading = False
+        self._buf: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag in self.SKIP or (a.get("role") in ("navigation", "banner", "contentinfo")):
-            self._skip += 1
-            return
         if tag == "title":
             self._in_title = True
-        if tag in ("main", "article") or a.get("role") == "main":
-            self.main_depth += 1
-            self.has_main = True
+            return
         if tag in self.BLOCK:
             self._flush()
+        if tag in self.VOID:
+            return
+        a = dict(attrs)
+        skip = (
+            tag in self.SKIP
+            or a.get("role") in self.SKIP_ROLES
+            or "breadcrumb" in (a.get("class") or "")
+        )
+        main = tag in self.CONTENT or a.get("role") == "main"
+        self._stack.append((tag, skip, main))
+        self._skip += skip
+        if main:
+            self._main += 1
+            self.has_main = True
         if tag in ("h1", "h2", "h3", "h4"):
-            self._heading = tag
+            self._heading = True
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP:
-            self._skip = max(0, self._skip - 1)
-            return
         if tag == "title":
             self._in_title = False
+            return
         if tag in self.BLOCK:
             self._flush()
-        if tag in ("main", "article"):
-            self.main_depth = max(0, self.main_depth - 1)
+        if not any(t == tag for t, _, _ in self._stack):
+            return  # a stray end tag
+        while self._stack:
+            t, skip, main = self._stack.pop()
+            self._skip -= skip
+            self._main -= main
+            if t == tag:
+                break
 
     def handle_data(self, data: str) -> None:
         if self._in_title:
             self.title += data
-            return
-        if self._skip:
-            return
-        self._buf.append(data)
+        elif not self._skip:
+            self._buf.append(data)
 
     def _flush(self) -> None:
         text = " ".join("".join(self._buf).split())
         self._buf = []
+        heading, self._heading = self._heading, False
         if not text:
-            self._heading = None
             return
-        item = ("h" if self._heading else "t", text)
-        self._heading = None
+        item = ("h" if heading else "t", text)
         self.parts.append(item)
-        if self.main_depth:
+        if self._main:
             self.main_parts.append(item)
 
     def close(self) -> None:
@@ -255,8 +284,8 @@ def parse_html(text: str, doc: SourceDocument) -> ParsedDocument:
     sections = _sections(parts, title)
     if not sections:
         raise ParseError(f"{doc.source_id}: no text in the HTML page")
-    # the contact block and update date often sit in the footer: read them from the whole page
-    whole = "\n".join(t for _, t in p.parts)
+    # the contact block often sits in the footer: read contact and date from the raw page text
+    whole = _tidy(re.sub(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", "\n", text, flags=re.S | re.I))
     return ParsedDocument(title, sections, _page_meta(doc, whole))
 
 

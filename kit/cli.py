@@ -245,6 +245,21 @@ def eval_run(
         out.print(f"per-question results: {details}")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Start the HTTP API (POST /api/v1/ask, /healthz, /readyz, /docs)."""
+    import uvicorn
+
+    from ui.api import create_app
+
+    settings = _settings()
+    out.print(f"madoguchi API on http://{host}:{port}/ (docs: /docs), data: {settings.data_dir}")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
 def main() -> None:
     from kit.errors import KitError
 

@@ -44,7 +44,9 @@ def test_html_keeps_main_content_and_drops_boilerplate():
 
 
 def test_shift_jis_html_and_text_decode():
-    p = parse(doc(HTML.replace('charset="utf-8"', 'charset="shift_jis"').encode("cp932"), "text/html"))
+    p = parse(
+        doc(HTML.replace('charset="utf-8"', 'charset="shift_jis"').encode("cp932"), "text/html")
+    )
     assert "燃やすごみ" in p.text
     t = parse(doc("住民票の写しは窓口で。".encode("cp932"), "text/plain", kind="text"))
     assert t.text == "住民票の写しは窓口で。"
@@ -129,8 +131,14 @@ def test_chunks_end_at_sentences_and_carry_headings():
 
 def test_faq_row_is_exactly_one_chunk():
     q, a = "粗大ごみは？", "予約制です。" * 200
-    d = SourceDocument("f.csv#1", "f.csv#1", q, f"{q}\n{a}", "text/csv",
-                       {"kind": "faq", "question": q, "answer": a, "department": "環境衛生課"})
+    d = SourceDocument(
+        "f.csv#1",
+        "f.csv#1",
+        q,
+        f"{q}\n{a}",
+        "text/csv",
+        {"kind": "faq", "question": q, "answer": a, "department": "環境衛生課"},
+    )
     chunks = chunk_document(d, parse(d))
     assert len(chunks) == 1
     assert chunks[0].meta["question"] == q and chunks[0].meta["department"] == "環境衛生課"

@@ -1,0 +1,136 @@
+"""Evaluation datasets: the JSON Lines format of DESIGN.md §4, validated line by line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kit.errors import InputError
+
+
+class DatasetError(InputError):
+    """A dataset line that does not follow the format; the message names file and line."""
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    id: str
+    question: str
+    lang: str = "ja"
+    answerable: bool = True
+    expected_sources: tuple[str, ...] = ()
+    expected_answer_contains: tuple[str, ...] = ()
+    relevance: dict[str, int] = field(default_factory=dict)
+    note: str = ""
+
+
+def _strs(value: Any, name: str, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise DatasetError(f"{where}: field '{name}' must be a list of strings")
+    return tuple(value)
+
+
+def parse_item(data: Any, where: str) -> EvalItem:
+    if not isinstance(data, dict):
+        raise DatasetError(f"{where}: each line must be a JSON object")
+    for key in ("id", "question"):
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            raise DatasetError(f"{where}: field '{key}' is required and must be a non-empty string")
+    answerable = data.get("answerable", True)
+    if not isinstance(answerable, bool):
+        raise DatasetError(f"{where}: field 'answerable' must be true or false")
+    lang = data.get("lang", "ja")
+    if not isinstance(lang, str):
+        raise DatasetError(f"{where}: field 'lang' must be a string")
+    expected = _strs(data.get("expected_sources"), "expected_sources", where)
+    contains = _strs(data.get("expected_answer_contains"), "expected_answer_contains", where)
+    if not answerable and expected:
+        raise DatasetError(f"{where}: an unanswerable item must have expected_sources: []")
+    rel = data.get("relevance") or {}
+    if not isinstance(rel, dict) or not all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+        for k, v in rel.items()
+    ):
+        raise DatasetError(f"{where}: field 'relevance' must map source ids to integer grades")
+    note = data.get("note") or ""
+    return EvalItem(
+        id=data["id"],
+        question=data["question"],
+        lang=lang,
+        answerable=answerable,
+        expected_sources=expected,
+        expected_answer_contains=contains,
+        relevance=dict(rel),
+        note=str(note),
+    )
+
+
+def load_dataset(path: str | Path) -> list[EvalItem]:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DatasetError(f"{p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{p}: cannot read as UTF-8 text: {exc}") from exc
+    items: list[EvalItem] = []
+    seen: set[str] = set()
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{p}:{n}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{where}: not valid JSON ({exc.msg})") from None
+        item = parse_item(data, where)
+        if item.id in seen:
+            raise DatasetError(f"{where}: duplicate id '{item.id}'")
+        seen.add(item.id)
+        items.append(item)
+    if not items:
+        raise DatasetError(f"{p}: no questions in the file")
+    return items
+
+
+def source_matches(expected: str, retrieved: str) -> bool:
+    """Equal, or one ends with the other at a "/" boundary (DESIGN.md §4)."""
+    if expected == retrieved:
+        return True
+    short, long = sorted((expected, retrieved), key=len)
+    return long.endswith("/" + short)
+
+
+def dataset_from_faq_csv(rows: Iterable[tuple[str, str]]) -> list[EvalItem]:
+    """A starter set from FAQ rows: each row's own question must find that row."""
+    return [
+        EvalItem(id=f"faq-{i}", question=q, expected_sources=(sid,), relevance={sid: 2})
+        for i, (sid, q) in enumerate(rows, start=1)
+        if q.strip()
+    ]
+
+
+def write_dataset(items: Iterable[EvalItem], path: str | Path) -> None:
+    lines = []
+    for it in items:
+        lines.append(
+            json.dumps(
+                {
+                    "id": it.id,
+                    "question": it.question,
+                    "lang": it.lang,
+                    "answerable": it.answerable,
+                    "expected_sources": list(it.expected_sources),
+                    "expected_answer_contains": list(it.expected_answer_contains),
+                    **({"relevance": it.relevance} if it.relevance else {}),
+                    "note": it.note,
+                },
+                ensure_ascii=False,
+            )
+        )
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")

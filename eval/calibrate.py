@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.dataset import EvalItem, load_dataset, source_matches
+from eval.dataset import EvalItem, load_dataset, select_half, source_matches
 from kit.answering import evidence
 from kit.config import AnswerSettings, Settings
 from kit.services import Services, build_services
@@ -40,6 +40,7 @@ def collect(svc: Services, items: Sequence[EvalItem]) -> list[dict[str, Any]]:
             and any(source_matches(e, top) for e in it.expected_sources)
         )
         d, a, m = evidence(res.hits) or (0.0, 0.0, 0.0)
+        cov = res.hits[0].signals.get("coverage", -1.0) if res.hits else -1.0
         rows.append(
             {
                 "id": it.id,
@@ -48,6 +49,7 @@ def collect(svc: Services, items: Sequence[EvalItem]) -> list[dict[str, Any]]:
                 "dense": d,
                 "agree": a,
                 "margin": m,
+                "coverage": cov,
                 "lang": it.lang,
             }
         )
@@ -92,17 +94,24 @@ def fit(rows: list[dict[str, Any]], min_refusal: float) -> dict[str, float]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__)
-    p.add_argument("datasets", nargs="+", type=Path)
-    p.add_argument("--data-dir", type=Path, help="index to use (default: MADOGUCHI_DATA_DIR)")
+    p.add_argument(
+        "datasets", nargs="+", help="DATASET.jsonl[@DATA_DIR][%%SPLIT_FILE] (index and tuning half)"
+    )
     p.add_argument("--min-refusal", type=float, default=0.8)
     p.add_argument("--dump", type=Path, help="write the per-question features as JSONL")
     args = p.parse_args(argv)
-    settings = Settings() if args.data_dir is None else Settings(data_dir=args.data_dir)
-    svc = build_services(settings)
-    svc.warm_up()
     rows: list[dict[str, Any]] = []
-    for ds in args.datasets:
-        rows.extend(collect(svc, load_dataset(ds)))
+    for spec in args.datasets:
+        spec, _, split = spec.partition("%")
+        ds, _, data_dir = spec.partition("@")
+        settings = Settings() if not data_dir else Settings(data_dir=Path(data_dir))
+        svc = build_services(settings)
+        svc.warm_up()
+        items = load_dataset(ds)
+        if split:
+            items = select_half(items, split, "tune")
+        rows.extend(collect(svc, items))
+        svc.close()
     if args.dump:
         args.dump.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     fitted = fit(rows, args.min_refusal)

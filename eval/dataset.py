@@ -98,6 +98,19 @@ def load_dataset(path: str | Path) -> list[EvalItem]:
     return items
 
 
+def select_half(items: list[EvalItem], split_file: str | Path, half: str) -> list[EvalItem]:
+    """The items of one half ("tune" or "report") of a committed split file."""
+    try:
+        split = json.loads(Path(split_file).read_text(encoding="utf-8"))
+        ids = set(split[half])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DatasetError(f"{split_file}: no '{half}' list of ids ({exc})") from exc
+    chosen = [it for it in items if it.id in ids]
+    if not chosen:
+        raise DatasetError(f"{split_file}: none of its '{half}' ids are in the dataset")
+    return chosen
+
+
 def source_matches(expected: str, retrieved: str) -> bool:
     """Equal, or one ends with the other at a "/" boundary (DESIGN.md §4)."""
     if expected == retrieved:

@@ -31,7 +31,7 @@ from langchain_core.embeddings import Embeddings
 from ingest.embed import count_tokens, embedder_name
 from kit.config import Settings
 from kit.errors import ConfigError, StoreError
-from kit.lexical import tokenize
+from kit.lexical import TOKENIZER_VERSION, tokenize
 from kit.types import Chunk, SourceDocument
 
 SCHEMA = """
@@ -232,6 +232,7 @@ class Index:
                 raise StoreError(f"cannot open the catalogue in {data_dir}: {exc}") from exc
             self._db = db
             self._check_embedder()
+            self._check_tokens()
         return self._db
 
     def _check_embedder(self) -> None:
@@ -249,6 +250,33 @@ class Index:
                 f"'{row[0]}', but '{self.embedder_label}' is configured; use the same "
                 "embedder or a fresh MADOGUCHI_DATA_DIR"
             )
+
+    def _check_tokens(self) -> None:
+        """Rebuild stored lexical tokens when the tokenisation rules changed."""
+        assert self._db is not None
+        row = self._db.execute("SELECT value FROM info WHERE key='tokenizer'").fetchone()
+        if row is not None and row[0] == TOKENIZER_VERSION:
+            return
+        db = self._db
+        rows = db.execute(
+            "SELECT id, source_id, text, title, position, meta FROM chunks"
+        ).fetchall()
+        with db:
+            for r in rows:
+                tokens, qtokens = chunk_tokens(
+                    Chunk(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]))
+                )
+                db.execute(
+                    "UPDATE chunks SET tokens=?, qtokens=? WHERE id=?",
+                    (
+                        json.dumps(tokens, ensure_ascii=False),
+                        json.dumps(qtokens, ensure_ascii=False),
+                        r[0],
+                    ),
+                )
+            db.execute("INSERT OR REPLACE INTO info VALUES ('tokenizer', ?)", (TOKENIZER_VERSION,))
+            if rows:
+                self._bump(db)
 
     @property
     def vectors(self) -> VectorIndex:
@@ -444,10 +472,15 @@ def embed_text(chunk: Chunk) -> str:
     return chunk.text
 
 
+def chunk_tokens(c: Chunk) -> tuple[list[str], list[str]]:
+    """Lexical tokens of the whole chunk, and of its "title field": the FAQ question,
+    else the section heading, else the document title (a table row's item name)."""
+    field = str(c.meta.get("question") or c.meta.get("heading") or c.title or "")
+    return tokenize(embed_text(c)), tokenize(field)
+
+
 def _chunk_row(c: Chunk) -> tuple[Any, ...]:
-    tokens = tokenize(embed_text(c))
-    question = str(c.meta.get("question") or "")
-    qtokens = tokenize(question) if question else []
+    tokens, qtokens = chunk_tokens(c)
     return (
         c.id,
         c.source_id,

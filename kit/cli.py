@@ -223,14 +223,20 @@ def eval_run(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
+    split: Annotated[
+        Path | None, typer.Option(help="Split file with 'tune'/'report' id lists.")
+    ] = None,
+    half: Annotated[str, typer.Option(help="Which half of --split to run.")] = "report",
     set_: SetOpt = None,
 ) -> None:
     """Ask every question of a dataset and print hit@5, MRR, accuracy, refusals, latency."""
-    from eval.dataset import load_dataset
+    from eval.dataset import load_dataset, select_half
     from eval.report import by_lang_table, summary_table
     from eval.run import run_items
 
     items = load_dataset(dataset)
+    if split:
+        items = select_half(items, split, half)
     if limit:
         items = items[:limit]
     svc = _services(set_)

@@ -55,6 +55,8 @@ _STOP = {
     "いつ",
 }
 _LATIN = re.compile(r"[a-z0-9]+")
+# Bump when the tokenisation rules change: stored tokens are then rebuilt (no re-embedding).
+TOKENIZER_VERSION = "sudachi-core-AC-1"
 
 
 def _kata_to_hira(s: str) -> str:
@@ -130,18 +132,46 @@ class BM25Index:
 
         self.size = len(corpus_tokens)
         self._vocab: dict[str, int] = {}
+        self._df: list[int] = []
+        self.doc_terms: list[frozenset[int]] = []
         ids: list[list[int]] = []
         for toks in corpus_tokens:
             row = []
             for t in toks:
                 idx = self._vocab.setdefault(t, len(self._vocab))
+                if idx == len(self._df):
+                    self._df.append(0)
                 row.append(idx)
+            terms = frozenset(row)
+            for idx in terms:
+                self._df[idx] += 1
+            self.doc_terms.append(terms)
             ids.append(row)
         self._retriever = None
         if self.size and self._vocab:
             tokenized = bm25s.tokenization.Tokenized(ids=ids, vocab=self._vocab)
             self._retriever = bm25s.BM25(k1=k1, b=b)
             self._retriever.index(tokenized, show_progress=False)
+
+    def idf(self, token: str) -> float:
+        """Smoothed IDF; a word the corpus never uses gets the highest weight."""
+        idx = self._vocab.get(token)
+        df = self._df[idx] if idx is not None else 0
+        return float(np.log(1.0 + (self.size + 1) / (df + 0.5)))
+
+    def coverage(self, query_tokens: Sequence[str], position: int) -> float:
+        """IDF-weighted share of the query's words that document ``position`` contains.
+
+        Low coverage means the question's distinctive words (給料, パスポート) are
+        absent from the passage: a sign the documents do not hold the answer.
+        """
+        terms = set(query_tokens)
+        total = sum(self.idf(t) for t in terms)
+        if total == 0:
+            return 0.0
+        doc = self.doc_terms[position]
+        found = sum(self.idf(t) for t in terms if self._vocab.get(t, -1) in doc)
+        return found / total
 
     def search(self, query_tokens: Sequence[str], n: int) -> list[tuple[int, float]]:
         """Positions and scores of the best ``n`` documents with a positive score."""

@@ -5,9 +5,10 @@ Signals, each ranking all chunks independently:
 - ``dense``: cosine similarity of the query and chunk embeddings; the only
   signal that crosses languages (an English question finds a Japanese answer);
 - ``bm25``: BM25 over Sudachi normalized forms of the chunk text;
-- ``question``: BM25 over the FAQ *question* field alone, so a resident's
-  phrasing that matches an official question outranks a long answer that
-  merely mentions the same words.
+- ``question``: BM25 over the chunk's title field alone — the FAQ *question*,
+  or a page section's heading — so a resident's phrasing that matches an
+  official question or heading outranks a long text that merely mentions the
+  same words.
 
 RRF uses ranks, not raw scores, so the signals need no common scale; raw
 values stay on each hit (``signals``) for the answerer's confidence.
@@ -61,10 +62,10 @@ class HybridRetriever:
             t = time.perf_counter()
             ranked["dense"] = self.index.vectors.query(qvec, n)
             trace.timings["dense_ms"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        toks = tokenize(query)  # also needed for coverage, whatever the mode
+        trace.query_tokens = toks
         if s.mode in ("hybrid", "bm25"):
-            t = time.perf_counter()
-            toks = tokenize(query)
-            trace.query_tokens = toks
             ranked["bm25"] = [(state.chunks[i].id, sc) for i, sc in state.bm25_text.search(toks, n)]
             ranked["question"] = [
                 (state.chunks[i].id, sc) for i, sc in state.bm25_question.search(toks, n)
@@ -88,6 +89,9 @@ class HybridRetriever:
                 ranks.setdefault(cid, {})[name] = rank
                 signals.setdefault(cid, {})[name] = raw
         order = sorted(fused, key=lambda c: (-fused[c], c))[:k]
+        if toks:
+            for cid in order:
+                signals[cid]["coverage"] = state.bm25_text.coverage(toks, state.position_of[cid])
         out = [
             ScoredChunk(
                 chunk=state.chunks[state.position_of[cid]],

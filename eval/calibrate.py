@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from eval.dataset import EvalItem, load_dataset, select_half, source_matches
-from kit.answering import evidence
+from kit.answering import FEATURES, evidence
 from kit.config import AnswerSettings, Settings
 from kit.services import Services, build_services
 
@@ -39,56 +38,54 @@ def collect(svc: Services, items: Sequence[EvalItem]) -> list[dict[str, Any]]:
             and top is not None
             and any(source_matches(e, top) for e in it.expected_sources)
         )
-        d, a, m = evidence(res.hits) or (0.0, 0.0, 0.0)
-        cov = res.hits[0].signals.get("coverage", -1.0) if res.hits else -1.0
+        ev = evidence(res.hits, res.answer.lang) or dict.fromkeys(FEATURES, 0.0)
         rows.append(
             {
                 "id": it.id,
                 "answerable": it.answerable,
                 "top_correct": correct,
-                "dense": d,
-                "agree": a,
-                "margin": m,
-                "coverage": cov,
                 "lang": it.lang,
+                **ev,
             }
         )
     return rows
 
 
-def fit(rows: list[dict[str, Any]], min_refusal: float) -> dict[str, float]:
+def design(rows: Sequence[dict[str, Any]], center: float) -> np.ndarray:
+    return np.array([[r["sim"] - center] + [r[f] for f in FEATURES if f != "sim"] for r in rows])
+
+
+def fit(rows: list[dict[str, Any]], min_refusal: float, center: float = 0.85) -> dict[str, Any]:
+    """Weights from a logistic regression (label: answerable), then the threshold with the
+    best answer accuracy among those refusing at least ``min_refusal`` of unanswerables."""
     from sklearn.linear_model import LogisticRegression
 
-    center = 0.84
-    x = np.array([[r["dense"] - center, r["agree"], r["margin"]] for r in rows])
+    x = design(rows, center)
     y = np.array([1 if r["answerable"] else 0 for r in rows])
-    model = LogisticRegression(C=10.0, max_iter=1000).fit(x, y)
-    w_d, w_a, w_m = (float(v) for v in model.coef_[0])
-    bias = float(model.intercept_[0])
-    conf = [
-        1
-        / (
-            1
-            + math.exp(-(w_d * (r["dense"] - center) + w_a * r["agree"] + w_m * r["margin"] + bias))
-        )
-        for r in rows
-    ]
+    model = LogisticRegression(C=100.0, max_iter=5000, class_weight="balanced").fit(x, y)
+    conf = model.predict_proba(x)[:, 1]
+    weights = {"bias": round(float(model.intercept_[0]), 3)}
+    weights.update({f: round(float(w), 3) for f, w in zip(FEATURES, model.coef_[0], strict=True)})
     ans = [i for i, r in enumerate(rows) if r["answerable"]]
     una = [i for i, r in enumerate(rows) if not r["answerable"]]
-    best: tuple[float, float] | None = None
+    curve = []
     for th in np.linspace(0.05, 0.95, 91):
-        refused_una = sum(conf[i] < th for i in una) / max(1, len(una))
-        acc = sum(conf[i] >= th and rows[i]["top_correct"] for i in ans) / max(1, len(ans))
-        if refused_una >= min_refusal and (best is None or acc > best[1]):
-            best = (float(th), acc)
-    threshold = best[0] if best else 0.5
+        refused_una = float(np.mean([conf[i] < th for i in una])) if una else 1.0
+        acc = float(np.mean([conf[i] >= th and rows[i]["top_correct"] for i in ans]))
+        false_ref = float(np.mean([conf[i] < th for i in ans]))
+        curve.append((round(float(th), 2), acc, refused_una, false_ref))
+    ok = [c for c in curve if c[2] >= min_refusal] or curve
+    best = max(ok, key=lambda c: (c[1], -c[0]))
     return {
-        "conf_dense_center": center,
-        "conf_dense_weight": round(w_d, 2),
-        "conf_agree_weight": round(w_a, 2),
-        "conf_margin_weight": round(w_m, 2),
-        "conf_bias": round(bias, 2),
-        "answer_threshold": round(threshold, 2),
+        "conf_sim_center": center,
+        "conf_weights": weights,
+        "answer_threshold": best[0],
+        "at_threshold": {
+            "top1_accuracy": best[1],
+            "unanswerable_refused": best[2],
+            "false_refusal": best[3],
+        },
+        "curve": curve,
     }
 
 
@@ -115,8 +112,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.dump:
         args.dump.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     fitted = fit(rows, args.min_refusal)
+    curve = fitted.pop("curve")
     print(json.dumps(fitted, indent=2))
-    print("current defaults:", {k: getattr(AnswerSettings(), k) for k in fitted})
+    print("threshold  top1-acc  unanswerable-refused  false-refusal")
+    for th, acc, ref, fr in curve[::5]:
+        print(f"{th:9.2f}  {acc:8.3f}  {ref:20.3f}  {fr:13.3f}")
+    d = AnswerSettings()
+    print(
+        "current defaults:",
+        {"conf_weights": d.conf_weights, "answer_threshold": d.answer_threshold},
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ a chunk that the catalogue does not know, nor silently misses one it does.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -54,10 +55,13 @@ CREATE TABLE IF NOT EXISTS chunks (
     title TEXT NOT NULL,
     meta TEXT NOT NULL,
     tokens TEXT NOT NULL,
-    qtokens TEXT NOT NULL
+    qtokens TEXT NOT NULL,
+    tid TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(source_id);
 """
+# created after the migration that adds the tid column to older catalogues
+TID_INDEX = "CREATE INDEX IF NOT EXISTS chunks_by_tid ON chunks(tid);"
 
 
 class VectorIndex(Protocol):
@@ -103,7 +107,7 @@ class MemoryVectorIndex:
 class ChromaVectorIndex:
     """Chroma collection (cosine space) holding only ids and vectors."""
 
-    def __init__(self, settings: Settings, embedder_label: str) -> None:
+    def __init__(self, settings: Settings, embedder_label: str, suffix: str = "") -> None:
         import os
 
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -122,7 +126,7 @@ class ChromaVectorIndex:
                 path.mkdir(parents=True, exist_ok=True)
                 client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
             # One collection per embedder: vectors of different models never mix.
-            name = f"{st.collection}-{_safe(embedder_label)}"[:60]
+            name = f"{st.collection}-{_safe(embedder_label)}"[:52] + suffix
             self._col = client.get_or_create_collection(
                 name=name, metadata={"hnsw:space": "cosine", "embedder": embedder_label}
             )
@@ -174,6 +178,7 @@ def _safe(label: str) -> str:
 @dataclass
 class EmbedStats:
     chunks: int = 0
+    titles: int = 0
     tokens: int = 0
     seconds: float = 0.0
 
@@ -199,6 +204,8 @@ class SearchState:
     position_of: dict[str, int]
     bm25_text: Any
     bm25_question: Any
+    # title-vector id -> positions of the chunks sharing that title field
+    by_title: dict[str, list[int]]
 
 
 class Index:
@@ -211,6 +218,9 @@ class Index:
         self.embedder = embedder
         self.embedder_label = embedder_name(embedder)
         self._vectors = vectors
+        self._title_vectors: VectorIndex | None = (
+            MemoryVectorIndex() if vectors is not None else None
+        )
         self._db: sqlite3.Connection | None = None
         self._lock = threading.RLock()
         self._state: SearchState | None = None
@@ -232,7 +242,7 @@ class Index:
                 raise StoreError(f"cannot open the catalogue in {data_dir}: {exc}") from exc
             self._db = db
             self._check_embedder()
-            self._check_tokens()
+            self._migrate()
         return self._db
 
     def _check_embedder(self) -> None:
@@ -251,26 +261,33 @@ class Index:
                 "embedder or a fresh MADOGUCHI_DATA_DIR"
             )
 
-    def _check_tokens(self) -> None:
-        """Rebuild stored lexical tokens when the tokenisation rules changed."""
+    def _migrate(self) -> None:
+        """Bring an older catalogue up to date: the title-id column, and stored lexical
+        tokens when the tokenisation rules changed (no re-embedding of chunks; missing
+        title vectors are embedded by the next ``reconcile``)."""
         assert self._db is not None
-        row = self._db.execute("SELECT value FROM info WHERE key='tokenizer'").fetchone()
+        db = self._db
+        cols = {r[1] for r in db.execute("PRAGMA table_info(chunks)")}
+        if "tid" not in cols:
+            with db:
+                db.execute("ALTER TABLE chunks ADD COLUMN tid TEXT NOT NULL DEFAULT ''")
+        db.execute(TID_INDEX)
+        row = db.execute("SELECT value FROM info WHERE key='tokenizer'").fetchone()
         if row is not None and row[0] == TOKENIZER_VERSION:
             return
-        db = self._db
         rows = db.execute(
             "SELECT id, source_id, text, title, position, meta FROM chunks"
         ).fetchall()
         with db:
             for r in rows:
-                tokens, qtokens = chunk_tokens(
-                    Chunk(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]))
-                )
+                c = Chunk(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]))
+                tokens, qtokens = chunk_tokens(c)
                 db.execute(
-                    "UPDATE chunks SET tokens=?, qtokens=? WHERE id=?",
+                    "UPDATE chunks SET tokens=?, qtokens=?, tid=? WHERE id=?",
                     (
                         json.dumps(tokens, ensure_ascii=False),
                         json.dumps(qtokens, ensure_ascii=False),
+                        title_id(c),
                         r[0],
                     ),
                 )
@@ -286,6 +303,18 @@ class Index:
             else:
                 self._vectors = ChromaVectorIndex(self.settings, self.embedder_label)
         return self._vectors
+
+    @property
+    def title_vectors(self) -> VectorIndex:
+        """Embeddings of title fields (FAQ question, section heading), one per distinct text."""
+        if self._title_vectors is None:
+            if self.settings.store.kind == "memory":
+                self._title_vectors = MemoryVectorIndex()
+            else:
+                self._title_vectors = ChromaVectorIndex(
+                    self.settings, self.embedder_label, suffix="-titles"
+                )
+        return self._title_vectors
 
     def close(self) -> None:
         if self._db is not None:
@@ -332,21 +361,31 @@ class Index:
                 stats.chunks = len(fresh)
                 stats.tokens = sum(count_tokens(self.embedder, t) for t in texts)
                 self.vectors.upsert([c.id for c in fresh], vecs)
+            titles = {title_id(c): title_text(c) for c in wanted if title_id(c)}
+            known_t = self._referenced_tids(list(titles))
+            fresh_t = {t: x for t, x in titles.items() if t not in known_t}
+            if fresh_t:
+                t0 = time.perf_counter()
+                tvecs = self.embedder.embed_documents(list(fresh_t.values()))
+                stats.seconds += time.perf_counter() - t0
+                stats.titles += len(fresh_t)
+                stats.tokens += sum(count_tokens(self.embedder, x) for x in fresh_t.values())
+                self.title_vectors.upsert(list(fresh_t), tvecs)
             stale: list[str] = []
+            old_tids: set[str] = set()
             now = time.time()
             db = self.db
             try:
                 with db:
                     for doc, content_hash, chunks in batch:
-                        old = {
-                            r[0]
-                            for r in db.execute(
-                                "SELECT id FROM chunks WHERE source_id=?", (doc.source_id,)
-                            )
-                        }
+                        old_rows = db.execute(
+                            "SELECT id, tid FROM chunks WHERE source_id=?", (doc.source_id,)
+                        ).fetchall()
+                        old = {r[0] for r in old_rows}
+                        old_tids.update(r[1] for r in old_rows if r[1])
                         db.execute("DELETE FROM chunks WHERE source_id=?", (doc.source_id,))
                         db.executemany(
-                            "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?)",
+                            "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
                             [_chunk_row(c) for c in chunks],
                         )
                         db.execute(
@@ -368,6 +407,7 @@ class Index:
                 raise StoreError(f"cannot write the catalogue: {exc}") from exc
             if stale:
                 self.vectors.delete(stale)
+            self._drop_unreferenced_titles(old_tids)
         return stats
 
     def remove(self, source_ids: Iterable[str]) -> int:
@@ -377,16 +417,21 @@ class Index:
         with self._lock:
             db = self.db
             stale: list[str] = []
+            old_tids: set[str] = set()
             with db:
                 for sid in ids:
-                    stale.extend(
-                        r[0] for r in db.execute("SELECT id FROM chunks WHERE source_id=?", (sid,))
-                    )
+                    for cid, tid in db.execute(
+                        "SELECT id, tid FROM chunks WHERE source_id=?", (sid,)
+                    ).fetchall():
+                        stale.append(cid)
+                        if tid:
+                            old_tids.add(tid)
                     db.execute("DELETE FROM chunks WHERE source_id=?", (sid,))
                     db.execute("DELETE FROM sources WHERE source_id=?", (sid,))
                 self._bump(db)
             if stale:
                 self.vectors.delete(stale)
+            self._drop_unreferenced_titles(old_tids)
         return len(ids)
 
     def reconcile(self) -> dict[str, int]:
@@ -403,10 +448,44 @@ class Index:
                 chunks = self._load_chunks(part)
                 vecs = self.embedder.embed_documents([embed_text(c) for c in chunks])
                 self.vectors.upsert([c.id for c in chunks], vecs)
-            if orphans or missing:
+            # the same for title vectors (one per distinct title text)
+            tids = {
+                r[0]: r[1] for r in self.db.execute("SELECT tid, id FROM chunks WHERE tid != ''")
+            }
+            have_t = self.title_vectors.ids()
+            orphans_t = sorted(have_t - set(tids))
+            missing_t = sorted(set(tids) - have_t)
+            if orphans_t:
+                self.title_vectors.delete(orphans_t)
+            for s in range(0, len(missing_t), 64):
+                part = missing_t[s : s + 64]
+                chunks = self._load_chunks([tids[t] for t in part])
+                texts = {title_id(c): title_text(c) for c in chunks}
+                keys = [t for t in part if t in texts]
+                self.title_vectors.upsert(
+                    keys, self.embedder.embed_documents([texts[t] for t in keys])
+                )
+            if orphans or missing or orphans_t or missing_t:
                 with self.db:
                     self._bump(self.db)
-            return {"orphans_removed": len(orphans), "missing_embedded": len(missing)}
+            return {
+                "orphans_removed": len(orphans) + len(orphans_t),
+                "missing_embedded": len(missing) + len(missing_t),
+            }
+
+    def _referenced_tids(self, tids: Sequence[str]) -> set[str]:
+        out: set[str] = set()
+        for s in range(0, len(tids), 500):
+            part = tids[s : s + 500]
+            q = f"SELECT DISTINCT tid FROM chunks WHERE tid IN ({','.join('?' * len(part))})"
+            out.update(r[0] for r in self.db.execute(q, part))
+        return out
+
+    def _drop_unreferenced_titles(self, candidates: set[str]) -> None:
+        if candidates:
+            gone = set(candidates) - self._referenced_tids(sorted(candidates))
+            if gone:
+                self.title_vectors.delete(sorted(gone))
 
     def _bump(self, db: sqlite3.Connection) -> None:
         db.execute("UPDATE info SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
@@ -445,18 +524,23 @@ class Index:
             return state
         with self._lock:
             rows = self.db.execute(
-                "SELECT id, source_id, text, title, position, meta, tokens, qtokens FROM chunks "
+                "SELECT id, source_id, text, title, position, meta, tokens, qtokens, tid FROM chunks "
                 "ORDER BY source_id, position"
             ).fetchall()
             chunks = [Chunk(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
             tokens = [json.loads(r[6]) for r in rows]
             qtokens = [json.loads(r[7]) for r in rows]
+            by_title: dict[str, list[int]] = {}
+            for i, r in enumerate(rows):
+                if r[8]:
+                    by_title.setdefault(r[8], []).append(i)
             state = SearchState(
                 generation=gen,
                 chunks=chunks,
                 position_of={c.id: i for i, c in enumerate(chunks)},
                 bm25_text=BM25Index(tokens),
                 bm25_question=BM25Index(qtokens),
+                by_title=by_title,
             )
             self._state = state
             return state
@@ -472,11 +556,21 @@ def embed_text(chunk: Chunk) -> str:
     return chunk.text
 
 
+def title_text(c: Chunk) -> str:
+    """The chunk's "title field": the FAQ question, else the section heading, else the
+    document title (a table row's item name). Residents' questions resemble these."""
+    return str(c.meta.get("question") or c.meta.get("heading") or c.title or "").strip()
+
+
+def title_id(c: Chunk) -> str:
+    """Vector id of the title field; chunks with the same title text share one vector."""
+    text = title_text(c)
+    return "t" + hashlib.sha256(text.encode()).hexdigest()[:31] if text else ""
+
+
 def chunk_tokens(c: Chunk) -> tuple[list[str], list[str]]:
-    """Lexical tokens of the whole chunk, and of its "title field": the FAQ question,
-    else the section heading, else the document title (a table row's item name)."""
-    field = str(c.meta.get("question") or c.meta.get("heading") or c.title or "")
-    return tokenize(embed_text(c)), tokenize(field)
+    """Lexical tokens of the whole chunk and of its title field."""
+    return tokenize(embed_text(c)), tokenize(title_text(c))
 
 
 def _chunk_row(c: Chunk) -> tuple[Any, ...]:
@@ -490,6 +584,7 @@ def _chunk_row(c: Chunk) -> tuple[Any, ...]:
         json.dumps(_jsonable(c.meta), ensure_ascii=False),
         json.dumps(tokens, ensure_ascii=False),
         json.dumps(qtokens, ensure_ascii=False),
+        title_id(c),
     )
 
 

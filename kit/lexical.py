@@ -56,7 +56,7 @@ _STOP = {
 }
 _LATIN = re.compile(r"[a-z0-9]+")
 # Bump when the tokenisation rules change: stored tokens are then rebuilt (no re-embedding).
-TOKENIZER_VERSION = "sudachi-core-AC-1"
+TOKENIZER_VERSION = "sudachi-core-AC-2"
 
 
 def _kata_to_hira(s: str) -> str:

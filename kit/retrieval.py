@@ -5,6 +5,10 @@ Signals, each ranking all chunks independently:
 - ``dense``: cosine similarity of the query and chunk embeddings; the only
   signal that crosses languages (an English question finds a Japanese answer);
 - ``bm25``: BM25 over Sudachi normalized forms of the chunk text;
+- ``title``: dense similarity of the query and the title field alone (FAQ
+  question, section heading): query-to-question similarity is the strongest
+  evidence in FAQ retrieval, and short titles cross languages better than
+  long answers;
 - ``question``: BM25 over the chunk's title field alone — the FAQ *question*,
   or a page section's heading — so a resident's phrasing that matches an
   official question or heading outranks a long text that merely mentions the
@@ -61,6 +65,12 @@ class HybridRetriever:
             trace.timings["embed_ms"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             ranked["dense"] = self.index.vectors.query(qvec, n)
+            # title vectors are shared by chunks with the same title: fan them out
+            ranked["title"] = [
+                (state.chunks[pos].id, sim)
+                for tid, sim in self.index.title_vectors.query(qvec, n)
+                for pos in state.by_title.get(tid, ())
+            ][: n * 2]
             trace.timings["dense_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         toks = tokenize(query)  # also needed for coverage, whatever the mode
@@ -76,6 +86,7 @@ class HybridRetriever:
             "dense": s.dense_weight,
             "bm25": s.bm25_weight,
             "question": s.question_weight,
+            "title": s.title_weight,
         }
         fused: dict[str, float] = {}
         ranks: dict[str, dict[str, int]] = {}

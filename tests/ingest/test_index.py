@@ -39,11 +39,11 @@ def test_apply_embeds_only_new_chunks(index):
         faq("f.csv#2", "住民票は？", "窓口で。"),
     ]
     stats = index.apply(batch)
-    assert stats.chunks == 2 and stats.tokens > 0
+    assert stats.chunks == 2 and stats.titles == 2 and stats.tokens > 0
     assert index.chunk_count() == 2
     index.embedder.embedded.clear()
     again = index.apply(batch)
-    assert again.chunks == 0 and index.embedder.embedded == []
+    assert again.chunks == 0 and again.titles == 0 and index.embedder.embedded == []
     assert index.source_hash("f.csv#1") == batch[0][1]
 
 
@@ -54,6 +54,15 @@ def test_update_replaces_old_chunks(index):
     assert len(index.vectors.ids()) == 1
     state = index.search_state()
     assert "電話" in state.chunks[0].text
+
+
+def test_shared_titles_are_embedded_once_and_dropped_with_the_last_user(index):
+    index.apply([faq("f.csv#1", "同じ質問", "答え1"), faq("f.csv#2", "同じ質問", "答え2")])
+    assert len(index.title_vectors.ids()) == 1
+    index.remove(["f.csv#1"])
+    assert len(index.title_vectors.ids()) == 1
+    index.remove(["f.csv#2"])
+    assert index.title_vectors.ids() == set()
 
 
 def test_remove_and_generation(index):
@@ -74,6 +83,12 @@ def test_reconcile_repairs_orphans_and_missing(index):
     index.vectors.delete([lost])
     fixed = index.reconcile()
     assert fixed == {"orphans_removed": 1, "missing_embedded": 1}
+    # the same for title vectors
+    tid = next(iter(index.title_vectors.ids()))
+    index.title_vectors.delete([tid])
+    index.title_vectors.upsert(["t-orphan"], [[0.0] * 64])
+    assert index.reconcile() == {"orphans_removed": 1, "missing_embedded": 1}
+    assert tid in index.title_vectors.ids()
     rows = {c.id for c in index.search_state().chunks}
     assert index.vectors.ids() == rows
     assert index.reconcile() == {"orphans_removed": 0, "missing_embedded": 0}

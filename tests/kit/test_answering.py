@@ -7,12 +7,11 @@ from kit.config import AnswerSettings
 from kit.types import Chunk, ScoredChunk
 
 
-def hit(sid, text, *, dense, ranks=None, kind="faq", score=0.03, **meta):
+def hit(sid, text, *, dense, ranks=None, kind="faq", score=0.03, coverage=0.8, **meta):
     base = {"kind": kind, **meta}
     chunk = Chunk(Chunk.make_id(sid, 0, text), sid, text, meta.get("question", sid), 0, base)
-    return ScoredChunk(
-        chunk, score, ranks or {"dense": 1, "bm25": 1, "question": 1}, {"dense": dense}
-    )
+    signals = {"dense": dense, "coverage": coverage}
+    return ScoredChunk(chunk, score, ranks or {"dense": 1, "bm25": 1, "question": 1}, signals)
 
 
 FAQ = dict(
@@ -23,11 +22,15 @@ FAQ = dict(
 )
 
 
-def test_confidence_grows_with_similarity_and_agreement():
+def test_confidence_grows_with_similarity_and_coverage():
     s = AnswerSettings()
-    low = confidence([hit("a#1", "x", dense=0.78, ranks={"dense": 1})], s)
+    low = confidence([hit("a#1", "x", dense=0.78)], s)
     high = confidence([hit("a#1", "x", dense=0.90)], s)
     assert 0.0 <= low < high <= 1.0
+    uncovered = confidence([hit("a#1", "x", dense=0.90, coverage=0.0)], s)
+    assert uncovered < high
+    # a foreign-language question is judged on similarity alone
+    assert confidence([hit("a#1", "x", dense=0.90, coverage=0.0)], s, "en") > uncovered
     assert confidence([], s) == 0.0
 
 

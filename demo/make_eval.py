@@ -95,6 +95,15 @@ FOREIGN = [
     ("Quanto custa a passagem do ônibus municipal?", "pt", [F + "53", BUS], ["200"]),
 ]
 
+FOREIGN_UNANSWERABLE = [
+    ("How much does the mayor earn?", "en"),
+    ("Where can I renew my passport?", "en"),
+    ("明天的天气怎么样？", "zh"),
+    ("이 동네에서 맛있는 라면집을 추천해 주세요.", "ko"),
+    ("Làm thế nào để đổi bằng lái xe quốc tế?", "vi"),
+    ("Qual é o horário do trem-bala para Tóquio?", "pt"),
+]
+
 items = []
 for i, (q, src, must) in enumerate(ANSWERABLE, 1):
     items.append(
@@ -128,6 +137,18 @@ for i, (q, lang, src, must) in enumerate(FOREIGN, 1):
             "answerable": True,
             "expected_sources": src,
             "expected_answer_contains": must,
+        }
+    )
+for i, (q, lang) in enumerate(FOREIGN_UNANSWERABLE, 1):
+    items.append(
+        {
+            "id": f"un-{lang}-{i:02d}",
+            "question": q,
+            "lang": lang,
+            "answerable": False,
+            "expected_sources": [],
+            "expected_answer_contains": [],
+            "note": "not covered by the demo corpus",
         }
     )
 out = Path(__file__).with_name("eval.jsonl")

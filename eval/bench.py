@@ -74,12 +74,17 @@ def latency(svc: Services, questions: Sequence[str], repeat: int = 1) -> dict[st
 
 
 def accuracy_by_mode(
-    settings: Settings, dataset: Path, modes: Sequence[str] = ("hybrid", "dense", "bm25")
+    settings: Settings,
+    dataset: Path,
+    modes: Sequence[str] = ("hybrid", "dense", "bm25"),
+    half: str | None = None,
 ) -> dict[str, Any]:
-    from eval.dataset import load_dataset
+    from eval.dataset import load_dataset, select_half
     from eval.run import run_items
 
     items = load_dataset(dataset)
+    if half:
+        items = select_half(items, REPO / "eval" / "datasets" / "localgovfaq_split.json", half)
     out = {}
     for mode in modes:
         svc = build_services(settings.with_overrides(**{"retrieval.mode": mode}))
@@ -176,12 +181,14 @@ def bench_real(args: argparse.Namespace) -> dict[str, Any]:
             REPO / "eval" / "datasets" / "kameoka_5374_paraphrased.jsonl",
             SHARED / "amagasaki_faq" / "localgovfaq_queries.jsonl",
         ]
-        for ds in datasets:
+        runs = [(ds, None) for ds in datasets] + [(datasets[-1], "report")]
+        for ds, half in runs:
             if not ds.exists():
                 continue
-            modes = accuracy_by_mode(settings, ds)
-            _print_modes(f"{ds.name} by retrieval mode", modes)
-            results[ds.name] = {m: s.to_dict() for m, s in modes.items()}
+            name = ds.name + (f" ({half} half)" if half else "")
+            modes = accuracy_by_mode(settings, ds, half=half)
+            _print_modes(f"{name} by retrieval mode", modes)
+            results[name] = {m: s.to_dict() for m, s in modes.items()}
         from eval.dataset import load_dataset
 
         qs = [it.question for it in load_dataset(datasets[-1])][:200]

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.folder import FolderConnector
-
 from ingest.chunk import chunk_document
 from ingest.index import EmbedStats, Index, covers
 from ingest.parse import parse

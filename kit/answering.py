@@ -47,7 +47,7 @@ def evidence(hits: Sequence[ScoredChunk], lang: str = "ja") -> dict[str, float] 
     """What the confidence is computed from, for the top hit.
 
     - ``sim``: best cosine of the query with the hit's passage or title field;
-    - ``coverage``: IDF-weighted share of the question's words found in the hit
+    - ``coverage``: IDF-weighted share of the question's words found in a top-3 hit
       (Japanese questions only: words of another language never match), low when
       the question's distinctive words (給料, パスポート) appear nowhere near it;
     - ``ja``: 1 for a Japanese question, whose lexical evidence is meaningful.
@@ -63,7 +63,9 @@ def evidence(hits: Sequence[ScoredChunk], lang: str = "ja") -> dict[str, float] 
     if sim is None:
         return None
     ja = 1.0 if base_lang(lang) == "ja" else 0.0
-    return {"sim": sim, "coverage": top.signals.get("coverage", 0.0) * ja, "ja": ja}
+    # the question's words may be spread over the best few passages of one topic
+    coverage = max(h.signals.get("coverage", 0.0) for h in hits[:3])
+    return {"sim": sim, "coverage": coverage * ja, "ja": ja}
 
 
 def confidence(hits: Sequence[ScoredChunk], settings: AnswerSettings, lang: str = "ja") -> float:

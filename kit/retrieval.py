@@ -35,6 +35,8 @@ class RetrievalTrace:
     query_tokens: list[str] = field(default_factory=list)
     # the best raw value of each signal over all chunks
     top: dict[str, float] = field(default_factory=dict)
+    # each signal's own ranking (chunk id, raw score), before fusion
+    ranked: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
 
 class HybridRetriever:
@@ -115,4 +117,5 @@ class HybridRetriever:
         for name, hits in ranked.items():
             if hits:
                 trace.top[name] = hits[0][1]
+        trace.ranked = ranked
         return out, trace

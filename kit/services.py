@@ -47,6 +47,7 @@ class Services:
             warm()
         self.retriever.warm_up()
         self.embedder.embed_query("ウォームアップ")
+        detect_language("warm up the language model")
 
     def clean_question(self, question: str) -> str:
         q = unicodedata.normalize("NFC", question or "").strip()

@@ -95,6 +95,15 @@ AMAGASAKI_FOREIGN = [
     ("Onde posso pegar o caderno de saúde materno-infantil?", "pt", [306, 370]),
 ]
 
+AMAGASAKI_FOREIGN_UNANSWERABLE = [
+    ("What is the best ramen shop in the city?", "en"),
+    ("Where do I renew my driver's license?", "en"),
+    ("市长的工资是多少？", "zh"),
+    ("내일 날씨는 어때요?", "ko"),
+    ("Tôi muốn mua vé xổ số ở đâu?", "vi"),
+    ("Onde fica o aeroporto mais próximo?", "pt"),
+]
+
 K = "data/kameoka_5374/target.csv#"
 
 
@@ -172,6 +181,18 @@ def main():
                 "expected_sources": src,
                 "expected_answer_contains": [],
                 "relevance": {s: 2 for s in src},
+            }
+        )
+    for i, (q, lang) in enumerate(AMAGASAKI_FOREIGN_UNANSWERABLE, 1):
+        items.append(
+            {
+                "id": f"am-fu-{i:03d}",
+                "question": q,
+                "lang": lang,
+                "answerable": False,
+                "expected_sources": [],
+                "expected_answer_contains": [],
+                "note": "no FAQ row answers this",
             }
         )
     out = Path(__file__).with_name("amagasaki_paraphrased.jsonl")

@@ -96,7 +96,7 @@ class ExtractiveAnswerer:
             return self.refusal(lang, dept, phone, conf)
 
         top = hits[0]
-        follow_up = self._follow_up(hits, lang)
+        follow_up, rival = self._follow_up(hits, lang)
         if s.faq_first and top.chunk.meta.get("kind") == "faq" and conf >= s.faq_threshold:
             body = str(top.chunk.meta.get("answer") or top.chunk.text)
             cites: tuple[Citation, ...] = (_citation(top),)
@@ -109,6 +109,9 @@ class ExtractiveAnswerer:
             mode = "extractive"
             dept = str(used[0].chunk.meta.get("department") or dept or "") or None
             phone = str(used[0].chunk.meta.get("phone") or phone or "") or None
+        if rival is not None and rival.chunk.source_id not in {c.source_id for c in cites}:
+            # the follow-up offers the other candidate: the resident gets its link too
+            cites = (*cites, _citation(rival))
         text = body
         if base_lang(lang) != "ja":
             text = phrase(JAPANESE_ONLY_NOTE, lang) + "\n\n" + body
@@ -147,24 +150,26 @@ class ExtractiveAnswerer:
             mode="abstain",
         )
 
-    def _follow_up(self, hits: Sequence[ScoredChunk], lang: str) -> str | None:
-        """Ask which one is meant when two different sources are nearly tied."""
+    def _follow_up(
+        self, hits: Sequence[ScoredChunk], lang: str
+    ) -> tuple[str | None, ScoredChunk | None]:
+        """Ask which one is meant when two different sources are nearly tied
+        (semantic similarity and fused score both close) and about different topics."""
         if len(hits) < 2:
-            return None
+            return None, None
         top = hits[0]
         rival = next((h for h in hits[1:] if h.chunk.source_id != top.chunk.source_id), None)
         if rival is None:
-            return None
-        d1 = top.signals.get("dense")
-        d2 = rival.signals.get("dense")
-        if d1 is None or d2 is None or d1 - d2 > self.settings.ambiguity_margin:
-            return None
+            return None, None
+        s1, s2 = _sim(top), _sim(rival)
+        if s1 is None or s2 is None or s1 - s2 > self.settings.ambiguity_margin:
+            return None, None
         if top.score - rival.score > 0.25 * top.score:
-            return None
+            return None, None
         t1, t2 = _topic(top), _topic(rival)
         if t1 == t2 or _similar(t1, t2):
-            return None
-        return f"{phrase(FOLLOW_UP, lang)}\n・{t1}\n・{t2}"
+            return None, None
+        return f"{phrase(FOLLOW_UP, lang)}\n・{t1}\n・{t2}", rival
 
     def _extract(self, question: str, hits: Sequence[ScoredChunk]) -> tuple[str, list[ScoredChunk]]:
         """The best sentences of the top passages (one passage per source)."""

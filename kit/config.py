@@ -74,7 +74,7 @@ class AnswerSettings(BaseModel):
         "ja": -2.08,
     }
     # top-2 from different sources closer than this margin -> ask a follow-up
-    ambiguity_margin: float = 0.03
+    ambiguity_margin: float = 0.01
     max_snippets: int = 3
     max_question_chars: int = 2000
     faq_first: bool = True

@@ -87,6 +87,8 @@ def test_near_tie_between_different_topics_asks_follow_up():
     ans = ExtractiveAnswerer(AnswerSettings()).answer("大きいものを捨てたい", [a1, a2])
     assert ans.follow_up is not None
     assert "粗大ごみの出し方" in ans.follow_up and "家電リサイクル品の出し方" in ans.follow_up
+    # the alternative offered by the follow-up is linked too
+    assert [c.source_id for c in ans.citations] == ["f.csv#1", "f.csv#2"]
 
 
 def test_clear_winner_asks_no_follow_up():

@@ -99,8 +99,11 @@ def ingest(
         report = svc.ingest(
             [str(p) for p in paths], progress=lambda _e, n: bar.advance(task, n), dry_run=dry_run
         )
+    missing = [str(p) for p in paths if not p.exists()]
     if as_json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        if missing:
+            raise typer.Exit(1)
         return
     t = Table(title="ingest" + (" (dry run)" if dry_run else ""), show_header=True)
     for col in ("added", "updated", "unchanged", "removed", "skipped"):
@@ -119,6 +122,9 @@ def ingest(
     if report.repaired:
         out.print(f"repaired an interrupted run: {report.repaired}")
     out.print(f"index: {svc.index.chunk_count()} chunks in {svc.settings.data_dir}")
+    if missing:
+        err.print(f"[bold red]error:[/] not found: {', '.join(missing)}", highlight=False)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -135,6 +141,8 @@ def ask(
     if question == "-":
         question = sys.stdin.read()
     svc = _services(set_)
+    svc.clean_question(question)  # a bad question fails before the model loads
+    svc.warm_up()  # so the latency shown is the answer's, not the model loading's
     res = svc.ask(question, lang=lang)
     a = res.answer
     if as_json:

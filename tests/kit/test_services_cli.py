@@ -87,6 +87,12 @@ def test_cli_main_turns_kit_errors_into_one_line(env, capsys, monkeypatch):
     assert "no indexed source matches" in capsys.readouterr().err
 
 
+def test_ingest_of_a_missing_path_exits_non_zero(env):
+    r = runner.invoke(app, ["ingest", "nowhere"])
+    assert r.exit_code == 1
+    assert "not found" in r.output
+
+
 def test_help_is_instant_and_lists_commands():
     r = runner.invoke(app, ["--help"])
     assert r.exit_code == 0

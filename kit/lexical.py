@@ -5,7 +5,8 @@ with katakana folded to hiragana (ゴミ/ごみ), after NFKC (full-width digits)
 Short units (mode A) give recall; a compound seen in mode C (住民票, 粗大ごみ) is
 added as one more token, which rewards exact compounds without losing parts.
 Function words and the filler of chat questions (教えて, したいのですが) carry
-no topic and are dropped.
+no topic and are dropped. Sudachi's synonym groups add one token per group,
+so 学童 / 放課後児童クラブ and スマホ / スマートフォン match lexically.
 """
 
 from __future__ import annotations
@@ -56,7 +57,19 @@ _STOP = {
 }
 _LATIN = re.compile(r"[a-z0-9]+")
 # Bump when the tokenisation rules change: stored tokens are then rebuilt (no re-embedding).
-TOKENIZER_VERSION = "sudachi-core-AC-2"
+TOKENIZER_VERSION = "sudachi-core-AC-syn-3"
+
+
+def _synonym_tokens(morphemes: Sequence[Any]) -> list[str]:
+    """Sudachi synonym-group ids as extra tokens, so 学童 meets 放課後児童クラブ,
+    引っ越し meets 転居 and スマホ meets スマートフォン. Words in more than two groups
+    are too ambiguous to expand."""
+    out: list[str] = []
+    for sm in morphemes:
+        groups = sm.synonym_group_ids()
+        if 0 < len(groups) <= 2:
+            out.extend(f"~{g}" for g in groups if f"~{g}" not in out)
+    return out
 
 
 def _kata_to_hira(s: str) -> str:
@@ -114,6 +127,8 @@ class JapaneseTokenizer:
                     whole = _kata_to_hira(m.normalized_form()).lower()
                     if whole not in _STOP:
                         out.append(whole)
+                if forms:
+                    out.extend(_synonym_tokens([m, *subs] if len(subs) > 1 else [m]))
         return out
 
 

@@ -37,3 +37,13 @@ def test_bm25_ranks_matching_document_first():
     assert all(score > 0 for _, score in hits)
     assert ix.search(tokenize("宇宙旅行"), 3) == []
     assert BM25Index([]).search(["x"], 3) == []
+
+
+def test_synonym_groups_meet():
+    # Sudachi synonym groups: 学童 / 放課後児童クラブ, スマホ / スマートフォン, 引っ越し / 転居
+    for a, b in (("学童", "放課後児童クラブ"), ("スマホ", "スマートフォン"), ("引っ越し", "転居")):
+        shared = {t for t in tokenize(a) if t.startswith("~")} & set(tokenize(b))
+        assert shared, (a, b)
+    docs = ["放課後児童クラブの利用料は月額3,000円です。", "図書館の開館時間"]
+    ix = BM25Index([tokenize(d) for d in docs])
+    assert ix.search(tokenize("学童の料金"), 2)[0][0] == 0

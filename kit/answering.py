@@ -34,7 +34,7 @@ from kit.types import Answer, Citation, ScoredChunk
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
 
 
-FEATURES = ("sim", "coverage", "ja")
+FEATURES = ("sim", "coverage", "ja", "table")
 
 
 def _sim(h: ScoredChunk) -> float | None:
@@ -50,7 +50,9 @@ def evidence(hits: Sequence[ScoredChunk], lang: str = "ja") -> dict[str, float] 
     - ``coverage``: IDF-weighted share of the question's words found in a top-3 hit
       (Japanese questions only: words of another language never match), low when
       the question's distinctive words (給料, パスポート) appear nowhere near it;
-    - ``ja``: 1 for a Japanese question, whose lexical evidence is meaningful.
+    - ``ja``: 1 for a Japanese question, whose lexical evidence is meaningful;
+    - ``table``: 1 when the hit is a table row (a 5374 item): short texts whose
+      similarities run lower than a FAQ entry's for the same certainty.
 
     (Lexical rank agreement and the margin to the runner-up were tried and added
     nothing in cross-validation on our question sets.) ``None`` when no dense
@@ -65,7 +67,8 @@ def evidence(hits: Sequence[ScoredChunk], lang: str = "ja") -> dict[str, float] 
     ja = 1.0 if base_lang(lang) == "ja" else 0.0
     # the question's words may be spread over the best few passages of one topic
     coverage = max(h.signals.get("coverage", 0.0) for h in hits[:3])
-    return {"sim": sim, "coverage": coverage * ja, "ja": ja}
+    table = 1.0 if top.chunk.meta.get("kind") == "table" else 0.0
+    return {"sim": sim, "coverage": coverage * ja, "ja": ja, "table": table}
 
 
 def confidence(hits: Sequence[ScoredChunk], settings: AnswerSettings, lang: str = "ja") -> float:

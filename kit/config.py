@@ -62,18 +62,19 @@ class AnswerSettings(BaseModel):
     # returned verbatim; below answer_threshold the assistant refuses.
     faq_threshold: float = 0.60
     answer_threshold: float = 0.40
-    # confidence = sigmoid(bias + w_sim * (sim - center) + w_cov * coverage + w_ja * ja),
-    # fitted with ``python -m eval.calibrate`` on demo/eval.jsonl and our paraphrased
-    # questions over the real FAQ and 5374 data, one index per town (232 questions, 62
-    # unanswerable; 5-fold CV AUC 0.89; at 0.30 / 0.40 / 0.45: 65% / 77% / 81% of the
-    # unanswerable refused, 10% / 16% / 18% of the answerable refused). A town moves along
-    # that curve with answer_threshold.
+    # confidence = sigmoid(bias + w_sim * (sim - center) + sum(w_f * f for the other
+    # features: coverage, ja, table)), fitted with ``python -m eval.calibrate`` on
+    # demo/eval.jsonl and our paraphrased questions over the real FAQ and 5374 data, one
+    # index per town (233 questions, 62 unanswerable; 5-fold CV AUC 0.90; at 0.30 / 0.40 /
+    # 0.45: 66% / 76% / 82% of the unanswerable refused, 8% / 12% / 15% of the answerable
+    # refused). A town moves along that curve with answer_threshold.
     conf_sim_center: float = 0.85
     conf_weights: dict[str, float] = {
-        "bias": -0.21,
-        "sim": 30.47,
-        "coverage": 5.45,
-        "ja": -2.38,
+        "bias": -0.23,
+        "sim": 27.79,
+        "coverage": 7.13,
+        "ja": -3.11,
+        "table": 1.33,
     }
     # top-2 from different sources closer than this margin -> ask a follow-up
     ambiguity_margin: float = 0.01

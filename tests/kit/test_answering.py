@@ -107,3 +107,11 @@ def test_likely_contact_votes_by_rank():
     # weights: 1/1 for 税務課 against 1/2 + 1/3 + 1/4 = 1.083 for 住民課
     assert likely_contact(hits, AnswerSettings()) == ("住民課", "2")
     assert likely_contact([], AnswerSettings()) == (None, None)
+
+
+def test_table_rows_get_their_own_confidence_offset():
+    s = AnswerSettings()
+    faq_hit = hit("t.csv#1", "x", dense=0.86, coverage=0.3)
+    table_hit = hit("t.csv#1", "x", dense=0.86, coverage=0.3, kind="table")
+    # short item names score lower similarities for the same certainty
+    assert confidence([table_hit], s) > confidence([faq_hit], s)

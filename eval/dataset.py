@@ -30,33 +30,38 @@ class EvalItem:
 def _strs(value: Any, name: str, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise DatasetError(f"{where}: field '{name}' must be a list of strings")
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise DatasetError(f"{where}: field '{name}' must be a list of non-empty strings")
     return tuple(value)
 
 
 def parse_item(data: Any, where: str) -> EvalItem:
+    """One dataset record; ``where`` ("file:line") starts every error message.
+
+    ``answerable`` is required: a forgotten flag silently scoring an
+    unanswerable question as answerable would be worse than a clear error.
+    Unknown fields are ignored, so datasets can carry their own bookkeeping.
+    """
     if not isinstance(data, dict):
         raise DatasetError(f"{where}: each line must be a JSON object")
     for key in ("id", "question"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             raise DatasetError(f"{where}: field '{key}' is required and must be a non-empty string")
-    answerable = data.get("answerable", True)
+    answerable = data.get("answerable")
     if not isinstance(answerable, bool):
         raise DatasetError(f"{where}: field 'answerable' must be true or false")
     lang = data.get("lang", "ja")
-    if not isinstance(lang, str):
-        raise DatasetError(f"{where}: field 'lang' must be a string")
+    if not isinstance(lang, str) or not lang.strip():
+        raise DatasetError(f"{where}: field 'lang' must be a non-empty string such as \"ja\"")
     expected = _strs(data.get("expected_sources"), "expected_sources", where)
     contains = _strs(data.get("expected_answer_contains"), "expected_answer_contains", where)
     if not answerable and expected:
         raise DatasetError(f"{where}: an unanswerable item must have expected_sources: []")
     rel = data.get("relevance") or {}
     if not isinstance(rel, dict) or not all(
-        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
-        for k, v in rel.items()
+        isinstance(k, str) and k.strip() and type(v) is int and v >= 0 for k, v in rel.items()
     ):
-        raise DatasetError(f"{where}: field 'relevance' must map source ids to integer grades")
+        raise DatasetError(f"{where}: field 'relevance' must map source ids to integer grades >= 0")
     note = data.get("note") or ""
     return EvalItem(
         id=data["id"],
@@ -71,6 +76,12 @@ def parse_item(data: Any, where: str) -> EvalItem:
 
 
 def load_dataset(path: str | Path) -> list[EvalItem]:
+    """Every question of a JSON Lines file, or a ``DatasetError`` naming file and line.
+
+    Blank lines and a leading BOM are accepted. Lines are split on "\\n" only
+    (not ``str.splitlines``), so a U+2028 inside a question, which
+    ``json.dumps(ensure_ascii=False)`` leaves unescaped, cannot shift line numbers.
+    """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
@@ -79,8 +90,8 @@ def load_dataset(path: str | Path) -> list[EvalItem]:
     except (OSError, UnicodeDecodeError) as exc:
         raise DatasetError(f"{p}: cannot read as UTF-8 text: {exc}") from exc
     items: list[EvalItem] = []
-    seen: set[str] = set()
-    for n, line in enumerate(text.splitlines(), start=1):
+    seen: dict[str, int] = {}
+    for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{p}:{n}"
@@ -90,8 +101,8 @@ def load_dataset(path: str | Path) -> list[EvalItem]:
             raise DatasetError(f"{where}: not valid JSON ({exc.msg})") from None
         item = parse_item(data, where)
         if item.id in seen:
-            raise DatasetError(f"{where}: duplicate id '{item.id}'")
-        seen.add(item.id)
+            raise DatasetError(f"{where}: duplicate id '{item.id}' (first on line {seen[item.id]})")
+        seen[item.id] = n
         items.append(item)
     if not items:
         raise DatasetError(f"{p}: no questions in the file")
@@ -112,11 +123,17 @@ def select_half(items: list[EvalItem], split_file: str | Path, half: str) -> lis
 
 
 def source_matches(expected: str, retrieved: str) -> bool:
-    """Equal, or one ends with the other at a "/" boundary (DESIGN.md §4)."""
+    """Equal, or one ends with the other at a "/" boundary (DESIGN.md §4).
+
+    The boundary rule lets a dataset written relative to one directory
+    ("data/town/faq.csv#12") match ids ingested from another
+    ("../shared/data/town/faq.csv#12", "/abs/data/town/faq.csv#12") while
+    "faq.csv#1" never matches "faq.csv#12" nor "xfaq.csv#12" matches "faq.csv#12".
+    """
     if expected == retrieved:
         return True
     short, long = sorted((expected, retrieved), key=len)
-    return long.endswith("/" + short)
+    return bool(short) and long.endswith("/" + short)
 
 
 def dataset_from_faq_csv(rows: Iterable[tuple[str, str]]) -> list[EvalItem]:

@@ -1,109 +1,176 @@
 """Metrics, each a small pure function. Retrieved lists are source ids, best first.
 
 Matching of an expected source and a retrieved one follows DESIGN.md §4
-(``source_matches``). Graded nDCG uses linear gains (gain = grade) and the
-ideal DCG from the judgements, as the published localgovFAQ table does.
+(``source_matches``). Retrieval hits are chunks, and several chunks may share a
+source, so hit lists go through ``dedupe_sources`` first: otherwise two chunks
+of one wrong page would push the right page down a rank. Graded nDCG uses
+linear gains (gain = grade) and the ideal DCG from the judgements, as the
+published localgovFAQ table does.
 """
 
 from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from eval.dataset import source_matches
+from eval.dataset import EvalItem, source_matches
 
 
-def dedupe(ids: Sequence[str]) -> list[str]:
-    """Keep the first occurrence of each id (several chunks of one source count once)."""
+def dedupe_sources(hits: Iterable[Any]) -> list[str]:
+    """Source ids of ranked hits, first occurrence kept, order preserved.
+
+    Accepts ``ScoredChunk``s (anything with ``.chunk.source_id``), objects with
+    a ``.source_id`` (``Chunk``, ``Citation``) or plain source id strings.
+    """
     seen: set[str] = set()
-    out = []
-    for i in ids:
-        if i not in seen:
-            seen.add(i)
-            out.append(i)
+    out: list[str] = []
+    for h in hits:
+        if isinstance(h, str):
+            sid = h
+        elif hasattr(h, "chunk"):
+            sid = h.chunk.source_id
+        else:
+            sid = h.source_id
+        if sid not in seen:
+            seen.add(sid)
+            out.append(sid)
     return out
 
 
-def _first_match(
-    retrieved: Sequence[str], expected: Sequence[str], k: int | None = None
-) -> int | None:
-    for rank, r in enumerate(retrieved[:k] if k else retrieved, start=1):
+def _first_match(retrieved: Sequence[str], expected: Sequence[str], k: int | None) -> int | None:
+    """1-based rank of the first retrieved id matching any expected one, within the top k."""
+    top = retrieved if k is None else retrieved[: max(k, 0)]
+    for rank, r in enumerate(top, start=1):
         if any(source_matches(e, r) for e in expected):
             return rank
     return None
 
 
 def hit_at_k(retrieved: Sequence[str], expected: Sequence[str], k: int) -> float:
-    """1.0 when any expected source is among the first k retrieved, else 0.0."""
+    """1.0 when any expected source is among the first k retrieved, else 0.0.
+
+    The resident reads a handful of answers at most; hit@5 asks whether the
+    right source was within reach at all.
+    """
     return 1.0 if _first_match(retrieved, expected, k) is not None else 0.0
 
 
 def recall_at_k(retrieved: Sequence[str], expected: Sequence[str], k: int) -> float:
-    """Share of the expected sources found in the first k (0.0 when none are expected)."""
-    if not expected:
+    """Share of the distinct expected sources matched in the first k (0.0 when none expected).
+
+    Datasets list duplicate FAQ rows as alternative expected sources, so recall
+    is the stricter companion of hit@k: did we surface all of them?
+    """
+    wanted = list(dict.fromkeys(expected))
+    if not wanted:
         return 0.0
-    top = retrieved[:k]
-    found = sum(1 for e in set(expected) if any(source_matches(e, r) for r in top))
-    return found / len(set(expected))
+    top = retrieved[: max(k, 0)]
+    found = sum(1 for e in wanted if any(source_matches(e, r) for r in top))
+    return found / len(wanted)
 
 
 def reciprocal_rank(retrieved: Sequence[str], expected: Sequence[str]) -> float:
-    rank = _first_match(retrieved, expected)
+    """1 / rank of the first matching source, 0.0 when none matches (mean it for MRR)."""
+    rank = _first_match(retrieved, expected, None)
     return 1.0 / rank if rank else 0.0
 
 
 def ndcg_at_k(retrieved: Sequence[str], relevance: dict[str, int], k: int = 10) -> float:
-    """Graded nDCG@k with linear gains; each judged source is credited once."""
-    ideal = sorted((g for g in relevance.values() if g > 0), reverse=True)[:k]
+    """Graded nDCG@k: linear gain = grade, discount 1/log2(rank + 1).
+
+    The ideal DCG takes the judged grades sorted best first (cut at k), so a
+    list that misses judged sources is penalised even when what it shows is
+    in the best order. Each judged source is credited at most once (a
+    duplicate later in the list earns nothing), and each retrieved id credits
+    at most one judged source, the highest-graded one it matches. 0.0 when
+    there is no positive judgement.
+    """
+    ideal = sorted((g for g in relevance.values() if g > 0), reverse=True)[: max(k, 0)]
     idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
     if idcg == 0:
         return 0.0
     credited: set[str] = set()
     dcg = 0.0
-    for i, r in enumerate(retrieved[:k]):
-        for judged, grade in relevance.items():
-            if judged not in credited and grade > 0 and source_matches(judged, r):
-                credited.add(judged)
-                dcg += grade / math.log2(i + 2)
-                break
+    for i, r in enumerate(retrieved[: max(k, 0)]):
+        matches = [
+            (grade, judged)
+            for judged, grade in relevance.items()
+            if grade > 0 and judged not in credited and source_matches(judged, r)
+        ]
+        if matches:
+            grade, judged = max(matches, key=lambda m: m[0])
+            credited.add(judged)
+            dcg += grade / math.log2(i + 2)
     return dcg / idcg
 
 
 def normalise(text: str) -> str:
-    """NFKC, lower case, no white space: 「３００円」 and 「300 円」 compare equal."""
-    return "".join(unicodedata.normalize("NFKC", text).lower().split())
+    """NFKC with all white space removed: 「３００ 円」 and 「300円」 compare equal.
+
+    Case is kept: expected strings are the town's own words ("PayPay"), and
+    NFKC already folds full-width letters onto ASCII.
+    """
+    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-def answer_correct(
-    *,
-    refused: bool,
-    answer: str,
-    cited: Sequence[str],
-    expected_sources: Sequence[str],
-    expected_contains: Sequence[str],
-) -> bool:
-    """Not refused, an expected source cited (when any), every expected string present."""
+def answer_correct(item: EvalItem, *, refused: bool, cited: Sequence[str], text: str) -> bool:
+    """Whether one answer to ``item`` counts as correct.
+
+    Answerable: not refused, AND an expected source is cited (when the item
+    names any), AND every ``expected_answer_contains`` string occurs in the
+    text after ``normalise`` on both sides. localgovFAQ-style items have no
+    expected strings, so there citing the right FAQ is the whole test.
+    Unanswerable: correct exactly when refused.
+    """
+    if not item.answerable:
+        return refused
     if refused:
         return False
-    if expected_sources and not any(source_matches(e, c) for e in expected_sources for c in cited):
+    if item.expected_sources and not any(
+        source_matches(e, c) for e in item.expected_sources for c in cited
+    ):
         return False
-    text = normalise(answer)
-    return all(normalise(s) in text for s in expected_contains)
+    body = normalise(text)
+    return all(normalise(s) in body for s in item.expected_answer_contains)
 
 
 def citation_precision(cited: Sequence[str], expected: Sequence[str]) -> float | None:
-    """Share of cited sources that are expected; None when nothing was cited."""
-    cited = dedupe(cited)
-    if not cited:
+    """Share of distinct cited sources that match an expected one; None when nothing is cited.
+
+    None rather than 0.0: an answer without citations (a refusal) says
+    nothing about whether its citations are precise.
+    """
+    distinct = dedupe_sources(cited)
+    if not distinct:
         return None
-    return sum(1 for c in cited if any(source_matches(e, c) for e in expected)) / len(cited)
+    return sum(1 for c in distinct if any(source_matches(e, c) for e in expected)) / len(distinct)
+
+
+def refusal_recall(answerable: Sequence[bool], refused: Sequence[bool]) -> float | None:
+    """Refused unanswerable / all unanswerable; None when the set has no unanswerable item."""
+    una = [r for a, r in zip(answerable, refused, strict=True) if not a]
+    return sum(una) / len(una) if una else None
+
+
+def refusal_precision(answerable: Sequence[bool], refused: Sequence[bool]) -> float | None:
+    """Refused unanswerable / all refused; None when nothing was refused."""
+    ref = [not a for a, r in zip(answerable, refused, strict=True) if r]
+    return sum(ref) / len(ref) if ref else None
+
+
+def false_refusal_rate(answerable: Sequence[bool], refused: Sequence[bool]) -> float | None:
+    """Refused answerable / all answerable; None when the set has no answerable item."""
+    ans = [r for a, r in zip(answerable, refused, strict=True) if a]
+    return sum(ans) / len(ans) if ans else None
 
 
 def percentiles(values: Sequence[float], ps: Sequence[float] = (50, 95, 99)) -> list[float]:
-    if not values:
+    """Percentiles by numpy's 'linear' method (the default); NaN for each when empty."""
+    if not len(values):
         return [float("nan")] * len(ps)
     return [float(x) for x in np.percentile(np.asarray(values, dtype=float), ps, method="linear")]
 
@@ -111,8 +178,12 @@ def percentiles(values: Sequence[float], ps: Sequence[float] = (50, 95, 99)) -> 
 def bootstrap_ci(
     values: Sequence[float], *, resamples: int = 1000, seed: int = 0, alpha: float = 0.05
 ) -> tuple[float, float]:
-    """Percentile bootstrap CI of the mean; (nan, nan) for an empty sample."""
-    if not values:
+    """Percentile bootstrap CI of the mean of per-item values; (nan, nan) when empty.
+
+    The seed is fixed so the same results print the same interval on every
+    run; a few hundred questions leave wide intervals, and the CI says so.
+    """
+    if not len(values):
         return float("nan"), float("nan")
     arr = np.asarray(values, dtype=float)
     rng = np.random.default_rng(seed)
@@ -122,4 +193,5 @@ def bootstrap_ci(
 
 
 def mean(values: Sequence[float]) -> float:
+    """Arithmetic mean; NaN for an empty sample."""
     return float(np.mean(values)) if len(values) else float("nan")

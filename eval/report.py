@@ -1,10 +1,15 @@
-"""Tables (rich) and Markdown for evaluation summaries."""
+"""Tables (rich) and Markdown for evaluation summaries.
+
+Every function takes an ``EvalSummary`` or an ``EvalRun`` (its summary is used).
+Figures a set cannot measure (no graded judgements, no unanswerable items)
+are left out of the single-run tables and shown as "–" in comparisons.
+"""
 
 from __future__ import annotations
 
 from rich.table import Table
 
-from eval.run import EvalSummary
+from eval.run import EvalRun, EvalSummary
 
 LABELS = {
     "hit@5": "hit@5",
@@ -24,71 +29,125 @@ COMPARE = (
     "hit@5", "mrr", "ndcg@10", "recall@10", "answer_accuracy", "refusal_recall",
     "false_refusal_rate", "latency_p50_ms", "latency_p95_ms",
 )  # fmt: skip
+SHORT = {
+    "answer_accuracy": "answer acc",
+    "refusal_recall": "refused unansw.",
+    "false_refusal_rate": "false refusal",
+    "ndcg@10": "nDCG@10",
+    "latency_p50_ms": "p50 ms",
+    "latency_p95_ms": "p95 ms",
+}
+BY_LANG = (
+    ("n", "n"),
+    ("hit@5", "hit@5"),
+    ("answer_accuracy", "answer accuracy"),
+    ("false_refusal_rate", "falsely refused"),
+    ("refusal_recall", "unanswerable refused"),
+)
+
+Summary = EvalSummary | EvalRun
+
+
+def _s(summary: Summary) -> EvalSummary:
+    return summary.summary if isinstance(summary, EvalRun) else summary
 
 
 def fmt(value: float | None, name: str = "") -> str:
+    """Three decimals for rates, one for milliseconds, "–" for a figure not measured."""
     if value is None or value != value:  # None or NaN
         return "–"
     return f"{value:.1f}" if name.endswith("_ms") else f"{value:.3f}"
 
 
-def summary_table(summary: EvalSummary, title: str = "evaluation") -> Table:
-    t = Table(
-        title=f"{title}: {summary.n_answerable} answerable, {summary.n_unanswerable} unanswerable"
-    )
+def _ci(summary: EvalSummary, key: str) -> str:
+    ci = summary.figures[key].ci
+    return f"{fmt(ci[0])} – {fmt(ci[1])}" if ci else ""
+
+
+def _measured(summary: EvalSummary) -> list[str]:
+    return [k for k in LABELS if k in summary.figures and summary.figures[k].n > 0]
+
+
+def _heading(summary: EvalSummary, title: str) -> str:
+    head = f"{title}: {summary.n_answerable} answerable, {summary.n_unanswerable} unanswerable"
+    return head + (f", {summary.n_errors} rejected as input errors" if summary.n_errors else "")
+
+
+def summary_table(summary: Summary, title: str = "evaluation") -> Table:
+    """Metric, value, bootstrap 95% CI and the number of items each figure is over."""
+    s = _s(summary)
+    t = Table(title=_heading(s, title))
     t.add_column("metric")
     t.add_column("value", justify="right")
     t.add_column("95% CI", justify="right")
     t.add_column("n", justify="right")
-    for key, label in LABELS.items():
-        f = summary.figures[key]
-        if f.n == 0:
-            continue
-        ci = f"{fmt(f.ci[0])} – {fmt(f.ci[1])}" if f.ci else ""
-        t.add_row(label, fmt(f.value, key), ci, str(f.n))
+    for key in _measured(s):
+        f = s.figures[key]
+        t.add_row(LABELS[key], fmt(f.value, key), _ci(s, key), str(f.n))
     return t
 
 
-def by_lang_table(summary: EvalSummary) -> Table:
-    t = Table(title="by language")
-    for col in ("lang", "n", "hit@5", "answer accuracy", "falsely refused"):
-        t.add_column(col, justify="right" if col != "lang" else "left")
-    for lang, row in summary.by_lang.items():
-        t.add_row(
-            lang,
-            str(row["n"]),
-            fmt(row["hit@5"]),
-            fmt(row["answer_accuracy"]),
-            fmt(row["false_refusal_rate"]),
-        )
+def _lang_cell(row: dict[str, object], key: str) -> str:
+    v = row.get(key)
+    if key == "n":
+        return str(v)
+    return fmt(v if isinstance(v, int | float) else None)
+
+
+def by_lang_table(summary: Summary, title: str = "by language") -> Table:
+    """One row per question language of the dataset."""
+    s = _s(summary)
+    t = Table(title=title)
+    t.add_column("lang")
+    for _, label in BY_LANG:
+        t.add_column(label, justify="right")
+    for lang, row in s.by_lang.items():
+        t.add_row(lang, *(_lang_cell(row, key) for key, _ in BY_LANG))
     return t
 
 
-def comparison_table(results: dict[str, EvalSummary], title: str = "comparison") -> Table:
+def comparison_table(results: dict[str, Summary], title: str = "comparison") -> Table:
+    """Configurations side by side on the same dataset, one row each."""
     t = Table(title=title)
     t.add_column("config")
     for key in COMPARE:
-        t.add_column(LABELS[key].replace(" (ms)", " ms"), justify="right")
-    for name, s in results.items():
+        t.add_column(SHORT.get(key, LABELS[key]), justify="right")
+    for name, run in results.items():
+        s = _s(run)
         t.add_row(name, *(fmt(s[key], key) for key in COMPARE))
     return t
 
 
-def summary_markdown(summary: EvalSummary, title: str = "evaluation") -> str:
-    lines = [f"### {title}", "", "| metric | value | 95% CI | n |", "|---|---:|---:|---:|"]
-    for key, label in LABELS.items():
-        f = summary.figures[key]
-        if f.n == 0:
-            continue
-        ci = f"{fmt(f.ci[0])} – {fmt(f.ci[1])}" if f.ci else ""
-        lines.append(f"| {label} | {fmt(f.value, key)} | {ci} | {f.n} |")
+def summary_markdown(summary: Summary, title: str = "evaluation") -> str:
+    """The summary table, and the per-language one when there are several languages, as Markdown."""
+    s = _s(summary)
+    lines = [
+        f"### {_heading(s, title)}",
+        "",
+        "| metric | value | 95% CI | n |",
+        "|---|---:|---:|---:|",
+    ]
+    for key in _measured(s):
+        f = s.figures[key]
+        lines.append(f"| {LABELS[key]} | {fmt(f.value, key)} | {_ci(s, key)} | {f.n} |")
+    if len(s.by_lang) > 1:
+        lines += [
+            "",
+            "| lang | " + " | ".join(label for _, label in BY_LANG) + " |",
+            "|---|" + "---:|" * len(BY_LANG),
+        ]
+        for lang, row in s.by_lang.items():
+            cells = " | ".join(_lang_cell(row, key) for key, _ in BY_LANG)
+            lines.append(f"| {lang} | {cells} |")
     return "\n".join(lines) + "\n"
 
 
-def comparison_markdown(results: dict[str, EvalSummary]) -> str:
+def comparison_markdown(results: dict[str, Summary]) -> str:
+    """``comparison_table`` as Markdown, for the README."""
     head = "| config | " + " | ".join(LABELS[k] for k in COMPARE) + " |"
     sep = "|---|" + "---:|" * len(COMPARE)
     rows = [
-        f"| {n} | " + " | ".join(fmt(s[k], k) for k in COMPARE) + " |" for n, s in results.items()
+        f"| {n} | " + " | ".join(fmt(_s(s)[k], k) for k in COMPARE) + " |"
+        for n, s in results.items()
     ]
     return "\n".join([head, sep, *rows]) + "\n"

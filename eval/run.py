@@ -1,16 +1,44 @@
-"""Ask every question of a dataset through the same services residents use, and score."""
+"""Ask every question of a dataset through the same services residents use, and score.
+
+``run_items`` is duck-typed on the service: anything with
+``ask(question, lang=None)`` returning an object with ``answer`` (a
+``kit.types.Answer``), ``hits`` (ranked ``ScoredChunk``s) and ``latency_ms``.
+So the CLI, the bench and the tests (with a small fake) share one code path,
+and an evaluation measures exactly what residents get.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from eval import metrics as m
 from eval.dataset import EvalItem
-from kit.errors import KitError
+from kit.errors import InputError
+
+#: How many deduplicated source ids a details record keeps (DESIGN.md §4).
+DETAILS_TOP = 10
+
+#: Figure names, stable: they are the keys of ``EvalSummary.figures`` and of its JSON.
+FIGURES = (
+    "hit@5",
+    "mrr",
+    "recall@10",
+    "ndcg@10",
+    "answer_accuracy",
+    "citation_precision",
+    "refusal_recall",
+    "refusal_precision",
+    "false_refusal_rate",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+)
 
 
 class AsksQuestions(Protocol):
@@ -19,17 +47,19 @@ class AsksQuestions(Protocol):
 
 @dataclass(frozen=True)
 class ItemResult:
+    """What the service did with one question, in the terms the metrics need."""
+
     item: EvalItem
-    retrieved: list[str]
+    retrieved: list[str]  # deduplicated source ids, best first, top DETAILS_TOP
     answer: str
     refused: bool
     lang: str
-    citations: list[dict[str, Any]]
+    citations: list[dict[str, Any]]  # {"source", "title", "url"}
     latency_ms: float
-    error: str | None = None
+    error: str | None = None  # an InputError the service raised; counted as a refusal
 
     def details(self) -> dict[str, Any]:
-        """The per-question record of DESIGN.md §4."""
+        """The per-question record of DESIGN.md §4, exactly these keys."""
         return {
             "id": self.item.id,
             "retrieved": self.retrieved,
@@ -46,20 +76,13 @@ class ItemResult:
 
     @property
     def correct(self) -> bool:
-        it = self.item
-        if not it.answerable:
-            return self.refused
-        return m.answer_correct(
-            refused=self.refused,
-            answer=self.answer,
-            cited=self.cited,
-            expected_sources=it.expected_sources,
-            expected_contains=it.expected_answer_contains,
-        )
+        return m.answer_correct(self.item, refused=self.refused, cited=self.cited, text=self.answer)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Figure:
+    """One headline number: mean over ``n`` items, with a bootstrap 95% CI when it is a mean."""
+
     value: float | None
     ci: tuple[float, float] | None = None
     n: int = 0
@@ -67,12 +90,18 @@ class Figure:
 
 @dataclass
 class EvalSummary:
+    """Headline figures of one run (see ``FIGURES``), plus a per-language breakdown.
+
+    ``value`` is None when no item qualifies (e.g. nDCG@10 on a set without
+    graded judgements), so the JSON never carries NaN.
+    """
+
     n: int
     n_answerable: int
     n_unanswerable: int
     figures: dict[str, Figure]
     by_lang: dict[str, dict[str, Any]] = field(default_factory=dict)
-    results: list[ItemResult] = field(default_factory=list, repr=False)
+    n_errors: int = 0
 
     def __getitem__(self, name: str) -> float | None:
         return self.figures[name].value
@@ -82,6 +111,7 @@ class EvalSummary:
             "n": self.n,
             "n_answerable": self.n_answerable,
             "n_unanswerable": self.n_unanswerable,
+            "n_errors": self.n_errors,
             "figures": {
                 k: {"value": f.value, "ci95": list(f.ci) if f.ci else None, "n": f.n}
                 for k, f in self.figures.items()
@@ -90,13 +120,48 @@ class EvalSummary:
         }
 
 
+@dataclass
+class EvalRun:
+    """A finished run: every item's result and their summary.
+
+    ``to_dict`` and ``run["hit@5"]`` read the summary, and the report
+    functions accept a run or a summary, so callers that only want the
+    figures need not unwrap it.
+    """
+
+    results: list[ItemResult]
+    summary: EvalSummary
+
+    def __getitem__(self, name: str) -> float | None:
+        return self.summary[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.summary.to_dict()
+
+    def details(self) -> list[dict[str, Any]]:
+        return [r.details() for r in self.results]
+
+
 def _fig(values: Sequence[float]) -> Figure:
     if not values:
         return Figure(None, None, 0)
     return Figure(m.mean(values), m.bootstrap_ci(values), len(values))
 
 
+def _mean_or_none(values: Sequence[float]) -> float | None:
+    return m.mean(values) if values else None
+
+
 def summarise(results: Sequence[ItemResult]) -> EvalSummary:
+    """Figures over the items each one is defined on.
+
+    hit@5, MRR and recall@10 over answerable items naming expected sources;
+    nDCG@10 over items with graded judgements (unanswerable ones included:
+    their grade-1 "related" entries still reward a sensible ranking); answer
+    accuracy and false refusals over answerable items; refusal recall over
+    unanswerable ones; refusal precision over refused ones; latency
+    percentiles over items the service answered without error.
+    """
     ans = [r for r in results if r.item.answerable]
     una = [r for r in results if not r.item.answerable]
     with_src = [r for r in ans if r.item.expected_sources]
@@ -107,7 +172,10 @@ def summarise(results: Sequence[ItemResult]) -> EvalSummary:
         for r in with_src
         if (p := m.citation_precision(r.cited, r.item.expected_sources)) is not None
     ]
-    p50, p95, p99 = m.percentiles([r.latency_ms for r in results])
+    timed = [r.latency_ms for r in results if r.error is None]
+    pcts: list[float | None] = [
+        None if math.isnan(x) else x for x in m.percentiles(timed, (50, 95, 99))
+    ]
     figures = {
         "hit@5": _fig([m.hit_at_k(r.retrieved, r.item.expected_sources, 5) for r in with_src]),
         "mrr": _fig([m.reciprocal_rank(r.retrieved, r.item.expected_sources) for r in with_src]),
@@ -120,24 +188,67 @@ def summarise(results: Sequence[ItemResult]) -> EvalSummary:
         "refusal_recall": _fig([float(r.refused) for r in una]),
         "refusal_precision": _fig([float(not r.item.answerable) for r in refused_all]),
         "false_refusal_rate": _fig([float(r.refused) for r in ans]),
-        "latency_p50_ms": Figure(p50, None, len(results)),
-        "latency_p95_ms": Figure(p95, None, len(results)),
-        "latency_p99_ms": Figure(p99, None, len(results)),
+        "latency_p50_ms": Figure(pcts[0], None, len(timed)),
+        "latency_p95_ms": Figure(pcts[1], None, len(timed)),
+        "latency_p99_ms": Figure(pcts[2], None, len(timed)),
     }
     by_lang: dict[str, dict[str, Any]] = {}
     for lang in sorted({r.item.lang for r in results}):
         rs = [r for r in results if r.item.lang == lang]
         a = [r for r in rs if r.item.answerable]
         s = [r for r in a if r.item.expected_sources]
+        u = [r for r in rs if not r.item.answerable]
         by_lang[lang] = {
             "n": len(rs),
-            "hit@5": m.mean([m.hit_at_k(r.retrieved, r.item.expected_sources, 5) for r in s])
-            if s
-            else None,
-            "answer_accuracy": m.mean([float(r.correct) for r in a]) if a else None,
-            "false_refusal_rate": m.mean([float(r.refused) for r in a]) if a else None,
+            "n_answerable": len(a),
+            "hit@5": _mean_or_none(
+                [m.hit_at_k(r.retrieved, r.item.expected_sources, 5) for r in s]
+            ),
+            "answer_accuracy": _mean_or_none([float(r.correct) for r in a]),
+            "false_refusal_rate": _mean_or_none([float(r.refused) for r in a]),
+            "refusal_recall": _mean_or_none([float(r.refused) for r in u]),
         }
-    return EvalSummary(len(results), len(ans), len(una), figures, by_lang, list(results))
+    return EvalSummary(
+        n=len(results),
+        n_answerable=len(ans),
+        n_unanswerable=len(una),
+        figures=figures,
+        by_lang=by_lang,
+        n_errors=sum(1 for r in results if r.error is not None),
+    )
+
+
+def ask_item(services: AsksQuestions, item: EvalItem) -> ItemResult:
+    """One question through the service.
+
+    Only ``InputError`` (say, a question over the length limit) is caught
+    and counted as a refusal, as a resident would see it; any other error
+    (index missing, model unreachable) aborts the run rather than scoring a
+    broken setup as a cautious one.
+    """
+    try:
+        res = services.ask(item.question, lang=None)
+    except InputError as exc:
+        return ItemResult(item, [], "", True, item.lang, [], 0.0, error=str(exc))
+    a = res.answer
+    return ItemResult(
+        item=item,
+        retrieved=m.dedupe_sources(res.hits)[:DETAILS_TOP],
+        answer=a.text,
+        refused=a.refused,
+        lang=a.lang,
+        citations=[{"source": c.source_id, "title": c.title, "url": c.url} for c in a.citations],
+        latency_ms=float(res.latency_ms),
+    )
+
+
+@contextmanager
+def _details_file(path: str | Path | None) -> Iterator[IO[str] | None]:
+    if path is None:
+        yield None
+        return
+    with Path(path).open("w", encoding="utf-8", newline="\n") as fh:
+        yield fh
 
 
 def run_items(
@@ -146,32 +257,22 @@ def run_items(
     *,
     details_path: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
-) -> EvalSummary:
+) -> EvalRun:
+    """Ask every item's question (``lang=None``: the service detects it) and score the answers.
+
+    With ``details_path``, the per-question records of DESIGN.md §4 are
+    written as UTF-8 JSON Lines, one flushed line per question, so a long run
+    that is interrupted still leaves what it measured. ``progress`` is called
+    with 1 after each question (a ``rich`` progress bar's ``advance``).
+    """
     results: list[ItemResult] = []
-    for item in items:
-        try:
-            res = services.ask(item.question, lang=None)
-            a = res.answer
-            results.append(
-                ItemResult(
-                    item=item,
-                    retrieved=m.dedupe([h.chunk.source_id for h in res.hits])[:10],
-                    answer=a.text,
-                    refused=a.refused,
-                    lang=a.lang,
-                    citations=[
-                        {"source": c.source_id, "title": c.title, "url": c.url} for c in a.citations
-                    ],
-                    latency_ms=res.latency_ms,
-                )
-            )
-        except KitError as exc:  # e.g. an over-long question: counts as a refusal, reported
-            results.append(ItemResult(item, [], "", True, item.lang, [], 0.0, error=str(exc)))
-        if progress:
-            progress(1)
-    if details_path:
-        Path(details_path).write_text(
-            "".join(json.dumps(r.details(), ensure_ascii=False) + "\n" for r in results),
-            encoding="utf-8",
-        )
-    return summarise(results)
+    with _details_file(details_path) as fh:
+        for item in items:
+            r = ask_item(services, item)
+            results.append(r)
+            if fh is not None:
+                fh.write(json.dumps(r.details(), ensure_ascii=False) + "\n")
+                fh.flush()
+            if progress is not None:
+                progress(1)
+    return EvalRun(results=results, summary=summarise(results))

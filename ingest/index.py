@@ -474,12 +474,7 @@ class Index:
             }
 
     def _referenced_tids(self, tids: Sequence[str]) -> set[str]:
-        out: set[str] = set()
-        for s in range(0, len(tids), 500):
-            part = tids[s : s + 500]
-            q = f"SELECT DISTINCT tid FROM chunks WHERE tid IN ({','.join('?' * len(part))})"
-            out.update(r[0] for r in self.db.execute(q, part))
-        return out
+        return self._present("tid", tids)
 
     def _drop_unreferenced_titles(self, candidates: set[str]) -> None:
         if candidates:
@@ -492,10 +487,15 @@ class Index:
         self._state = None
 
     def _existing_chunk_ids(self, ids: Sequence[str]) -> set[str]:
+        return self._present("id", ids)
+
+    def _present(self, column: str, values: Sequence[str]) -> set[str]:
+        """Which of ``values`` occur in the chunks table's ``column`` (id or tid)."""
+        assert column in ("id", "tid")
         out: set[str] = set()
-        for s in range(0, len(ids), 500):
-            part = ids[s : s + 500]
-            q = f"SELECT id FROM chunks WHERE id IN ({','.join('?' * len(part))})"
+        for s in range(0, len(values), 500):
+            part = values[s : s + 500]
+            q = f"SELECT DISTINCT {column} FROM chunks WHERE {column} IN ({','.join('?' * len(part))})"
             out.update(r[0] for r in self.db.execute(q, part))
         return out
 

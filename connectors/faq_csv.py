@@ -6,12 +6,15 @@ CSV (e.g. a 5374 garbage-sorting ``target.csv``) yields one ``table`` document
 per record with its cells as readable "列名: 値" lines.
 
 Source ids follow DESIGN.md §4: ``<file id>#<ID column value>``, or
-``#<1-based data record number>`` when there is no ID column (a quoted
-multi-line record counts once).
+``#<1-based data record number>`` when there is no ID column. Records are
+counted as ``csv.reader`` yields them after the header (a quoted multi-line
+record counts once, a blank line in the middle counts too), so the numbers
+agree with what a spreadsheet or a short ``csv`` script shows.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import unicodedata
@@ -43,6 +46,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "部署",
         "問い合わせ先",
         "問合せ先",
+        "お問い合わせ先",
         "担当",
         "所管課",
         "department",
@@ -52,42 +56,113 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "updated": ("更新日", "最終更新日", "更新日時", "updated"),
     "category": ("カテゴリ", "カテゴリー", "分類", "category", "大分類"),
 }
+# second pass: a header that *contains* one of these (e.g. "質問文", "担当部署名")
+CONTAINS: dict[str, tuple[str, ...]] = {
+    "question": ("質問",),
+    "answer": ("回答",),
+    "department": ("部署", "担当課", "所管"),
+    "phone": ("電話", "tel"),
+    "url": ("url",),
+    "updated": ("更新",),
+    "category": ("カテゴリ", "分類"),
+}
+# a table's title column, when it has one (5374: name)
+TITLE_COLUMNS = ("name", "品目", "品名", "名称", "名前", "施設名", "項目")
+_CONTROL_OK = frozenset("\t\n\r\f\v")
 
 
 def _norm(name: str) -> str:
-    return unicodedata.normalize("NFKC", name).strip().lower().replace(" ", "").replace("　", "")
+    return unicodedata.normalize("NFKC", name).strip().lower().replace(" ", "")
 
 
 def map_columns(header: list[str]) -> dict[str, int]:
-    """Canonical field name -> column index, for the columns recognised."""
-    found: dict[str, int] = {}
+    """Canonical field name -> column index, for the columns recognised.
+
+    Exact names win over partial ones, so "問い合わせ先" is a department and
+    never the question, and each column serves one field at most.
+    """
     normed = [_norm(h) for h in header]
+    found: dict[str, int] = {}
     for field, names in COLUMNS.items():
         for i, h in enumerate(normed):
-            if h in names and field not in found and i not in found.values():
+            if h in names and i not in found.values():
+                found[field] = i
+                break
+    for field, parts in CONTAINS.items():
+        if field in found:
+            continue
+        for i, h in enumerate(normed):
+            if i not in found.values() and any(p in h for p in parts):
                 found[field] = i
                 break
     return found
 
 
+def is_faq(header: list[str]) -> bool:
+    """Whether a header names both a question and an answer column."""
+    cols = map_columns(header)
+    return "question" in cols and "answer" in cols
+
+
+def is_faq_csv(path: Path | str) -> bool:
+    """Sniff a CSV file: True when it reads as a FAQ (question and answer columns).
+
+    A file that is not a readable CSV at all is not FAQ-like (False); reading it
+    with :class:`FaqCsvConnector` gives the reason.
+    """
+    try:
+        header, _ = read_table(Path(path), str(path))
+    except ParseError:
+        return False
+    return is_faq(header)
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:20000]
+    bad = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in _CONTROL_OK)
+    return bad > max(2, len(sample) // 100)
+
+
 def decode_bytes(raw: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM), then CP932, then charset-normalizer's best guess."""
-    if b"\x00" in raw[:8192]:
-        raise ParseError(f"{name}: binary data, not a text/CSV file")
+    """UTF-8 (with or without BOM), then CP932, then charset-normalizer's best guess.
+
+    UTF-16 with a BOM (Excel's "Unicode text") is honoured first; any other file
+    holding NUL bytes, or decoding to control characters, is binary.
+    """
+    for bom, enc in ((codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(enc)
+            except UnicodeDecodeError as exc:
+                raise ParseError(f"{name}: broken UTF-16 text ({exc.reason})") from exc
+    if b"\x00" in raw:
+        raise ParseError(f"{name}: binary data (NUL bytes), not a text/CSV file")
+    text: str | None = None
     for enc in ("utf-8-sig", "cp932"):
         try:
-            return raw.decode(enc)
+            text = raw.decode(enc)
+            break
         except UnicodeDecodeError:
             continue
-    from charset_normalizer import from_bytes
+    if text is None:
+        from charset_normalizer import from_bytes
 
-    best = from_bytes(raw).best()
-    if best is None:
-        raise ParseError(f"{name}: cannot determine the text encoding")
-    return str(best)
+        best = from_bytes(raw).best()
+        if best is None:
+            raise ParseError(f"{name}: binary data or unknown text encoding, cannot decode")
+        text = str(best)
+    if _looks_binary(text):
+        raise ParseError(f"{name}: binary data (control characters), not a text/CSV file")
+    return text
 
 
 def read_table(path: Path, name: str) -> tuple[list[str], list[list[str]]]:
+    """Header and data records of a CSV (or tab-separated) file, decoded.
+
+    Records keep their position: blank records inside the file stay (as empty
+    lists) so record numbers match a plain ``csv.reader``; blank lines at the
+    start and at the end are dropped.
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -95,53 +170,76 @@ def read_table(path: Path, name: str) -> tuple[list[str], list[list[str]]]:
     if not raw.strip():
         raise ParseError(f"{name}: empty file, no rows")
     text = decode_bytes(raw, name)
+    first_line = text.lstrip("\ufeff\r\n").split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise ParseError(f"{name}: not a readable CSV: {exc}") from exc
-    rows = [r for r in rows if any(c.strip() for c in r)]
+
+    def blank(r: list[str]) -> bool:
+        return not any(c.strip() for c in r)
+
+    while rows and blank(rows[0]):
+        rows.pop(0)
+    while rows and blank(rows[-1]):
+        rows.pop()
     if not rows:
-        raise ParseError(f"{name}: no rows")
-    header = [h.strip() for h in rows[0]]
+        raise ParseError(f"{name}: empty file, no rows")
+    header = [h.strip().lstrip("\ufeff") for h in rows[0]]
     if len(rows) < 2:
         raise ParseError(f"{name}: header only, no rows")
-    if len(header) < 2 and len(rows[1]) < 2:
+    named = [h for h in header if h]
+    if not named or all(_is_number(h) for h in named):
+        raise ParseError(f"{name}: no header row (the first row holds no column names)")
+    if len(header) < 2 and all(len(r) < 2 for r in rows[1:4]):
         raise ParseError(f"{name}: not a CSV table (one column only)")
     return header, rows[1:]
 
 
-def is_faq(header: list[str]) -> bool:
-    cols = map_columns(header)
-    return "question" in cols and "answer" in cols
+def _is_number(s: str) -> bool:
+    try:
+        float(unicodedata.normalize("NFKC", s).replace(",", ""))
+    except ValueError:
+        return False
+    return True
 
 
 class FaqCsvConnector:
-    """One document per row of a FAQ CSV, or per record of any other CSV table."""
+    """One document per row of a FAQ CSV, or per record of any other CSV table.
+
+    ``skipped`` lists (source id, reason) for rows that yield nothing: empty
+    rows and repeated IDs. A file that cannot be read at all raises
+    :class:`~kit.errors.ParseError` from :meth:`documents` before anything is
+    yielded.
+    """
 
     def __init__(self, path: Path | str, source_id: str, uri: str | None = None) -> None:
         self.path = Path(path)
         self.source_id = source_id
         self.uri = uri or source_id
         self.skipped: list[tuple[str, str]] = []
+        self.kind: str | None = None  # "faq" or "table", known once read
 
     def documents(self) -> Iterator[SourceDocument]:
         header, rows = read_table(self.path, self.source_id)
         cols = map_columns(header)
         faq = "question" in cols and "answer" in cols
+        self.kind = "faq" if faq else "table"
         seen: set[str] = set()
         for n, row in enumerate(rows, start=1):
             row = row + [""] * (len(header) - len(row))
             fields = {f: row[i].strip() for f, i in cols.items()}
             key = fields.get("id") or str(n)
             sid = f"{self.source_id}#{key}"
-            if sid in seen:
-                self.skipped.append((sid, "duplicate ID in the file"))
-                continue
-            seen.add(sid)
             doc = self._faq_doc(sid, fields) if faq else self._table_doc(sid, header, row)
             if doc is None:
                 self.skipped.append((sid, "empty row"))
                 continue
+            if sid in seen:
+                self.skipped.append((sid, f"duplicate ID {key!r} (record {n})"))
+                continue
+            seen.add(sid)
             yield doc
 
     def _faq_doc(self, sid: str, fields: dict[str, str]) -> SourceDocument | None:
@@ -169,20 +267,18 @@ class FaqCsvConnector:
         pairs = [(h, v) for h, v in pairs if v]
         if not pairs:
             return None
-        # a 5374 table names the item in "name"; elsewhere the first non-numeric cell
-        names = {_norm(h): v for h, v in pairs}
-        title = (
-            names.get("name")
-            or names.get("品目")
-            or names.get("名称")
-            or next((v for _, v in pairs if not v.isdigit()), pairs[0][1])
-        )
-        ordered = sorted(pairs, key=lambda hv: 0 if hv[1] == title else 1)
+        # the item's name first (5374: "name"), else the first cell that is not a number
+        by_name = {_norm(h): i for i, (h, _) in enumerate(pairs)}
+        first = next((by_name[c] for c in TITLE_COLUMNS if c in by_name), None)
+        if first is None:
+            first = next((i for i, (_, v) in enumerate(pairs) if not _is_number(v)), 0)
+        title = pairs[first][1]
+        ordered = [pairs[first], *pairs[:first], *pairs[first + 1 :]]
         body = "\n".join(f"{h}: {v}" for h, v in ordered)
         return SourceDocument(
             source_id=sid,
             uri=self.uri,
-            title=title[:80],
+            title=" ".join(title.split())[:80],
             body=body,
             mime="text/csv",
             meta={"kind": "table", "columns": ",".join(header)},

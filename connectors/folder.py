@@ -4,13 +4,14 @@ Source ids are the path as given on the command line, relative to the current
 directory, with POSIX separators and no leading ``./`` (DESIGN.md §4); a file
 found inside a given folder gets the folder's id + "/" + its relative path.
 Nothing is decoded or parsed here (that is ``ingest.parse``), except CSVs,
-whose rows are the documents. A file that cannot be read is recorded in
-``skipped`` and the walk goes on.
+whose rows are the documents. A file that cannot be read, has an unsupported
+type or is hidden is recorded in ``skipped`` and the walk goes on.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -31,35 +32,71 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 def source_id_for(path: str | Path) -> str:
-    """The DESIGN §4 source id of a path given by the user."""
-    s = str(path).replace(os.sep, "/")
-    p = PurePosixPath(s)
-    if not p.is_absolute():
-        parts = [x for x in p.parts if x != "."]
-        s = "/".join(parts) if parts else "."
-    return s.rstrip("/") if len(s) > 1 else s
+    """The DESIGN §4 source id of a path given by the user.
+
+    Kept as given (an absolute path stays absolute, ``..`` stays), only with
+    POSIX separators, without ``.`` components, repeated or trailing slashes.
+    """
+    s = str(path).replace(os.sep, "/").replace("\\", "/")
+    absolute = s.startswith("/")
+    parts = [x for x in PurePosixPath(s).parts if x not in (".", "/")]
+    joined = "/".join(parts)
+    if absolute:
+        return "/" + joined
+    return joined or "."
 
 
 class FolderConnector:
-    def __init__(self, paths: list[str | Path] | list[str] | list[Path]) -> None:
+    """Documents from files and folders, in a deterministic (sorted) order.
+
+    ``base`` is where relative paths are read from (default: the current
+    directory); it never shows in source ids, which stay as given.
+    """
+
+    def __init__(self, paths: list[str | Path] | list[str] | list[Path], base: Path | None = None):
         self.paths = [str(p) for p in paths]
+        self.base = Path(base) if base is not None else Path.cwd()
         self.skipped: list[tuple[str, str]] = []
 
     def documents(self) -> Iterator[SourceDocument]:
         for given in self.paths:
-            root = Path(given)
+            root = self.base / given  # an absolute ``given`` replaces base
             root_id = source_id_for(given)
             if root.is_dir():
-                for f in sorted(root.rglob("*")):
-                    rel = f.relative_to(root)
-                    if any(part.startswith(".") for part in rel.parts) or not f.is_file():
-                        continue
-                    sid = rel.as_posix() if root_id == "." else f"{root_id}/{rel.as_posix()}"
-                    yield from self._file(f, sid)
+                yield from self._walk(root, root_id)
             elif root.is_file():
                 yield from self._file(root, root_id)
+            elif root.exists():
+                self.skipped.append((root_id, "not a regular file or folder"))
             else:
                 self.skipped.append((root_id, "not found"))
+
+    def _walk(self, root: Path, root_id: str) -> Iterator[SourceDocument]:
+        def sid_of(p: Path) -> str:
+            rel = p.relative_to(root).as_posix()
+            return rel if root_id == "." else f"{root_id}/{rel}"
+
+        def on_error(exc: OSError) -> None:
+            where = Path(exc.filename) if exc.filename else root
+            sid = sid_of(where) if where != root else root_id
+            self.skipped.append((sid, f"cannot read folder: {exc.strerror or exc}"))
+
+        files: list[Path] = []
+        hidden: list[tuple[str, str]] = []
+        for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
+            here = Path(dirpath)
+            for d in dirnames:
+                if d.startswith("."):
+                    hidden.append((sid_of(here / d), "hidden folder"))
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if name.startswith("."):
+                    hidden.append((sid_of(here / name), "hidden file"))
+                else:
+                    files.append(here / name)
+        self.skipped.extend(sorted(hidden))
+        for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
+            yield from self._file(path, sid_of(path))
 
     def _file(self, path: Path, sid: str) -> Iterator[SourceDocument]:
         ext = path.suffix.lower()
@@ -67,12 +104,15 @@ class FolderConnector:
             self.skipped.append((sid, f"unsupported file type '{ext or path.name}'"))
             return
         try:
-            size = path.stat().st_size
+            st = path.stat()
         except OSError as exc:
             self.skipped.append((sid, f"cannot read: {exc.strerror or exc}"))
             return
-        if size > MAX_FILE_BYTES:
-            self.skipped.append((sid, f"too large ({size:,} bytes > {MAX_FILE_BYTES:,})"))
+        if not stat.S_ISREG(st.st_mode):
+            self.skipped.append((sid, "not a regular file"))
+            return
+        if st.st_size > MAX_FILE_BYTES:
+            self.skipped.append((sid, f"too large ({st.st_size:,} bytes > {MAX_FILE_BYTES:,})"))
             return
         kind, mime = KINDS[ext]
         if ext == ".csv":

@@ -38,16 +38,18 @@ def chunk_document(
             Chunk(Chunk.make_id(doc.source_id, 0, text), doc.source_id, text, parsed.title, 0, meta)
         ]
 
-    splitter = RecursiveCharacterTextSplitter(
-        separators=SEPARATORS,
-        chunk_size=max_chars,
-        chunk_overlap=overlap,
-        keep_separator="end",
-        strip_whitespace=True,
-    )
     chunks: list[Chunk] = []
     for section in parsed.sections:
         heading = section.heading.strip()
+        # the heading prefix counts against max_chars, but never squeezes the text below half
+        size = max(max_chars - len(heading) - 1, max_chars // 2, 1)
+        splitter = RecursiveCharacterTextSplitter(
+            separators=SEPARATORS,
+            chunk_size=size,
+            chunk_overlap=min(overlap, size // 2),
+            keep_separator="end",
+            strip_whitespace=True,
+        )
         for piece in splitter.split_text(section.text):
             piece = piece.strip()
             if not piece:

@@ -39,10 +39,26 @@ class ParsedDocument:
 PHONE = re.compile(
     r"(?:0\d{1,4}|０[０-９]{1,4})[-‐－ー（(）)\s]?[0-9０-９]{1,4}[-‐－ー（(）)\s]?[0-9０-９]{3,4}"
 )
-_CONTACT = re.compile(r"(お問い?合わ?せ先?|問い?合わ?せ先|担当課?)\s*[】\]）)」]?\s*[:：]?\s*")
+_LABELLED_PHONE = re.compile(
+    r"(?:電話|ＴＥＬ|TEL|Tel|tel|℡)(?:番号)?\s*[:：]?\s*(" + PHONE.pattern + ")"
+)
+_FAX = re.compile(r"(?:FAX|Fax|fax|ＦＡＸ|ファクス|ファックス)(?:番号)?\s*[:：]?\s*$")
+_CONTACT = re.compile(
+    r"(お問い?合わ?せ先?|問い?合わ?せ先|担当課|担当部署)\s*[】\]）)」]?\s*[:：]?\s*(?!ください|下さい)"
+)
+# where the department's name ends inside a contact block
+_DEPT_END = re.compile(
+    r"電話|ＴＥＬ|TEL|Tel|tel|℡|FAX|Fax|ＦＡＸ|ファクス|ファックス|メール|E-?mail|〒|住所|所在地|"
+    r"受付時間|開庁時間|問合せ時間|\n\s*\n|"
+    r"[^\s。、:：]{0,15}?[都道府県市区町村郡][^\s。、]{0,20}?[0-9０-９]+\s*(?:丁目|番地|番|号|－|-|‐)|"
+    + PHONE.pattern
+)
 _DEPT = re.compile(r"([^\s、。:：（()）【】「」\[\]]{1,20}?(?:課|係|室|センター|所|館|局|部))")
-_UPDATED = re.compile(
-    r"(?:最終)?更新日?\s*[:：]?\s*((?:令和|平成)?\s*[0-9０-９元]{1,4}\s*[年./-]\s*[0-9０-９]{1,2}\s*[月./-]\s*[0-9０-９]{1,2}\s*日?)"
+_DEPT_WORD = re.compile(r"(?:課|係|室|センター|所|館|局|部|署|会|組合|協会|事務局|窓口)")
+_DATE = r"((?:令和|平成)?\s*[0-9０-９元]{1,4}\s*[年./-]\s*[0-9０-９]{1,2}\s*[月./-]\s*[0-9０-９]{1,2}\s*日?)"
+_UPDATED = (
+    re.compile(r"最終更新(?:日|日時)?\s*[:：]?\s*" + _DATE),
+    re.compile(r"更新(?:日|日時)\s*[:：]?\s*" + _DATE),
 )
 
 
@@ -53,36 +69,76 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+def _phone_in(tail: str) -> str | None:
+    labelled = _LABELLED_PHONE.search(tail)
+    if labelled:
+        return labelled.group(1).strip()
+    for m in PHONE.finditer(tail):
+        if not _FAX.search(tail[max(0, m.start() - 12) : m.start()]):
+            return m.group(0).strip()
+    return None
+
+
+def _department_in(tail: str) -> str | None:
+    """The desk's name: what stands between the label and the phone/FAX/address."""
+    end = _DEPT_END.search(tail)
+    segment = tail[: end.start()] if end else tail[:60]
+    lines = [re.sub(r"^[\s#>*・\-]+", "", ln) for ln in segment.split("\n")]
+    name = " ".join(ln for ln in lines if ln.strip())
+    name = re.sub(r"[。、:：|｜]+", " ", name)
+    name = " ".join(name.replace("【", " ").replace("】", " ").split())
+    if name and len(name) <= 40 and _DEPT_WORD.search(name):
+        return name
+    m = _DEPT.search(tail)
+    return m.group(1) if m else None
+
+
 def contact_from_text(text: str) -> dict[str, str]:
-    """Department and phone from the last お問い合わせ block, when there is one."""
+    """Department and phone from the last お問い合わせ block, when there is one.
+
+    The last label followed by a phone number wins: "お問い合わせください" in the
+    body is not a contact block, and the desk usually sits at the end.
+    """
     out: dict[str, str] = {}
     matches = list(_CONTACT.finditer(text))
     if not matches:
         return out
-    tail = text[matches[-1].end() : matches[-1].end() + 200]
-    dept = _DEPT.search(tail)
+    best = next(
+        (m for m in reversed(matches) if PHONE.search(text, m.end(), m.end() + 200)),
+        matches[-1],
+    )
+    tail = text[best.end() : best.end() + 200]
+    dept = _department_in(tail)
     if dept:
-        out["department"] = dept.group(1)
-    phone = PHONE.search(tail)
+        out["department"] = dept
+    phone = _phone_in(tail)
     if phone:
-        out["phone"] = phone.group(0).strip()
+        out["phone"] = phone
     return out
 
 
 def updated_from_text(text: str) -> str | None:
-    m = _UPDATED.search(text)
-    return m.group(1).strip() if m else None
+    """The page's 最終更新日 (or 更新日), as written."""
+    for pattern in _UPDATED:
+        m = pattern.search(text)
+        if m:
+            return " ".join(m.group(1).split())
+    return None
 
 
 def parse(doc: SourceDocument) -> ParsedDocument:
     kind = doc.kind
     if kind in ("faq", "table"):
-        body = doc.body if isinstance(doc.body, str) else doc.body.decode("utf-8")
+        body = doc.body if isinstance(doc.body, str) else decode_bytes(doc.body, doc.source_id)
         return ParsedDocument(doc.title, [Section(doc.title, body)], dict(doc.meta))
     if doc.mime == "application/pdf":
         return parse_pdf(doc)
-    raw = doc.body if isinstance(doc.body, bytes) else doc.body.encode("utf-8")
-    text = decode_bytes(raw, doc.source_id)
+    if isinstance(doc.body, str):
+        text = doc.body
+    elif doc.mime == "text/html":
+        text = _decode_html(doc.body, doc.source_id)
+    else:
+        text = decode_bytes(doc.body, doc.source_id)
     if doc.mime == "text/html":
         return parse_html(text, doc)
     if doc.mime == "text/markdown":
@@ -91,6 +147,22 @@ def parse(doc: SourceDocument) -> ParsedDocument:
     if not text:
         raise ParseError(f"{doc.source_id}: empty document")
     return ParsedDocument(doc.title, [Section(doc.title, text)], _page_meta(doc, text))
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_CHARSET_ALIASES = {"shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932"}
+
+
+def _decode_html(raw: bytes, name: str) -> str:
+    """The page's declared charset first (old municipal pages are Shift_JIS or EUC-JP)."""
+    m = _META_CHARSET.search(raw[:4096])
+    if m:
+        declared = m.group(1).decode("ascii").lower()
+        try:
+            return raw.decode(_CHARSET_ALIASES.get(declared, declared)).removeprefix("\ufeff")
+        except (LookupError, UnicodeDecodeError):
+            pass  # a wrong declaration is common; guess instead
+    return decode_bytes(raw, name)
 
 
 def _page_meta(doc: SourceDocument, text: str) -> dict[str, Any]:
@@ -202,14 +274,14 @@ class _HTMLText(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.title = ""
-        self.parts: list[tuple[str, str]] = []  # ("h", heading) or ("t", text)
+        self.parts: list[tuple[str, str]] = []  # ("h1".."h4", heading) or ("t", text)
         self.main_parts: list[tuple[str, str]] = []
         self.has_main = False
         self._stack: list[tuple[str, bool, bool]] = []  # (tag, starts a skip, is main content)
         self._skip = 0
         self._main = 0
         self._in_title = False
-        self._heading = False
+        self._heading = ""
         self._buf: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -233,7 +305,7 @@ class _HTMLText(HTMLParser):
             self._main += 1
             self.has_main = True
         if tag in ("h1", "h2", "h3", "h4"):
-            self._heading = True
+            self._heading = tag
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
@@ -259,10 +331,10 @@ class _HTMLText(HTMLParser):
     def _flush(self) -> None:
         text = " ".join("".join(self._buf).split())
         self._buf = []
-        heading, self._heading = self._heading, False
+        heading, self._heading = self._heading, ""
         if not text:
             return
-        item = ("h" if heading else "t", text)
+        item = (heading or "t", text)
         self.parts.append(item)
         if self._main:
             self.main_parts.append(item)
@@ -280,7 +352,7 @@ def parse_html(text: str, doc: SourceDocument) -> ParsedDocument:
     except Exception as exc:  # html.parser is lenient; this is a last resort
         raise ParseError(f"{doc.source_id}: cannot parse HTML: {exc}") from exc
     parts = p.main_parts if p.has_main and p.main_parts else p.parts
-    title = _tidy(p.title) or next((t for k, t in parts if k == "h"), doc.title)
+    title = _tidy(p.title) or next((t for k, t in parts if k != "t"), doc.title)
     sections = _sections(parts, title)
     if not sections:
         raise ParseError(f"{doc.source_id}: no text in the HTML page")
@@ -289,23 +361,36 @@ def parse_html(text: str, doc: SourceDocument) -> ParsedDocument:
     return ParsedDocument(title, sections, _page_meta(doc, whole))
 
 
+_MD_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
+_MD_RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
+_MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+def _md_inline(line: str) -> str:
+    clean = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", line)  # images
+    clean = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", clean)  # links -> their text
+    clean = re.sub(r"<[^>\n]+>", "", clean)  # inline HTML tags
+    return clean.replace("**", "").replace("__", "").replace("`", "")
+
+
 def parse_markdown(text: str, doc: SourceDocument) -> ParsedDocument:
+    text = _MD_FRONT_MATTER.sub("", text.replace("\r\n", "\n").removeprefix("\ufeff"))
     parts: list[tuple[str, str]] = []
     in_code = False
-    for line in text.replace("\r\n", "\n").split("\n"):
-        if line.strip().startswith("```"):
+    for line in text.split("\n"):
+        if line.strip().startswith(("```", "~~~")):
             in_code = not in_code
             continue
-        m = re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)
-        if m and not in_code:
-            parts.append(("h", m.group(2)))
+        m = None if in_code else re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)
+        if m:
+            parts.append((f"h{len(m.group(1))}", _md_inline(m.group(2)).strip()))
+        elif not in_code and (_MD_RULE.match(line) or _MD_TABLE_RULE.match(line)):
+            continue
         else:
-            clean = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", line)  # images
-            clean = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", clean)  # links -> their text
+            clean = _md_inline(line) if not in_code else line
             clean = re.sub(r"^\s*[-*+]\s+", "・", clean)
-            clean = clean.replace("**", "").replace("__", "")
             parts.append(("t", clean))
-    title = next((t for k, t in parts if k == "h"), doc.title)
+    title = next((t for k, t in parts if k != "t" and t), doc.title)
     sections = _sections(parts, title)
     if not sections:
         raise ParseError(f"{doc.source_id}: empty document")
@@ -313,21 +398,39 @@ def parse_markdown(text: str, doc: SourceDocument) -> ParsedDocument:
 
 
 def _sections(parts: list[tuple[str, str]], title: str) -> list[Section]:
+    """Sections at headings; each heading is its path, e.g. "防災ガイド > 避難所 > 中央公民館".
+
+    A heading the title already contains (the page's h1, "ごみの出し方" in
+    "ごみの出し方｜みどり川町") stands for the title itself; paths keep the
+    title and the two innermost levels so chunk prefixes stay short.
+    """
     sections: list[Section] = []
-    heading = title
+    path: list[tuple[int, str]] = []  # (level, heading) below the title
     buf: list[str] = []
+
+    def heading() -> str:
+        inner = [h for _, h in path][-2:]
+        return " > ".join([title, *inner]) if title else " > ".join(inner)
 
     def flush() -> None:
         body = _tidy("\n".join(buf))
         if body:
-            sections.append(Section(heading, body))
+            sections.append(Section(heading(), body))
 
     for kind, text in parts:
-        if kind == "h":
-            flush()
-            buf = []
-            heading = text.strip() if text.strip() == title else f"{title} > {text.strip()}"
-        else:
+        if kind == "t":
             buf.append(text)
+            continue
+        flush()
+        buf = []
+        level, h = int(kind[1:]), " ".join(text.split())
+        if not h:
+            continue
+        if h in title:
+            path = []
+            continue
+        while path and path[-1][0] >= level:
+            path.pop()
+        path.append((level, h))
     flush()
     return sections

@@ -191,7 +191,9 @@ class ExtractiveAnswerer:
             if i > 0 and h.score < 0.6 * used[0].score:
                 used = used[:i]
                 break
-            parts.append(_best_sentences(h.chunk.text, qtoks, max_chars=320 if i == 0 else 160))
+            # a FAQ row's answer, not its question, is what the resident needs to read
+            text = str(h.chunk.meta.get("answer") or h.chunk.text)
+            parts.append(_best_sentences(text, qtoks, max_chars=320 if i == 0 else 160))
         return "\n\n".join(p for p in parts if p), used
 
 

@@ -45,8 +45,9 @@ class HybridRetriever:
         self.settings = settings
 
     def warm_up(self) -> None:
-        self.index.search_state()
-        tokenize("ウォームアップ")
+        """Load everything the first real question would: catalogue state, tokenizer,
+        model, and the vector indexes (Chroma reads its HNSW files on first query)."""
+        self.search("ウォームアップ", 1)
 
     def retrieve(self, query: str, k: int | None = None) -> list[ScoredChunk]:
         return self.search(query, k)[0]

@@ -150,14 +150,25 @@ def parse(doc: SourceDocument) -> ParsedDocument:
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_SINGLE_BYTE = frozenset(
+    ["iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252", "us-ascii", "ascii"]
+)
 _CHARSET_ALIASES = {"shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932"}
 
 
 def _decode_html(raw: bytes, name: str) -> str:
-    """The page's declared charset first (old municipal pages are Shift_JIS or EUC-JP)."""
+    """UTF-8, else the page's declared charset (old municipal pages: Shift_JIS, EUC-JP), else a guess."""
+    if b"\x00" in raw:
+        return decode_bytes(raw, name)  # UTF-16, or a binary file reported as such
+    try:
+        return raw.decode("utf-8-sig")  # valid UTF-8 is UTF-8, whatever the page declares
+    except UnicodeDecodeError:
+        pass
     m = _META_CHARSET.search(raw[:4096])
     if m:
         declared = m.group(1).decode("ascii").lower()
+        if declared in _SINGLE_BYTE:
+            return decode_bytes(raw, name)  # these decode anything; guess instead
         try:
             return raw.decode(_CHARSET_ALIASES.get(declared, declared)).removeprefix("\ufeff")
         except (LookupError, UnicodeDecodeError):
@@ -172,6 +183,18 @@ def _page_meta(doc: SourceDocument, text: str) -> dict[str, Any]:
     if updated and "updated" not in meta:
         meta["updated"] = updated
     return meta
+
+
+_JUNK_PDF_TITLE = re.compile(
+    r"^(?:untitled|無題|タイトルなし|microsoft (?:word|excel|powerpoint)\b.*|.*\.(?:docx?|xlsx?|pptx?|pdf|jtd|txt))$",
+    re.I,
+)
+
+
+def _pdf_title(meta_title: str) -> str:
+    """The PDF's own title, unless it is what the authoring tool put there by default."""
+    title = " ".join(meta_title.split())
+    return "" if _JUNK_PDF_TITLE.match(title) else title
 
 
 def parse_pdf(doc: SourceDocument) -> ParsedDocument:
@@ -200,10 +223,10 @@ def parse_pdf(doc: SourceDocument) -> ParsedDocument:
     sections = [Section("", _tidy(t), i + 1) for i, t in enumerate(pages) if _tidy(t)]
     if not sections:
         raise ParseError(
-            f"{doc.source_id}: the PDF has no text layer (a scan?); OCR is not supported"
+            f"{doc.source_id}: the PDF has no text layer (scanned?); OCR is not supported"
         )
     first_line = sections[0].text.split("\n", 1)[0].strip()
-    title = str(meta_title).strip() or first_line[:60] or doc.title
+    title = _pdf_title(str(meta_title)) or first_line[:60] or doc.title
     sections = [
         Section(title if s.page == 1 else f"{title} p.{s.page}", s.text, s.page) for s in sections
     ]

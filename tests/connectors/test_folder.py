@@ -1,0 +1,190 @@
+"""Folder walks: source ids as given (DESIGN §4), kinds, CSV delegation, skips, order."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from connectors.folder import FolderConnector, source_id_for
+from kit.protocols import Connector
+
+
+@pytest.fixture
+def town(tmp_path: Path, monkeypatch) -> Path:
+    root = tmp_path / "town"
+    (root / "pages" / "sub").mkdir(parents=True)
+    (root / "pdf").mkdir()
+    (root / ".git").mkdir()
+    (root / ".git" / "config").write_text("x")
+    (root / "faq.csv").write_text("ID,質問,回答\n1,開庁時間は？,8時30分です。\n", encoding="utf-8")
+    (root / "items.csv").write_bytes("品目,分別\nびん,資源\n".encode("cp932"))
+    (root / "pages" / "gomi.html").write_bytes(b"<html><title>g</title><p>x</p></html>")
+    (root / "pages" / "bousai.md").write_text("# 防災\n本文。", encoding="utf-8")
+    (root / "pages" / "sub" / "memo.TXT").write_bytes("メモ".encode("cp932"))
+    (root / "pages" / "old.htm").write_bytes(b"<p>old</p>")
+    (root / "pages" / "guide.markdown").write_bytes(b"# g")
+    (root / "pdf" / "guide.pdf").write_bytes(b"%PDF-1.4 not really")
+    (root / "photo.png").write_bytes(b"\x89PNG")
+    (root / ".DS_Store").write_bytes(b"\x00")
+    (root / "broken.csv").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    return root
+
+
+def ids(conn: FolderConnector) -> list[str]:
+    return [d.source_id for d in conn.documents()]
+
+
+def test_is_a_connector():
+    assert isinstance(FolderConnector([]), Connector)
+
+
+def test_folder_walk_ids_kinds_and_order(town):
+    conn = FolderConnector(["town"])
+    docs = list(conn.documents())
+    got = {d.source_id: d for d in docs}
+    assert [d.source_id for d in docs] == [
+        "town/faq.csv#1",
+        "town/items.csv#1",
+        "town/pages/bousai.md",
+        "town/pages/gomi.html",
+        "town/pages/guide.markdown",
+        "town/pages/old.htm",
+        "town/pages/sub/memo.TXT",
+        "town/pdf/guide.pdf",
+    ]
+    kinds = {sid: (d.meta["kind"], d.mime) for sid, d in got.items()}
+    assert kinds == {
+        "town/faq.csv#1": ("faq", "text/csv"),
+        "town/items.csv#1": ("table", "text/csv"),
+        "town/pages/bousai.md": ("page", "text/markdown"),
+        "town/pages/gomi.html": ("page", "text/html"),
+        "town/pages/guide.markdown": ("page", "text/markdown"),
+        "town/pages/old.htm": ("page", "text/html"),
+        "town/pages/sub/memo.TXT": ("text", "text/plain"),
+        "town/pdf/guide.pdf": ("pdf", "application/pdf"),
+    }
+    # files are handed over as bytes: decoding is parse's job
+    assert got["town/pages/sub/memo.TXT"].body == "メモ".encode("cp932")
+    assert got["town/pdf/guide.pdf"].body == b"%PDF-1.4 not really"
+    assert got["town/pages/bousai.md"].uri == "town/pages/bousai.md"
+    assert got["town/items.csv#1"].title == "びん"
+
+
+def test_skips_are_reported_not_raised(town):
+    conn = FolderConnector(["town"])
+    list(conn.documents())
+    skipped = dict(conn.skipped)
+    assert skipped["town/.git"] == "hidden folder"
+    assert skipped["town/.DS_Store"] == "hidden file"
+    assert "unsupported file type '.png'" in skipped["town/photo.png"]
+    assert "no rows" in skipped["town/broken.csv"]
+    assert not skipped["town/broken.csv"].startswith("town/")
+    assert not any(s.startswith("town/.git/") for s in skipped)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("town", "town/faq.csv#1"),
+        ("./town", "town/faq.csv#1"),
+        ("town/", "town/faq.csv#1"),
+        ("./town//", "town/faq.csv#1"),
+        ("town/./", "town/faq.csv#1"),
+        (".", "town/faq.csv#1"),
+        ("town/faq.csv", "town/faq.csv#1"),
+        ("./town/faq.csv", "town/faq.csv#1"),
+    ],
+)
+def test_source_ids_are_the_path_as_given(town, given, expected):
+    assert expected in ids(FolderConnector([given]))
+
+
+def test_folder_given_from_inside(town, monkeypatch):
+    monkeypatch.chdir(town)
+    got = ids(FolderConnector(["."]))
+    assert "faq.csv#1" in got and "pages/bousai.md" in got
+    assert not any(s.startswith(("./", "/")) for s in got)
+    assert ids(FolderConnector(["../town/pages/bousai.md"])) == ["../town/pages/bousai.md"]
+
+
+def test_base_resolves_relative_paths_without_changing_ids(town, monkeypatch):
+    monkeypatch.chdir(town / "pdf")
+    got = ids(FolderConnector(["town/pages/bousai.md", "./town/faq.csv"], base=town.parent))
+    assert got == ["town/pages/bousai.md", "town/faq.csv#1"]
+
+
+def test_absolute_paths_stay_absolute_and_posix(town):
+    got = ids(FolderConnector([str(town / "pages" / "bousai.md")]))
+    assert got == [(town / "pages" / "bousai.md").as_posix()]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("./a/b.md", "a/b.md"),
+        ("a//b.md", "a/b.md"),
+        ("a/./b.md", "a/b.md"),
+        ("./", "."),
+        (".", "."),
+        ("a/", "a"),
+        ("../x/y.pdf", "../x/y.pdf"),
+        ("/abs/./x.md", "/abs/x.md"),
+        (Path("a") / "b.md", "a/b.md"),
+    ],
+)
+def test_source_id_for(given, expected):
+    assert source_id_for(given) == expected
+
+
+def test_windows_separators_become_posix():
+    assert source_id_for("town\\pages\\gomi.html") == "town/pages/gomi.html"
+
+
+def test_missing_path_and_several_roots(town):
+    conn = FolderConnector(["nowhere", "town/pages/bousai.md", "town/faq.csv"])
+    assert ids(conn) == ["town/pages/bousai.md", "town/faq.csv#1"]
+    assert conn.skipped == [("nowhere", "not found")]
+
+
+def test_explicit_unsupported_file_is_skipped(town):
+    conn = FolderConnector(["town/photo.png"])
+    assert ids(conn) == []
+    assert conn.skipped[0][0] == "town/photo.png"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read anything")
+def test_unreadable_file_is_skipped_and_the_walk_goes_on(town):
+    secret = town / "pages" / "secret.md"
+    secret.write_text("# x")
+    secret.chmod(0)
+    try:
+        conn = FolderConnector(["town/pages"])
+        got = ids(conn)
+    finally:
+        secret.chmod(0o644)
+    assert "town/pages/bousai.md" in got and "town/pages/secret.md" not in got
+    assert "cannot read" in dict(conn.skipped)["town/pages/secret.md"]
+
+
+def test_unreadable_file_is_skipped_even_as_root(town, monkeypatch):
+    def refuse(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    conn = FolderConnector(["town/pages"])
+    assert ids(conn) == []
+    assert dict(conn.skipped)["town/pages/bousai.md"] == "cannot read: Permission denied"
+
+
+def test_broken_symlink_is_skipped(town):
+    (town / "pages" / "gone.md").symlink_to(town / "nothing.md")
+    conn = FolderConnector(["town/pages"])
+    assert "town/pages/gone.md" not in ids(conn)
+    assert "cannot read" in dict(conn.skipped)["town/pages/gone.md"]
+
+
+def test_walk_is_deterministic(town):
+    assert ids(FolderConnector(["town"])) == ids(FolderConnector(["town"]))

@@ -423,7 +423,7 @@ def parse_markdown(text: str, doc: SourceDocument) -> ParsedDocument:
 def _sections(parts: list[tuple[str, str]], title: str) -> list[Section]:
     """Sections at headings; each heading is its path, e.g. "防災ガイド > 避難所 > 中央公民館".
 
-    A heading the title already contains (the page's h1, "ごみの出し方" in
+    An h1 the title already contains ("ごみの出し方" in
     "ごみの出し方｜みどり川町") stands for the title itself; paths keep the
     title and the two innermost levels so chunk prefixes stay short.
     """
@@ -449,7 +449,7 @@ def _sections(parts: list[tuple[str, str]], title: str) -> list[Section]:
         level, h = int(kind[1:]), " ".join(text.split())
         if not h:
             continue
-        if h in title:
+        if h == title or (level == 1 and h in title):
             path = []
             continue
         while path and path[-1][0] >= level:

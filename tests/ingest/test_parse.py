@@ -379,3 +379,12 @@ def test_no_contact_block():
 )
 def test_updated_date(text, expected):
     assert updated_from_text(text) == expected
+
+
+def test_short_h2_inside_the_title_keeps_its_own_section():
+    page = "<title>町営バスの時刻と運賃｜みどり川町</title><main><h1>町営バスの時刻と運賃</h1><p>a</p><h2>運賃</h2><p>大人200円。</p></main>"
+    p = parse(doc(page.encode(), "text/html"))
+    assert [s.heading for s in p.sections] == [
+        "町営バスの時刻と運賃｜みどり川町",
+        "町営バスの時刻と運賃｜みどり川町 > 運賃",
+    ]

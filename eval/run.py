@@ -237,7 +237,7 @@ def ask_item(services: AsksQuestions, item: EvalItem) -> ItemResult:
         answer=a.text,
         refused=a.refused,
         lang=a.lang,
-        citations=[{"source": c.source_id, "title": c.title, "url": c.url} for c in a.citations],
+        citations=[c.to_json() for c in a.citations],
         latency_ms=float(res.latency_ms),
     )
 

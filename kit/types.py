@@ -74,6 +74,10 @@ class Citation:
     url: str | None
     snippet: str = ""
 
+    def to_json(self) -> dict[str, Any]:
+        """The citation shape of the public answer JSON and of DESIGN.md §4 details."""
+        return {"source": self.source_id, "title": self.title, "url": self.url}
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -95,9 +99,7 @@ class Answer:
             "refused": self.refused,
             "lang": self.lang,
             "follow_up": self.follow_up,
-            "citations": [
-                {"source": c.source_id, "title": c.title, "url": c.url} for c in self.citations
-            ],
+            "citations": [c.to_json() for c in self.citations],
             "department": self.department,
             "phone": self.phone,
             "confidence": round(self.confidence, 4),

@@ -53,9 +53,16 @@ class FolderConnector:
     directory); it never shows in source ids, which stay as given.
     """
 
-    def __init__(self, paths: list[str | Path] | list[str] | list[Path], base: Path | None = None):
+    def __init__(
+        self,
+        paths: list[str | Path] | list[str] | list[Path],
+        base: Path | None = None,
+        exclude: list[Path] | None = None,
+    ):
         self.paths = [str(p) for p in paths]
         self.base = Path(base) if base is not None else Path.cwd()
+        # folders never walked, silently: the index's own data directory
+        self.exclude = {Path(p).resolve() for p in exclude or ()}
         self.skipped: list[tuple[str, str]] = []
 
     def documents(self) -> Iterator[SourceDocument]:
@@ -88,7 +95,11 @@ class FolderConnector:
             for d in dirnames:
                 if d.startswith("."):
                     hidden.append((sid_of(here / d), "hidden folder"))
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            dirnames[:] = [
+                d
+                for d in dirnames
+                if not d.startswith(".") and (here / d).resolve() not in self.exclude
+            ]
             for name in filenames:
                 if name.startswith("."):
                     hidden.append((sid_of(here / name), "hidden file"))

@@ -66,14 +66,14 @@ class IngestReport:
 
 
 def _documents(
-    roots: list[str], report: IngestReport, failed_roots: set[str]
+    roots: list[str], report: IngestReport, failed_roots: set[str], data_dir: Path
 ) -> Iterator[SourceDocument]:
     for root in roots:
         if not Path(root).exists():
             report.skipped.append((root, "not found"))
             failed_roots.add(root)
             continue
-        connector = FolderConnector([root])
+        connector = FolderConnector([root], exclude=[data_dir])
         yield from connector.documents()
         for sid, reason in connector.skipped:
             report.skipped.append((sid, reason))
@@ -100,7 +100,11 @@ def ingest(
     if not dry_run:
         report.repaired = {k: v for k, v in index.reconcile().items() if v}
     failed: set[str] = set()
-    docs = documents if documents is not None else _documents(root_ids, report, failed)
+    docs = (
+        documents
+        if documents is not None
+        else _documents(root_ids, report, failed, Path(index.settings.data_dir))
+    )
 
     seen: set[str] = set()
     pending: list[tuple[SourceDocument, str, list[Chunk]]] = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -82,6 +83,14 @@ def ingest(
     set_: SetOpt = None,
 ) -> None:
     """Index documents; unchanged ones are skipped, removed ones are dropped."""
+    from kit.errors import InputError
+
+    for p in paths:
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+:/", str(p)):
+            raise InputError(
+                f"{p}: URLs are not ingested by this version; give files or folders "
+                "(download the pages first, or use the web connector once it exists)"
+            )
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     svc = _services(set_)

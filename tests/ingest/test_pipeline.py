@@ -205,3 +205,17 @@ def test_killed_ingest_is_completed_by_the_next_run(chroma_settings, tmp_path, m
     rows_clean, vecs_clean = _snapshot(clean)
     assert rows_after == rows_clean
     assert vecs_after == {r[0] for r in rows_after} == vecs_clean
+
+
+def test_the_index_own_data_dir_is_never_walked(tmp_path, monkeypatch):
+    from kit.config import Settings
+
+    monkeypatch.chdir(tmp_path)
+    Path("faq.csv").write_text(FAQ, encoding="utf-8")
+    s = Settings(
+        data_dir=tmp_path / "var", embedder={"kind": "fake", "dim": 64}, store={"kind": "memory"}
+    )
+    svc = build_services(s)
+    svc.ingest(["."])
+    r = svc.ingest(["."])
+    assert r.skipped == [] and len(r.unchanged) == 3

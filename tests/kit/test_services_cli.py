@@ -93,6 +93,12 @@ def test_ingest_of_a_missing_path_exits_non_zero(env):
     assert "not found" in r.output
 
 
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "https://town.example.jp/"])
+def test_urls_are_refused_clearly(env, url):
+    with pytest.raises(InputError, match="URLs are not ingested"):
+        runner.invoke(app, ["ingest", url], catch_exceptions=False)
+
+
 def test_help_is_instant_and_lists_commands():
     r = runner.invoke(app, ["--help"])
     assert r.exit_code == 0

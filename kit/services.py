@@ -6,9 +6,10 @@ The CLI, the API, the admin screen and the evaluator all call
 
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,18 @@ class AskResult:
     hits: list[ScoredChunk]
     latency_ms: float
     timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One event of ``Services.ask_stream``: kind ``delta`` (text) or ``final`` (result)."""
+
+    kind: str
+    text: str = ""
+    result: AskResult | None = None
+
+
+_SENTENCE_PIECES = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+|\n+|$)")
 
 
 class Services:
@@ -58,7 +71,10 @@ class Services:
             raise InputError(f"the question is {len(q):,} characters long; the limit is {limit:,}")
         return "".join(ch for ch in q if ch.isprintable() or ch in "\n\t")
 
-    def ask(self, question: str, lang: str | None = None) -> AskResult:
+    def ask(
+        self, question: str, lang: str | None = None, conversation_id: str | None = None
+    ) -> AskResult:
+        """Answer one question. ``conversation_id`` links follow-up questions (history)."""
         t0 = time.perf_counter()
         q = self.clean_question(question)
         lang = lang or detect_language(q)
@@ -74,6 +90,20 @@ class Services:
         total = (t2 - t0) * 1000
         answer = Answer(**{**answer.__dict__, "timings": timings})
         return AskResult(answer=answer, hits=hits, latency_ms=total, timings=timings)
+
+    def ask_stream(
+        self, question: str, lang: str | None = None, conversation_id: str | None = None
+    ) -> Iterator[StreamEvent]:
+        """The answer as events: ``delta`` pieces of text, then one ``final`` with the result.
+
+        Without a generator the answer is complete before the first piece, so
+        the pieces are its sentences; an LLM backend streams its tokens here.
+        """
+        res = self.ask(question, lang=lang, conversation_id=conversation_id)
+        for piece in _SENTENCE_PIECES.findall(res.answer.text):
+            if piece:
+                yield StreamEvent("delta", text=piece)
+        yield StreamEvent("final", result=res)
 
     def ingest(
         self,

@@ -104,3 +104,15 @@ def test_help_is_instant_and_lists_commands():
     assert r.exit_code == 0
     for cmd in ("ingest", "ask", "sources", "eval"):
         assert cmd in r.output
+
+
+def test_ask_stream_pieces_add_up_to_the_final_answer(settings, tmp_path):
+    (tmp_path / "faq.csv").write_text(FAQ, encoding="utf-8")
+    svc = build_services(settings)
+    svc.ingest([tmp_path / "faq.csv"])
+    events = list(svc.ask_stream("住民票の写しはどこで取れますか？", conversation_id="c1"))
+    assert [e.kind for e in events][-1] == "final"
+    assert all(e.kind == "delta" and e.text for e in events[:-1])
+    final = events[-1].result
+    assert final is not None and not final.answer.refused
+    assert "".join(e.text for e in events[:-1]) == final.answer.text

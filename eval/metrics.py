@@ -195,3 +195,56 @@ def bootstrap_ci(
 def mean(values: Sequence[float]) -> float:
     """Arithmetic mean; NaN for an empty sample."""
     return float(np.mean(values)) if len(values) else float("nan")
+
+
+def group_means(groups: Sequence[str], values: Sequence[float | None]) -> dict[str, float | None]:
+    """Mean of ``values`` per group (e.g. per question language), groups sorted by name.
+
+    ``None`` values are items a figure is not defined on (hit@5 of an
+    unanswerable question) and are left out; a group with nothing left maps to
+    None, so "no such items" never reads as a score of 0.
+    """
+    acc: dict[str, list[float]] = {}
+    for g, v in zip(groups, values, strict=True):
+        bucket = acc.setdefault(g, [])
+        if v is not None:
+            bucket.append(float(v))
+    return {g: (sum(vs) / len(vs) if vs else None) for g, vs in sorted(acc.items())}
+
+
+def threshold_sweep(
+    confidences: Sequence[float],
+    answerable: Sequence[bool],
+    correct_if_answered: Sequence[bool | None],
+    thresholds: Sequence[float],
+) -> list[dict[str, float | None]]:
+    """Answer accuracy and refusals as the abstention threshold moves.
+
+    Per item: the answerer's confidence, whether the question is answerable,
+    and whether its answer is correct when it is *not* refused (``None``: the
+    item is refused whatever the threshold, e.g. nothing was retrieved). At
+    threshold ``t`` an item is refused when ``confidence < t`` (a tie is
+    answered, as in ``kit.answering``). Returned per threshold: answer
+    accuracy and false-refusal rate over answerable items, refusal recall over
+    unanswerable ones (None when the set has no such items).
+    """
+    n = len(confidences)
+    if not (len(answerable) == len(correct_if_answered) == n):
+        raise ValueError("confidences, answerable and correct_if_answered differ in length")
+    out: list[dict[str, float | None]] = []
+    for t in thresholds:
+        refused = [
+            c is None or conf < t for conf, c in zip(confidences, correct_if_answered, strict=True)
+        ]
+        right = [(not r) and bool(c) for r, c in zip(refused, correct_if_answered, strict=True)]
+        ans = [i for i in range(n) if answerable[i]]
+        una = [i for i in range(n) if not answerable[i]]
+        out.append(
+            {
+                "threshold": float(t),
+                "answer_accuracy": sum(right[i] for i in ans) / len(ans) if ans else None,
+                "false_refusal_rate": sum(refused[i] for i in ans) / len(ans) if ans else None,
+                "refusal_recall": sum(refused[i] for i in una) / len(una) if una else None,
+            }
+        )
+    return out

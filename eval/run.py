@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -57,6 +57,10 @@ class ItemResult:
     citations: list[dict[str, Any]]  # {"source", "title", "url"}
     latency_ms: float
     error: str | None = None  # an InputError the service raised; counted as a refusal
+    # not in the details record (DESIGN.md §4 is fixed), but the HTML report shows them
+    confidence: float = 0.0
+    mode: str = ""  # faq | extractive | llm | abstain
+    retrieved_titles: list[str] = field(default_factory=list)  # parallel to ``retrieved``
 
     def details(self) -> dict[str, Any]:
         """The per-question record of DESIGN.md §4, exactly these keys."""
@@ -192,21 +196,36 @@ def summarise(results: Sequence[ItemResult]) -> EvalSummary:
         "latency_p95_ms": Figure(pcts[1], None, len(timed)),
         "latency_p99_ms": Figure(pcts[2], None, len(timed)),
     }
+    langs = [r.item.lang for r in results]
+    per_lang = {
+        "hit@5": m.group_means(
+            langs,
+            [
+                m.hit_at_k(r.retrieved, r.item.expected_sources, 5)
+                if r.item.answerable and r.item.expected_sources
+                else None
+                for r in results
+            ],
+        ),
+        "answer_accuracy": m.group_means(
+            langs, [float(r.correct) if r.item.answerable else None for r in results]
+        ),
+        "false_refusal_rate": m.group_means(
+            langs, [float(r.refused) if r.item.answerable else None for r in results]
+        ),
+        "refusal_recall": m.group_means(
+            langs, [None if r.item.answerable else float(r.refused) for r in results]
+        ),
+    }
     by_lang: dict[str, dict[str, Any]] = {}
-    for lang in sorted({r.item.lang for r in results}):
-        rs = [r for r in results if r.item.lang == lang]
-        a = [r for r in rs if r.item.answerable]
-        s = [r for r in a if r.item.expected_sources]
-        u = [r for r in rs if not r.item.answerable]
+    for lang in sorted(set(langs)):
+        a = [r for r in results if r.item.lang == lang and r.item.answerable]
+        acc_ci = m.bootstrap_ci([float(r.correct) for r in a]) if a else None
         by_lang[lang] = {
-            "n": len(rs),
+            "n": langs.count(lang),
             "n_answerable": len(a),
-            "hit@5": _mean_or_none(
-                [m.hit_at_k(r.retrieved, r.item.expected_sources, 5) for r in s]
-            ),
-            "answer_accuracy": _mean_or_none([float(r.correct) for r in a]),
-            "false_refusal_rate": _mean_or_none([float(r.refused) for r in a]),
-            "refusal_recall": _mean_or_none([float(r.refused) for r in u]),
+            **{k: v[lang] for k, v in per_lang.items()},
+            "answer_accuracy_ci95": list(acc_ci) if acc_ci else None,
         }
     return EvalSummary(
         n=len(results),
@@ -215,6 +234,36 @@ def summarise(results: Sequence[ItemResult]) -> EvalSummary:
         figures=figures,
         by_lang=by_lang,
         n_errors=sum(1 for r in results if r.error is not None),
+    )
+
+
+def at_threshold(results: Sequence[ItemResult], threshold: float) -> list[ItemResult]:
+    """The results the same service would give with ``answer_threshold = threshold``,
+    derived from a run made with the threshold at 0.
+
+    Exact for the extractive answerer, where the threshold decides only
+    whether to refuse (``confidence < threshold``) and never what an answer
+    says; a refusal drops the citations. Items already refused at 0 (nothing
+    retrieved, input errors) stay refused.
+    """
+    out = []
+    for r in results:
+        if r.refused or r.confidence >= threshold:
+            out.append(r)
+        else:
+            out.append(replace(r, refused=True, citations=[], mode="abstain"))
+    return out
+
+
+def sweep(
+    results: Sequence[ItemResult], thresholds: Sequence[float]
+) -> list[dict[str, float | None]]:
+    """``metrics.threshold_sweep`` over a run made with ``answer_threshold = 0``."""
+    return m.threshold_sweep(
+        [r.confidence for r in results],
+        [r.item.answerable for r in results],
+        [None if r.refused else r.correct for r in results],
+        thresholds,
     )
 
 
@@ -231,14 +280,21 @@ def ask_item(services: AsksQuestions, item: EvalItem) -> ItemResult:
     except InputError as exc:
         return ItemResult(item, [], "", True, item.lang, [], 0.0, error=str(exc))
     a = res.answer
+    retrieved = m.dedupe_sources(res.hits)[:DETAILS_TOP]
+    titles: dict[str, str] = {}
+    for h in res.hits:
+        titles.setdefault(h.chunk.source_id, h.chunk.title)
     return ItemResult(
         item=item,
-        retrieved=m.dedupe_sources(res.hits)[:DETAILS_TOP],
+        retrieved=retrieved,
         answer=a.text,
         refused=a.refused,
         lang=a.lang,
         citations=[c.to_json() for c in a.citations],
         latency_ms=float(res.latency_ms),
+        confidence=float(getattr(a, "confidence", 0.0)),
+        mode=str(getattr(a, "mode", "")),
+        retrieved_titles=[titles.get(sid, "") for sid in retrieved],
     )
 
 

@@ -232,3 +232,56 @@ def test_bootstrap_ci():
     lo, hi = m.bootstrap_ci([0.2, 0.9, 0.4])
     assert 0.2 <= lo <= hi <= 0.9  # resampled means stay within the data
     assert all(math.isnan(x) for x in m.bootstrap_ci([]))
+
+
+def test_group_means_by_hand():
+    # ja: 1, 0, None (not defined there) -> 1/2; en: None only -> None; zh: 1 -> 1
+    groups = ["ja", "en", "ja", "ja", "zh"]
+    values = [1.0, None, 0.0, None, 1.0]
+    assert m.group_means(groups, values) == {"en": None, "ja": 0.5, "zh": 1.0}
+    assert list(m.group_means(groups, values)) == ["en", "ja", "zh"]  # sorted
+    assert m.group_means([], []) == {}
+    with pytest.raises(ValueError):
+        m.group_means(["ja"], [])
+
+
+def test_threshold_sweep_by_hand():
+    # a: answerable, conf 0.9, right     b: answerable, conf 0.5, wrong
+    # c: answerable, nothing retrieved (refused at any threshold)
+    # d: unanswerable, conf 0.3          e: unanswerable, conf 0.5 (ties b)
+    conf = [0.9, 0.5, 0.0, 0.3, 0.5]
+    answerable = [True, True, True, False, False]
+    correct = [True, False, None, False, False]
+    pts = m.threshold_sweep(conf, answerable, correct, [0.0, 0.4, 0.5, 0.6, 1.0])
+    # t=0: a, b answered (a right), c refused; d, e answered
+    assert pts[0] == {
+        "threshold": 0.0,
+        "answer_accuracy": pytest.approx(1 / 3),
+        "false_refusal_rate": pytest.approx(1 / 3),
+        "refusal_recall": 0.0,
+    }
+    # t=0.4: d refused (0.3 < 0.4)
+    assert pts[1]["refusal_recall"] == 0.5 and pts[1]["false_refusal_rate"] == pytest.approx(1 / 3)
+    # t=0.5: a tie is answered, so b and e still answered
+    assert pts[2]["refusal_recall"] == 0.5 and pts[2]["answer_accuracy"] == pytest.approx(1 / 3)
+    # t=0.6: b and e refused; a still right
+    assert pts[3] == {
+        "threshold": 0.6,
+        "answer_accuracy": pytest.approx(1 / 3),
+        "false_refusal_rate": pytest.approx(2 / 3),
+        "refusal_recall": 1.0,
+    }
+    # t=1.0: everything refused
+    assert pts[4]["answer_accuracy"] == 0.0 and pts[4]["false_refusal_rate"] == 1.0
+
+
+def test_threshold_sweep_empty_and_one_sided_sets():
+    assert m.threshold_sweep([], [], [], [0.5]) == [
+        {"threshold": 0.5, "answer_accuracy": None, "false_refusal_rate": None,
+         "refusal_recall": None}
+    ]  # fmt: skip
+    only_unanswerable = m.threshold_sweep([0.2], [False], [False], [0.1, 0.3])
+    assert [p["refusal_recall"] for p in only_unanswerable] == [0.0, 1.0]
+    assert only_unanswerable[0]["answer_accuracy"] is None
+    with pytest.raises(ValueError):
+        m.threshold_sweep([0.1], [True, False], [True], [0.5])

@@ -10,6 +10,16 @@ Source ids follow DESIGN.md §4: ``<file id>#<ID column value>``, or
 counted as ``csv.reader`` yields them after the header (a quoted multi-line
 record counts once, a blank line in the middle counts too), so the numbers
 agree with what a spreadsheet or a short ``csv`` script shows.
+
+Translations belong to the same entry (same source id, so a translated answer
+cites the town's own row): either extra columns in the same file
+(``質問_en``/``回答_en``, ``Question (English)``, ``answer_zh-Hans``,
+``回答（やさしい日本語）`` …) or sibling files sharing the IDs (``faq_en.csv``,
+``faq_zh-Hant.csv`` next to ``faq.csv``). They land in the entry's metadata as
+``question_<lang>`` / ``answer_<lang>`` (kit language codes, see ``kit.lang``),
+with ``langs`` listing the languages present; the translated questions are also
+appended to the indexed text so a question in that language finds the entry.
+A sibling translation file read this way yields no documents of its own.
 """
 
 from __future__ import annotations
@@ -17,11 +27,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
 from kit.errors import ParseError
+from kit.lang import normalise_lang
 from kit.types import SourceDocument
 
 # canonical field -> accepted header names (compared after NFKC, lower case, no spaces)
@@ -75,13 +87,56 @@ def _norm(name: str) -> str:
     return unicodedata.normalize("NFKC", name).strip().lower().replace(" ", "")
 
 
+_LANG_SUFFIX = re.compile(r"^(?P<field>.+?)\s*[(（](?P<lang>.+)[)）]$")
+_TRANSLATABLE = ("question", "answer")
+
+
+def _translation_field(header: str) -> tuple[str, str] | None:
+    """("question" | "answer", language) for a translation column header, else None.
+
+    Accepts ``質問_en``, ``question_zh-Hans``, ``Question (English)``, ``回答（英語）``,
+    ``answer en``; plain Japanese (``質問_ja``) is not a translation.
+    """
+    h = unicodedata.normalize("NFKC", header).strip()
+    candidates: list[tuple[str, str]] = []
+    m = _LANG_SUFFIX.match(h)
+    if m:
+        candidates.append((m.group("field"), m.group("lang")))
+    for sep in ("_", " ", ":", "/"):
+        if sep in h:
+            field, _, lang = h.partition(sep)
+            candidates.append((field, lang))
+    for field_text, lang_text in candidates:
+        field = _norm(field_text).rstrip("_-:")
+        lang = normalise_lang(lang_text.strip(" _-:"), strict=False)
+        if lang is None or lang == "ja":
+            continue
+        for name in _TRANSLATABLE:
+            if field in COLUMNS[name] or any(p in field for p in CONTAINS[name]):
+                return name, lang
+    return None
+
+
+def translation_columns(header: list[str]) -> dict[tuple[str, str], int]:
+    """(field, language) -> column index for the translation columns of a header."""
+    found: dict[tuple[str, str], int] = {}
+    for i, h in enumerate(header):
+        tf = _translation_field(h)
+        if tf is not None and tf not in found:
+            found[tf] = i
+    return found
+
+
 def map_columns(header: list[str]) -> dict[str, int]:
     """Canonical field name -> column index, for the columns recognised.
 
     Exact names win over partial ones, so "問い合わせ先" is a department and
-    never the question, and each column serves one field at most.
+    never the question, and each column serves one field at most. Translation
+    columns (``質問_en``) never stand for a Japanese field.
     """
     normed = [_norm(h) for h in header]
+    taken = set(translation_columns(header).values())
+    normed = ["\0" if i in taken else h for i, h in enumerate(normed)]
     found: dict[str, int] = {}
     for field, names in COLUMNS.items():
         for i, h in enumerate(normed):
@@ -115,6 +170,49 @@ def is_faq_csv(path: Path | str) -> bool:
     except ParseError:
         return False
     return is_faq(header)
+
+
+def _split_lang_stem(stem: str) -> tuple[str, str] | None:
+    """("faq", "en") for "faq_en"; tries the last and the second-to-last separator
+    so "faq_zh_TW" and "faq.zh-Hant" work too."""
+    for sep in ("_", "."):
+        parts = stem.split(sep)
+        for cut in (len(parts) - 1, len(parts) - 2):
+            if cut < 1:
+                continue
+            base, tag = sep.join(parts[:cut]), "-".join(parts[cut:])
+            lang = normalise_lang(tag, strict=False)
+            if lang is not None and lang != "ja" and base:
+                return base, lang
+    return None
+
+
+def translation_base(path: Path) -> tuple[Path, str] | None:
+    """(base file, language) when ``path`` is a translation file such as ``faq_en.csv``
+    beside a FAQ ``faq.csv``; else None."""
+    split = _split_lang_stem(path.stem)
+    if split is None:
+        return None
+    base = path.with_name(split[0] + path.suffix)
+    if base == path or not base.is_file() or not is_faq_csv(base):
+        return None
+    return base, split[1]
+
+
+def translation_files(path: Path) -> list[tuple[Path, str]]:
+    """The sibling translation files of a FAQ file, with their languages, sorted."""
+    found: list[tuple[Path, str]] = []
+    try:
+        siblings = sorted(path.parent.iterdir())
+    except OSError:
+        return []
+    for p in siblings:
+        if p == path or p.suffix.lower() != path.suffix.lower() or not p.is_file():
+            continue
+        split = _split_lang_stem(p.stem)
+        if split is not None and split[0] == path.stem:
+            found.append((p, split[1]))
+    return found
 
 
 def _looks_binary(text: str) -> bool:
@@ -219,20 +317,36 @@ class FaqCsvConnector:
         self.source_id = source_id
         self.uri = uri or source_id
         self.skipped: list[tuple[str, str]] = []
-        self.kind: str | None = None  # "faq" or "table", known once read
+        # "faq", "table", or "translation" (a sibling file read with its base), known once read
+        self.kind: str | None = None
 
     def documents(self) -> Iterator[SourceDocument]:
+        base = translation_base(self.path)
+        if base is not None:
+            self.kind = "translation"
+            lang = base[1]
+            self.skipped.append(
+                (self.source_id, f"{lang} translation of {base[0].name}: read together with it")
+            )
+            return
         header, rows = read_table(self.path, self.source_id)
         cols = map_columns(header)
         faq = "question" in cols and "answer" in cols
         self.kind = "faq" if faq else "table"
+        tcols = translation_columns(header) if faq else {}
+        sibling = self._sibling_translations() if faq else {}
         seen: set[str] = set()
         for n, row in enumerate(rows, start=1):
             row = row + [""] * (len(header) - len(row))
             fields = {f: row[i].strip() for f, i in cols.items()}
             key = fields.get("id") or str(n)
             sid = f"{self.source_id}#{key}"
-            doc = self._faq_doc(sid, fields) if faq else self._table_doc(sid, header, row)
+            if faq:
+                tr = dict(sibling.get(key, {}))
+                tr.update({tf: row[i].strip() for tf, i in tcols.items() if row[i].strip()})
+                doc = self._faq_doc(sid, fields, tr)
+            else:
+                doc = self._table_doc(sid, header, row)
             if doc is None:
                 self.skipped.append((sid, "empty row"))
                 continue
@@ -242,7 +356,9 @@ class FaqCsvConnector:
             seen.add(sid)
             yield doc
 
-    def _faq_doc(self, sid: str, fields: dict[str, str]) -> SourceDocument | None:
+    def _faq_doc(
+        self, sid: str, fields: dict[str, str], translations: dict[tuple[str, str], str]
+    ) -> SourceDocument | None:
         q, a = fields.get("question", ""), fields.get("answer", "")
         if not q and not a:
             return None
@@ -250,14 +366,57 @@ class FaqCsvConnector:
         for f in ("department", "phone", "url", "updated", "category"):
             if fields.get(f):
                 meta[f] = fields[f]
+        body = f"{q}\n{a}"
+        langs = sorted({lang for (_, lang), v in translations.items() if v})
+        for lang in langs:
+            tq = translations.get(("question", lang), "")
+            ta = translations.get(("answer", lang), "")
+            if tq:
+                meta[f"question_{lang}"] = tq
+            if ta:
+                meta[f"answer_{lang}"] = ta
+            if tq:
+                # the resident's wording in that language finds the same entry
+                body += f"\n{tq}"
+        if langs:
+            meta["langs"] = ",".join(langs)
         return SourceDocument(
             source_id=sid,
             uri=meta.get("url") or self.uri,
             title=q or a[:40],
-            body=f"{q}\n{a}",
+            body=body,
             mime="text/csv",
             meta=meta,
         )
+
+    def _sibling_translations(self) -> dict[str, dict[tuple[str, str], str]]:
+        """Entry key (ID, or record number) -> {(field, lang): text} from ``<stem>_<lang>.csv``
+        files beside this one. A broken translation file is reported in ``skipped``."""
+        out: dict[str, dict[tuple[str, str], str]] = {}
+        for path, lang in translation_files(self.path):
+            folder = self.source_id.rsplit("/", 1)[0] + "/" if "/" in self.source_id else ""
+            name = folder + path.name
+            try:
+                header, rows = read_table(path, name)
+            except ParseError as exc:
+                self.skipped.append((name, str(exc).removeprefix(f"{name}: ")))
+                continue
+            cols = map_columns(header)
+            tcols = translation_columns(header)
+            q_i = cols.get("question", tcols.get(("question", lang)))
+            a_i = cols.get("answer", tcols.get(("answer", lang)))
+            if q_i is None and a_i is None:
+                self.skipped.append((name, "no question or answer column"))
+                continue
+            for n, row in enumerate(rows, start=1):
+                row = row + [""] * (len(header) - len(row))
+                key = (row[cols["id"]].strip() if "id" in cols else "") or str(n)
+                entry = out.setdefault(key, {})
+                if q_i is not None and row[q_i].strip():
+                    entry[("question", lang)] = row[q_i].strip()
+                if a_i is not None and row[a_i].strip():
+                    entry[("answer", lang)] = row[a_i].strip()
+        return out
 
     def _table_doc(self, sid: str, header: list[str], row: list[str]) -> SourceDocument | None:
         pairs = [

@@ -9,6 +9,12 @@ Order of preference:
 3. **Abstain** — below that: "I could not find this", naming the department the
    best hits belong to, with its phone, so the resident still knows whom to call.
 
+A resident writing in another language (or asking for やさしい日本語) gets the
+entry's translation when the town's FAQ has one (same citation, the Japanese
+text in ``Answer.original``); otherwise the Japanese official text under a
+short fixed note in their language, with the department, its phone and the
+source link — never silence.
+
 When the two best *different* sources are nearly tied and about different
 topics, a ``follow_up`` asks which one the resident means.
 
@@ -27,7 +33,17 @@ import re
 from collections.abc import Sequence
 
 from kit.config import AnswerSettings
-from kit.lang import FOLLOW_UP, JAPANESE_ONLY_NOTE, REFUSAL, base_lang, phrase
+from kit.lang import (
+    FOLLOW_UP,
+    JAPANESE_ONLY_NOTE,
+    REFUSAL,
+    TRANSLATED_NOTE,
+    base_lang,
+    contact_line,
+    is_japanese,
+    phone_text,
+    phrase,
+)
 from kit.lexical import tokenize
 from kit.types import Answer, Citation, ScoredChunk
 
@@ -102,24 +118,24 @@ class ExtractiveAnswerer:
         follow_up, rival = self._follow_up(hits, lang)
         if s.faq_first and top.chunk.meta.get("kind") == "faq" and conf >= s.faq_threshold:
             body = str(top.chunk.meta.get("answer") or top.chunk.text)
-            cites: tuple[Citation, ...] = (_citation(top),)
+            parts, used = [body], [top]
+            cites: tuple[Citation, ...] = (_citation(top, lang),)
             mode = "faq"
             dept = str(top.chunk.meta.get("department") or dept or "") or None
             phone = str(top.chunk.meta.get("phone") or phone or "") or None
         else:
-            body, used = self._extract(question, hits)
-            cites = tuple(_citation(h) for h in used)
+            parts, used = self._extract_parts(question, hits)
+            body = "\n\n".join(p for p in parts if p)
+            cites = tuple(_citation(h, lang) for h in used)
             mode = "extractive"
             dept = str(used[0].chunk.meta.get("department") or dept or "") or None
             phone = str(used[0].chunk.meta.get("phone") or phone or "") or None
         if rival is not None and rival.chunk.source_id not in {c.source_id for c in cites}:
             # the follow-up offers the other candidate: the resident gets its link too
-            cites = (*cites, _citation(rival))
-        text = body
-        if base_lang(lang) != "ja":
-            text = phrase(JAPANESE_ONLY_NOTE, lang) + "\n\n" + body
-            if dept or phone:
-                text += "\n\n" + " ".join(x for x in (dept, phone) if x)
+            cites = (*cites, _citation(rival, lang))
+        text, original = body, None
+        if not is_japanese(lang):
+            text, original = _localised(body, parts, used, lang, dept, phone, cites)
         return Answer(
             text=text,
             citations=cites,
@@ -130,18 +146,14 @@ class ExtractiveAnswerer:
             phone=phone,
             confidence=conf,
             mode=mode,
+            original=original,
         )
 
     def refusal(self, lang: str, dept: str | None, phone: str | None, conf: float) -> Answer:
         s = self.settings
         dept = dept or s.default_department
         phone = phone or s.default_phone
-        phone_txt = (
-            f"（電話 {phone}）"
-            if phone and base_lang(lang) in ("ja", "zh")
-            else (f" (tel. {phone})" if phone else "")
-        )
-        text = phrase(REFUSAL, lang).format(dept=dept, phone=phone_txt)
+        text = phrase(REFUSAL, lang).format(dept=dept, phone=phone_text(lang, phone))
         return Answer(
             text=text,
             citations=(),
@@ -172,10 +184,19 @@ class ExtractiveAnswerer:
         t1, t2 = _topic(top), _topic(rival)
         if t1 == t2 or _similar(t1, t2):
             return None, None
+        # shown in the resident's language when the entries are translated
+        t1, t2 = _topic(top, lang), _topic(rival, lang)
         return f"{phrase(FOLLOW_UP, lang)}\n・{t1}\n・{t2}", rival
 
     def _extract(self, question: str, hits: Sequence[ScoredChunk]) -> tuple[str, list[ScoredChunk]]:
         """The best sentences of the top passages (one passage per source)."""
+        parts, used = self._extract_parts(question, hits)
+        return "\n\n".join(p for p in parts if p), used
+
+    def _extract_parts(
+        self, question: str, hits: Sequence[ScoredChunk]
+    ) -> tuple[list[str], list[ScoredChunk]]:
+        """The best sentences of each of the top passages, one part per passage used."""
         qtoks = set(tokenize(question))
         used: list[ScoredChunk] = []
         seen: set[str] = set()
@@ -194,7 +215,7 @@ class ExtractiveAnswerer:
             # a FAQ row's answer, not its question, is what the resident needs to read
             text = str(h.chunk.meta.get("answer") or h.chunk.text)
             parts.append(_best_sentences(text, qtoks, max_chars=320 if i == 0 else 160))
-        return "\n\n".join(p for p in parts if p), used
+        return parts, used
 
 
 def _best_sentences(text: str, qtoks: set[str], max_chars: int) -> str:
@@ -221,8 +242,51 @@ def _best_sentences(text: str, qtoks: set[str], max_chars: int) -> str:
     ).strip()
 
 
-def _topic(h: ScoredChunk) -> str:
+def _topic(h: ScoredChunk, lang: str = "ja") -> str:
+    translated = translation(h, lang, "question")
+    if translated:
+        return translated
     return str(h.chunk.meta.get("question") or h.chunk.meta.get("heading") or h.chunk.title).strip()
+
+
+def translation(h: ScoredChunk, lang: str, field: str = "answer") -> str | None:
+    """The entry's ``field`` ("answer" | "question") in ``lang`` when the town gave one."""
+    if is_japanese(lang):
+        return None
+    value = h.chunk.meta.get(f"{field}_{lang}")
+    return str(value).strip() or None if value else None
+
+
+def _localised(
+    body: str,
+    parts: list[str],
+    used: Sequence[ScoredChunk],
+    lang: str,
+    dept: str | None,
+    phone: str | None,
+    cites: Sequence[Citation],
+) -> tuple[str, str]:
+    """The answer for a resident who reads another language: the translated entries
+    where the town has them, else the Japanese text under a note, then whom to call and
+    the source link. Returns (text, the Japanese original)."""
+    shown = [translation(h, lang) or p for h, p in zip(used, parts, strict=False)]
+    shown = [x for x in shown if x]
+    translated = all(translation(h, lang) for h in used) and bool(used)
+    lines: list[str] = []
+    if translated:
+        lines.append("\n\n".join(shown))
+    else:
+        lines.append(phrase(JAPANESE_ONLY_NOTE, lang))
+        lines.append("\n\n".join(shown))
+    footer = [x for x in (contact_line(lang, dept, phone),) if x]
+    link = next((c.url for c in cites if c.url), None)
+    if link and not translated:
+        footer.append(link)
+    if footer:
+        lines.append("\n".join(footer))
+    if translated:
+        lines.append(phrase(TRANSLATED_NOTE, lang))
+    return "\n\n".join(lines), body
 
 
 def _similar(a: str, b: str) -> bool:
@@ -232,11 +296,13 @@ def _similar(a: str, b: str) -> bool:
     return len(ta & tb) / len(ta | tb) >= 0.6
 
 
-def _citation(h: ScoredChunk) -> Citation:
+def _citation(h: ScoredChunk, lang: str = "ja") -> Citation:
     meta = h.chunk.meta
     url = meta.get("url")
     snippet = h.chunk.text[:160]
-    title = str(meta.get("question") or h.chunk.title or h.chunk.source_id)
+    title = translation(h, lang, "question") or str(
+        meta.get("question") or h.chunk.title or h.chunk.source_id
+    )
     return Citation(
         source_id=h.chunk.source_id, title=title, url=str(url) if url else None, snippet=snippet
     )

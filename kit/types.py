@@ -91,6 +91,8 @@ class Answer:
     phone: str | None = None
     confidence: float = 0.0
     mode: str = "extractive"  # faq | extractive | llm | abstain
+    # the Japanese official text behind a translated or generated answer (one click away)
+    original: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The public shape shared by ``madoguchi ask --json`` and ``POST /api/v1/ask``."""
@@ -104,4 +106,5 @@ class Answer:
             "phone": self.phone,
             "confidence": round(self.confidence, 4),
             "mode": self.mode,
+            "original": self.original,
         }

@@ -289,3 +289,85 @@ def test_real_kyotango_5374_utf8_crlf():
     assert conn.kind == "table"
     assert got[-1].source_id == "data/kyotango_5374/target.csv#776"
     assert not any("\r" in d.body for d in got)
+
+
+# --- translations linked to the same entry -------------------------------------------
+
+BILINGUAL = (
+    "ID,質問,回答,質問_en,回答_en,Question (Tiếng Việt),Answer (Vietnamese),"
+    "回答（やさしい日本語）,所管部署\n"
+    "1,粗大ごみの出し方は？,電話で予約してください。,How do I put out large garbage?,"
+    "Please book by phone.,Vứt rác cỡ lớn thế nào?,Hãy đặt lịch qua điện thoại.,"
+    "電話で 予約して ください。,環境衛生課\n"
+    "2,住民票の写しは？,住民課で交付します。,,,,,,住民課\n"
+)
+
+
+def test_translation_columns_are_linked_to_the_entry(tmp_path):
+    got, conn = docs(write(tmp_path, "faq.csv", BILINGUAL))
+    assert [d.source_id for d in got] == ["faq.csv#1", "faq.csv#2"]
+    m = got[0].meta
+    assert m["question"] == "粗大ごみの出し方は？" and m["answer"] == "電話で予約してください。"
+    assert m["question_en"] == "How do I put out large garbage?"
+    assert m["answer_en"] == "Please book by phone."
+    assert m["question_vi"] == "Vứt rác cỡ lớn thế nào?"
+    assert m["answer_vi"] == "Hãy đặt lịch qua điện thoại."
+    assert m["answer_ja-easy"] == "電話で 予約して ください。"
+    assert m["langs"] == "en,ja-easy,vi"
+    # translated questions are indexed with the entry; answers stay in meta
+    assert got[0].body.startswith("粗大ごみの出し方は？\n電話で予約してください。")
+    assert "How do I put out large garbage?" in got[0].body
+    assert "Please book by phone." not in got[0].body
+    # an entry without translations is unchanged
+    assert "langs" not in got[1].meta and got[1].body == "住民票の写しは？\n住民課で交付します。"
+    assert conn.kind == "faq" and conn.skipped == []
+
+
+def test_translation_columns_never_stand_for_the_japanese_fields():
+    header = ["質問_en", "回答_en", "質問文", "回答文", "ID"]
+    assert map_columns(header) == {"id": 4, "question": 2, "answer": 3}
+
+
+def test_sibling_language_files_share_the_ids(tmp_path):
+    write(tmp_path, "faq.csv", STANDARD)
+    write(
+        tmp_path,
+        "faq_en.csv",
+        "ID,Question,Answer\n101,How do I put out large garbage?,Book by phone.\n"
+        "999,Orphan,No such entry\n",
+    )
+    write(tmp_path, "faq_zh-Hant.csv", "ID,質問,回答\n102,如何申請住民票？,請到住民課窗口。\n")
+    got, _conn = docs(tmp_path / "faq.csv", "town/faq.csv")
+    assert [d.source_id for d in got] == ["town/faq.csv#101", "town/faq.csv#102"]
+    assert got[0].meta["answer_en"] == "Book by phone." and got[0].meta["langs"] == "en"
+    assert got[1].meta["question_zh-Hant"] == "如何申請住民票？"
+    assert got[1].meta["answer_zh-Hant"] == "請到住民課窗口。"
+    # the translation file itself yields nothing: its rows are not entries of their own
+    en_docs, en_conn = docs(tmp_path / "faq_en.csv", "town/faq_en.csv")
+    assert en_docs == [] and en_conn.kind == "translation"
+    assert "en translation of faq.csv" in en_conn.skipped[0][1]
+
+
+def test_folder_walk_indexes_translated_entries_once(tmp_path):
+    from connectors.folder import FolderConnector
+
+    write(tmp_path, "faq.csv", STANDARD)
+    write(tmp_path, "faq_ko.csv", "ID,질문,답변,Question,Answer\n101,,,대형 쓰레기?,전화 예약\n")
+    folder = FolderConnector([tmp_path.name], base=tmp_path.parent)
+    got = list(folder.documents())
+    assert [d.source_id.split("/")[-1] for d in got] == ["faq.csv#101", "faq.csv#102"]
+    assert got[0].meta["question_ko"] == "대형 쓰레기?"
+
+
+def test_broken_translation_file_is_reported_and_the_base_still_reads(tmp_path):
+    write(tmp_path, "faq.csv", STANDARD)
+    write(tmp_path, "faq_en.csv", b"\x00\x01binary")
+    got, conn = docs(tmp_path / "faq.csv")
+    assert len(got) == 2 and "langs" not in got[0].meta
+    assert conn.skipped and conn.skipped[0][0] == "faq_en.csv"
+    assert "binary" in conn.skipped[0][1]
+
+
+def test_a_language_suffix_without_a_base_file_is_an_ordinary_faq(tmp_path):
+    got, conn = docs(write(tmp_path, "faq_en.csv", STANDARD), "faq_en.csv")
+    assert len(got) == 2 and conn.kind == "faq"

@@ -10,7 +10,7 @@ from kit.lang import REFUSAL, detect_language, phrase
         ("住民票", "ja"),
         ("国民健康保険", "ja"),
         ("How do I throw away a sofa?", "en"),
-        ("我想扔掉沙发", "zh"),
+        ("我想扔掉沙发", "zh-Hans"),
         ("請問垃圾怎麼丟", "zh-Hant"),
         ("소파를 버리고 싶어요", "ko"),
         ("Tôi muốn vứt ghế sofa", "vi"),

@@ -272,15 +272,35 @@ def eval_run(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    admin: Annotated[
+        bool, typer.Option("--admin/--no-admin", help="Mount the staff screen at /admin.")
+    ] = True,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request line.")
+    ] = True,
+    set_: SetOpt = None,
 ) -> None:
-    """Start the HTTP API (POST /api/v1/ask, /healthz, /readyz, /docs)."""
+    """Start the HTTP API, the widget script and the admin screen (uvicorn).
+
+    Residents: POST /api/v1/ask, /api/v1/ask/stream, /api/v1/feedback, GET /widget.js;
+    staff: /admin (MADOGUCHI_SERVER__ADMIN_KEY); operations: /healthz, /readyz, /metrics, /docs.
+    """
     import uvicorn
 
     from ui.api import create_app
 
-    settings = _settings()
+    settings = _settings(set_)
     out.print(f"madoguchi API on http://{host}:{port}/ (docs: /docs), data: {settings.data_dir}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if admin and not settings.server.admin_key:
+        out.print("admin screen disabled: set MADOGUCHI_SERVER__ADMIN_KEY to enable /admin")
+    uvicorn.run(
+        create_app(settings, admin=admin),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+        timeout_graceful_shutdown=10,
+    )
 
 
 def main() -> None:

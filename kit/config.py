@@ -92,6 +92,63 @@ class LLMSettings(BaseModel):
     timeout: float = 30.0
 
 
+class ServerSettings(BaseModel):
+    """The HTTP service (``madoguchi serve``): who may call it, how much, what is kept."""
+
+    # Web origins whose pages may embed the widget and call the API (CORS). An entry is an
+    # exact origin (https://www.town.example.jp) or a pattern with * (https://*.example.jp,
+    # http://localhost:*); "*" allows any origin. Requests from other origins get 403.
+    allowed_origins: list[str] = ["http://localhost:*", "http://127.0.0.1:*"]
+    # Admin screen and admin API: the key in the X-API-Key header (or a login with it).
+    # Unset = the admin side is switched off (403), never open.
+    admin_key: str | None = None
+    # Per client (IP address): questions per minute (a burst of that size, refilled
+    # evenly) and per day (Japan time); 0 switches a limit off.
+    rate_limit_per_minute: int = Field(default=20, ge=0)
+    daily_cap: int = Field(default=300, ge=0)
+    # Take the client address from X-Forwarded-For (only behind a trusted reverse proxy).
+    trust_forwarded_for: bool = False
+    max_body_bytes: int = Field(default=16_384, ge=1024)
+    max_upload_bytes: int = Field(default=50_000_000, ge=1024)  # admin document uploads
+    # Conversation log (<data_dir>/conversations.sqlite): masked questions, answers,
+    # feedback; rows older than this are deleted.
+    log_conversations: bool = True
+    retention_days: int = Field(default=90, ge=1)
+    # Questions answered at the same time (the rest wait); the CPU is the limit.
+    max_concurrent_asks: int = Field(default=2, ge=1)
+
+
+class WidgetSettings(BaseModel):
+    """What the residents' chat widget shows (GET /api/v1/config); defaults fit demo/."""
+
+    town: str = "みどり川町"
+    phone: str | None = "01234-5-1101"
+    disclaimer: str = (
+        "この回答は町の公開資料から自動で作成しています。内容は必ず出典のページで確認し、"
+        "わからないときは担当課へお電話ください。氏名・住所・電話番号などの個人情報は"
+        "入力しないでください。"
+    )
+    suggestions: list[str] = [
+        "粗大ごみはどうやって出せばいい？",
+        "住民票をコンビニで取りたい",
+        "役場の窓口は何時まで開いていますか",
+        "災害のときの避難所はどこですか",
+    ]
+    languages: list[str] = [
+        "ja",
+        "ja-easy",
+        "en",
+        "zh-Hans",
+        "zh-Hant",
+        "ko",
+        "vi",
+        "pt",
+        "es",
+        "tl",
+        "ne",
+    ]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MADOGUCHI_",
@@ -106,6 +163,8 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
+    server: ServerSettings = ServerSettings()
+    widget: WidgetSettings = WidgetSettings()
 
     @classmethod
     def settings_customise_sources(

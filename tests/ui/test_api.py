@@ -1,39 +1,217 @@
-"""The HTTP API: answers, clear 4xx errors, health."""
+"""The HTTP API: answers, streams, feedback, widget config and script, clear 4xx errors."""
 
 from __future__ import annotations
+
+import json
+import sqlite3
 
 import pytest
 from fastapi.testclient import TestClient
 
 from kit.services import build_services
 from kit.types import SourceDocument
+from ui import api as api_module
 from ui.api import create_app
 
+Q = "粗大ごみの出し方は？"
+A = "電話で予約して処理券を貼って出してください。01234-5-1103 まで。"
 
-@pytest.fixture
-def client(settings):
+
+def make_services(settings):
     svc = build_services(settings.with_overrides(**{"answer.answer_threshold": 0.0}))
-    q, a = "粗大ごみの出し方は？", "電話で予約して処理券を貼って出してください。"
     doc = SourceDocument(
         "faq.csv#1",
         "faq.csv#1",
-        q,
-        f"{q}\n{a}",
+        Q,
+        f"{Q}\n{A}",
         "text/csv",
-        {"kind": "faq", "question": q, "answer": a, "department": "環境衛生課"},
+        {"kind": "faq", "question": Q, "answer": A, "department": "環境衛生課"},
     )
     svc.ingest([], documents=[doc])
-    with TestClient(create_app(services=svc)) as c:
+    return svc
+
+
+@pytest.fixture
+def svc(settings):
+    return make_services(settings)
+
+
+@pytest.fixture
+def client(svc):
+    with TestClient(create_app(services=svc, admin=False)) as c:
         yield c
 
 
-def test_ask_returns_the_cli_json_shape(client):
-    r = client.post("/api/v1/ask", json={"question": "粗大ごみの出し方は？"})
+def sse_events(text: str) -> list[tuple[str, dict]]:
+    events = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        name, data = None, []
+        for line in block.split("\n"):
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].strip())
+        if name:
+            events.append((name, json.loads("\n".join(data))))
+    return events
+
+
+def test_ask_returns_the_cli_json_shape_plus_ids(client):
+    r = client.post("/api/v1/ask", json={"question": Q})
     assert r.status_code == 200
     data = r.json()
-    assert {"answer", "refused", "lang", "follow_up", "citations"} <= set(data)
-    assert data["citations"][0]["source"] == "faq.csv#1"
+    assert {"answer", "refused", "lang", "follow_up", "citations", "latency_ms"} <= set(data)
+    assert {"department", "phone", "confidence", "mode"} <= set(data)
+    assert data["citations"][0] == {"source": "faq.csv#1", "title": Q, "url": None}
     assert data["lang"] == "ja"
+    assert len(data["answer_id"]) == 32 and len(data["conversation_id"]) == 32
+    again = client.post(
+        "/api/v1/ask", json={"question": Q, "conversation_id": data["conversation_id"]}
+    ).json()
+    assert again["conversation_id"] == data["conversation_id"]
+    assert again["answer_id"] != data["answer_id"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans", "zh-Hant", "ko", "vi", "pt", "ja-easy", "ja"])
+def test_ask_takes_the_widget_language_codes(client, lang):
+    r = client.post("/api/v1/ask", json={"question": Q, "lang": lang})
+    assert r.status_code == 200, r.text
+    assert r.json()["answer"]
+
+
+def test_ask_is_logged_masked_with_the_contract_schema(client, settings):
+    r = client.post(
+        "/api/v1/ask", json={"question": "粗大ごみ 090-1234-5678 taro@example.jp に連絡を"}
+    )
+    answer_id = r.json()["answer_id"]
+    db = sqlite3.connect(settings.data_dir / "conversations.sqlite")
+    cols = [row[1] for row in db.execute("PRAGMA table_info(turns)")]
+    assert cols == [
+        "id", "conversation_id", "ts", "question", "lang", "answer", "citations",
+        "refused", "mode", "confidence", "latency_ms", "feedback", "comment",
+    ]  # fmt: skip
+    q, cits, fb = db.execute(
+        "SELECT question, citations, feedback FROM turns WHERE id = ?", (answer_id,)
+    ).fetchone()
+    assert "090" not in q and "taro" not in q and "[電話]" in q and "[メール]" in q
+    assert json.loads(cits)[0]["source"] == "faq.csv#1"
+    assert fb is None
+
+
+def test_stream_sends_deltas_then_the_final_answer(client):
+    r = client.post("/api/v1/ask/stream", json={"question": Q, "conversation_id": "c1"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/event-stream")
+    events = sse_events(r.text)
+    kinds = [e for e, _ in events]
+    assert kinds[-1] == "final" and kinds[:-1] and set(kinds[:-1]) == {"delta"}
+    final = events[-1][1]
+    assert "".join(d["text"] for e, d in events if e == "delta") == final["answer"]
+    assert final["conversation_id"] == "c1" and final["answer_id"]
+    assert final["citations"][0]["source"] == "faq.csv#1"
+    # the streamed answer is logged like any other and takes feedback
+    ok = client.post("/api/v1/feedback", json={"answer_id": final["answer_id"], "helpful": True})
+    assert ok.json() == {"status": "ok"}
+
+
+def test_stream_of_a_bad_question_is_a_400_before_the_stream(client):
+    r = client.post("/api/v1/ask/stream", json={"question": "  "})
+    assert r.status_code == 400 and r.json()["error"] == "InputError"
+
+
+def test_stream_error_event_when_answering_fails(client, svc, monkeypatch):
+    from kit.errors import StoreError
+
+    def broken(*a, **k):
+        raise StoreError("the index is being rebuilt")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(svc, "ask_stream", broken)
+    r = client.post("/api/v1/ask/stream", json={"question": Q})
+    assert sse_events(r.text) == [
+        ("error", {"error": "StoreError", "detail": "the index is being rebuilt"})
+    ]
+    # the concurrency slot was given back: normal questions still work
+    assert client.post("/api/v1/ask", json={"question": Q}).status_code == 200
+
+
+def test_feedback_is_stored_and_unknown_ids_are_404(client, settings):
+    aid = client.post("/api/v1/ask", json={"question": Q}).json()["answer_id"]
+    r = client.post(
+        "/api/v1/feedback",
+        json={"answer_id": aid, "helpful": False, "comment": "電話 03-1234-5678 に書いてない"},
+    )
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+    db = sqlite3.connect(settings.data_dir / "conversations.sqlite")
+    fb, comment = db.execute("SELECT feedback, comment FROM turns WHERE id=?", (aid,)).fetchone()
+    assert fb == 0 and "03-1234" not in comment and "[電話]" in comment
+    r = client.post("/api/v1/feedback", json={"answer_id": "nope", "helpful": True})
+    assert r.status_code == 404 and r.json()["error"] == "NotFound"
+    r = client.post(
+        "/api/v1/feedback", json={"answer_id": aid, "helpful": True, "comment": "x" * 1001}
+    )
+    assert r.status_code == 422 and set(r.json()) == {"error", "detail"}
+    r = client.post("/api/v1/feedback", json={"answer_id": aid, "helpful": "maybe"})
+    assert r.status_code == 422
+
+
+def test_feedback_without_a_log_still_knows_recent_answers(settings):
+    svc = make_services(settings.with_overrides(**{"server.log_conversations": False}))
+    with TestClient(create_app(services=svc, admin=False)) as c:
+        aid = c.post("/api/v1/ask", json={"question": Q}).json()["answer_id"]
+        assert (
+            c.post("/api/v1/feedback", json={"answer_id": aid, "helpful": True}).status_code == 200
+        )
+        assert (
+            c.post("/api/v1/feedback", json={"answer_id": "x", "helpful": True}).status_code == 404
+        )
+    assert not (settings.data_dir / "conversations.sqlite").exists()
+
+
+def test_widget_config_defaults_fit_the_demo_town(client):
+    r = client.get("/api/v1/config")
+    assert r.status_code == 200
+    data = r.json()
+    assert data["town"] == "みどり川町"
+    assert data["phone"] == "01234-5-1101"
+    assert data["disclaimer"] and len(data["suggestions"]) >= 3
+    assert set(data["languages"]) == {
+        "ja", "en", "zh-Hans", "zh-Hant", "ko", "vi", "pt", "es", "tl", "ne", "ja-easy"
+    }  # fmt: skip
+
+
+def test_widget_config_comes_from_settings(settings):
+    custom = settings.with_overrides(
+        **{"widget.town": "さくら村", "widget.phone": None, "widget.suggestions": ["ごみの日は？"]}
+    )
+    with TestClient(create_app(services=make_services(custom), admin=False)) as c:
+        data = c.get("/api/v1/config").json()
+    assert data["town"] == "さくら村" and data["phone"] is None
+    assert data["suggestions"] == ["ごみの日は？"]
+
+
+def test_widget_js_served_with_cache_headers_or_404(client, tmp_path, monkeypatch):
+    monkeypatch.setattr(api_module, "WIDGET_DIR", tmp_path)
+    r = client.get("/widget.js")
+    assert r.status_code == 404 and r.json()["error"] == "NotFound"
+    (tmp_path / "widget.js").write_text("console.log('窓口');", encoding="utf-8")
+    r = client.get("/widget.js")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/javascript")
+    assert "max-age" in r.headers["cache-control"] and r.headers["etag"]
+    assert r.text == "console.log('窓口');"
+    again = client.get("/widget.js", headers={"if-none-match": r.headers["etag"]})
+    assert again.status_code == 304
+    assert client.get("/widget/..%2Fsecret.js").status_code == 404
+    assert client.get("/widget/widget.py").status_code == 404
+
+
+def test_home_page_shows_the_embed_tag(client):
+    r = client.get("/")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    assert 'src="http://testserver/widget.js"' in r.text
+    assert "&lt;script src=&quot;http://testserver/widget.js&quot;" in r.text
+    assert "みどり川町" in r.text
 
 
 @pytest.mark.parametrize(
@@ -42,9 +220,12 @@ def test_ask_returns_the_cli_json_shape(client):
         ({"question": ""}, 400),
         ({"question": "   "}, 400),
         ({"question": "x" * 5000}, 400),
-        ({"question": "x" * 30000}, 422),
         ({}, 422),
         ({"question": 12}, 422),
+        ({"question": None}, 422),
+        ({"question": Q, "lang": "x" * 40}, 422),
+        ([1, 2], 422),
+        ("just a string", 422),
     ],
 )
 def test_bad_questions_are_clear_4xx_json(client, body, status):
@@ -53,14 +234,71 @@ def test_bad_questions_are_clear_4xx_json(client, body, status):
     assert set(r.json()) == {"error", "detail"}
 
 
-def test_malformed_json_is_422(client):
-    r = client.post(
-        "/api/v1/ask", content=b"{not json", headers={"content-type": "application/json"}
-    )
-    assert r.status_code == 422 and r.json()["error"] == "InvalidRequest"
+@pytest.mark.parametrize(
+    ("content", "ctype"),
+    [
+        (b"{not json", "application/json"),
+        (b"\xff\xfe\x00garbage", "application/json"),
+        (b"question=hello", "application/x-www-form-urlencoded"),
+        (b"", "application/json"),
+        (b'{"question": "a"', "text/plain"),
+    ],
+)
+def test_malformed_bodies_are_4xx_json(client, content, ctype):
+    for path in ("/api/v1/ask", "/api/v1/ask/stream", "/api/v1/feedback"):
+        r = client.post(path, content=content, headers={"content-type": ctype})
+        assert 400 <= r.status_code < 500, (path, r.status_code, r.text)
+        assert set(r.json()) == {"error", "detail"}
 
 
-def test_health_and_ready(client):
+def test_oversized_bodies_are_413_json(client):
+    r = client.post("/api/v1/ask", json={"question": "x" * 30000})
+    assert r.status_code == 413 and r.json()["error"] == "TooLarge"
+
+    def chunks():
+        yield b'{"question": "'
+        for _ in range(40):
+            yield b"x" * 1000
+        yield b'"}'
+
+    r = client.post("/api/v1/ask", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"] == "TooLarge"
+
+
+def test_unknown_paths_and_methods_are_json(client):
+    r = client.get("/api/v1/nothing")
+    assert r.status_code == 404 and r.json()["error"] == "NotFound"
+    r = client.get("/api/v1/ask")
+    assert r.status_code == 405 and set(r.json()) == {"error", "detail"}
+
+
+def test_health_ready_metrics_docs(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready", "chunks": 1}
     assert client.get("/openapi.json").status_code == 200
+    assert client.get("/docs").status_code == 200
+    client.post("/api/v1/ask", json={"question": Q})
+    client.post("/api/v1/ask", json={"question": ""})
+    text = client.get("/metrics").text
+    assert 'madoguchi_http_requests_total{method="POST",route="/api/v1/ask",status="200"}' in text
+    assert 'route="/api/v1/ask",status="400"' in text
+    assert 'madoguchi_http_request_seconds_bucket{le="0.01",route="/api/v1/ask"}' in text
+    assert "madoguchi_refusals_total" in text and "madoguchi_answers_total{" in text
+
+
+def test_refusals_are_counted(settings):
+    svc = make_services(settings)
+    strict = svc.settings.with_overrides(**{"answer.answer_threshold": 1.01})
+    svc.answerer = type(svc.answerer)(strict.answer)
+    with TestClient(create_app(services=svc, admin=False)) as c:
+        r = c.post("/api/v1/ask", json={"question": "宇宙船の免許はどこで取れますか"}).json()
+        assert r["refused"] is True
+        assert "madoguchi_refusals_total 1.0" in c.get("/metrics").text
+
+
+def test_not_ready_is_503_json(svc):
+    app = create_app(services=svc, admin=False)
+    c = TestClient(app)  # no lifespan: services never set
+    r = c.get("/readyz")
+    assert r.status_code == 503 and r.json()["error"] == "ModelUnavailable"
+    assert c.post("/api/v1/ask", json={"question": Q}).status_code == 503

@@ -104,16 +104,16 @@ def _translation_field(header: str) -> tuple[str, str] | None:
         candidates.append((m.group("field"), m.group("lang")))
     for sep in ("_", " ", ":", "/"):
         if sep in h:
-            field, _, lang = h.partition(sep)
-            candidates.append((field, lang))
+            head, _, tail = h.partition(sep)
+            candidates.append((head, tail))
     for field_text, lang_text in candidates:
         field = _norm(field_text).rstrip("_-:")
-        lang = normalise_lang(lang_text.strip(" _-:"), strict=False)
-        if lang is None or lang == "ja":
+        code = normalise_lang(lang_text.strip(" _-:"), strict=False)
+        if code is None or code == "ja":
             continue
         for name in _TRANSLATABLE:
             if field in COLUMNS[name] or any(p in field for p in CONTAINS[name]):
-                return name, lang
+                return name, code
     return None
 
 

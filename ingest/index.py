@@ -62,6 +62,15 @@ CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(source_id);
 """
 # created after the migration that adds the tid column to older catalogues
 TID_INDEX = "CREATE INDEX IF NOT EXISTS chunks_by_tid ON chunks(tid);"
+# the sync manifest's fetch columns (added by migration, so older catalogues get them too):
+# when the source was last fetched, its HTTP validators and, for a web page, its links
+FETCH_COLUMNS = {
+    "fetched_at": "REAL",
+    "etag": "TEXT",
+    "last_modified": "TEXT",
+    "links": "TEXT",
+}
+SOURCE_COLUMNS = "source_id, hash, title, uri, kind, indexed_at, n_chunks, meta"
 
 
 class VectorIndex(Protocol):
@@ -184,6 +193,16 @@ class EmbedStats:
 
 
 @dataclass(frozen=True)
+class FetchRecord:
+    """A source's fetch columns in the manifest."""
+
+    fetched_at: float | None
+    etag: str | None = None
+    last_modified: str | None = None
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SourceRecord:
     source_id: str
     hash: str
@@ -272,6 +291,11 @@ class Index:
             with db:
                 db.execute("ALTER TABLE chunks ADD COLUMN tid TEXT NOT NULL DEFAULT ''")
         db.execute(TID_INDEX)
+        scols = {r[1] for r in db.execute("PRAGMA table_info(sources)")}
+        with db:
+            for name, sql_type in FETCH_COLUMNS.items():
+                if name not in scols:
+                    db.execute(f"ALTER TABLE sources ADD COLUMN {name} {sql_type}")
         row = db.execute("SELECT value FROM info WHERE key='tokenizer'").fetchone()
         if row is not None and row[0] == TOKENIZER_VERSION:
             return
@@ -337,6 +361,41 @@ class Index:
             out = [s for s in out if covers(prefix, s.source_id)]
         return out
 
+    def fetch_states(self, prefix: str | None = None) -> dict[str, FetchRecord]:
+        """The manifest's fetch columns of every indexed source (under ``prefix``)."""
+        rows = self.db.execute(
+            "SELECT source_id, fetched_at, etag, last_modified, links FROM sources"
+        ).fetchall()
+        return {
+            r[0]: FetchRecord(r[1], r[2], r[3], tuple(json.loads(r[4])) if r[4] else ())
+            for r in rows
+            if prefix is None or covers(prefix, r[0])
+        }
+
+    def record_fetches(self, records: dict[str, FetchRecord]) -> int:
+        """Store when indexed sources were fetched and their validators/links.
+
+        Called after ``apply``: a run killed in between only loses validators, so the
+        next run fetches those pages in full and finds them unchanged by their hash.
+        """
+        rows = [
+            (
+                r.fetched_at,
+                r.etag,
+                r.last_modified,
+                json.dumps(list(r.links), ensure_ascii=False),
+                sid,
+            )
+            for sid, r in records.items()
+        ]
+        with self._lock, self.db as db:
+            cur = db.executemany(
+                "UPDATE sources SET fetched_at=?, etag=?, last_modified=?, links=? "
+                "WHERE source_id=?",
+                rows,
+            )
+            return int(cur.rowcount)
+
     def chunk_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
@@ -386,7 +445,8 @@ class Index:
                             [_chunk_row(c) for c in chunks],
                         )
                         db.execute(
-                            "INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?)",
+                            f"INSERT OR REPLACE INTO sources ({SOURCE_COLUMNS}) "
+                            "VALUES (?,?,?,?,?,?,?,?)",
                             (
                                 doc.source_id,
                                 content_hash,

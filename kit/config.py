@@ -149,6 +149,21 @@ class WidgetSettings(BaseModel):
     ]
 
 
+class WebSettings(BaseModel):
+    """The crawler's manners and limits (``connectors/web.py``); a sync config may override."""
+
+    user_agent: str = "madoguchi-crawler/0.1 (+https://github.com/madoguchi; municipal FAQ index)"
+    # seconds between two requests to the same host (a longer robots.txt Crawl-delay wins)
+    rate_limit: float = 1.0
+    timeout: float = 15.0  # seconds per connect/read
+    retries: int = 2  # extra attempts after a timeout, a connection error, 429 or 5xx
+    max_pages: int = 500  # pages and files fetched per start URL set
+    max_depth: int = 5  # link hops from a start URL
+    max_bytes: int = 20 * 1024 * 1024  # per response; larger ones are skipped
+    # private, loopback and link-local addresses (intranets) only when allowed explicitly
+    allow_private_network: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MADOGUCHI_",
@@ -163,6 +178,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
+    web: WebSettings = WebSettings()
     server: ServerSettings = ServerSettings()
     widget: WidgetSettings = WidgetSettings()
 

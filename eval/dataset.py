@@ -15,6 +15,10 @@ class DatasetError(InputError):
     """A dataset line that does not follow the format; the message names file and line."""
 
 
+class UnlabelledError(DatasetError):
+    """An item written by ``madoguchi eval starter --from-log`` that nobody labelled yet."""
+
+
 @dataclass(frozen=True)
 class EvalItem:
     id: str
@@ -44,6 +48,11 @@ def parse_item(data: Any, where: str) -> EvalItem:
     """
     if not isinstance(data, dict):
         raise DatasetError(f"{where}: each line must be a JSON object")
+    if data.get("needs_label"):
+        raise UnlabelledError(
+            f"{where}: item {data.get('id')!r} still needs a label: set 'answerable' (and "
+            "'expected_sources' when answerable), then delete 'needs_label'"
+        )
     for key in ("id", "question"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             raise DatasetError(f"{where}: field '{key}' is required and must be a non-empty string")
@@ -91,6 +100,7 @@ def load_dataset(path: str | Path) -> list[EvalItem]:
         raise DatasetError(f"{p}: cannot read as UTF-8 text: {exc}") from exc
     items: list[EvalItem] = []
     seen: dict[str, int] = {}
+    unlabelled: list[UnlabelledError] = []
     for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -99,11 +109,20 @@ def load_dataset(path: str | Path) -> list[EvalItem]:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{where}: not valid JSON ({exc.msg})") from None
-        item = parse_item(data, where)
+        try:
+            item = parse_item(data, where)
+        except UnlabelledError as exc:
+            unlabelled.append(exc)  # report them all at once, after the other checks
+            continue
         if item.id in seen:
             raise DatasetError(f"{where}: duplicate id '{item.id}' (first on line {seen[item.id]})")
         seen[item.id] = n
         items.append(item)
+    if unlabelled:
+        total = len(unlabelled) + len(items)
+        raise UnlabelledError(
+            f"{len(unlabelled)} of {total} items still need labels; the first: {unlabelled[0]}"
+        )
     if not items:
         raise DatasetError(f"{p}: no questions in the file")
     return items

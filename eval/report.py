@@ -7,9 +7,11 @@ are left out of the single-run tables and shown as "–" in comparisons.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.table import Table
 
-from eval.run import EvalRun, EvalSummary
+from eval.run import EvalRun, EvalSummary, Sweep
 
 LABELS = {
     "hit@5": "hit@5",
@@ -106,7 +108,7 @@ def by_lang_table(summary: Summary, title: str = "by language") -> Table:
     return t
 
 
-def comparison_table(results: dict[str, Summary], title: str = "comparison") -> Table:
+def comparison_table(results: Mapping[str, Summary], title: str = "comparison") -> Table:
     """Configurations side by side on the same dataset, one row each."""
     t = Table(title=title)
     t.add_column("config")
@@ -142,7 +144,7 @@ def summary_markdown(summary: Summary, title: str = "evaluation") -> str:
     return "\n".join(lines) + "\n"
 
 
-def comparison_markdown(results: dict[str, Summary]) -> str:
+def comparison_markdown(results: Mapping[str, Summary]) -> str:
     """``comparison_table`` as Markdown, for the README."""
     head = "| config | " + " | ".join(LABELS[k] for k in COMPARE) + " |"
     sep = "|---|" + "---:|" * len(COMPARE)
@@ -151,3 +153,29 @@ def comparison_markdown(results: dict[str, Summary]) -> str:
         for n, s in results.items()
     ]
     return "\n".join([head, sep, *rows]) + "\n"
+
+
+def sweep_markdown(sweeps: dict[str, Sweep], step: float = 0.05) -> str:
+    """Answer accuracy / unanswerable refused / false refusals by threshold, per configuration.
+
+    One row per threshold (every ``step``), one ``acc / refused / false`` cell
+    per configuration; the configured threshold's row is marked with "←".
+    """
+    if not sweeps:
+        return ""
+    names = list(sweeps)
+    head = "| threshold | " + " | ".join(f"{n} (acc / refused / false)" for n in names) + " |"
+    lines = [head, "|---:|" + "---:|" * len(names)]
+    n_steps = round(1 / step)
+    for i in range(n_steps + 1):
+        th = round(i * step, 2)
+        cells = []
+        for n in names:
+            p = sweeps[n].at(th)
+            mark = " ←" if abs(sweeps[n].configured - th) < step / 2 else ""
+            cells.append(
+                f"{fmt(p['answer_accuracy'])} / {fmt(p['refusal_recall'])} / "
+                f"{fmt(p['false_refusal_rate'])}{mark}"
+            )
+        lines.append(f"| {th:.2f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

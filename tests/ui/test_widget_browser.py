@@ -1,0 +1,571 @@
+"""The residents' chat widget in headless Chromium, against the real API on loopback.
+
+The API (``ui.api.create_app``) runs in uvicorn on 127.0.0.1 with fake-embedder services
+that ingested a small FAQ CSV, one row of which carries HTML/script markup. Host pages
+(``fixtures/``) are served by the same process under ``http://localhost:<port>``, a
+different origin from the API's ``http://127.0.0.1:<port>``, so every call is a real
+cross-origin (CORS) call, as on a town's web site. Screenshots go to ``screenshot_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from kit.config import Settings
+from kit.services import build_services
+from ui.api import create_app
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+HOSTILE_Q = "町のお知らせ掲示板の書き方を教えてください。"
+SODAI_Q = "粗大ごみはどのように出せばよいですか。"
+SODAI_URL = "https://www.town.midorikawa.example.jp/kurashi/gomi/sodai.html"
+FAQ_CSV = (
+    "ID,質問,回答,所管部署,電話番号,URL\n"
+    f"1,{SODAI_Q},粗大ごみは事前申込制です。環境衛生課（01234-5-1103）へ電話で申し込み、"
+    f"粗大ごみ処理券を貼って出してください。,環境衛生課,01234-5-1103,{SODAI_URL}\n"
+    "2,住民票の写しはコンビニで取れますか。,マイナンバーカードがあれば全国のコンビニで"
+    "住民票の写しを取得できます。手数料は1通200円です。,住民課,01234-5-1102,"
+    "https://www.town.midorikawa.example.jp/kurashi/koseki/conveni.html\n"
+    f'3,{HOSTILE_Q},"掲示には<script>window.__pwned=1</script>や'
+    '<img src=x onerror=""window.__pwned=2"">のようなタグは使えません。",'
+    "総務課,01234-5-1101,javascript:window.__pwned=3\n"
+    "4,役場の開庁時間は何時までですか。,平日の午前8時30分から午後5時15分までです。,"
+    "総務課,01234-5-1101,\n"
+)
+
+
+class LoopbackServer:
+    """uvicorn in a background thread on a free 127.0.0.1 port."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def page(self, name: str) -> str:
+        """A host page on another origin than the API (localhost vs 127.0.0.1)."""
+        return f"http://localhost:{self.port}/_test/host/{name}"
+
+    def __enter__(self) -> LoopbackServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        self.sock.close()
+
+
+def serve_host_pages(app: FastAPI, server: LoopbackServer) -> None:
+    """Test-only route: the fixture pages, with the API's address filled in."""
+
+    def host_page(name: str) -> HTMLResponse:
+        path = (FIXTURES / name).resolve()
+        if path.parent != FIXTURES.resolve() or path.suffix != ".html":
+            return HTMLResponse("not found", status_code=404)
+        return HTMLResponse(path.read_text(encoding="utf-8").replace("__API__", server.api))
+
+    app.add_api_route("/_test/host/{name}", host_page, include_in_schema=False)
+
+
+def build_app(tmp: Path, **server: Any) -> FastAPI:
+    settings = Settings(
+        data_dir=tmp / "data",
+        embedder={"kind": "fake", "dim": 256},
+        store={"kind": "memory"},
+        server={"rate_limit_per_minute": 0, "daily_cap": 0, **server},
+    ).with_overrides(**{"answer.answer_threshold": 0.0})
+    svc = build_services(settings)
+    csv = tmp / "faq.csv"
+    csv.write_text(FAQ_CSV, encoding="utf-8")
+    report = svc.ingest([csv])
+    assert report.added, report
+    return create_app(settings, svc, admin=False)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LoopbackServer, FastAPI]]:
+    app = build_app(tmp_path_factory.mktemp("widget"))
+    server = LoopbackServer(app)
+    serve_host_pages(app, server)
+    with server:
+        yield server, app
+
+
+@pytest.fixture
+def server(served: tuple[LoopbackServer, FastAPI]) -> LoopbackServer:
+    return served[0]
+
+
+@pytest.fixture
+def app(served: tuple[LoopbackServer, FastAPI]) -> FastAPI:
+    return served[1]
+
+
+@pytest.fixture
+def page_errors() -> list[str]:
+    return []
+
+
+def open_page(browser, url: str, errors: list[str], width: int = 1280, height: int = 800):
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP")
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    page.locator("madoguchi-widget .launch").wait_for(state="visible")
+    return context, page
+
+
+def focused(page) -> dict[str, str]:
+    """What has the keyboard focus inside the widget's shadow root."""
+    return page.evaluate(
+        """() => {
+            const root = document.querySelector('madoguchi-widget').shadowRoot;
+            const a = root.activeElement;
+            return a ? {tag: a.tagName.toLowerCase(), cls: a.className || '',
+                        label: a.getAttribute('aria-label') || ''} : {tag: '', cls: '', label: ''};
+        }"""
+    )
+
+
+def ask_by_keyboard(page, question: str) -> None:
+    box = page.locator("madoguchi-widget .compose textarea")
+    box.press_sequentially(question)  # typed, not pasted
+    box.press("Enter")
+
+
+def last_answer(page):
+    bubble = page.locator("madoguchi-widget .msg.bot").last
+    bubble.locator(".fb, .src").first.wait_for()
+    return bubble
+
+
+# ---------------------------------------------------------------- the main path
+
+
+def test_hostile_page_question_answer_source_feedback(
+    browser, server, app, screenshot_dir, page_errors
+):
+    context, page = open_page(browser, server.page("hostile.html"), page_errors)
+    try:
+        launch = page.locator("madoguchi-widget .launch")
+        # the page's CSS neither hides nor shrinks the widget, and its banner at the top
+        # z-index does not cover the button (click() fails if another element would get it)
+        style = launch.evaluate(
+            "e => { const s = getComputedStyle(e); return [s.fontSize, s.display, s.direction,"
+            " s.writingMode, getComputedStyle(e.getRootNode().host).display] }"
+        )
+        assert style == ["16px", "flex", "ltr", "horizontal-tb", "block"]
+        box = launch.bounding_box()
+        assert box and box["width"] > 80 and box["height"] >= 44
+        assert launch.text_content() == "AIに質問"
+        launch.click()
+        panel = page.locator("madoguchi-widget [role=dialog]")
+        assert panel.is_visible()
+        assert focused(page)["tag"] == "textarea"  # focus moved into the panel
+        assert panel.get_attribute("aria-modal") == "true"
+        title_id = panel.get_attribute("aria-labelledby")
+        assert page.locator(f"madoguchi-widget #{title_id}").text_content() == "みどり川町 AI案内"
+
+        # disclaimer, town phone and suggested questions from GET /api/v1/config
+        town = app.state.settings.widget
+        note = page.locator("madoguchi-widget .note")
+        note.wait_for()
+        assert note.text_content() == town.disclaimer
+        tel = page.locator("madoguchi-widget .tel a")
+        assert tel.text_content() == town.phone
+        assert tel.get_attribute("href") == "tel:" + town.phone.replace("-", "")
+        chips = page.locator("madoguchi-widget .intro .chip")
+        assert chips.all_text_contents() == town.suggestions
+
+        ask_by_keyboard(page, SODAI_Q)
+        bubble = last_answer(page)
+        assert "事前申込制" in bubble.locator(".text").first.text_content()
+        link = bubble.locator(".src a")
+        assert link.get_attribute("href") == SODAI_URL
+        assert link.get_attribute("target") == "_blank"
+        assert "noopener" in link.get_attribute("rel")
+        assert link.inner_text().startswith(SODAI_Q)
+        assert "環境衛生課" in bubble.locator(".contact").text_content()
+        assert bubble.locator(".contact a").get_attribute("href") == "tel:0123451103"
+        # the question is in the log (role=log, polite live region) as the resident's message
+        log = page.locator("madoguchi-widget [role=log]")
+        assert log.get_attribute("aria-live") == "polite"
+        assert SODAI_Q in log.locator(".msg.user").last.text_content()
+        page.screenshot(path=str(screenshot_dir / "widget-1280-hostile.png"))
+
+        # thumbs down with the keyboard, then a comment; both reach the conversation log
+        down = bubble.locator(".fbtn").nth(1)
+        assert down.get_attribute("aria-label") == "役に立たなかった"
+        down.focus()
+        page.keyboard.press("Space")
+        comment = bubble.locator(".cm textarea")
+        comment.wait_for()
+        assert focused(page)["tag"] == "textarea"
+        comment.fill("土日の申し込み方法が知りたい 090-1234-5678")
+        bubble.locator(".cm button").click()
+        bubble.locator(".cm").wait_for(state="detached")
+        assert bubble.locator(".fbmsg").text_content() == "ご協力ありがとうございます。"
+        assert down.get_attribute("aria-pressed") == "true"
+        turns = app.state.log.turns(feedback=0)
+        assert [t.question for t in turns] == [SODAI_Q]
+        assert turns[0].comment == "土日の申し込み方法が知りたい [電話]"  # masked by the API
+
+        # Escape closes the panel and gives the focus back to the button
+        page.keyboard.press("Escape")
+        assert not panel.is_visible()
+        assert focused(page)["cls"] == "launch"
+        assert launch.get_attribute("aria-expanded") == "false"
+        assert page_errors == []
+    finally:
+        context.close()
+
+
+def test_document_markup_is_shown_as_text_and_never_runs(browser, server, page_errors):
+    context, page = open_page(browser, server.page("hostile.html"), page_errors)
+    try:
+        page.locator("madoguchi-widget .launch").click()
+        ask_by_keyboard(page, HOSTILE_Q)
+        bubble = last_answer(page)
+        text = bubble.locator(".text").first.text_content()
+        assert "<script>window.__pwned=1</script>" in text
+        assert '<img src=x onerror="window.__pwned=2">' in text
+        assert page.evaluate("() => window.__pwned") is None
+        counts = page.evaluate(
+            """() => {
+                const root = document.querySelector('madoguchi-widget').shadowRoot;
+                return [root.querySelectorAll('script').length,
+                        root.querySelectorAll('img').length,
+                        [...root.querySelectorAll('a')].filter(
+                            a => !/^(https?|tel):/.test(a.getAttribute('href'))).length];
+            }"""
+        )
+        assert counts == [0, 0, 0]
+        # a javascript: source URL is listed as plain text, never as a link
+        src = bubble.locator(".src li").first
+        assert src.locator("a").count() == 0
+        assert src.text_content() == HOSTILE_Q
+        page.wait_for_timeout(300)  # give an onerror handler the chance it must not get
+        assert page.evaluate("() => window.__pwned") is None
+        assert page_errors == []
+    finally:
+        context.close()
+
+
+def test_language_switch_changes_labels_and_is_sent(browser, server, page_errors):
+    context, page = open_page(browser, server.page("plain.html"), page_errors)
+    try:
+        page.locator("madoguchi-widget .launch").click()
+        select = page.locator("madoguchi-widget select")
+        options = select.locator("option").evaluate_all("os => os.map(o => o.value)")
+        assert options == [
+            "ja", "ja-easy", "en", "zh-Hans", "zh-Hant", "ko", "vi", "pt", "es", "tl", "ne"
+        ]  # fmt: skip
+        labels: dict[str, tuple[str, ...]] = {}
+        for code in options:
+            select.select_option(code)
+            labels[code] = (
+                page.locator("madoguchi-widget .launch").text_content(),
+                page.locator("madoguchi-widget textarea").get_attribute("placeholder"),
+                page.locator("madoguchi-widget .hbtn").nth(1).get_attribute("aria-label"),
+                page.locator("madoguchi-widget .note").text_content(),
+                page.locator("madoguchi-widget .sendb").get_attribute("aria-label"),
+            )
+            assert page.locator("madoguchi-widget .w").get_attribute("lang") == (
+                "ja" if code == "ja-easy" else code
+            )
+        # every language has its own wording for every label
+        for i in range(5):
+            assert len({v[i] for v in labels.values()}) >= 10, [v[i] for v in labels.values()]
+        assert labels["en"][:3] == ("Ask us", "Type your question", "Close")
+        assert labels["ja-easy"][1] == "質問を 書いて ください"
+        assert labels["pt"][2] == "Fechar"
+
+        select.select_option("en")
+        with page.expect_request("**/api/v1/ask/stream") as req:
+            ask_by_keyboard(page, SODAI_Q)
+        body = req.value.post_data_json
+        assert body["lang"] == "en" and body["question"] == SODAI_Q
+        assert "conversation_id" not in body
+        bubble = last_answer(page)
+        assert bubble.locator(".src h3").text_content() == "Sources"
+        assert bubble.locator(".fbtn").first.get_attribute("aria-label") == "Helpful"
+        final = page.evaluate(
+            "k => JSON.parse(sessionStorage.getItem(k))",
+            f"madoguchi-widget:{server.api}",
+        )
+        cid = final["cid"]
+        assert cid and final["lang"] == "en" and final["open"] is True
+
+        # a follow-up question carries the conversation id the API gave
+        with page.expect_request("**/api/v1/ask/stream") as req2:
+            page.locator("madoguchi-widget .intro .chip").first.click()  # a suggested question
+        assert req2.value.post_data_json["conversation_id"] == cid
+        last_answer(page)
+
+        # switching language re-labels the answers already shown
+        select.select_option("ko")
+        assert page.locator("madoguchi-widget .src h3").first.text_content() == "출처"
+
+        # reload: open state, language and the conversation come back (sessionStorage)
+        page.reload()
+        page.locator("madoguchi-widget [role=dialog]").wait_for(state="visible")
+        assert page.locator("madoguchi-widget .launch").text_content() == "질문하기"
+        assert page.locator("madoguchi-widget .msg.bot").count() == 2
+        with page.expect_request("**/api/v1/ask/stream") as req3:
+            ask_by_keyboard(page, "役場の開庁時間は何時までですか。")
+        assert req3.value.post_data_json["conversation_id"] == cid
+        assert req3.value.post_data_json["lang"] == "ko"
+        last_answer(page)
+        # a new conversation forgets the id
+        page.locator("madoguchi-widget .hbtn").first.click()
+        assert page.locator("madoguchi-widget .msg").count() == 0
+        with page.expect_request("**/api/v1/ask/stream") as req4:
+            ask_by_keyboard(page, SODAI_Q)
+        assert "conversation_id" not in req4.value.post_data_json
+        last_answer(page)
+        assert page_errors == []
+    finally:
+        context.close()
+
+
+def test_keyboard_only_focus_stays_in_the_dialog(browser, server, page_errors):
+    context, page = open_page(browser, server.page("plain.html"), page_errors)
+    try:
+        # reach the button with Tab from the page, open it with Enter
+        page.locator("#page-button").focus()
+        page.keyboard.press("Tab")
+        assert focused(page)["cls"] == "launch"
+        page.keyboard.press("Enter")
+        assert focused(page)["tag"] == "textarea"
+        seen = []
+        for _ in range(12):
+            page.keyboard.press("Tab")
+            f = focused(page)
+            seen.append(f["tag"] + ":" + (f["label"] or f["cls"]))
+        # send, the town's phone link (the last), then around to the top of the dialog
+        assert seen[:5] == ["button:送信", "a:", "button:新しい会話", "button:閉じる", "select:"]
+        assert seen[5:9] == ["button:chip"] * 4  # the suggested questions
+        assert seen[9:] == ["textarea:", "button:送信", "a:"]
+        page.locator("madoguchi-widget .hbtn").first.focus()
+        page.keyboard.press("Shift+Tab")  # Shift+Tab on the first goes to the last
+        assert page.evaluate(
+            "() => document.querySelector('madoguchi-widget').shadowRoot.activeElement.href"
+        ).startswith("tel:")
+        page.keyboard.press("Escape")
+        assert focused(page)["cls"] == "launch"
+        assert not page.locator("madoguchi-widget [role=dialog]").is_visible()
+        assert page_errors == []
+    finally:
+        context.close()
+
+
+def test_phone_width_full_screen_panel(browser, server, screenshot_dir, page_errors):
+    context, page = open_page(
+        browser, server.page("plain.html"), page_errors, width=360, height=740
+    )
+    try:
+        launch = page.locator("madoguchi-widget .launch")
+        box = launch.bounding_box()
+        assert box and box["x"] + box["width"] <= 360 and box["y"] + box["height"] <= 740
+        page.screenshot(path=str(screenshot_dir / "widget-360-closed.png"))
+        launch.click()
+        panel = page.locator("madoguchi-widget [role=dialog]")
+        assert panel.bounding_box() == {"x": 0, "y": 0, "width": 360, "height": 740}
+        page.locator("madoguchi-widget .intro .chip").first.wait_for()  # config loaded
+        page.screenshot(path=str(screenshot_dir / "widget-360-open.png"))
+        ask_by_keyboard(page, SODAI_Q)
+        last_answer(page)
+        overflow = page.evaluate(
+            """() => {
+                const root = document.querySelector('madoguchi-widget').shadowRoot;
+                return [...root.querySelectorAll('.panel *')]
+                    .filter(e => e.getBoundingClientRect().right > 360.5)
+                    .map(e => e.className || e.tagName);
+            }"""
+        )
+        assert overflow == []
+        send = page.locator("madoguchi-widget .sendb").bounding_box()
+        assert send and send["width"] >= 44 and send["height"] >= 44  # touch target
+        page.screenshot(path=str(screenshot_dir / "widget-360.png"))
+        page.locator("madoguchi-widget .hbtn").nth(1).click()  # close
+        assert launch.is_visible()
+        assert page_errors == []
+    finally:
+        context.close()
+
+
+def test_desktop_screenshot_plain_page(browser, server, screenshot_dir, page_errors):
+    context, page = open_page(browser, server.page("plain.html"), page_errors)
+    try:
+        page.locator("madoguchi-widget .launch").click()
+        ask_by_keyboard(page, "住民票の写しはコンビニで取れますか。")
+        last_answer(page)
+        panel = page.locator("madoguchi-widget [role=dialog]").bounding_box()
+        assert panel and panel["x"] + panel["width"] <= 1280 - 16 and panel["width"] == 400
+        page.screenshot(path=str(screenshot_dir / "widget-1280.png"))
+        # the page behind stays usable: its own button still gets clicks
+        page.locator("#page-button").click()
+        assert page_errors == []
+    finally:
+        context.close()
+
+
+# ---------------------------------------------------------------- failures
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+    return {
+        "status": status,
+        "content_type": "application/json",
+        "headers": {"Access-Control-Allow-Origin": "*", **(headers or {})},
+        "body": json.dumps(body),
+    }
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        ("abort", "サーバーに接続できませんでした"),
+        (_json(503, {"error": "ModelUnavailable", "detail": "starting"}), "ただいまサービスを"),
+        (
+            _json(
+                429,
+                {"error": "RateLimited", "detail": "too many questions"},
+                {"Retry-After": "42", "Access-Control-Expose-Headers": "Retry-After"},
+            ),
+            "42秒ほど待ってから",
+        ),
+        (
+            _json(429, {"error": "RateLimited", "detail": "the daily limit of 300 questions"}),
+            "本日の質問の上限",
+        ),
+        (_json(400, {"error": "InputError", "detail": "the limit is 2,000"}), "長すぎます"),
+        (
+            {
+                "status": 200,
+                "content_type": "text/event-stream",
+                "headers": {"Access-Control-Allow-Origin": "*"},
+                "body": 'event: delta\ndata: {"text": "途中まで"}\n\n',
+            },
+            "途中で途切れました",
+        ),
+    ],
+)
+def test_errors_are_clear_and_keep_the_question(browser, server, page_errors, reply, message):
+    context, page = open_page(browser, server.page("plain.html"), page_errors)
+    try:
+        if reply == "abort":
+            page.route("**/api/v1/ask/stream", lambda route: route.abort("connectionrefused"))
+        else:
+            page.route("**/api/v1/ask/stream", lambda route: route.fulfill(**reply))
+        page.locator("madoguchi-widget .launch").click()
+        ask_by_keyboard(page, SODAI_Q)
+        alert = page.locator("madoguchi-widget .msg.err[role=alert]")
+        alert.wait_for()
+        assert message in alert.text_content()
+        # nothing lost: the question is back in the box, ready to send again
+        assert page.locator("madoguchi-widget .compose textarea").input_value() == SODAI_Q
+        assert page.locator("madoguchi-widget .sendb").is_enabled()
+        assert page_errors == []
+    finally:
+        context.close()
+
+
+def test_real_rate_limit_message(browser, tmp_path, page_errors):
+    app = build_app(tmp_path, rate_limit_per_minute=1)
+    server = LoopbackServer(app)
+    serve_host_pages(app, server)
+    with server:
+        context, page = open_page(browser, server.page("plain.html"), page_errors)
+        try:
+            page.locator("madoguchi-widget .launch").click()
+            ask_by_keyboard(page, SODAI_Q)
+            last_answer(page)
+            ask_by_keyboard(page, "役場の開庁時間は何時までですか。")
+            alert = page.locator("madoguchi-widget .msg.err")
+            alert.wait_for()
+            # with or without a readable Retry-After: a clear "wait, then send again"
+            assert "待ってから、もう一度送信してください" in alert.text_content()
+        finally:
+            context.close()
+
+
+def test_follow_up_options_and_original_render_safely(browser, server, page_errors):
+    """A canned final event: follow-up options become buttons, URLs are vetted."""
+    final = {
+        "answer": "Translated answer. Details: https://town.example.jp/a.html.",
+        "refused": False,
+        "lang": "en",
+        "follow_up": "Which of these do you mean?\n・<b>粗大ごみ</b>\n・住民票",
+        "citations": [
+            {"source": "faq.csv#1", "title": "<i>A</i>", "url": "javascript:alert(1)"},
+            {"source": "faq.csv#2", "title": "Relative", "url": "/kurashi/a.html"},
+            {"source": "faq.csv#3", "title": "", "url": None},
+        ],
+        "department": None,
+        "phone": None,
+        "original": "元の回答です。",
+        "answer_id": "a1",
+        "conversation_id": "c1",
+    }
+    body = f"event: final\ndata: {json.dumps(final, ensure_ascii=False)}\n\n"
+    context, page = open_page(browser, server.page("plain.html"), page_errors)
+    try:
+        page.route(
+            "**/api/v1/ask/stream",
+            lambda route: route.fulfill(
+                status=200,
+                content_type="text/event-stream",
+                headers={"Access-Control-Allow-Origin": "*"},
+                body=body,
+            ),
+        )
+        page.locator("madoguchi-widget .launch").click()
+        ask_by_keyboard(page, "test")
+        bubble = last_answer(page)
+        inline = bubble.locator(".text a").first
+        assert inline.get_attribute("href") == "https://town.example.jp/a.html"  # no final "."
+        assert bubble.locator(".follow .chip").all_text_contents() == ["<b>粗大ごみ</b>", "住民票"]
+        assert bubble.locator(".src li").all_text_contents() == [
+            "<i>A</i>",
+            "Relative",
+            "faq.csv#3",
+        ]
+        assert bubble.locator(".src a").count() == 0
+        assert bubble.locator("details summary").text_content() == "日本語の原文"
+        assert bubble.locator(".contact").count() == 0
+        with page.expect_request("**/api/v1/ask/stream") as req:
+            bubble.locator(".follow .chip").nth(1).click()
+        assert req.value.post_data_json["question"] == "住民票"
+        assert req.value.post_data_json["conversation_id"] == "c1"
+        assert page_errors == []
+    finally:
+        context.close()

@@ -1,0 +1,1556 @@
+/*!
+ * madoguchi resident chat widget — one self-contained file, no framework, no build step.
+ *
+ * Embed with one tag (see README "Embedding the chat widget"):
+ *   <script src="https://ai.town.example.jp/widget.js" data-lang="ja" async></script>
+ *
+ * Everything lives in a closed Shadow DOM: the host page's CSS cannot reach inside and the
+ * widget's CSS cannot leak out. Every piece of text coming from the API (answers, titles,
+ * follow-up questions, town settings) is written with textContent or as a DOM text node,
+ * never parsed as HTML, so markup in a town document shows as text and never runs.
+ */
+(function () {
+  "use strict";
+
+  if (window.__madoguchiWidget) return; // the tag was included twice
+  window.__madoguchiWidget = true;
+
+  // ---------------------------------------------------------------- labels (11 languages)
+  var LANG_NAMES = {
+    ja: "日本語",
+    "ja-easy": "やさしい日本語",
+    en: "English",
+    "zh-Hans": "简体中文",
+    "zh-Hant": "繁體中文",
+    ko: "한국어",
+    vi: "Tiếng Việt",
+    pt: "Português",
+    es: "Español",
+    tl: "Tagalog",
+    ne: "नेपाली",
+  };
+  var LANGS = Object.keys(LANG_NAMES);
+  // the BCP 47 tag put on the panel (screen readers, CJK glyph choice)
+  var HTML_LANG = { "ja-easy": "ja" };
+
+  var T = {
+    ja: {
+      launch: "AIに質問",
+      title: "{town} AI案内",
+      titleNoTown: "AI案内",
+      intro: "こんにちは。{town}の公開資料をもとに、手続きや暮らしの質問にお答えします。",
+      introNoTown: "こんにちは。町の公開資料をもとに、手続きや暮らしの質問にお答えします。",
+      examples: "よくある質問の例",
+      placeholder: "質問を入力してください",
+      hint: "Enterキーで送信、Shift＋Enterで改行します。",
+      send: "送信",
+      close: "閉じる",
+      language: "言語",
+      newChat: "新しい会話",
+      you: "あなたの質問",
+      bot: "回答",
+      thinking: "回答を探しています…",
+      sources: "出典",
+      newTab: "（新しいタブで開きます）",
+      helpful: "この回答は役に立ちましたか？",
+      yes: "役に立った",
+      no: "役に立たなかった",
+      thanks: "ご協力ありがとうございます。",
+      commentLabel: "足りなかった点があれば教えてください（任意。個人情報は書かないでください）",
+      commentSend: "送る",
+      feedbackError: "評価を送信できませんでした。",
+      contact: "お問い合わせ",
+      phone: "電話",
+      townPhone: "お電話でのお問い合わせ",
+      disclaimer:
+        "回答は町の公開資料から自動で作成しています。必ず出典を確認し、わからないときは電話でお問い合わせください。氏名・住所・電話番号などの個人情報は入力しないでください。",
+      original: "日本語の原文",
+      errNetwork: "サーバーに接続できませんでした。通信環境を確認して、もう一度送信してください。",
+      errRate: "短い時間に質問が集中しています。{s}秒ほど待ってから、もう一度送信してください。",
+      errRateNoTime: "短い時間に質問が集中しています。しばらく待ってから、もう一度送信してください。",
+      errDaily: "本日の質問の上限に達しました。明日もう一度お試しいただくか、お電話でお問い合わせください。",
+      errBusy: "ただいまサービスを利用できません。しばらくしてから、もう一度お試しください。",
+      errTooLong: "質問が長すぎます。短くして送信してください。",
+      errBad: "この質問は送信できませんでした。内容を確認してください。",
+      errServer: "エラーが発生しました。しばらくしてから、もう一度お試しください。",
+      errStream: "回答の受信が途中で途切れました。もう一度送信してください。",
+    },
+    "ja-easy": {
+      launch: "AIに 聞く",
+      title: "{town}の AI 相談",
+      titleNoTown: "AI 相談",
+      intro: "こんにちは。{town}の 資料を 見て、あなたの 質問に 答えます。",
+      introNoTown: "こんにちは。町の 資料を 見て、あなたの 質問に 答えます。",
+      examples: "質問の 例",
+      placeholder: "質問を 書いて ください",
+      hint: "Enter キーで 送ります。Shift と Enter で 次の 行に なります。",
+      send: "送る",
+      close: "閉じる",
+      language: "ことば",
+      newChat: "はじめから",
+      you: "あなたの 質問",
+      bot: "答え",
+      thinking: "答えを さがして います…",
+      sources: "答えの もとの ページ",
+      newTab: "（新しい タブで 開きます）",
+      helpful: "この 答えは 役に 立ちましたか？",
+      yes: "役に 立った",
+      no: "役に 立たなかった",
+      thanks: "ありがとう ございます。",
+      commentLabel:
+        "わからなかった ことを 書いて ください（書かなくても いいです。名前や 住所は 書かないで ください）",
+      commentSend: "送る",
+      feedbackError: "送る ことが できませんでした。",
+      contact: "聞きたい ときは",
+      phone: "電話",
+      townPhone: "電話で 聞く ときは",
+      disclaimer:
+        "答えは コンピューター（AI）が 町の 資料から 作りました。まちがいが ある かもしれません。下の ページで 確かめて ください。わからない ときは 電話して ください。名前・住所・電話番号は 書かないで ください。",
+      original: "もとの 日本語",
+      errNetwork: "つながりませんでした。インターネットを 確かめて、もう一度 送って ください。",
+      errRate: "質問が 多すぎます。{s}秒 待ってから、もう一度 送って ください。",
+      errRateNoTime: "質問が 多すぎます。少し 待ってから、もう一度 送って ください。",
+      errDaily: "今日は もう 質問 できません。明日 また 使って ください。電話でも 聞く ことが できます。",
+      errBusy: "今は 使えません。あとで もう一度 使って ください。",
+      errTooLong: "質問が 長すぎます。短く して ください。",
+      errBad: "この 質問は 送れませんでした。",
+      errServer: "問題が 起きました。あとで もう一度 送って ください。",
+      errStream: "答えが 途中で 止まりました。もう一度 送って ください。",
+    },
+    en: {
+      launch: "Ask us",
+      title: "{town} AI assistant",
+      titleNoTown: "AI assistant",
+      intro:
+        "Hello. I answer questions about procedures and daily life using {town}'s published documents.",
+      introNoTown:
+        "Hello. I answer questions about procedures and daily life using the town's published documents.",
+      examples: "Example questions",
+      placeholder: "Type your question",
+      hint: "Press Enter to send, Shift+Enter for a new line.",
+      send: "Send",
+      close: "Close",
+      language: "Language",
+      newChat: "New conversation",
+      you: "Your question",
+      bot: "Answer",
+      thinking: "Looking for an answer…",
+      sources: "Sources",
+      newTab: "(opens in a new tab)",
+      helpful: "Was this answer helpful?",
+      yes: "Helpful",
+      no: "Not helpful",
+      thanks: "Thank you for your feedback.",
+      commentLabel: "What was missing? (optional; please do not include personal information)",
+      commentSend: "Send",
+      feedbackError: "Your feedback could not be sent.",
+      contact: "Contact",
+      phone: "Tel.",
+      townPhone: "Questions by phone",
+      disclaimer:
+        "Answers are generated automatically from the town's published documents. Please check the sources, and call us if you are unsure. Do not enter personal information such as your name, address or phone number.",
+      original: "Japanese original",
+      errNetwork: "Could not reach the server. Check your connection and send your question again.",
+      errRate: "Too many questions in a short time. Please wait about {s} seconds and send again.",
+      errRateNoTime: "Too many questions in a short time. Please wait a moment and send again.",
+      errDaily: "The daily limit of questions has been reached. Please try again tomorrow or call us.",
+      errBusy: "The service is not available right now. Please try again later.",
+      errTooLong: "Your question is too long. Please shorten it.",
+      errBad: "This question could not be sent. Please check it.",
+      errServer: "Something went wrong. Please try again later.",
+      errStream: "The answer was cut off. Please send your question again.",
+    },
+    "zh-Hans": {
+      launch: "在线咨询",
+      title: "{town} AI 咨询",
+      titleNoTown: "AI 咨询",
+      intro: "您好！我会根据{town}公开的资料，回答有关手续和生活的问题。",
+      introNoTown: "您好！我会根据本町公开的资料，回答有关手续和生活的问题。",
+      examples: "问题示例",
+      placeholder: "请输入您的问题",
+      hint: "按 Enter 发送，按 Shift+Enter 换行。",
+      send: "发送",
+      close: "关闭",
+      language: "语言",
+      newChat: "新对话",
+      you: "您的问题",
+      bot: "回答",
+      thinking: "正在查找答案…",
+      sources: "出处",
+      newTab: "（在新标签页中打开）",
+      helpful: "这个回答对您有帮助吗？",
+      yes: "有帮助",
+      no: "没有帮助",
+      thanks: "感谢您的反馈。",
+      commentLabel: "还缺少哪些信息？（选填，请勿填写个人信息）",
+      commentSend: "发送",
+      feedbackError: "反馈发送失败。",
+      contact: "咨询窗口",
+      phone: "电话",
+      townPhone: "电话咨询",
+      disclaimer:
+        "回答由系统根据本町公开资料自动生成。请务必查看出处；如有疑问，请致电咨询。请勿输入姓名、住址、电话号码等个人信息。",
+      original: "日文原文",
+      errNetwork: "无法连接服务器。请检查网络后重新发送。",
+      errRate: "短时间内提问过多。请等待约{s}秒后重新发送。",
+      errRateNoTime: "短时间内提问过多。请稍等片刻后重新发送。",
+      errDaily: "今天的提问次数已达上限。请明天再试，或致电咨询。",
+      errBusy: "服务暂时无法使用，请稍后再试。",
+      errTooLong: "问题太长，请缩短后再发送。",
+      errBad: "无法发送此问题，请检查内容。",
+      errServer: "发生错误，请稍后再试。",
+      errStream: "回答接收中断，请重新发送问题。",
+    },
+    "zh-Hant": {
+      launch: "線上諮詢",
+      title: "{town} AI 諮詢",
+      titleNoTown: "AI 諮詢",
+      intro: "您好！我會根據{town}公開的資料，回答有關手續和生活的問題。",
+      introNoTown: "您好！我會根據本町公開的資料，回答有關手續和生活的問題。",
+      examples: "問題範例",
+      placeholder: "請輸入您的問題",
+      hint: "按 Enter 傳送，按 Shift+Enter 換行。",
+      send: "傳送",
+      close: "關閉",
+      language: "語言",
+      newChat: "新對話",
+      you: "您的問題",
+      bot: "回答",
+      thinking: "正在查找答案…",
+      sources: "出處",
+      newTab: "（在新分頁中開啟）",
+      helpful: "這個回答對您有幫助嗎？",
+      yes: "有幫助",
+      no: "沒有幫助",
+      thanks: "感謝您的意見回饋。",
+      commentLabel: "還缺少哪些資訊？（選填，請勿填寫個人資料）",
+      commentSend: "傳送",
+      feedbackError: "意見回饋傳送失敗。",
+      contact: "諮詢窗口",
+      phone: "電話",
+      townPhone: "電話諮詢",
+      disclaimer:
+        "回答由系統根據本町公開資料自動產生。請務必查看出處；如有疑問，請來電諮詢。請勿輸入姓名、地址、電話號碼等個人資料。",
+      original: "日文原文",
+      errNetwork: "無法連線至伺服器。請檢查網路後重新傳送。",
+      errRate: "短時間內提問過多。請等待約{s}秒後重新傳送。",
+      errRateNoTime: "短時間內提問過多。請稍候片刻後重新傳送。",
+      errDaily: "今天的提問次數已達上限。請明天再試，或來電諮詢。",
+      errBusy: "服務暫時無法使用，請稍後再試。",
+      errTooLong: "問題太長，請縮短後再傳送。",
+      errBad: "無法傳送此問題，請檢查內容。",
+      errServer: "發生錯誤，請稍後再試。",
+      errStream: "回答接收中斷，請重新傳送問題。",
+    },
+    ko: {
+      launch: "질문하기",
+      title: "{town} AI 안내",
+      titleNoTown: "AI 안내",
+      intro: "안녕하세요. {town}의 공개 자료를 바탕으로 각종 절차와 생활에 관한 질문에 답해 드립니다.",
+      introNoTown: "안녕하세요. 마을의 공개 자료를 바탕으로 각종 절차와 생활에 관한 질문에 답해 드립니다.",
+      examples: "질문 예시",
+      placeholder: "질문을 입력해 주세요",
+      hint: "Enter 키로 보내고, Shift+Enter로 줄을 바꿉니다.",
+      send: "보내기",
+      close: "닫기",
+      language: "언어",
+      newChat: "새 대화",
+      you: "내 질문",
+      bot: "답변",
+      thinking: "답변을 찾고 있습니다…",
+      sources: "출처",
+      newTab: "(새 탭에서 열림)",
+      helpful: "이 답변이 도움이 되었나요?",
+      yes: "도움이 됨",
+      no: "도움이 안 됨",
+      thanks: "의견을 보내 주셔서 감사합니다.",
+      commentLabel: "부족했던 점을 알려 주세요 (선택 사항, 개인정보는 적지 마세요)",
+      commentSend: "보내기",
+      feedbackError: "의견을 보내지 못했습니다.",
+      contact: "문의처",
+      phone: "전화",
+      townPhone: "전화 문의",
+      disclaimer:
+        "답변은 마을의 공개 자료를 바탕으로 자동 생성됩니다. 반드시 출처를 확인하시고, 잘 모르실 때는 전화로 문의해 주세요. 이름, 주소, 전화번호 등 개인정보는 입력하지 마세요.",
+      original: "일본어 원문",
+      errNetwork: "서버에 연결할 수 없습니다. 인터넷 연결을 확인하고 다시 보내 주세요.",
+      errRate: "짧은 시간에 질문이 너무 많습니다. 약 {s}초 후에 다시 보내 주세요.",
+      errRateNoTime: "짧은 시간에 질문이 너무 많습니다. 잠시 후에 다시 보내 주세요.",
+      errDaily: "오늘 질문할 수 있는 횟수를 모두 사용했습니다. 내일 다시 시도하시거나 전화로 문의해 주세요.",
+      errBusy: "지금은 서비스를 이용할 수 없습니다. 잠시 후 다시 시도해 주세요.",
+      errTooLong: "질문이 너무 깁니다. 짧게 줄여 주세요.",
+      errBad: "이 질문은 보낼 수 없습니다. 내용을 확인해 주세요.",
+      errServer: "오류가 발생했습니다. 잠시 후 다시 시도해 주세요.",
+      errStream: "답변 수신이 중간에 끊겼습니다. 질문을 다시 보내 주세요.",
+    },
+    vi: {
+      launch: "Hỏi đáp",
+      title: "Trợ lý AI {town}",
+      titleNoTown: "Trợ lý AI",
+      intro:
+        "Xin chào. Tôi trả lời các câu hỏi về thủ tục và đời sống dựa trên tài liệu công khai của {town}.",
+      introNoTown:
+        "Xin chào. Tôi trả lời các câu hỏi về thủ tục và đời sống dựa trên tài liệu công khai của thị trấn.",
+      examples: "Câu hỏi mẫu",
+      placeholder: "Nhập câu hỏi của bạn",
+      hint: "Nhấn Enter để gửi, Shift+Enter để xuống dòng.",
+      send: "Gửi",
+      close: "Đóng",
+      language: "Ngôn ngữ",
+      newChat: "Cuộc trò chuyện mới",
+      you: "Câu hỏi của bạn",
+      bot: "Câu trả lời",
+      thinking: "Đang tìm câu trả lời…",
+      sources: "Nguồn",
+      newTab: "(mở trong thẻ mới)",
+      helpful: "Câu trả lời này có hữu ích không?",
+      yes: "Hữu ích",
+      no: "Không hữu ích",
+      thanks: "Cảm ơn bạn đã góp ý.",
+      commentLabel:
+        "Câu trả lời còn thiếu điều gì? (không bắt buộc; vui lòng không ghi thông tin cá nhân)",
+      commentSend: "Gửi",
+      feedbackError: "Không gửi được góp ý.",
+      contact: "Liên hệ",
+      phone: "Điện thoại",
+      townPhone: "Hỏi qua điện thoại",
+      disclaimer:
+        "Câu trả lời được tạo tự động từ tài liệu công khai của thị trấn. Vui lòng kiểm tra nguồn và gọi điện nếu bạn chưa rõ. Không nhập thông tin cá nhân như họ tên, địa chỉ hay số điện thoại.",
+      original: "Bản gốc tiếng Nhật",
+      errNetwork: "Không kết nối được với máy chủ. Hãy kiểm tra kết nối mạng rồi gửi lại.",
+      errRate: "Có quá nhiều câu hỏi trong thời gian ngắn. Vui lòng đợi khoảng {s} giây rồi gửi lại.",
+      errRateNoTime: "Có quá nhiều câu hỏi trong thời gian ngắn. Vui lòng đợi một lát rồi gửi lại.",
+      errDaily: "Bạn đã đạt giới hạn câu hỏi trong ngày. Vui lòng thử lại vào ngày mai hoặc gọi điện cho chúng tôi.",
+      errBusy: "Dịch vụ hiện không khả dụng. Vui lòng thử lại sau.",
+      errTooLong: "Câu hỏi quá dài. Vui lòng rút ngắn lại.",
+      errBad: "Không thể gửi câu hỏi này. Vui lòng kiểm tra lại nội dung.",
+      errServer: "Đã xảy ra lỗi. Vui lòng thử lại sau.",
+      errStream: "Câu trả lời bị gián đoạn. Vui lòng gửi lại câu hỏi.",
+    },
+    pt: {
+      launch: "Pergunte",
+      title: "Assistente de IA de {town}",
+      titleNoTown: "Assistente de IA",
+      intro:
+        "Olá! Respondo perguntas sobre trâmites e o dia a dia com base nos documentos públicos de {town}.",
+      introNoTown:
+        "Olá! Respondo perguntas sobre trâmites e o dia a dia com base nos documentos públicos da cidade.",
+      examples: "Exemplos de perguntas",
+      placeholder: "Digite sua pergunta",
+      hint: "Pressione Enter para enviar e Shift+Enter para nova linha.",
+      send: "Enviar",
+      close: "Fechar",
+      language: "Idioma",
+      newChat: "Nova conversa",
+      you: "Sua pergunta",
+      bot: "Resposta",
+      thinking: "Procurando a resposta…",
+      sources: "Fontes",
+      newTab: "(abre em uma nova aba)",
+      helpful: "Esta resposta foi útil?",
+      yes: "Útil",
+      no: "Não foi útil",
+      thanks: "Obrigado pela sua opinião.",
+      commentLabel: "O que faltou? (opcional; não inclua dados pessoais)",
+      commentSend: "Enviar",
+      feedbackError: "Não foi possível enviar sua opinião.",
+      contact: "Contato",
+      phone: "Tel.",
+      townPhone: "Atendimento por telefone",
+      disclaimer:
+        "As respostas são geradas automaticamente a partir dos documentos públicos da cidade. Confira sempre as fontes e, em caso de dúvida, ligue para nós. Não digite dados pessoais como nome, endereço ou telefone.",
+      original: "Original em japonês",
+      errNetwork: "Não foi possível conectar ao servidor. Verifique sua conexão e envie novamente.",
+      errRate: "Muitas perguntas em pouco tempo. Aguarde cerca de {s} segundos e envie novamente.",
+      errRateNoTime: "Muitas perguntas em pouco tempo. Aguarde um momento e envie novamente.",
+      errDaily: "O limite diário de perguntas foi atingido. Tente novamente amanhã ou ligue para nós.",
+      errBusy: "O serviço não está disponível no momento. Tente novamente mais tarde.",
+      errTooLong: "Sua pergunta é muito longa. Por favor, encurte-a.",
+      errBad: "Não foi possível enviar esta pergunta. Verifique o texto.",
+      errServer: "Ocorreu um erro. Tente novamente mais tarde.",
+      errStream: "A resposta foi interrompida. Envie sua pergunta novamente.",
+    },
+    es: {
+      launch: "Pregúntenos",
+      title: "Asistente de IA de {town}",
+      titleNoTown: "Asistente de IA",
+      intro:
+        "Hola. Respondo preguntas sobre trámites y la vida diaria con base en los documentos públicos de {town}.",
+      introNoTown:
+        "Hola. Respondo preguntas sobre trámites y la vida diaria con base en los documentos públicos del municipio.",
+      examples: "Preguntas de ejemplo",
+      placeholder: "Escriba su pregunta",
+      hint: "Pulse Enter para enviar y Shift+Enter para una línea nueva.",
+      send: "Enviar",
+      close: "Cerrar",
+      language: "Idioma",
+      newChat: "Nueva conversación",
+      you: "Su pregunta",
+      bot: "Respuesta",
+      thinking: "Buscando la respuesta…",
+      sources: "Fuentes",
+      newTab: "(se abre en una pestaña nueva)",
+      helpful: "¿Le fue útil esta respuesta?",
+      yes: "Útil",
+      no: "No fue útil",
+      thanks: "Gracias por su opinión.",
+      commentLabel: "¿Qué faltó? (opcional; no incluya datos personales)",
+      commentSend: "Enviar",
+      feedbackError: "No se pudo enviar su opinión.",
+      contact: "Contacto",
+      phone: "Tel.",
+      townPhone: "Consultas por teléfono",
+      disclaimer:
+        "Las respuestas se generan automáticamente a partir de los documentos públicos del municipio. Consulte siempre las fuentes y, si tiene dudas, llámenos. No escriba datos personales como su nombre, dirección o teléfono.",
+      original: "Original en japonés",
+      errNetwork:
+        "No se pudo conectar con el servidor. Revise su conexión y vuelva a enviar la pregunta.",
+      errRate: "Demasiadas preguntas en poco tiempo. Espere unos {s} segundos y vuelva a enviarla.",
+      errRateNoTime: "Demasiadas preguntas en poco tiempo. Espere un momento y vuelva a enviarla.",
+      errDaily: "Se alcanzó el límite diario de preguntas. Inténtelo mañana o llámenos.",
+      errBusy: "El servicio no está disponible en este momento. Inténtelo más tarde.",
+      errTooLong: "Su pregunta es demasiado larga. Acórtela, por favor.",
+      errBad: "No se pudo enviar esta pregunta. Revise el texto.",
+      errServer: "Se produjo un error. Inténtelo más tarde.",
+      errStream: "La respuesta se interrumpió. Vuelva a enviar su pregunta.",
+    },
+    tl: {
+      launch: "Magtanong",
+      title: "AI assistant ng {town}",
+      titleNoTown: "AI assistant",
+      intro:
+        "Kumusta! Sinasagot ko ang mga tanong tungkol sa mga proseso at pang-araw-araw na buhay batay sa mga pampublikong dokumento ng {town}.",
+      introNoTown:
+        "Kumusta! Sinasagot ko ang mga tanong tungkol sa mga proseso at pang-araw-araw na buhay batay sa mga pampublikong dokumento ng bayan.",
+      examples: "Mga halimbawang tanong",
+      placeholder: "Isulat ang iyong tanong",
+      hint: "Pindutin ang Enter para ipadala, Shift+Enter para sa bagong linya.",
+      send: "Ipadala",
+      close: "Isara",
+      language: "Wika",
+      newChat: "Bagong usapan",
+      you: "Ang iyong tanong",
+      bot: "Sagot",
+      thinking: "Hinahanap ang sagot…",
+      sources: "Mga sanggunian",
+      newTab: "(magbubukas sa bagong tab)",
+      helpful: "Nakatulong ba ang sagot na ito?",
+      yes: "Nakatulong",
+      no: "Hindi nakatulong",
+      thanks: "Salamat sa iyong puna.",
+      commentLabel: "Ano ang kulang? (opsyonal; huwag isulat ang personal na impormasyon)",
+      commentSend: "Ipadala",
+      feedbackError: "Hindi naipadala ang iyong puna.",
+      contact: "Makipag-ugnayan sa",
+      phone: "Tel.",
+      townPhone: "Pagtatanong sa telepono",
+      disclaimer:
+        "Awtomatikong ginagawa ang mga sagot mula sa mga pampublikong dokumento ng bayan. Pakitingnan ang mga sanggunian, at tumawag sa amin kung hindi ka sigurado. Huwag ilagay ang personal na impormasyon gaya ng pangalan, tirahan o numero ng telepono.",
+      original: "Orihinal sa wikang Hapon",
+      errNetwork: "Hindi makakonekta sa server. Suriin ang iyong koneksyon at ipadala muli.",
+      errRate:
+        "Masyadong maraming tanong sa maikling oras. Maghintay nang mga {s} segundo at ipadala muli.",
+      errRateNoTime:
+        "Masyadong maraming tanong sa maikling oras. Maghintay nang kaunti at ipadala muli.",
+      errDaily: "Naabot na ang limitasyon ng mga tanong para sa araw na ito. Subukang muli bukas o tumawag sa amin.",
+      errBusy: "Hindi magagamit ang serbisyo sa ngayon. Subukang muli mamaya.",
+      errTooLong: "Masyadong mahaba ang iyong tanong. Paikliin ito.",
+      errBad: "Hindi maipadala ang tanong na ito. Pakisuri ang nilalaman.",
+      errServer: "Nagkaroon ng error. Subukang muli mamaya.",
+      errStream: "Naputol ang sagot. Ipadala muli ang iyong tanong.",
+    },
+    ne: {
+      launch: "प्रश्न सोध्नुहोस्",
+      title: "{town} AI सहायक",
+      titleNoTown: "AI सहायक",
+      intro:
+        "नमस्ते। म {town}का सार्वजनिक कागजातका आधारमा प्रक्रिया र दैनिक जीवनसम्बन्धी प्रश्नहरूको उत्तर दिन्छु।",
+      introNoTown:
+        "नमस्ते। म नगरका सार्वजनिक कागजातका आधारमा प्रक्रिया र दैनिक जीवनसम्बन्धी प्रश्नहरूको उत्तर दिन्छु।",
+      examples: "प्रश्नका उदाहरण",
+      placeholder: "आफ्नो प्रश्न लेख्नुहोस्",
+      hint: "पठाउन Enter थिच्नुहोस्, नयाँ लाइनका लागि Shift+Enter थिच्नुहोस्।",
+      send: "पठाउनुहोस्",
+      close: "बन्द गर्नुहोस्",
+      language: "भाषा",
+      newChat: "नयाँ कुराकानी",
+      you: "तपाईंको प्रश्न",
+      bot: "उत्तर",
+      thinking: "उत्तर खोज्दै…",
+      sources: "स्रोत",
+      newTab: "(नयाँ ट्याबमा खुल्छ)",
+      helpful: "के यो उत्तर उपयोगी भयो?",
+      yes: "उपयोगी भयो",
+      no: "उपयोगी भएन",
+      thanks: "तपाईंको प्रतिक्रियाका लागि धन्यवाद।",
+      commentLabel: "के कुरा नपुगेको थियो? (ऐच्छिक; व्यक्तिगत जानकारी नलेख्नुहोस्)",
+      commentSend: "पठाउनुहोस्",
+      feedbackError: "प्रतिक्रिया पठाउन सकिएन।",
+      contact: "सम्पर्क",
+      phone: "फोन",
+      townPhone: "फोनबाट सोधपुछ",
+      disclaimer:
+        "उत्तरहरू नगरका सार्वजनिक कागजातबाट स्वचालित रूपमा तयार गरिन्छन्। कृपया स्रोत अवश्य हेर्नुहोस्, र निश्चित नभए फोन गर्नुहोस्। नाम, ठेगाना, फोन नम्बर जस्ता व्यक्तिगत जानकारी नलेख्नुहोस्।",
+      original: "जापानी मूल पाठ",
+      errNetwork: "सर्भरसँग जोडिन सकिएन। इन्टरनेट जडान जाँच गरेर फेरि पठाउनुहोस्।",
+      errRate: "छोटो समयमा धेरै प्रश्न आए। करिब {s} सेकेन्ड पर्खेर फेरि पठाउनुहोस्।",
+      errRateNoTime: "छोटो समयमा धेरै प्रश्न आए। केही बेर पर्खेर फेरि पठाउनुहोस्।",
+      errDaily: "आजका लागि प्रश्नको सीमा पुगिसक्यो। भोलि फेरि प्रयास गर्नुहोस् वा फोन गर्नुहोस्।",
+      errBusy: "अहिले सेवा उपलब्ध छैन। केही बेरपछि फेरि प्रयास गर्नुहोस्।",
+      errTooLong: "प्रश्न धेरै लामो भयो। छोटो बनाउनुहोस्।",
+      errBad: "यो प्रश्न पठाउन सकिएन। कृपया जाँच गर्नुहोस्।",
+      errServer: "त्रुटि भयो। केही बेरपछि फेरि प्रयास गर्नुहोस्।",
+      errStream: "उत्तर बीचमै रोकियो। कृपया प्रश्न फेरि पठाउनुहोस्।",
+    },
+  };
+
+  // ---------------------------------------------------------------- the script tag's settings
+  var script =
+    document.currentScript ||
+    (function () {
+      var all = document.querySelectorAll("script[src]");
+      for (var i = all.length - 1; i >= 0; i--) {
+        if (/(^|\/)widget\.js(\?|#|$)/.test(all[i].getAttribute("src") || "")) return all[i];
+      }
+      return null;
+    })();
+  var ds = (script && script.dataset) || {};
+
+  function apiBase() {
+    var raw = (ds.api || "").trim();
+    try {
+      if (raw) return new URL(raw, location.href).href.replace(/\/+$/, "");
+      // default: the folder the script came from (normally the server's origin)
+      if (script && script.src) return new URL(".", script.src).href.replace(/\/+$/, "");
+    } catch (e) {
+      /* fall through */
+    }
+    return location.origin;
+  }
+  var API = apiBase();
+  var POSITION = ds.position === "left" ? "left" : "right";
+  var ACCENT = /^#[0-9a-f]{3}([0-9a-f]{3})?$/i.test(ds.color || "") ? ds.color : "#0b6e4f";
+  var FIXED_TITLE = (ds.title || "").trim();
+  var MAX_CHARS = 2000; // the API's default answer.max_question_chars
+  var MAX_KEPT = 40; // messages kept in sessionStorage across page loads
+  var STORE_KEY = "madoguchi-widget:" + API;
+
+  function canonLang(code) {
+    if (!code) return null;
+    var c = String(code).trim().replace(/_/g, "-").toLowerCase();
+    for (var i = 0; i < LANGS.length; i++) if (LANGS[i].toLowerCase() === c) return LANGS[i];
+    if (c === "easy-ja" || c === "ja-yasashii" || c === "やさしい日本語") return "ja-easy";
+    if (/^zh-(hant|tw|hk|mo)/.test(c)) return "zh-Hant";
+    if (/^zh/.test(c)) return "zh-Hans";
+    if (c === "fil") return "tl";
+    var base = c.split("-")[0];
+    return LANGS.indexOf(base) >= 0 ? base : null;
+  }
+
+  function browserLang() {
+    var list = navigator.languages || [navigator.language];
+    for (var i = 0; i < list.length; i++) {
+      var l = canonLang(list[i]);
+      if (l) return l;
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- state (sessionStorage)
+  function load() {
+    try {
+      var s = JSON.parse(sessionStorage.getItem(STORE_KEY) || "null");
+      if (s && typeof s === "object") return s;
+    } catch (e) {
+      /* storage blocked or corrupt: start fresh */
+    }
+    return {};
+  }
+  var saved = load();
+  var state = {
+    open: saved.open === true,
+    lang: canonLang(saved.lang) || canonLang(ds.lang) || browserLang() || "ja",
+    cid: typeof saved.cid === "string" ? saved.cid : null,
+    msgs: Array.isArray(saved.msgs) ? saved.msgs.slice(-MAX_KEPT) : [],
+  };
+  var config = null; // GET /api/v1/config, once
+  var pending = false;
+
+  function save() {
+    try {
+      sessionStorage.setItem(
+        STORE_KEY,
+        JSON.stringify({
+          open: state.open,
+          lang: state.lang,
+          cid: state.cid,
+          msgs: state.msgs.slice(-MAX_KEPT),
+        })
+      );
+    } catch (e) {
+      /* private mode or quota: the widget still works, it just forgets */
+    }
+  }
+
+  // "label：value" in Japanese and Chinese, "label: value" elsewhere
+  function colon() {
+    return /^(ja|zh)/.test(state.lang) ? "：" : ": ";
+  }
+
+  function t(key, vars) {
+    var s = (T[state.lang] && T[state.lang][key]) || T.ja[key] || key;
+    if (vars) {
+      Object.keys(vars).forEach(function (k) {
+        s = s.split("{" + k + "}").join(String(vars[k]));
+      });
+    }
+    return s;
+  }
+
+  // ---------------------------------------------------------------- DOM helpers (no innerHTML)
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        var v = attrs[k];
+        if (v === null || v === undefined || v === false) return;
+        if (k === "text") node.textContent = v;
+        else if (k === "class") node.className = v;
+        else if (k.slice(0, 2) === "on") node.addEventListener(k.slice(2), v);
+        else node.setAttribute(k, v === true ? "" : v);
+      });
+    }
+    (children || []).forEach(function (c) {
+      if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return node;
+  }
+
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  // our own simple icons on a 24×24 grid
+  var ICONS = {
+    chat: { fill: "M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z" },
+    close: { stroke: "M6 6l12 12M18 6L6 18" },
+    send: { fill: "M3 20.5l18.5-8.5L3 3.5v6.6l12.5 1.9L3 13.9z" },
+    restart: { stroke: "M4.5 12a7.5 7.5 0 1 0 2.2-5.3M4.5 3.5v3.8h3.8" },
+    globe: {
+      stroke:
+        "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18zM3 12h18M12 3c2.6 2.6 3.6 5.6 3.6 9s-1 6.4-3.6 9M12 3c-2.6 2.6-3.6 5.6-3.6 9s1 6.4 3.6 9",
+    },
+    thumb: {
+      fill: "M2 10h4v11H2zM8 10l4.2-7.2c1.4 0 2.5 1.1 2.2 2.6L13.8 9H20a2 2 0 0 1 2 2.3l-1.4 7.9A2.2 2.2 0 0 1 18.4 21H8z",
+    },
+  };
+  function icon(name, flip) {
+    var spec = ICONS[name];
+    var svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "ic");
+    var path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", spec.fill || spec.stroke);
+    if (spec.stroke) {
+      path.setAttribute("fill", "none");
+      path.setAttribute("stroke", "currentColor");
+      path.setAttribute("stroke-width", "2");
+      path.setAttribute("stroke-linecap", "round");
+      path.setAttribute("stroke-linejoin", "round");
+    } else {
+      path.setAttribute("fill", "currentColor");
+    }
+    if (flip) path.setAttribute("transform", "rotate(180 12 12)");
+    svg.appendChild(path);
+    return svg;
+  }
+
+  /** A URL that may become a link: absolute http(s) only (no javascript:, data:, relative). */
+  function safeUrl(u) {
+    if (typeof u !== "string" || !u) return null;
+    try {
+      var parsed = new URL(u);
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function telHref(phone) {
+    var digits = String(phone).replace(/[０-９]/g, function (d) {
+      return String.fromCharCode(d.charCodeAt(0) - 0xfee0);
+    });
+    digits = digits.replace(/[^0-9+]/g, "");
+    return digits.length >= 6 ? "tel:" + digits : null;
+  }
+
+  function extLink(href, label) {
+    return el("a", { href: href, target: "_blank", rel: "noopener noreferrer" }, [
+      label,
+      el("span", { class: "sr", text: t("newTab") }),
+    ]);
+  }
+
+  // URLs and Japanese phone numbers inside answer text become links; the rest stays text.
+  var LINKABLE =
+    /(https?:\/\/[^\s<>"'「」『』（）()、。，！？]+)|((?:\+81[-\s]?|0)\d{1,4}-\d{1,4}-\d{3,4})(?!\d)/g;
+  function richText(text) {
+    var frag = document.createDocumentFragment();
+    var s = String(text || "");
+    var last = 0;
+    var m;
+    LINKABLE.lastIndex = 0;
+    while ((m = LINKABLE.exec(s))) {
+      var raw = m[0];
+      var trail = "";
+      if (m[1]) {
+        var cut = raw.match(/[.,;:!?\]]+$/);
+        if (cut) {
+          trail = cut[0];
+          raw = raw.slice(0, -trail.length);
+        }
+      }
+      var href = m[1] ? safeUrl(raw) : telHref(raw);
+      frag.appendChild(document.createTextNode(s.slice(last, m.index)));
+      if (href && m[1]) frag.appendChild(extLink(href, raw));
+      else if (href) frag.appendChild(el("a", { href: href, text: raw }));
+      else frag.appendChild(document.createTextNode(raw));
+      if (trail) frag.appendChild(document.createTextNode(trail));
+      last = m.index + m[0].length;
+    }
+    frag.appendChild(document.createTextNode(s.slice(last)));
+    return frag;
+  }
+
+  // ---------------------------------------------------------------- styles (inside the shadow)
+  var CSS = [
+    // the host element: reset whatever the page says about it (important rules of the
+    // shadow's own context beat the page's important rules), then float above the page
+    ":host{all:initial!important;display:block!important;position:fixed!important;",
+    "z-index:2147483647!important;bottom:0!important;" + POSITION + ":0!important;",
+    "width:0!important;height:0!important;overflow:visible!important;visibility:visible!important;",
+    "opacity:1!important;transform:none!important;filter:none!important;contain:none!important;",
+    "pointer-events:auto!important;clip-path:none!important;direction:ltr!important;}",
+    "*,*::before,*::after{box-sizing:border-box;}",
+    "[hidden]{display:none!important;}",
+    ".w{all:initial;display:block;direction:ltr;--acc:" + ACCENT + ";font-family:system-ui,-apple-system,'Segoe UI',",
+    "'Hiragino Sans','Hiragino Kaku Gothic ProN','Noto Sans JP','Noto Sans CJK JP','Yu Gothic UI',",
+    "Meiryo,'Noto Sans Devanagari','Noto Sans',Roboto,Arial,sans-serif;font-size:15px;",
+    "line-height:1.6;color:#1f2328;-webkit-text-size-adjust:100%;text-size-adjust:100%;}",
+    ".ic{width:22px;height:22px;flex:none;display:block;}",
+    ".sr{position:absolute!important;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;",
+    "clip:rect(0 0 0 0);white-space:nowrap;border:0;}",
+    "button,select,textarea,input{font:inherit;color:inherit;letter-spacing:normal;}",
+    "button{cursor:pointer;}",
+    ":focus-visible{outline:3px solid #f0a500;outline-offset:2px;}",
+    // the launcher
+    ".launch{position:fixed;bottom:20px;" + POSITION + ":20px;display:flex;align-items:center;",
+    "gap:8px;min-height:52px;max-width:calc(100vw - 40px);padding:0 20px 0 16px;border:0;",
+    "border-radius:26px;background:var(--acc);color:#fff;font-size:16px;font-weight:700;",
+    "box-shadow:0 4px 14px rgba(0,0,0,.28);}",
+    ".launch:hover{filter:brightness(1.08);}",
+    ".launch span{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;}",
+    // the panel
+    ".panel{position:fixed;bottom:88px;" + POSITION + ":20px;width:400px;",
+    "height:min(660px,calc(100vh - 108px));display:flex;flex-direction:column;background:#fff;",
+    "border-radius:14px;overflow:hidden;box-shadow:0 10px 40px rgba(0,0,0,.3);",
+    "border:1px solid rgba(0,0,0,.08);animation:pop .16s ease-out;}",
+    "@keyframes pop{from{opacity:0;transform:translateY(12px);}to{opacity:1;transform:none;}}",
+    "@media (prefers-reduced-motion:reduce){.panel{animation:none;}}",
+    ".head{background:var(--acc);color:#fff;padding:10px 8px 8px 16px;flex:none;}",
+    ".row{display:flex;align-items:center;gap:4px;}",
+    ".title{flex:1;min-width:0;margin:0;font-size:17px;font-weight:700;line-height:1.35;",
+    "overflow-wrap:anywhere;}",
+    ".hbtn{display:flex;align-items:center;justify-content:center;width:44px;height:44px;",
+    "border:0;border-radius:10px;background:transparent;color:#fff;flex:none;}",
+    ".hbtn:hover{background:rgba(255,255,255,.18);}",
+    ".langrow{display:flex;align-items:center;gap:6px;margin-top:4px;font-size:13px;}",
+    ".langrow .ic{width:18px;height:18px;}",
+    ".langrow select{appearance:auto;min-height:32px;max-width:100%;padding:2px 6px;",
+    "border:1px solid rgba(255,255,255,.7);border-radius:8px;background:#fff;color:#1f2328;",
+    "font-size:14px;}",
+    ".body{position:relative;flex:1;min-height:0;overflow-y:auto;overscroll-behavior:contain;",
+    "padding:14px 14px 6px;background:#f6f7f8;}",
+    ".intro{margin:0 0 12px;}",
+    ".intro p{margin:0 0 8px;}",
+    ".note{font-size:13px;line-height:1.55;color:#3d444d;background:#fff8e1;",
+    "border:1px solid #f0d98a;border-radius:10px;padding:8px 10px;}",
+    ".exh{font-size:13px;font-weight:700;color:#3d444d;margin:12px 0 6px;}",
+    ".chips{display:flex;flex-wrap:wrap;gap:6px;margin:0;padding:0;list-style:none;}",
+    ".chip{display:block;text-align:left;min-height:36px;padding:6px 12px;",
+    "border:1px solid var(--acc);border-radius:18px;background:#fff;color:var(--acc);",
+    "font-size:14px;line-height:1.4;}",
+    ".chip:hover{background:#eef6f2;}",
+    ".log{display:flex;flex-direction:column;gap:10px;}",
+    ".msg{max-width:92%;padding:10px 12px;border-radius:14px;overflow-wrap:anywhere;}",
+    ".msg p{margin:0;}",
+    ".user{align-self:flex-end;background:var(--acc);color:#fff;border-bottom-right-radius:4px;",
+    "white-space:pre-wrap;}",
+    ".bot{align-self:flex-start;background:#fff;border:1px solid #d8dee4;",
+    "border-bottom-left-radius:4px;}",
+    ".bot.refused{border-color:#e3b341;background:#fffbea;}",
+    ".text{white-space:pre-wrap;}",
+    ".bot a{color:#0b57a4;text-decoration:underline;}",
+    ".err{align-self:stretch;background:#fff1f0;border:1px solid #f1aeb5;color:#8a1f17;",
+    "font-size:14px;}",
+    ".thinking{align-self:flex-start;color:#57606a;font-size:14px;padding:6px 4px;}",
+    ".follow{margin-top:10px;padding-top:8px;border-top:1px dashed #d8dee4;}",
+    ".follow p{font-weight:700;margin-bottom:6px;}",
+    ".contact{margin-top:8px;font-size:14px;}",
+    ".src{margin-top:10px;padding-top:8px;border-top:1px solid #eaeef2;font-size:13px;}",
+    ".src h3{margin:0 0 4px;font-size:13px;font-weight:700;color:#3d444d;}",
+    ".src ol{margin:0;padding-left:20px;}",
+    ".src li{margin:2px 0;}",
+    "details{margin-top:8px;font-size:14px;}",
+    "summary{cursor:pointer;color:#0b57a4;}",
+    "details .text{margin-top:4px;color:#3d444d;}",
+    ".fb{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin-top:10px;",
+    "font-size:13px;color:#57606a;}",
+    ".fb .q{margin-right:auto;}",
+    ".fbtn{display:flex;align-items:center;justify-content:center;width:40px;height:36px;",
+    "border:1px solid #d0d7de;border-radius:8px;background:#fff;color:#57606a;}",
+    ".fbtn .ic{width:18px;height:18px;}",
+    ".fbtn:hover{border-color:var(--acc);color:var(--acc);}",
+    ".fbtn[aria-pressed=true]{background:var(--acc);border-color:var(--acc);color:#fff;}",
+    ".fbtn:disabled{cursor:default;}",
+    ".fbmsg{flex-basis:100%;margin:0;}",
+    ".fbmsg:focus{outline:none;}",
+    ".cm{flex-basis:100%;display:flex;flex-direction:column;gap:6px;}",
+    ".cm label{font-size:13px;}",
+    ".cm textarea{min-height:56px;padding:6px 8px;border:1px solid #d0d7de;border-radius:8px;",
+    "font-size:16px;resize:vertical;background:#fff;}",
+    ".cm button{align-self:flex-end;padding:6px 14px;border:0;border-radius:8px;",
+    "background:var(--acc);color:#fff;}",
+    ".foot{flex:none;border-top:1px solid #d8dee4;background:#fff;padding:8px 10px 6px;}",
+    ".compose{display:flex;align-items:flex-end;gap:6px;}",
+    ".compose textarea{flex:1;min-width:0;min-height:44px;max-height:132px;resize:none;",
+    "padding:10px 12px;border:1px solid #8c959f;border-radius:12px;background:#fff;",
+    "font-size:16px;line-height:1.4;}",
+    ".compose textarea:focus{border-color:var(--acc);}",
+    ".sendb{display:flex;align-items:center;justify-content:center;width:46px;height:44px;",
+    "border:0;border-radius:12px;background:var(--acc);color:#fff;flex:none;}",
+    ".sendb:disabled{opacity:.5;cursor:default;}",
+    ".tel{margin:6px 2px 0;font-size:12px;color:#57606a;text-align:center;}",
+    ".tel a{color:#0b57a4;font-weight:700;}",
+    // phones and short screens: the panel takes the whole screen
+    "@media (max-width:520px),(max-height:540px){",
+    ".panel{top:0;bottom:0;left:0;right:0;width:100%;height:100%;border-radius:0;border:0;}",
+    ".open .launch{display:none;}",
+    ".launch{bottom:16px;" + POSITION + ":16px;}",
+    ".msg{max-width:100%;}}",
+  ].join("");
+
+  // ---------------------------------------------------------------- building the widget
+  var host = document.createElement("madoguchi-widget");
+  var root = host.attachShadow({ mode: "open" });
+  if (root.adoptedStyleSheets !== undefined && typeof CSSStyleSheet === "function") {
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS); // not subject to the page's style-src CSP
+      root.adoptedStyleSheets = [sheet];
+    } catch (e) {
+      root.appendChild(el("style", { text: CSS }));
+    }
+  } else {
+    root.appendChild(el("style", { text: CSS }));
+  }
+
+  var uid = "mdg" + Math.random().toString(36).slice(2, 8);
+  var ui = {};
+  ui.wrap = el("div", { class: "w" });
+  ui.launch = el("button", {
+    type: "button",
+    class: "launch",
+    "aria-haspopup": "dialog",
+    "aria-expanded": "false",
+    "aria-controls": uid + "-panel",
+  });
+  ui.launchText = el("span");
+  ui.launch.appendChild(icon("chat"));
+  ui.launch.appendChild(ui.launchText);
+
+  ui.title = el("h2", { class: "title", id: uid + "-title" });
+  ui.restart = el("button", { type: "button", class: "hbtn" }, [icon("restart")]);
+  ui.close = el("button", { type: "button", class: "hbtn" }, [icon("close")]);
+  ui.langLabel = el("label", { for: uid + "-lang" });
+  ui.langSel = el("select", { id: uid + "-lang" });
+  ui.head = el("div", { class: "head" }, [
+    el("div", { class: "row" }, [ui.title, ui.restart, ui.close]),
+    el("div", { class: "langrow" }, [icon("globe"), ui.langLabel, ui.langSel]),
+  ]);
+
+  ui.introText = el("p");
+  ui.note = el("p", { class: "note" });
+  ui.exh = el("h3", { class: "exh", id: uid + "-ex" });
+  ui.chips = el("ul", { class: "chips", "aria-labelledby": uid + "-ex" });
+  ui.intro = el("div", { class: "intro" }, [ui.introText, ui.note, ui.exh, ui.chips]);
+  ui.log = el("div", {
+    class: "log",
+    role: "log",
+    "aria-live": "polite",
+    "aria-relevant": "additions",
+  });
+  ui.body = el("div", { class: "body" }, [ui.intro, ui.log]);
+
+  ui.input = el("textarea", {
+    id: uid + "-q",
+    rows: "1",
+    maxlength: String(MAX_CHARS),
+    "aria-describedby": uid + "-hint",
+    enterkeyhint: "send",
+    autocomplete: "off",
+  });
+  ui.inputLabel = el("label", { class: "sr", for: uid + "-q" });
+  ui.hint = el("span", { class: "sr", id: uid + "-hint" });
+  ui.send = el("button", { type: "button", class: "sendb" }, [icon("send")]);
+  ui.tel = el("p", { class: "tel" });
+  ui.foot = el("div", { class: "foot" }, [
+    el("div", { class: "compose" }, [ui.inputLabel, ui.input, ui.send]),
+    ui.hint,
+    ui.tel,
+  ]);
+
+  ui.panel = el(
+    "div",
+    {
+      class: "panel",
+      id: uid + "-panel",
+      role: "dialog",
+      "aria-modal": "true",
+      "aria-labelledby": uid + "-title",
+      hidden: true,
+    },
+    [ui.head, ui.body, ui.foot]
+  );
+  ui.wrap.appendChild(ui.panel);
+  ui.wrap.appendChild(ui.launch);
+  root.appendChild(ui.wrap);
+
+  // ---------------------------------------------------------------- rendering
+  function townName() {
+    return config && typeof config.town === "string" && config.town.trim() ? config.town.trim() : "";
+  }
+
+  function allowedLangs() {
+    var list = config && Array.isArray(config.languages) ? config.languages : LANGS;
+    var out = list.map(canonLang).filter(function (l, i, a) {
+      return l && a.indexOf(l) === i;
+    });
+    return out.length ? out : LANGS;
+  }
+
+  function renderChrome() {
+    var town = townName();
+    ui.wrap.setAttribute("lang", HTML_LANG[state.lang] || state.lang);
+    ui.launchText.textContent = t("launch");
+    ui.title.textContent = FIXED_TITLE || (town ? t("title", { town: town }) : t("titleNoTown"));
+    ui.restart.setAttribute("aria-label", t("newChat"));
+    ui.restart.setAttribute("title", t("newChat"));
+    ui.close.setAttribute("aria-label", t("close"));
+    ui.close.setAttribute("title", t("close"));
+    ui.langLabel.textContent = t("language");
+    ui.input.setAttribute("placeholder", t("placeholder"));
+    ui.inputLabel.textContent = t("placeholder");
+    ui.hint.textContent = t("hint");
+    ui.send.setAttribute("aria-label", t("send"));
+    ui.send.setAttribute("title", t("send"));
+
+    var langs = allowedLangs();
+    if (langs.indexOf(state.lang) < 0) state.lang = langs[0];
+    while (ui.langSel.firstChild) ui.langSel.removeChild(ui.langSel.firstChild);
+    langs.forEach(function (code) {
+      var opt = el("option", { value: code, lang: HTML_LANG[code] || code, text: LANG_NAMES[code] });
+      if (code === state.lang) opt.selected = true;
+      ui.langSel.appendChild(opt);
+    });
+
+    ui.introText.textContent = town ? t("intro", { town: town }) : t("introNoTown");
+    // the town's own disclaimer is Japanese; other languages get ours, translated
+    var own = config && typeof config.disclaimer === "string" ? config.disclaimer.trim() : "";
+    ui.note.textContent = state.lang === "ja" && own ? own : t("disclaimer");
+
+    var sugg = config && Array.isArray(config.suggestions) ? config.suggestions : [];
+    sugg = sugg.filter(function (s) {
+      return typeof s === "string" && s.trim();
+    });
+    ui.exh.textContent = t("examples");
+    ui.exh.hidden = !sugg.length;
+    while (ui.chips.firstChild) ui.chips.removeChild(ui.chips.firstChild);
+    sugg.slice(0, 6).forEach(function (s) {
+      ui.chips.appendChild(
+        el("li", null, [
+          el("button", {
+            type: "button",
+            class: "chip",
+            text: s,
+            onclick: function () {
+              ask(s);
+            },
+          }),
+        ])
+      );
+    });
+
+    while (ui.tel.firstChild) ui.tel.removeChild(ui.tel.firstChild);
+    var phone = config && typeof config.phone === "string" ? config.phone.trim() : "";
+    ui.tel.hidden = !phone;
+    if (phone) {
+      var href = telHref(phone);
+      ui.tel.appendChild(document.createTextNode(t("townPhone") + colon()));
+      ui.tel.appendChild(href ? el("a", { href: href, text: phone }) : document.createTextNode(phone));
+    }
+  }
+
+  function renderUser(m) {
+    return el("div", { class: "msg user" }, [
+      el("span", { class: "sr", text: t("you") + ": " }),
+      document.createTextNode(m.text),
+    ]);
+  }
+
+  function renderError(m) {
+    return el("div", { class: "msg err", role: "alert", text: t(m.key, m.vars) });
+  }
+
+  function renderBot(m, index) {
+    var box = el("div", { class: "msg bot" + (m.refused ? " refused" : "") });
+    box.appendChild(el("span", { class: "sr", text: t("bot") + ": " }));
+    var text = el("div", { class: "text" });
+    text.appendChild(richText(m.answer));
+    box.appendChild(text);
+
+    if (typeof m.original === "string" && m.original.trim()) {
+      var orig = el("div", { class: "text", lang: "ja" });
+      orig.appendChild(richText(m.original));
+      box.appendChild(el("details", null, [el("summary", { text: t("original") }), orig]));
+    }
+
+    if (typeof m.follow_up === "string" && m.follow_up.trim()) {
+      // "question\n・option\n・option": the options become buttons that ask them
+      var lines = m.follow_up.split(/\n+/);
+      var follow = el("div", { class: "follow" });
+      var options = [];
+      var head = [];
+      lines.forEach(function (line) {
+        var opt = line.match(/^\s*[・•\-*]\s*(.+)$/);
+        if (opt) options.push(opt[1].trim());
+        else if (line.trim()) head.push(line.trim());
+      });
+      follow.appendChild(el("p", { text: head.join(" ") || m.follow_up }));
+      if (options.length) {
+        var ul = el("ul", { class: "chips" });
+        options.forEach(function (o) {
+          ul.appendChild(
+            el("li", null, [
+              el("button", {
+                type: "button",
+                class: "chip",
+                text: o,
+                onclick: function () {
+                  ask(o);
+                },
+              }),
+            ])
+          );
+        });
+        follow.appendChild(ul);
+      }
+      box.appendChild(follow);
+    }
+
+    var dept = typeof m.department === "string" ? m.department.trim() : "";
+    var phone = typeof m.phone === "string" ? m.phone.trim() : "";
+    if (dept || phone) {
+      var contact = el("p", { class: "contact" }, [t("contact") + colon() + (dept ? dept + " " : "")]);
+      if (phone) {
+        var href = telHref(phone);
+        contact.appendChild(document.createTextNode(t("phone") + " "));
+        contact.appendChild(href ? el("a", { href: href, text: phone }) : document.createTextNode(phone));
+      }
+      box.appendChild(contact);
+    }
+
+    var cites = Array.isArray(m.citations) ? m.citations : [];
+    if (cites.length) {
+      var ol = el("ol");
+      cites.slice(0, 8).forEach(function (c) {
+        if (!c || typeof c !== "object") return;
+        var label = String(c.title || c.source || "").trim() || String(c.url || "");
+        var href = safeUrl(c.url);
+        ol.appendChild(el("li", null, [href ? extLink(href, label) : el("span", { text: label })]));
+      });
+      var srcId = uid + "-src" + index;
+      ol.setAttribute("aria-labelledby", srcId);
+      box.appendChild(el("div", { class: "src" }, [el("h3", { id: srcId, text: t("sources") }), ol]));
+    }
+
+    if (m.answer_id) box.appendChild(renderFeedback(m));
+    return box;
+  }
+
+  function renderFeedback(m) {
+    var qid = uid + "-fb" + String(m.answer_id).replace(/[^A-Za-z0-9_-]/g, "");
+    var wrap = el("div", { class: "fb", role: "group", "aria-labelledby": qid });
+    wrap.appendChild(el("span", { class: "q", id: qid, text: t("helpful") }));
+    // focusable from script only: it takes the focus when the buttons it replaces go away
+    var status = el("p", { class: "fbmsg", role: "status", tabindex: "-1" });
+    var buttons = [true, false].map(function (helpful) {
+      var b = el(
+        "button",
+        {
+          type: "button",
+          class: "fbtn",
+          "aria-label": t(helpful ? "yes" : "no"),
+          title: t(helpful ? "yes" : "no"),
+          "aria-pressed": m.feedback === helpful ? "true" : "false",
+          disabled: m.feedback === true || m.feedback === false,
+        },
+        [icon("thumb", !helpful)]
+      );
+      b.addEventListener("click", function () {
+        sendFeedback(m, helpful, null, wrap, status);
+      });
+      return b;
+    });
+    buttons.forEach(function (b) {
+      wrap.appendChild(b);
+    });
+    wrap.appendChild(status);
+    if (m.feedback === true || m.feedback === false) status.textContent = t("thanks");
+    return wrap;
+  }
+
+  function commentBox(m, wrap, status) {
+    var id = uid + "-cm" + String(m.answer_id).replace(/[^A-Za-z0-9_-]/g, "");
+    var area = el("textarea", { id: id, maxlength: "1000", rows: "2" });
+    var btn = el("button", { type: "button", text: t("commentSend") });
+    var box = el("div", { class: "cm" }, [el("label", { for: id, text: t("commentLabel") }), area, btn]);
+    btn.addEventListener("click", function () {
+      var text = area.value.trim();
+      if (!text) return;
+      btn.disabled = true;
+      sendFeedback(m, false, text, wrap, status, box);
+    });
+    return box;
+  }
+
+  function sendFeedback(m, helpful, comment, wrap, status, commentEl) {
+    var body = { answer_id: m.answer_id, helpful: helpful };
+    if (comment) body.comment = comment;
+    var buttons = wrap.querySelectorAll(".fbtn");
+    for (var i = 0; i < buttons.length; i++) buttons[i].disabled = true;
+    request("/api/v1/feedback", body, 15000)
+      .then(function () {
+        m.feedback = helpful;
+        save();
+        for (var j = 0; j < buttons.length; j++) {
+          buttons[j].setAttribute("aria-pressed", String((j === 0) === helpful));
+        }
+        status.textContent = t("thanks");
+        if (commentEl) {
+          commentEl.remove();
+          status.focus();
+        } else if (!helpful && !wrap.querySelector(".cm")) {
+          var box = commentBox(m, wrap, status);
+          wrap.appendChild(box);
+          box.querySelector("textarea").focus();
+        } else {
+          status.focus();
+        }
+      })
+      .catch(function () {
+        status.textContent = t("feedbackError");
+        if (commentEl) {
+          commentEl.querySelector("button").disabled = false;
+          commentEl.querySelector("button").focus();
+        } else {
+          for (var j = 0; j < buttons.length; j++) buttons[j].disabled = false;
+          buttons[helpful ? 0 : 1].focus();
+        }
+      });
+  }
+
+  function renderLog() {
+    while (ui.log.firstChild) ui.log.removeChild(ui.log.firstChild);
+    state.msgs.forEach(function (m, i) {
+      ui.log.appendChild(renderMsg(m, i));
+    });
+    if (ui.pendingEl) ui.log.appendChild(ui.pendingEl);
+  }
+
+  function renderMsg(m, i) {
+    if (m.role === "user") return renderUser(m);
+    if (m.role === "error") return renderError(m);
+    return renderBot(m, i);
+  }
+
+  function scrollToEnd() {
+    ui.body.scrollTop = ui.body.scrollHeight;
+  }
+
+  function push(m) {
+    state.msgs.push(m);
+    if (state.msgs.length > MAX_KEPT) state.msgs = state.msgs.slice(-MAX_KEPT);
+    save();
+    var node = renderMsg(m, state.msgs.length - 1);
+    if (ui.pendingEl && ui.pendingEl.parentNode === ui.log) ui.log.insertBefore(node, ui.pendingEl);
+    else ui.log.appendChild(node);
+    return node;
+  }
+
+  // ---------------------------------------------------------------- talking to the API
+  function HttpError(status, data, retryAfter) {
+    this.status = status;
+    this.data = data || {};
+    this.retryAfter = retryAfter;
+  }
+
+  function errorFor(err) {
+    if (!(err instanceof HttpError) || !err.status) return { key: "errNetwork" };
+    var s = err.status;
+    var detail = String((err.data && (err.data.detail || err.data.error)) || "");
+    if (s === 429) {
+      // Retry-After is readable cross-origin only when the server exposes it
+      var secs = parseInt(err.retryAfter || (err.data && err.data.retry_after) || "", 10);
+      if (/daily|per day/i.test(detail) || secs > 3600) return { key: "errDaily" };
+      return secs > 0 && secs <= 300 ? { key: "errRate", vars: { s: secs } } : { key: "errRateNoTime" };
+    }
+    if (s === 503 || s === 502 || s === 504) return { key: "errBusy" };
+    if (s === 403 || s === 401) {
+      // a site set-up problem (origin not allowed): tell the web master, not the resident
+      if (window.console) console.warn("madoguchi widget: " + detail);
+      return { key: "errServer" };
+    }
+    if (s === 413 || /too long|limit is|characters long|too large/i.test(detail)) {
+      return { key: "errTooLong" };
+    }
+    if (s >= 400 && s < 500) return { key: "errBad" };
+    if (s === -1) return { key: "errStream" };
+    return { key: "errServer" };
+  }
+
+  function timeoutSignal(ms) {
+    if (typeof AbortController !== "function") return {};
+    var ctl = new AbortController();
+    var timer = setTimeout(function () {
+      ctl.abort();
+    }, ms);
+    return { signal: ctl.signal, done: function () { clearTimeout(timer); } };
+  }
+
+  function fetchJSON(path, body, ms, accept) {
+    var to = timeoutSignal(ms);
+    return fetch(API + path, {
+      method: "POST",
+      mode: "cors",
+      credentials: "omit",
+      headers: { "Content-Type": "application/json", Accept: accept || "application/json" },
+      body: JSON.stringify(body),
+      signal: to.signal,
+    }).then(
+      function (resp) {
+        if (to.done) to.done();
+        return resp;
+      },
+      function (e) {
+        if (to.done) to.done();
+        throw new HttpError(0, { detail: String(e) });
+      }
+    );
+  }
+
+  function failOn(resp) {
+    return resp.json().then(
+      function (data) {
+        throw new HttpError(resp.status, data, resp.headers.get("Retry-After"));
+      },
+      function () {
+        throw new HttpError(resp.status, null, resp.headers.get("Retry-After"));
+      }
+    );
+  }
+
+  function request(path, body, ms) {
+    return fetchJSON(path, body, ms).then(function (resp) {
+      if (!resp.ok) return failOn(resp);
+      return resp.json();
+    });
+  }
+
+  /** POST /ask/stream: text pieces go to onDelta; resolves with the final answer JSON. */
+  function askStream(body, onDelta) {
+    return fetchJSON("/api/v1/ask/stream", body, 90000, "text/event-stream").then(function (resp) {
+      if (resp.status === 404 || resp.status === 405) return request("/api/v1/ask", body, 60000);
+      if (!resp.ok) return failOn(resp);
+      if ((resp.headers.get("Content-Type") || "").indexOf("text/event-stream") < 0) {
+        return resp.json();
+      }
+      var result = null;
+      var failure = null;
+      function onEvent(name, data) {
+        var payload;
+        try {
+          payload = JSON.parse(data);
+        } catch (e) {
+          return;
+        }
+        if (name === "delta" && payload && typeof payload.text === "string") onDelta(payload.text);
+        else if (name === "final") result = payload;
+        else if (name === "error") failure = payload || {};
+      }
+      var buffer = "";
+      var evName = "message";
+      var dataLines = [];
+      function feed(chunk, flush) {
+        buffer += chunk;
+        var lines = buffer.split(/\r\n|\r|\n/);
+        buffer = flush ? "" : lines.pop();
+        lines.forEach(function (line) {
+          if (line === "") {
+            if (dataLines.length) onEvent(evName, dataLines.join("\n"));
+            evName = "message";
+            dataLines = [];
+          } else if (line.charAt(0) === ":") {
+            /* comment / keep-alive */
+          } else {
+            var i = line.indexOf(":");
+            var field = i < 0 ? line : line.slice(0, i);
+            var value = i < 0 ? "" : line.slice(i + 1).replace(/^ /, "");
+            if (field === "event") evName = value;
+            else if (field === "data") dataLines.push(value);
+          }
+        });
+        if (flush && dataLines.length) onEvent(evName, dataLines.join("\n"));
+      }
+      function finish() {
+        if (failure) {
+          var name = String(failure.error || "");
+          var st = /rate/i.test(name)
+            ? 429
+            : /unavailable|busy|store|config/i.test(name)
+              ? 503
+              : /input|invalid/i.test(name)
+                ? 400
+                : 500;
+          throw new HttpError(st, failure, failure.retry_after);
+        }
+        if (!result) throw new HttpError(-1, null);
+        return result;
+      }
+      if (!resp.body || typeof resp.body.getReader !== "function" || typeof TextDecoder !== "function") {
+        return resp.text().then(function (all) {
+          feed(all, true);
+          return finish();
+        });
+      }
+      var reader = resp.body.getReader();
+      var decoder = new TextDecoder();
+      function pump() {
+        return reader.read().then(
+          function (step) {
+            if (step.done) {
+              feed(decoder.decode(), true);
+              return finish();
+            }
+            feed(decoder.decode(step.value, { stream: true }), false);
+            return result || failure ? finish() : pump();
+          },
+          function () {
+            if (result || failure) return finish();
+            throw new HttpError(-1, null);
+          }
+        );
+      }
+      return pump();
+    });
+  }
+
+  function setPending(on) {
+    pending = on;
+    ui.send.disabled = on;
+    ui.log.setAttribute("aria-busy", on ? "true" : "false");
+    if (on) {
+      ui.pendingEl = el("div", { class: "thinking", text: t("thinking") });
+      ui.log.appendChild(ui.pendingEl);
+    } else if (ui.pendingEl) {
+      ui.pendingEl.remove();
+      ui.pendingEl = null;
+    }
+  }
+
+  function ask(question) {
+    var q = String(question || "").trim();
+    if (!q || pending) return;
+    if (q.length > MAX_CHARS) {
+      push({ role: "error", key: "errTooLong" });
+      scrollToEnd();
+      return;
+    }
+    if (ui.input.value.trim() === q) ui.input.value = "";
+    autosize();
+    push({ role: "user", text: q });
+    setPending(true);
+    scrollToEnd();
+    var body = { question: q, lang: state.lang };
+    if (state.cid) body.conversation_id = state.cid;
+    var live = null;
+    askStream(body, function (piece) {
+      if (!live) {
+        live = el("div", { class: "msg bot" }, [el("div", { class: "text" })]);
+        ui.pendingEl.textContent = "";
+        ui.pendingEl.className = "";
+        ui.pendingEl.appendChild(live);
+      }
+      var near = ui.body.scrollHeight - ui.body.scrollTop - ui.body.clientHeight < 60;
+      live.firstChild.textContent += piece;
+      if (near) scrollToEnd();
+    })
+      .then(function (data) {
+        if (!data || typeof data.answer !== "string") throw new HttpError(500, data);
+        if (typeof data.conversation_id === "string" && data.conversation_id) {
+          state.cid = data.conversation_id;
+        }
+        setPending(false);
+        var node = push({
+          role: "bot",
+          answer: data.answer,
+          refused: !!data.refused,
+          lang: data.lang,
+          follow_up: data.follow_up,
+          citations: data.citations,
+          department: data.department,
+          phone: data.phone,
+          original: data.original,
+          answer_id: data.answer_id,
+          feedback: null,
+        });
+        // show the start of the answer, not its end
+        ui.body.scrollTop = Math.max(0, node.offsetTop - 12);
+      })
+      .catch(function (err) {
+        setPending(false);
+        push(Object.assign({ role: "error" }, errorFor(err)));
+        // the question is not lost: it goes back into the box to send again
+        if (!ui.input.value.trim()) ui.input.value = q;
+        autosize();
+        scrollToEnd();
+      });
+  }
+
+  function loadConfig() {
+    if (config) return;
+    config = {};
+    var to = timeoutSignal(15000);
+    fetch(API + "/api/v1/config", { mode: "cors", credentials: "omit", signal: to.signal })
+      .then(function (r) {
+        return r.ok ? r.json() : {};
+      })
+      .then(function (c) {
+        config = c && typeof c === "object" ? c : {};
+        renderChrome();
+      })
+      .catch(function () {
+        /* the widget still answers; it just lacks the town's name and suggestions */
+      })
+      .then(function () {
+        if (to.done) to.done();
+      });
+  }
+
+  // ---------------------------------------------------------------- open / close, keyboard
+  function setOpen(open, moveFocus) {
+    state.open = open;
+    save();
+    ui.panel.hidden = !open;
+    ui.wrap.classList.toggle("open", open);
+    ui.launch.setAttribute("aria-expanded", String(open));
+    if (open) {
+      loadConfig();
+      scrollToEnd();
+      if (moveFocus) ui.input.focus();
+    } else if (moveFocus) {
+      ui.launch.focus();
+    }
+  }
+
+  function focusables() {
+    var nodes = ui.panel.querySelectorAll(
+      "button:not([disabled]),a[href],select,textarea,input,summary,[tabindex]:not([tabindex='-1'])"
+    );
+    return Array.prototype.filter.call(nodes, function (n) {
+      return n.getClientRects().length > 0;
+    });
+  }
+
+  ui.launch.addEventListener("click", function () {
+    setOpen(!state.open, true);
+  });
+  ui.close.addEventListener("click", function () {
+    setOpen(false, true);
+  });
+  ui.restart.addEventListener("click", function () {
+    if (pending) return;
+    state.msgs = [];
+    state.cid = null;
+    save();
+    renderLog();
+    ui.body.scrollTop = 0;
+    ui.input.focus();
+  });
+  ui.langSel.addEventListener("change", function () {
+    state.lang = canonLang(ui.langSel.value) || state.lang;
+    save();
+    renderChrome();
+    renderLog();
+    ui.langSel.focus();
+  });
+  ui.send.addEventListener("click", function () {
+    ask(ui.input.value);
+    ui.input.focus();
+  });
+
+  function autosize() {
+    ui.input.style.height = "auto";
+    ui.input.style.height = Math.min(ui.input.scrollHeight + 2, 132) + "px";
+  }
+  ui.input.addEventListener("input", autosize);
+  ui.input.addEventListener("keydown", function (e) {
+    // Enter sends; Shift+Enter is a new line; Enter that confirms an IME conversion does nothing
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      ask(ui.input.value);
+    }
+  });
+
+  ui.panel.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" || e.key === "Esc") {
+      e.preventDefault();
+      e.stopPropagation();
+      setOpen(false, true);
+      return;
+    }
+    if (e.key !== "Tab") return;
+    var list = focusables();
+    if (!list.length) return;
+    var first = list[0];
+    var last = list[list.length - 1];
+    var active = root.activeElement;
+    if (e.shiftKey && (active === first || list.indexOf(active) < 0)) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && (active === last || list.indexOf(active) < 0)) {
+      e.preventDefault();
+      first.focus();
+    }
+  });
+
+  // ---------------------------------------------------------------- start
+  function mount() {
+    // the end of <html>, not <body>: a transformed or hidden body cannot take the widget along
+    document.documentElement.appendChild(host);
+    renderChrome();
+    renderLog();
+    if (state.open) setOpen(true, false);
+  }
+  if (document.documentElement) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+})();

@@ -18,10 +18,12 @@ from langchain_core.embeddings import Embeddings
 from ingest.embed import build_embedder
 from ingest.index import Index, VectorIndex
 from ingest.pipeline import IngestReport, Progress, ingest
-from kit.answering import ExtractiveAnswerer
+from kit.answering import ExtractiveAnswerer, GroundedAnswerer
 from kit.config import Settings
+from kit.conversation import ConversationStore, Turn, contextual_query
 from kit.errors import InputError
-from kit.lang import detect_language
+from kit.lang import detect_language, normalise_lang
+from kit.llm import build_llm
 from kit.retrieval import HybridRetriever
 from kit.types import Answer, ScoredChunk, SourceDocument
 
@@ -36,7 +38,8 @@ class AskResult:
 
 @dataclass(frozen=True)
 class StreamEvent:
-    """One event of ``Services.ask_stream``: kind ``delta`` (text) or ``final`` (result)."""
+    """One event of ``Services.ask_stream``: kind ``delta`` (text), ``reset`` (discard the
+    text streamed so far) or ``final`` (result)."""
 
     kind: str
     text: str = ""
@@ -53,6 +56,12 @@ class Services:
         self.index = index
         self.retriever = HybridRetriever(index, settings.retrieval)
         self.answerer = ExtractiveAnswerer(settings.answer)
+        # composes answers when an LLM is configured (MADOGUCHI_LLM__BASE_URL), else None
+        llm = build_llm(settings.llm)
+        self.generator = (
+            GroundedAnswerer(self.answerer, llm, town=settings.town_name) if llm else None
+        )
+        self.conversations = ConversationStore()
 
     def warm_up(self) -> None:
         warm = getattr(self.embedder, "warm_up", None)
@@ -74,22 +83,17 @@ class Services:
     def ask(
         self, question: str, lang: str | None = None, conversation_id: str | None = None
     ) -> AskResult:
-        """Answer one question. ``conversation_id`` links follow-up questions (history)."""
+        """Answer one question. ``lang`` is the widget's setting (any accepted spelling,
+        see ``kit.lang.normalise_lang``), else the question's language is detected;
+        ``conversation_id`` links follow-up questions ("それはどこで？") to earlier ones."""
         t0 = time.perf_counter()
-        q = self.clean_question(question)
-        lang = lang or detect_language(q)
-        hits, trace = self.retriever.search(q, self.settings.retrieval.k)
+        q, lang, hits, history, timings = self._retrieve(question, lang, conversation_id)
         t1 = time.perf_counter()
-        answer = self.answerer.answer(q, hits, lang=lang)
-        t2 = time.perf_counter()
-        timings = {
-            **trace.timings,
-            "retrieve_ms": (t1 - t0) * 1000,
-            "answer_ms": (t2 - t1) * 1000,
-        }
-        total = (t2 - t0) * 1000
-        answer = Answer(**{**answer.__dict__, "timings": timings})
-        return AskResult(answer=answer, hits=hits, latency_ms=total, timings=timings)
+        if self.generator is not None:
+            answer = self.generator.answer(q, hits, lang=lang, history=history)
+        else:
+            answer = self.answerer.answer(q, hits, lang=lang)
+        return self._result(q, answer, hits, conversation_id, timings, t0, t1)
 
     def ask_stream(
         self, question: str, lang: str | None = None, conversation_id: str | None = None
@@ -97,13 +101,56 @@ class Services:
         """The answer as events: ``delta`` pieces of text, then one ``final`` with the result.
 
         Without a generator the answer is complete before the first piece, so
-        the pieces are its sentences; an LLM backend streams its tokens here.
+        the pieces are its sentences. With an LLM the pieces are its tokens as they
+        arrive; when the generated text fails verification (or the model fails midway)
+        a ``reset`` event says "discard what was shown", the extractive answer's
+        sentences follow, and ``final`` always holds the authoritative answer.
         """
-        res = self.ask(question, lang=lang, conversation_id=conversation_id)
-        for piece in _SENTENCE_PIECES.findall(res.answer.text):
-            if piece:
-                yield StreamEvent("delta", text=piece)
-        yield StreamEvent("final", result=res)
+        if self.generator is None:
+            res = self.ask(question, lang=lang, conversation_id=conversation_id)
+            yield from _sentence_events(res.answer.text)
+            yield StreamEvent("final", result=res)
+            return
+        t0 = time.perf_counter()
+        q, lang, hits, history, timings = self._retrieve(question, lang, conversation_id)
+        t1 = time.perf_counter()
+        for kind, payload in self.generator.stream(q, hits, lang=lang, history=history):
+            if kind == "delta":
+                yield StreamEvent("delta", text=payload)
+            elif kind == "reset":
+                yield StreamEvent("reset")
+            else:
+                answer, reason = payload
+                if reason is not None:
+                    yield from _sentence_events(answer.text)
+                res = self._result(q, answer, hits, conversation_id, timings, t0, t1)
+                yield StreamEvent("final", result=res)
+
+    def _retrieve(
+        self, question: str, lang: str | None, conversation_id: str | None
+    ) -> tuple[str, str, list[ScoredChunk], list[Turn], dict[str, float]]:
+        q = self.clean_question(question)
+        lang = normalise_lang(lang) or detect_language(q)
+        history = self.conversations.history(conversation_id)
+        hits, trace = self.retriever.search(contextual_query(q, history), self.settings.retrieval.k)
+        return q, lang, hits, history, dict(trace.timings)
+
+    def _result(
+        self,
+        q: str,
+        answer: Answer,
+        hits: list[ScoredChunk],
+        conversation_id: str | None,
+        timings: dict[str, float],
+        t0: float,
+        t1: float,
+    ) -> AskResult:
+        t2 = time.perf_counter()
+        timings = {**timings, "retrieve_ms": (t1 - t0) * 1000, "answer_ms": (t2 - t1) * 1000}
+        answer = Answer(**{**answer.__dict__, "timings": timings})
+        turn = Turn(q, answer.text, answer.lang, tuple(c.source_id for c in answer.citations))
+        self.conversations.add(conversation_id, turn)
+        return AskResult(answer=answer, hits=hits, latency_ms=(t2 - t0) * 1000, timings=timings)
 
     def ingest(
         self,
@@ -117,6 +164,12 @@ class Services:
 
     def close(self) -> None:
         self.index.close()
+
+
+def _sentence_events(text: str) -> Iterator[StreamEvent]:
+    for piece in _SENTENCE_PIECES.findall(text):
+        if piece:
+            yield StreamEvent("delta", text=piece)
 
 
 def build_services(

@@ -1,0 +1,94 @@
+"""Short conversation memory, so a follow-up ("それはどこで？") is understood.
+
+Kept in memory only (a resident's questions are personal; nothing is written
+to disk), bounded in the number of conversations, turns per conversation and
+age: an idle conversation is forgotten after ``ttl_seconds``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    answer: str
+    lang: str
+    sources: tuple[str, ...] = ()
+
+
+class ConversationStore:
+    """Recent turns per conversation id, least recently used conversations dropped first."""
+
+    def __init__(
+        self,
+        max_conversations: int = 1000,
+        max_turns: int = 6,
+        ttl_seconds: float = 1800.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_conversations = max_conversations
+        self.max_turns = max_turns
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+        self._data: OrderedDict[str, tuple[float, list[Turn]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def history(self, conversation_id: str | None) -> list[Turn]:
+        if not conversation_id:
+            return []
+        with self._lock:
+            self._expire()
+            entry = self._data.get(conversation_id)
+            return list(entry[1]) if entry else []
+
+    def add(self, conversation_id: str | None, turn: Turn) -> None:
+        if not conversation_id:
+            return
+        with self._lock:
+            self._expire()
+            _, turns = self._data.pop(conversation_id, (0.0, []))
+            turns = [*turns, turn][-self.max_turns :]
+            self._data[conversation_id] = (self._clock(), turns)
+            while len(self._data) > self.max_conversations:
+                self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._expire()
+            return len(self._data)
+
+    def _expire(self) -> None:
+        cutoff = self._clock() - self.ttl_seconds
+        while self._data:
+            cid, (seen, _) = next(iter(self._data.items()))
+            if seen >= cutoff:
+                break
+            del self._data[cid]
+
+
+# Words that point back at the previous question ("それは", "there", "那个" ...).
+_REFERRING = re.compile(
+    r"(それ|そこ|その|そちら|あれ|これ|この|ここ|どこで|いつ|いくら|何時|何が|何を"
+    r"|\b(it|its|that|there|this|they|them|those)\b"
+    r"|那|这|它|那裡|這|그것|거기|그거|이것|nó|đó|isso|isto|lá|eso|allí|ahí|iyon|doon)",
+    re.IGNORECASE,
+)
+
+
+def contextual_query(question: str, history: Sequence[Turn], max_chars: int = 24) -> str:
+    """What retrieval searches for: a short question that refers back ("それはどこで？",
+    "How much is it?") is searched together with the previous question; anything
+    else on its own, so a new topic is not dragged back to the old one."""
+    if not history:
+        return question
+    q = question.strip()
+    if len(q) <= max_chars and _REFERRING.search(q):
+        return f"{history[-1].question}\n{q}"
+    return question

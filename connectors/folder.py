@@ -1,10 +1,10 @@
-"""Files and folders on disk: PDF, HTML, Markdown, text, and CSV (FAQ or table).
+"""Files and folders on disk: PDF, HTML, Markdown, text, DOCX, PPTX, and CSV/XLSX (FAQ or table).
 
 Source ids are the path as given on the command line, relative to the current
 directory, with POSIX separators and no leading ``./`` (DESIGN.md §4); a file
 found inside a given folder gets the folder's id + "/" + its relative path.
 Nothing is decoded or parsed here (that is ``ingest.parse``), except CSVs,
-whose rows are the documents. A file that cannot be read, has an unsupported
+and XLSX workbooks, whose rows are the documents. A file that cannot be read, has an unsupported
 type or is hidden is recorded in ``skipped`` and the walk goes on.
 """
 
@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from connectors.faq_csv import FaqCsvConnector
+from connectors.office import DOCX, PPTX, XLSX, XlsxConnector
 from kit.errors import KitError
 from kit.types import SourceDocument
 
@@ -27,6 +28,17 @@ KINDS: dict[str, tuple[str, str]] = {
     ".markdown": ("page", "text/markdown"),
     ".txt": ("text", "text/plain"),
     ".csv": ("faq", "text/csv"),
+    ".docx": ("page", DOCX),
+    ".pptx": ("page", PPTX),
+    ".xlsx": ("table", XLSX),
+    ".xlsm": ("table", XLSX),
+}
+# formats we cannot read, with what to do about them
+LEGACY = {
+    ".doc": "old Word format '.doc'; save it as .docx",
+    ".xls": "old Excel format '.xls'; save it as .xlsx (or CSV)",
+    ".ppt": "old PowerPoint format '.ppt'; save it as .pptx",
+    ".jtd": "Ichitaro '.jtd'; save it as .docx or PDF",
 }
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
@@ -111,6 +123,9 @@ class FolderConnector:
 
     def _file(self, path: Path, sid: str) -> Iterator[SourceDocument]:
         ext = path.suffix.lower()
+        if ext in LEGACY:
+            self.skipped.append((sid, f"unsupported: {LEGACY[ext]}"))
+            return
         if ext not in KINDS:
             self.skipped.append((sid, f"unsupported file type '{ext or path.name}'"))
             return
@@ -126,8 +141,8 @@ class FolderConnector:
             self.skipped.append((sid, f"too large ({st.st_size:,} bytes > {MAX_FILE_BYTES:,})"))
             return
         kind, mime = KINDS[ext]
-        if ext == ".csv":
-            conn = FaqCsvConnector(path, sid)
+        if ext in (".csv", ".xlsx", ".xlsm"):
+            conn = FaqCsvConnector(path, sid) if ext == ".csv" else XlsxConnector(path, sid)
             try:
                 yield from conn.documents()
             except KitError as exc:

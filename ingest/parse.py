@@ -1,4 +1,5 @@
-"""Bytes to text sections: PDF (pypdf), HTML (boilerplate removed), Markdown, text.
+"""Bytes to text sections: PDF (pypdf), HTML (boilerplate removed), Markdown, text,
+DOCX/PPTX (as Markdown, via connectors.office).
 
 Text is kept as written (no NFKC) because answers quote it back to residents;
 only runs of white space are tidied. Department and phone found in a page's
@@ -9,11 +10,12 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from typing import Any
 
 from connectors.faq_csv import decode_bytes
+from connectors.office import DOCX, PPTX, docx_markdown, pptx_markdown
 from kit.errors import ParseError
 from kit.types import SourceDocument
 
@@ -133,6 +135,12 @@ def parse(doc: SourceDocument) -> ParsedDocument:
         return ParsedDocument(doc.title, [Section(doc.title, body)], dict(doc.meta))
     if doc.mime == "application/pdf":
         return parse_pdf(doc)
+    if doc.mime in (DOCX, PPTX) and isinstance(doc.body, bytes):
+        convert = docx_markdown if doc.mime == DOCX else pptx_markdown
+        title, markdown = convert(doc.body, doc.source_id)
+        if not markdown.strip():
+            raise ParseError(f"{doc.source_id}: no text in the document")
+        return parse_markdown(markdown, replace(doc, title=title or doc.title))
     if isinstance(doc.body, str):
         text = doc.body
     elif doc.mime == "text/html":

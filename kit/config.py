@@ -110,6 +110,9 @@ class ServerSettings(BaseModel):
     trust_forwarded_for: bool = False
     max_body_bytes: int = Field(default=16_384, ge=1024)
     max_upload_bytes: int = Field(default=50_000_000, ge=1024)  # admin document uploads
+    # Where the admin screen keeps uploaded documents (they are indexed from there);
+    # default: a folder next to the data directory, "<data_dir>-uploads".
+    upload_dir: Path | None = None
     # Conversation log (<data_dir>/conversations.sqlite): masked questions, answers,
     # feedback; rows older than this are deleted.
     log_conversations: bool = True

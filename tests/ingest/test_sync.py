@@ -284,3 +284,24 @@ def test_killed_sync_is_completed_by_the_next_run(chroma_settings, tmp_path):
         assert after[2] == set(after[1]) == reference[2]  # a vector for every chunk, no orphan
     finally:
         site.stop()
+
+
+def test_real_municipal_data_syncs_without_errors(settings, shared_data, monkeypatch):
+    """The village's Markdown pages, the FAQ CSV and the 5374 tables (one in Shift_JIS)."""
+    monkeypatch.chdir(shared_data.parent)
+    cfg = parse_config({"sources": [{"path": "data"}]}, WEB)
+    svc = build_services(settings)
+    r = run_sync(svc.index, cfg)
+    # the JSON files are the evaluation set and its raw originals, not documents
+    assert {sid.rsplit(".", 1)[-1] for sid, _ in r.skipped} <= {"json", "jsonl"}, r.skipped
+    kinds: dict[tuple[str, str], int] = {}
+    for s in svc.index.sources():
+        ext = s.source_id.split("#")[0].rsplit(".", 1)[-1]
+        kinds[(ext, s.kind)] = kinds.get((ext, s.kind), 0) + 1
+    print("per format:", kinds, "skipped:", r.skipped)
+    assert kinds[("csv", "faq")] >= 1786 and kinds[("md", "page")] >= 190
+    assert kinds[("csv", "table")] >= 776
+    kameoka = [s for s in svc.index.sources(prefix="data/kameoka_5374/target.csv")]
+    assert kameoka and all("\ufffd" not in s.title for s in kameoka)  # Shift_JIS decoded
+    again = run_sync(svc.index, cfg)
+    assert again.chunks_embedded == 0 and len(again.unchanged) == len(r.added)

@@ -807,6 +807,11 @@ def create_app(
         resp.delete_cookie(ADMIN_COOKIE)
         return resp
 
+    if admin:
+        from ui.admin import mount_admin
+
+        mount_admin(app, lambda: get_services_of(app), lambda: app.state.log, conf)
+
     return app
 
 

@@ -1,0 +1,197 @@
+"""The staff screen: its actions as Python functions, /admin behind the key, one screenshot."""
+
+from __future__ import annotations
+
+import csv
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kit.convlog import ConversationLog
+from kit.errors import InputError
+from tests.ui.test_api import Q, make_services
+from ui.admin import AdminActions, build_admin, upload_dir_for
+from ui.api import create_app
+
+KEY = "admin-key-for-tests"
+
+FAQ = (
+    "ID,質問,回答,所管部署,電話番号\n"
+    "1,犬の登録はどうすればいいですか。,役場の環境衛生課で登録してください。手数料は3000円です。,環境衛生課,01234-5-1103\n"
+    "2,図書館は何時まで開いていますか。,町立図書館は午前9時から午後6時までです。,生涯学習課,01234-5-1109\n"
+)
+
+
+@pytest.fixture
+def setup(settings, tmp_path):
+    conf = settings.with_overrides(**{"server.upload_dir": str(tmp_path / "uploads")})
+    svc = make_services(conf)
+    log = ConversationLog.in_data_dir(conf.data_dir)
+    actions = AdminActions(lambda: svc, lambda: log, conf)
+    return actions, svc, log, tmp_path
+
+
+def test_upload_dir_default_is_beside_the_data_dir(settings):
+    assert upload_dir_for(settings) == settings.data_dir.parent / "data-uploads"
+
+
+def test_upload_ingest_list_and_remove(setup, monkeypatch):
+    actions, _svc, _log, tmp = setup
+    monkeypatch.chdir(tmp)
+    incoming = tmp / "incoming"
+    incoming.mkdir()
+    (incoming / "faq.csv").write_text(FAQ, encoding="utf-8")
+    (incoming / "virus.exe").write_bytes(b"MZ")
+    seen: list[int] = []
+    text = actions.upload_and_ingest(
+        [str(incoming / "faq.csv"), str(incoming / "virus.exe")], lambda n, _d: seen.append(n)
+    )
+    assert "追加 2" in text and "virus.exe" in text and seen == [1, 2]
+    assert (tmp / "uploads" / "faq.csv").is_file()
+    assert not (tmp / "uploads" / "virus.exe").exists()
+    rows = actions.sources()
+    assert [r[0] for r in rows] == ["faq.csv#1", "uploads/faq.csv#1", "uploads/faq.csv#2"]
+    assert rows[1][1] == "faq" and rows[1][3] == "犬の登録はどうすればいいですか。"
+    assert [r[0] for r in actions.sources("uploads/")] == ["uploads/faq.csv#1", "uploads/faq.csv#2"]
+    # re-sync: unchanged files are skipped
+    assert "変更なし 2" in actions.resync()
+    assert actions.remove("uploads/faq.csv") == "2 件の出典を削除しました。"
+    assert not (tmp / "uploads" / "faq.csv").exists()  # the uploaded copy goes too
+    assert [r[0] for r in actions.sources()] == ["faq.csv#1"]
+    with pytest.raises(InputError):
+        actions.remove("uploads/none.csv")
+    with pytest.raises(InputError):
+        actions.remove("  ")
+    with pytest.raises(InputError):
+        actions.upload_and_ingest([])
+
+
+def test_upload_names_cannot_escape_the_folder(setup, monkeypatch):
+    actions, _svc, _log, tmp = setup
+    monkeypatch.chdir(tmp)
+    src = tmp / "x.md"
+    src.write_text("# 見出し\n本文です。", encoding="utf-8")
+    weird = tmp / "..?evil.md"
+    weird.write_text("# 見出し\n本文です。", encoding="utf-8")
+    saved, refused = actions.save_uploads([str(src), str(weird)])
+    assert not refused
+    assert all(p.parent == tmp / "uploads" for p in saved)
+
+
+def test_try_question_shows_passages_and_scores_without_logging(setup):
+    actions, _svc, log, _ = setup
+    md, rows = actions.try_question(Q)
+    assert "### 回答" in md and "confidence" in md and "faq.csv#1" in md
+    assert rows[0][0] == 1 and rows[0][1] == "faq.csv#1" and rows[0][4] > 0
+    assert "dense:1" in rows[0][6]
+    assert log.count() == 0
+    with pytest.raises(InputError):
+        actions.try_question("   ")
+
+
+def test_logs_filters_and_unanswered_export(setup):
+    actions, _svc, log, _ = setup
+
+    def add(q, refused=False):
+        return log.record(
+            question=q, lang="ja", answer="a", citations=[], refused=refused,
+            mode="abstain" if refused else "faq", confidence=0.5, latency_ms=10,
+        )  # fmt: skip
+
+    add("粗大ごみ")
+    add("宇宙船の免許", refused=True)
+    t = add("ごみの日")
+    log.feedback(t.id, False, "違う")
+    assert len(actions.logs()) == 3
+    assert [r[1] for r in actions.logs("回答できなかった (refused)")] == ["宇宙船の免許"]
+    thumbs = actions.logs("役に立たなかった (thumbs-down)")
+    assert (
+        [r[1] for r in thumbs] == ["ごみの日"] and thumbs[0][6] == "👎" and thumbs[0][7] == "違う"
+    )
+    assert "記録 3 件" in actions.log_summary()
+    path = Path(actions.export_unanswered())
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert sorted(r["question"] for r in rows) == ["ごみの日", "宇宙船の免許"]
+
+
+def test_without_a_log(settings):
+    svc = make_services(settings)
+    actions = AdminActions(lambda: svc, lambda: None, settings)
+    assert actions.logs() == [] and "無効" in actions.log_summary()
+    with pytest.raises(InputError):
+        actions.export_unanswered()
+
+
+def test_the_blocks_build(setup):
+    import gradio as gr
+
+    assert isinstance(build_admin(setup[0]), gr.Blocks)
+
+
+@pytest.fixture
+def admin_app(settings, tmp_path):
+    conf = settings.with_overrides(
+        **{"server.admin_key": KEY, "server.upload_dir": str(tmp_path / "uploads")}
+    )
+    return create_app(services=make_services(conf))
+
+
+def test_admin_screen_requires_the_key(admin_app):
+    with TestClient(admin_app) as c:
+        r = c.get("/admin/", headers={"accept": "text/html"}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+        r = c.get("/admin/config")
+        assert r.status_code == 401 and r.json()["error"] == "AdminRequired"
+        r = c.post("/admin/gradio_api/queue/join", json={})
+        assert r.status_code == 401
+        r = c.get("/admin/", headers={"x-api-key": KEY})
+        assert r.status_code == 200 and "gradio" in r.text.lower()
+        c.post("/login", data={"key": KEY})
+        assert c.get("/admin/config").status_code == 200
+
+
+def test_admin_screen_off_without_a_key(settings):
+    with TestClient(create_app(services=make_services(settings))) as c:
+        assert c.get("/admin/config").status_code == 403
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_admin_screenshot(browser, screenshot_dir, admin_app):
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(admin_app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    th = threading.Thread(target=server.run, daemon=True)
+    th.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"http://127.0.0.1:{port}/admin/")
+        assert "/login" in page.url  # not logged in: the login form
+        page.fill("#key", KEY)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/admin/")
+        page.get_by_role("tab", name="質問を試す (try)").click()
+        page.get_by_label("質問 (question)").fill(Q)
+        page.get_by_role("button", name="回答を見る (ask)").click()
+        page.get_by_text("検索された文章とスコア").wait_for()
+        page.get_by_text("confidence").wait_for(timeout=20000)
+        page.screenshot(path=str(screenshot_dir / "admin_try_1280.png"), full_page=True)
+        page.close()
+    finally:
+        server.should_exit = True
+        th.join(timeout=10)

@@ -1,0 +1,413 @@
+"""The staff screen (Gradio), mounted on the API app at ``/admin`` behind the admin key.
+
+Four tabs: documents (upload + ingest with progress, re-sync, list and remove
+sources), try a question (answer plus the retrieved passages and their
+scores), the conversation log (filter by refused / thumbs-down) and the
+unanswered questions as CSV, so staff can write new FAQ entries.
+
+The work is done by ``AdminActions`` (plain Python, tested directly); the
+Gradio layer only wires widgets to it. Services and the log are reached
+through getters because they are built in the API's lifespan, after mounting.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kit.config import Settings
+from kit.convlog import ConversationLog
+from kit.errors import InputError, KitError
+from kit.services import Services
+
+UPLOAD_SUFFIXES = {
+    ".csv", ".tsv", ".txt", ".md", ".markdown", ".html", ".htm", ".pdf",
+    ".docx", ".xlsx", ".pptx",
+}  # fmt: skip
+SOURCE_COLUMNS = ["source", "kind", "chunks", "title", "indexed"]
+HIT_COLUMNS = ["#", "source", "title", "score", "dense", "bm25", "ranks", "passage"]
+LOG_COLUMNS = ["time", "question", "lang", "mode", "confidence", "refused", "feedback",
+               "comment", "answer", "sources", "ms"]  # fmt: skip
+LOG_FILTERS: dict[str, dict[str, Any]] = {
+    "すべて (all)": {},
+    "回答できなかった (refused)": {"refused": True},
+    "役に立たなかった (thumbs-down)": {"feedback": 0},
+}
+
+Reporter = Callable[[int, str], None]  # (documents seen so far, description)
+
+
+def upload_dir_for(settings: Settings) -> Path:
+    if settings.server.upload_dir is not None:
+        return Path(settings.server.upload_dir)
+    data = Path(settings.data_dir)
+    return data.parent / f"{data.name}-uploads"
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name.replace("\\", "/")).name
+    base = re.sub(r"[\x00-\x1f/:*?\"<>|]", "_", base).strip(" .")
+    return base or "upload"
+
+
+def _source_arg(path: Path) -> str:
+    """The path as the CLI would be given it: relative to the working directory when inside."""
+    full = path.resolve()
+    try:
+        return full.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return full.as_posix()
+
+
+class AdminActions:
+    def __init__(
+        self,
+        services: Callable[[], Services],
+        log: Callable[[], ConversationLog | None],
+        settings: Settings,
+    ) -> None:
+        self._services = services
+        self._log = log
+        self.settings = settings
+        self.upload_dir = upload_dir_for(settings)
+
+    # ------------------------------------------------------------ documents
+
+    def save_uploads(self, paths: list[str]) -> tuple[list[Path], list[str]]:
+        """Copy uploaded files into the upload folder; refused ones come back with reasons."""
+        saved: list[Path] = []
+        refused: list[str] = []
+        self.upload_dir.mkdir(parents=True, exist_ok=True)
+        for p in paths:
+            src = Path(p)
+            name = _safe_name(src.name)
+            if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
+                refused.append(f"{name}: この形式は取り込めません (not a supported file type)")
+                continue
+            dest = self.upload_dir / name
+            shutil.copyfile(src, dest)
+            saved.append(dest)
+        return saved, refused
+
+    def ingest_paths(self, paths: list[Path], report: Reporter | None = None) -> str:
+        """Index the given files (or the whole upload folder); a Markdown report."""
+        svc = self._services()
+        seen = 0
+
+        def progress(_event: str, n: int) -> None:
+            nonlocal seen
+            seen += n
+            if report is not None:
+                report(seen, f"{seen} 件の文書を処理")
+
+        args = [_source_arg(p) for p in paths]
+        res = svc.ingest(args, progress=progress)
+        c = res.counts()
+        lines = [
+            f"**取り込み完了** ({res.seconds:.1f} 秒): 追加 {c['added']} ・ 更新 {c['updated']}"
+            f" ・ 変更なし {c['unchanged']} ・ 削除 {c['removed']} ・ スキップ {c['skipped']}",
+        ]
+        if res.chunks_embedded:
+            lines.append(
+                f"{res.chunks_embedded} 個の文章を埋め込み ({res.tokens_per_second:.0f} tokens/s)"
+            )
+        for sid, reason in res.skipped:
+            lines.append(f"- スキップ `{sid}`: {reason}")
+        lines.append(f"索引の合計: {svc.index.chunk_count()} 個の文章")
+        return "\n\n".join(lines)
+
+    def upload_and_ingest(self, paths: list[str], report: Reporter | None = None) -> str:
+        if not paths:
+            raise InputError("ファイルを選んでください (choose files to upload)")
+        saved, refused = self.save_uploads(paths)
+        text = self.ingest_paths(saved, report) if saved else "取り込むファイルがありません。"
+        if refused:
+            text += "\n\n" + "\n".join(f"- {r}" for r in refused)
+        return text
+
+    def resync(self, report: Reporter | None = None) -> str:
+        """Re-read the whole upload folder: changed files updated, deleted ones dropped."""
+        if not self.upload_dir.is_dir():
+            raise InputError("まだアップロードされた文書がありません (nothing uploaded yet)")
+        return self.ingest_paths([self.upload_dir], report)
+
+    def sources(self, prefix: str | None = None) -> list[list[Any]]:
+        rows = self._services().index.sources(prefix=prefix or None)
+        return [
+            [
+                s.source_id,
+                s.kind,
+                s.n_chunks,
+                s.title,
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(s.indexed_at)),
+            ]
+            for s in rows
+        ]
+
+    def remove(self, source: str) -> str:
+        """Remove a source (or all under a path); an uploaded file is deleted too."""
+        source = (source or "").strip()
+        if not source:
+            raise InputError("削除する出典を入力してください (enter a source id)")
+        svc = self._services()
+        ids = [s.source_id for s in svc.index.sources(prefix=source)]
+        if not ids:
+            raise InputError(f"{source!r} に一致する出典はありません (no such source)")
+        svc.index.remove(ids)
+        for sid in ids:
+            path = Path(sid.split("#", 1)[0])
+            if path.is_file() and path.resolve().parent == self.upload_dir.resolve():
+                path.unlink()
+        return f"{len(ids)} 件の出典を削除しました。"
+
+    # ------------------------------------------------------------ trying questions
+
+    def try_question(self, question: str, lang: str | None = None) -> tuple[str, list[list[Any]]]:
+        """The answer as residents would get it (not logged), and the passages behind it."""
+        svc = self._services()
+        res = svc.ask(question, lang=lang or None)
+        a = res.answer
+        head = "回答できません (refused)" if a.refused else "回答"
+        lines = [
+            f"### {head}",
+            f"mode `{a.mode}` ・ confidence **{a.confidence:.2f}** ・ lang `{a.lang}` ・ "
+            f"{res.latency_ms:.0f} ms",
+            "",
+            a.text,
+        ]
+        if a.follow_up:
+            lines += ["", f"*{a.follow_up}*"]
+        for i, c in enumerate(a.citations, 1):
+            lines.append(f"\n[{i}] {c.title} — `{c.url or c.source_id}`")
+        timings = " ・ ".join(f"{k} {v:.1f}" for k, v in res.timings.items())
+        lines += ["", f"<small>timings (ms): {timings}</small>"]
+        rows = [
+            [
+                i,
+                h.chunk.source_id,
+                h.chunk.title,
+                round(h.score, 5),
+                round(float(h.signals.get("dense", float("nan"))), 4),
+                round(float(h.signals.get("bm25", 0.0)), 3),
+                " ".join(f"{k}:{v}" for k, v in sorted(h.ranks.items())),
+                h.chunk.text[:300],
+            ]
+            for i, h in enumerate(res.hits, 1)
+        ]
+        return "\n".join(lines), rows
+
+    # ------------------------------------------------------------ the log
+
+    def logs(self, which: str = "すべて (all)", limit: int = 200) -> list[list[Any]]:
+        log = self._log()
+        if log is None:
+            return []
+        filters = LOG_FILTERS.get(which, {})
+        out = []
+        for t in log.turns(limit=int(limit), **filters):
+            out.append(
+                [
+                    time.strftime("%Y-%m-%d %H:%M", time.localtime(t.ts)),
+                    t.question,
+                    t.lang,
+                    t.mode,
+                    round(t.confidence, 2),
+                    "はい" if t.refused else "",
+                    {1: "👍", 0: "👎"}.get(t.feedback, "") if t.feedback is not None else "",
+                    t.comment or "",
+                    t.answer[:200],
+                    " ".join(c.get("source") or "" for c in t.citations),
+                    round(t.latency_ms),
+                ]
+            )
+        return out
+
+    def log_summary(self) -> str:
+        log = self._log()
+        if log is None:
+            return "会話ログは無効です (server.log_conversations = false)。"
+        return (
+            f"記録 {log.count()} 件 ・ 回答できなかった {log.count(refused=True)} 件 ・ "
+            f"👎 {log.count(feedback=0)} 件 ・ 👍 {log.count(feedback=1)} 件 "
+            f"(保存期間 {log.retention_days} 日)"
+        )
+
+    def export_unanswered(self) -> str:
+        """Write the unanswered questions to a CSV file and return its path (for download)."""
+        log = self._log()
+        if log is None:
+            raise InputError("会話ログは無効です (conversation log is off)")
+        folder = Path(tempfile.mkdtemp(prefix="madoguchi-export-"))
+        path = folder / f"unanswered-{time.strftime('%Y%m%d-%H%M')}.csv"
+        path.write_text(log.unanswered_csv(), encoding="utf-8")
+        return str(path)
+
+
+def build_admin(actions: AdminActions) -> Any:
+    """The Gradio Blocks of the staff screen."""
+    import gradio as gr
+
+    def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+        """A KitError becomes a Gradio error message instead of a stack trace."""
+
+        @functools.wraps(fn)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except KitError as exc:
+                raise gr.Error(str(exc)) from exc
+
+        return wrapped
+
+    def progress_reporter(progress: Any) -> Reporter:
+        return lambda n, desc: progress((n, None), desc=desc, unit="文書")
+
+    @guard
+    def do_upload(files: list[Any] | None, progress: Any = gr.Progress()) -> tuple[str, Any]:  # noqa: B008
+        paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in files or []]
+        text = actions.upload_and_ingest(paths, progress_reporter(progress))
+        return text, actions.sources()
+
+    @guard
+    def do_resync(progress: Any = gr.Progress()) -> tuple[str, Any]:  # noqa: B008
+        return actions.resync(progress_reporter(progress)), actions.sources()
+
+    @guard
+    def do_remove(source: str, prefix: str) -> tuple[str, Any]:
+        return actions.remove(source), actions.sources(prefix)
+
+    @guard
+    def do_sources(prefix: str) -> Any:
+        return actions.sources(prefix)
+
+    def pick_source(evt: Any) -> str:
+        row = getattr(evt, "row_value", None)
+        return str(row[0]) if row else ""
+
+    # Gradio finds the event argument by its annotation (a string here, because of
+    # ``from __future__ import annotations`` and the local import)
+    pick_source.__annotations__["evt"] = gr.SelectData
+
+    @guard
+    def do_try(question: str, lang: str) -> tuple[str, Any]:
+        return actions.try_question(question, None if lang == "auto" else lang)
+
+    @guard
+    def do_logs(which: str) -> tuple[str, Any]:
+        return actions.log_summary(), actions.logs(which)
+
+    @guard
+    def do_export() -> str:
+        return actions.export_unanswered()
+
+    town = actions.settings.widget.town
+    with gr.Blocks(title=f"madoguchi 管理画面 — {town}", analytics_enabled=False) as blocks:
+        gr.Markdown(
+            f"# madoguchi 管理画面 — {town}\n"
+            "資料の取り込み・削除、質問の試行、会話ログの確認ができます。"
+            " [ログアウト](/logout)"
+        )
+        with gr.Tab("資料 (documents)"):
+            gr.Markdown(
+                "FAQ の CSV、PDF、HTML、Markdown、Word/Excel/PowerPoint を選んで取り込みます。"
+                "同じ名前のファイルは新しい内容で置き換わります。"
+            )
+            files = gr.File(
+                label="アップロード (upload)",
+                file_count="multiple",
+                file_types=sorted(UPLOAD_SUFFIXES),
+            )
+            with gr.Row():
+                upload_btn = gr.Button("取り込む (ingest)", variant="primary")
+                resync_btn = gr.Button("アップロード済みを再同期 (re-sync)")
+            ingest_out = gr.Markdown()
+            with gr.Row():
+                prefix = gr.Textbox(label="絞り込み (source prefix)", scale=3)
+                refresh_btn = gr.Button("一覧を更新 (refresh)", scale=1)
+            sources = gr.Dataframe(
+                headers=SOURCE_COLUMNS,
+                label="索引にある出典 (indexed sources)",
+                interactive=False,
+                wrap=True,
+                max_height=420,
+            )
+            with gr.Row():
+                remove_box = gr.Textbox(
+                    label="削除する出典 (source id, or a folder/file for all its rows)", scale=3
+                )
+                remove_btn = gr.Button("削除 (remove)", variant="stop", scale=1)
+            remove_out = gr.Markdown()
+            upload_btn.click(do_upload, [files], [ingest_out, sources])
+            resync_btn.click(do_resync, None, [ingest_out, sources])
+            refresh_btn.click(do_sources, [prefix], [sources])
+            prefix.submit(do_sources, [prefix], [sources])
+            remove_btn.click(do_remove, [remove_box, prefix], [remove_out, sources])
+            sources.select(pick_source, None, [remove_box])
+        with gr.Tab("質問を試す (try)"):
+            with gr.Row():
+                question = gr.Textbox(label="質問 (question)", scale=4)
+                lang = gr.Dropdown(
+                    ["auto", *actions.settings.widget.languages],
+                    value="auto",
+                    label="言語 (language)",
+                    scale=1,
+                )
+            try_btn = gr.Button("回答を見る (ask)", variant="primary")
+            answer = gr.Markdown()
+            hits = gr.Dataframe(
+                headers=HIT_COLUMNS,
+                label="検索された文章とスコア (retrieved passages and scores)",
+                interactive=False,
+                wrap=True,
+                column_widths=["4%", "13%", "15%", "7%", "7%", "7%", "13%", "34%"],
+            )
+            try_btn.click(do_try, [question, lang], [answer, hits])
+            question.submit(do_try, [question, lang], [answer, hits])
+        with gr.Tab("会話ログ (log)"):
+            with gr.Row():
+                which = gr.Radio(list(LOG_FILTERS), value="すべて (all)", label="表示", scale=3)
+                log_btn = gr.Button("表示 (show)", scale=1)
+            summary = gr.Markdown()
+            turns = gr.Dataframe(
+                headers=LOG_COLUMNS, label="会話 (turns)", interactive=False, wrap=True
+            )
+            log_btn.click(do_logs, [which], [summary, turns])
+            which.change(do_logs, [which], [summary, turns])
+            gr.Markdown(
+                "回答できなかった質問と 👎 の質問を CSV で書き出し、新しい FAQ の作成に使えます。"
+            )
+            export_btn = gr.Button("未回答の質問を CSV で書き出す (export unanswered)")
+            export_file = gr.File(label="CSV", interactive=False)
+            export_btn.click(do_export, None, [export_file])
+        blocks.load(do_sources, [prefix], [sources])
+        blocks.load(do_logs, [which], [summary, turns])
+    return blocks
+
+
+def mount_admin(
+    app: Any,
+    services: Callable[[], Services],
+    log: Callable[[], ConversationLog | None],
+    settings: Settings,
+) -> AdminActions:
+    """Mount the screen at /admin (the API's AdminGateMiddleware guards the path)."""
+    import gradio as gr
+
+    actions = AdminActions(services, log, settings)
+    gr.mount_gradio_app(
+        app,
+        build_admin(actions),
+        path="/admin",
+        ssr_mode=False,
+        show_error=True,
+        footer_links=[],
+        max_file_size=settings.server.max_upload_bytes,
+        allowed_paths=[tempfile.gettempdir()],
+    )
+    return actions

@@ -162,9 +162,16 @@ def ask_by_keyboard(page, question: str) -> None:
 
 
 def last_answer(page):
-    bubble = page.locator("madoguchi-widget .msg.bot").last
-    bubble.locator(".fb, .src").first.wait_for()
-    return bubble
+    """The answer to the question just sent, once complete (the log is no longer busy)."""
+    page.wait_for_function(
+        """() => {
+            const log = document.querySelector('madoguchi-widget').shadowRoot
+                .querySelector('[role=log]');
+            return log.getAttribute('aria-busy') === 'false'
+                && log.lastElementChild && log.lastElementChild.matches('.msg.bot');
+        }"""
+    )
+    return page.locator("madoguchi-widget [role=log] > .msg.bot").last
 
 
 # ---------------------------------------------------------------- the main path
@@ -191,14 +198,13 @@ def test_hostile_page_question_answer_source_feedback(
         assert panel.is_visible()
         assert focused(page)["tag"] == "textarea"  # focus moved into the panel
         assert panel.get_attribute("aria-modal") == "true"
+
+        # town name, disclaimer, phone and suggested questions from GET /api/v1/config
+        page.locator("madoguchi-widget .intro .chip").first.wait_for()
         title_id = panel.get_attribute("aria-labelledby")
         assert page.locator(f"madoguchi-widget #{title_id}").text_content() == "みどり川町 AI案内"
-
-        # disclaimer, town phone and suggested questions from GET /api/v1/config
         town = app.state.settings.widget
-        note = page.locator("madoguchi-widget .note")
-        note.wait_for()
-        assert note.text_content() == town.disclaimer
+        assert page.locator("madoguchi-widget .note").text_content() == town.disclaimer
         tel = page.locator("madoguchi-widget .tel a")
         assert tel.text_content() == town.phone
         assert tel.get_attribute("href") == "tel:" + town.phone.replace("-", "")
@@ -283,6 +289,7 @@ def test_language_switch_changes_labels_and_is_sent(browser, server, page_errors
     context, page = open_page(browser, server.page("plain.html"), page_errors)
     try:
         page.locator("madoguchi-widget .launch").click()
+        page.locator("madoguchi-widget .intro .chip").first.wait_for()  # config loaded
         select = page.locator("madoguchi-widget select")
         options = select.locator("option").evaluate_all("os => os.map(o => o.value)")
         assert options == [
@@ -365,6 +372,7 @@ def test_keyboard_only_focus_stays_in_the_dialog(browser, server, page_errors):
         assert focused(page)["cls"] == "launch"
         page.keyboard.press("Enter")
         assert focused(page)["tag"] == "textarea"
+        page.locator("madoguchi-widget .intro .chip").first.wait_for()  # config loaded
         seen = []
         for _ in range(12):
             page.keyboard.press("Tab")

@@ -154,3 +154,67 @@ for i, (q, lang) in enumerate(FOREIGN_UNANSWERABLE, 1):
 out = Path(__file__).with_name("eval.jsonl")
 out.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items), encoding="utf-8")
 print(f"wrote {out} ({len(items)} questions)")
+
+# A second, separate set for foreign residents (demo/eval_multilingual.jsonl): more
+# questions per language, including the languages without items above (es, tl, ne,
+# zh-Hant), on entries with and without translations (faq_<lang>.csv). Expected strings
+# are figures or phones that a correct answer holds whether it is translated or not.
+MULTI = [
+    ("Where do I buy the yellow garbage bags and what do they cost?", "en", [F + "4"], ["400"]),
+    ("My TV broke. Will the town pick it up as large garbage?", "en", [F + "2"], ["01234-5-1103"]),
+    ("How much is the dog registration fee?", "en", [F + "54"], ["3,000"]),
+    ("How can I apply for a My Number card?", "en", [F + "18"], ["01234-5-1101"]),
+    ("Can I get a seal certificate at a convenience store?", "en", [F + "10"], ["200"]),
+    ("东地区什么时候收可燃垃圾？", "zh-Hans", [F + "3", GOMI], ["01234-5-1103"]),
+    ("辞职以后怎么加入国民健康保险？", "zh-Hans", [F + "25"], ["14"]),
+    ("三岁以下的孩子每个月能领多少儿童补贴？", "zh-Hans", [F + "31"], ["01234-5-1104"]),
+    ("타는 쓰레기 버리는 요일이 언제예요?", "ko", [F + "3", GOMI], ["01234-5-1103"]),
+    ("이사 오면 며칠 안에 전입신고를 해야 하나요?", "ko", [F + "15"], ["14"]),
+    ("마을버스 요금이 얼마예요?", "ko", [F + "53", BUS], ["200"]),
+    ("Trợ cấp nuôi con mỗi tháng được bao nhiêu tiền?", "vi", [F + "31"], ["01234-5-1104"]),
+    ("Xe buýt của thị trấn giá vé bao nhiêu?", "vi", [F + "53", BUS], ["200"]),
+    ("Tôi mới chuyển đến, cần làm thủ tục gì?", "vi", [F + "15"], ["14"]),
+    ("Onde compro sacos de lixo e quanto custam?", "pt", [F + "4"], ["400"]),
+    ("Preciso registrar meu cachorro?", "pt", [F + "54"], ["01234-5-1103"]),
+    ("Como faço para tirar uma cópia do juminhyo?", "pt", [F + "9"], ["300"]),
+    ("¿Cómo me deshago de un sofá viejo?", "es", [F + "1"], ["500"]),
+    ("¿Qué necesito para sacar el certificado de residencia?", "es", [F + "9"], ["300"]),
+    ("¿Cuánto cuesta el autobús del pueblo?", "es", [F + "53", BUS], ["200"]),
+    ("Paano ko itatapon ang lumang kama?", "tl", [F + "1"], ["500"]),
+    ("Magkano ang kopya ng residence certificate?", "tl", [F + "9"], ["300"]),
+    ("पुरानो सोफा कसरी फाल्ने?", "ne", [F + "1"], ["500"]),
+    ("बसोबास प्रमाणपत्र लिन के चाहिन्छ?", "ne", [F + "9"], ["300"]),
+    ("舊沙發要怎麼丟？", "zh-Hant", [F + "1"], ["500"]),
+    ("申請住民票需要帶什麼？", "zh-Hant", [F + "9"], ["300"]),
+]
+MULTI_UNANSWERABLE = [
+    ("¿Dónde puedo renovar mi visa?", "es"),
+    ("Magkano ang sahod ng mayor?", "tl"),
+    ("भिसा कसरी नवीकरण गर्ने?", "ne"),
+    ("明天會下雨嗎？", "zh-Hant"),
+]
+multi = [
+    {
+        "id": f"m-{lang}-{i:02d}",
+        "question": q,
+        "lang": lang,
+        "answerable": True,
+        "expected_sources": src,
+        "expected_answer_contains": must,
+    }
+    for i, (q, lang, src, must) in enumerate(MULTI, 1)
+] + [
+    {
+        "id": f"m-un-{lang}-{i:02d}",
+        "question": q,
+        "lang": lang,
+        "answerable": False,
+        "expected_sources": [],
+        "expected_answer_contains": [],
+        "note": "not covered by the demo corpus",
+    }
+    for i, (q, lang) in enumerate(MULTI_UNANSWERABLE, 1)
+]
+out = Path(__file__).with_name("eval_multilingual.jsonl")
+out.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in multi), encoding="utf-8")
+print(f"wrote {out} ({len(multi)} questions)")

@@ -280,15 +280,16 @@ def _localised(
     """The answer for a resident who reads another language: the translated entries
     where the town has them, else the Japanese text under a note, then whom to call and
     the source link. Returns (text, the Japanese original)."""
-    shown = [translation(h, lang) or p for h, p in zip(used, parts, strict=False)]
-    shown = [x for x in shown if x]
-    translated = all(translation(h, lang) for h in used) and bool(used)
+    # One language per answer: when the best entry is translated, the translated entries
+    # (the others stay one click away as citations); else the Japanese text under a note.
+    translated = bool(used) and translation(used[0], lang) is not None
     lines: list[str] = []
     if translated:
+        shown = [t for t in (translation(h, lang) for h in used) if t]
         lines.append("\n\n".join(shown))
     else:
         lines.append(phrase(JAPANESE_ONLY_NOTE, lang))
-        lines.append("\n\n".join(shown))
+        lines.append("\n\n".join(p for p in parts if p))
     footer = [x for x in (contact_line(lang, dept, phone),) if x]
     link = next((c.url for c in cites if c.url), None)
     if link and not translated:

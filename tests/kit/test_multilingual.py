@@ -172,7 +172,7 @@ def test_refusals_in_easy_japanese_and_traditional_chinese():
     assert hant.refused and "沒有找到" in hant.text and "電話 01234-5-0000" in hant.text
 
 
-def test_extractive_answer_mixes_translated_and_japanese_passages():
+def test_extractive_answer_keeps_one_language():
     page = hit(
         "p.md",
         kind="page",
@@ -183,10 +183,53 @@ def test_extractive_answer_mixes_translated_and_japanese_passages():
         department="総務課",
     )
     faq = hit("f.csv#1", dense=0.80, **FAQ, **EN)
-    a = ExtractiveAnswerer(AnswerSettings(faq_first=False, answer_threshold=0.0)).answer(
-        "sofa", [faq, page], lang="en"
-    )
+    s = AnswerSettings(faq_first=False, answer_threshold=0.0)
+    # the best passage is translated: the translated entries only, the page still cited
+    a = ExtractiveAnswerer(s).answer("sofa", [faq, page], lang="en")
     assert a.mode == "extractive"
-    assert EN["answer_en"] in a.text and "中央公民館" in a.text
-    # something is still in Japanese only: the note says so
-    assert a.text.startswith(JAPANESE_ONLY_NOTE["en"])
+    assert a.text.startswith(EN["answer_en"]) and "中央公民館" not in a.text
+    assert JAPANESE_ONLY_NOTE["en"] not in a.text and TRANSLATED_NOTE["en"] in a.text
+    assert [c.source_id for c in a.citations] == ["f.csv#1", "p.md"]
+    assert "中央公民館" in (a.original or "")
+    # the best passage is Japanese-only: Japanese text under the note, no half translation
+    b = ExtractiveAnswerer(s).answer("shelter", [page, faq], lang="en")
+    assert b.text.startswith(JAPANESE_ONLY_NOTE["en"]) and "中央公民館" in b.text
+    assert EN["answer_en"] not in b.text and FAQ["answer"] in b.text
+
+
+def test_ingested_translation_file_answers_in_the_residents_language(settings, tmp_path):
+    from kit.services import build_services
+
+    (tmp_path / "faq.csv").write_text(
+        "ID,質問,回答,所管部署,電話番号,URL\n"
+        "1,粗大ごみの出し方は？,電話で予約して処理券（1点500円）を貼って出してください。,"
+        "環境衛生課,0120-000-111,https://town.example.jp/sodai\n"
+        "2,住民票の写しはどこで取れますか？,住民課窓口で交付します。手数料は300円です。,"
+        "住民課,0120-000-222,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "faq_en.csv").write_text(
+        "ID,Question,Answer\n1,How do I put out oversized garbage?,"
+        "Book by phone and attach a ticket (500 yen per item).\n",
+        encoding="utf-8",
+    )
+    svc = build_services(settings.with_overrides(**{"answer.answer_threshold": 0.0}))
+    report = svc.ingest([tmp_path])
+    ids = [r.source_id for r in svc.index.sources()]
+    assert sorted(i.rsplit("#", 1)[1] for i in ids) == ["1", "2"]
+    assert not any("faq_en.csv" in i for i in ids)
+    assert any("faq_en.csv" in s for s, _ in report.skipped)
+
+    res = svc.ask("How do I put out oversized garbage?", lang="en-US")
+    a = res.answer
+    assert a.lang == "en" and a.citations[0].source_id.endswith("faq.csv#1")
+    assert a.text.startswith("Book by phone and attach a ticket")
+    assert a.original and "処理券" in a.original
+    # no translation of this entry: the Japanese answer, a note, whom to call, the link
+    res2 = svc.ask("住民票の写しはどこで取れますか？", lang="en")
+    assert res2.answer.citations[0].source_id.endswith("faq.csv#2")
+    assert res2.answer.text.startswith(JAPANESE_ONLY_NOTE["en"])
+    assert "住民課窓口で交付します。" in res2.answer.text
+    assert "Contact: 住民課 0120-000-222" in res2.answer.text
+    with pytest.raises(InputError):
+        svc.ask("How do I put out oversized garbage?", lang="xx-nope")

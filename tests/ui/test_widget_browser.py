@@ -219,8 +219,9 @@ def test_hostile_page_question_answer_source_feedback(
         assert link.get_attribute("target") == "_blank"
         assert "noopener" in link.get_attribute("rel")
         assert link.inner_text().startswith(SODAI_Q)
-        assert "環境衛生課" in bubble.locator(".contact").text_content()
-        assert bubble.locator(".contact a").get_attribute("href") == "tel:0123451103"
+        # the phone number in the answer is a tap-to-call link; no second contact line
+        assert bubble.locator(".text a").get_attribute("href") == "tel:0123451103"
+        assert bubble.locator(".contact").count() == 0
         # the question is in the log (role=log, polite live region) as the resident's message
         log = page.locator("madoguchi-widget [role=log]")
         assert log.get_attribute("aria-live") == "polite"
@@ -435,7 +436,10 @@ def test_desktop_screenshot_plain_page(browser, server, screenshot_dir, page_err
     try:
         page.locator("madoguchi-widget .launch").click()
         ask_by_keyboard(page, "住民票の写しはコンビニで取れますか。")
-        last_answer(page)
+        bubble = last_answer(page)
+        # department and phone the answer text does not mention: a contact line
+        assert bubble.locator(".contact").text_content() == "お問い合わせ：住民課 電話 01234-5-1102"
+        assert bubble.locator(".contact a").get_attribute("href") == "tel:0123451102"
         panel = page.locator("madoguchi-widget [role=dialog]").bounding_box()
         assert panel and panel["x"] + panel["width"] <= 1280 - 16 and panel["width"] == 400
         page.screenshot(path=str(screenshot_dir / "widget-1280.png"))

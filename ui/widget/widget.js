@@ -1059,6 +1059,11 @@
 
     var dept = typeof m.department === "string" ? m.department.trim() : "";
     var phone = typeof m.phone === "string" ? m.phone.trim() : "";
+    // the answer text may already end with the contact line (answers in other languages)
+    var said = String(m.answer || "");
+    if ((phone || dept) && said.indexOf(phone) >= 0 && said.indexOf(dept) >= 0) {
+      dept = phone = "";
+    }
     if (dept || phone) {
       var contact = el("p", { class: "contact" }, [t("contact") + colon() + (dept ? dept + " " : "")]);
       if (phone) {

@@ -1,7 +1,19 @@
 """Speed and accuracy benchmarks, printed as tables (and JSON with ``--json``).
 
+    python -m eval.bench speed         # ingest vs raw embedder, ask latency at 1k/10k/100k chunks
+    python -m eval.bench scale         # only the latency-by-corpus-size part
     python -m eval.bench demo          # demo/: ingest throughput, latency, accuracy per mode
     python -m eval.bench real          # ../shared/data FAQ: cached index, accuracy per mode
+
+(``madoguchi bench`` runs the same, ``speed`` by default.)
+
+The scale bench cannot embed 100k chunks (the bundled model does ~700
+tokens/s on two cores), so it synthesises the corpus from the demo: the real
+demo chunks with their real vectors, then copies of each chunk with one
+sentence of another chunk appended, whose vectors are the original's mixed
+with the other's and a little noise (cosine ~0.9 to the original), and whose
+BM25 tokens are the real Sudachi tokens of those texts. Query embedding, BM25,
+vector search (the configured store) and answering are the real code.
 
 Embedding the real FAQ takes minutes on two cores, so its index is cached in
 ``MADOGUCHI_BENCH_CACHE`` (default ``~/.cache/madoguchi-bench``) keyed by the
@@ -214,13 +226,309 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     p = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__)
-    p.add_argument("what", choices=["demo", "real"])
+    p.add_argument("what", choices=["speed", "scale", "demo", "real"])
     p.add_argument("--repeat", type=int, default=3, help="latency: passes over the questions")
+    p.add_argument("--sizes", default="1000,10000,100000", help="scale: corpus sizes")
     p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = p.parse_args(argv)
-    result = bench_demo(args) if args.what == "demo" else bench_real(args)
+    if args.what in ("speed", "scale"):
+        result = bench_speed(args, scale_only=args.what == "scale")
+    else:
+        result = bench_demo(args) if args.what == "demo" else bench_real(args)
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+        console.print(f"figures written to {args.json}")
+
+
+# ---- scale: query cost as the index grows ------------------------------------------------
+
+
+class SyntheticIndex:
+    """What ``HybridRetriever`` reads from an ``Index``, over a synthesised corpus."""
+
+    def __init__(self, embedder: Any, state: Any, vectors: Any, title_vectors: Any) -> None:
+        self.embedder = embedder
+        self._state = state
+        self.vectors = vectors
+        self.title_vectors = title_vectors
+
+    def search_state(self) -> Any:
+        return self._state
+
+    def close(self) -> None:
+        return None
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(n == 0, 1.0, n)
+
+
+def synthesise(
+    chunks: Sequence[Any],
+    vecs: np.ndarray,
+    title_vecs: dict[str, np.ndarray],
+    n: int,
+    seed: int = 0,
+) -> tuple[list[Any], list[list[str]], list[list[str]], np.ndarray, dict[str, np.ndarray]]:
+    """``n`` chunks from the real ones: the originals first, then mixed copies.
+
+    Returns chunks, their text and title tokens, their vectors, and the title
+    vectors by title id. Copy ``j`` of chunk ``b`` appends a sentence of a
+    random other chunk ``o``; its vector is unit(0.85 b + 0.15 o + noise).
+    Every ``TITLE_SHARE`` copies of a chunk share one (perturbed) title vector.
+    """
+    from dataclasses import replace
+
+    from ingest.index import chunk_tokens, title_id
+    from kit.lexical import tokenize
+
+    rng = np.random.default_rng(seed)
+    base = len(chunks)
+    toks = [chunk_tokens(c) for c in chunks]
+    sentences = [
+        [s.strip() + "。" for s in c.text.split("。") if len(s.strip()) > 8] or [c.text[:80]]
+        for c in chunks
+    ]
+    sent_tokens: dict[str, list[str]] = {}
+    out_chunks: list[Any] = []
+    text_toks: list[list[str]] = []
+    title_toks: list[list[str]] = []
+    out_vecs = np.empty((n, vecs.shape[1]), dtype=np.float32)
+    out_titles: dict[str, np.ndarray] = {}
+    dim = vecs.shape[1]
+    sigma = 0.02
+    for j in range(n):
+        b, copy = j % base, j // base
+        c = chunks[b]
+        if copy == 0:
+            out_chunks.append(c)
+            text_toks.append(toks[b][0])
+            title_toks.append(toks[b][1])
+            out_vecs[j] = vecs[b]
+            tid = title_id(c)
+            if tid:
+                out_titles[tid] = title_vecs[tid]
+            continue
+        o = int(rng.integers(base))
+        sent = sentences[o][int(rng.integers(len(sentences[o])))]
+        if sent not in sent_tokens:
+            sent_tokens[sent] = tokenize(sent)
+        tid = title_id(c)
+        meta = {**c.meta, "synthetic": True}
+        syn = replace(
+            c,
+            id=f"syn-{j}",
+            source_id=f"{c.source_id}~{copy}",
+            text=f"{c.text}\n{sent}",
+            meta=meta,
+        )
+        out_chunks.append(syn)
+        text_toks.append(toks[b][0] + sent_tokens[sent])
+        title_toks.append(toks[b][1])
+        mixed = 0.85 * vecs[b] + 0.15 * vecs[o] + rng.normal(0, sigma, dim)
+        out_vecs[j] = _unit(mixed)
+        stid = _title_key(c, j, base)
+        if stid and stid not in out_titles:
+            noisy = _unit(title_vecs[tid] + rng.normal(0, sigma, dim))
+            out_titles[stid] = noisy.astype(np.float32)
+    return out_chunks, text_toks, title_toks, out_vecs, out_titles
+
+
+#: synthetic copies per title vector
+TITLE_SHARE = 4
+
+
+def _title_key(c: Any, j: int, base: int) -> str:
+    from ingest.index import title_id
+
+    tid = title_id(c)
+    if not tid:
+        return ""
+    group = j // base // TITLE_SHARE  # copies share a title field, as a page's sections do
+    return tid if group == 0 else f"{tid}~{group}"
+
+
+def build_scaled(
+    settings: Settings,
+    embedder: Any,
+    chunks: Sequence[Any],
+    vecs: np.ndarray,
+    title_vecs: dict[str, np.ndarray],
+    n: int,
+    store_dir: Path,
+) -> tuple[SyntheticIndex, dict[str, float]]:
+    """A searchable synthetic index of ``n`` chunks in the configured vector store."""
+    from ingest.index import ChromaVectorIndex, MemoryVectorIndex, SearchState
+    from kit.lexical import BM25Index
+
+    t0 = time.perf_counter()
+    syn, ttoks, qtoks, svecs, stitles = synthesise(chunks, vecs, title_vecs, n)
+    t1 = time.perf_counter()
+    by_title: dict[str, list[int]] = {}
+    for j, c in enumerate(syn):
+        key = _title_key(c, j, len(chunks))
+        if key:
+            by_title.setdefault(key, []).append(j)
+    state = SearchState(
+        generation=0,
+        chunks=list(syn),
+        position_of={c.id: i for i, c in enumerate(syn)},
+        bm25_text=BM25Index(ttoks),
+        bm25_question=BM25Index(qtoks),
+        by_title=by_title,
+    )
+    t2 = time.perf_counter()
+    vectors: Any
+    titles: Any
+    if settings.store.kind == "memory":
+        vectors, titles = MemoryVectorIndex(), MemoryVectorIndex()
+    else:
+        st = settings.with_overrides(data_dir=str(store_dir))
+        vectors = ChromaVectorIndex(st, f"scale-{n}")
+        titles = ChromaVectorIndex(st, f"scale-{n}", suffix="-titles")
+    vectors.upsert([c.id for c in syn], svecs)
+    tids = list(stitles)
+    titles.upsert(tids, np.stack([stitles[t] for t in tids]))
+    t3 = time.perf_counter()
+    return SyntheticIndex(embedder, state, vectors, titles), {
+        "synthesise_s": t1 - t0,
+        "bm25_build_s": t2 - t1,
+        "vector_upsert_s": t3 - t2,
+        "title_vectors": float(len(tids)),
+    }
+
+
+def latency_breakdown(svc: Any, questions: Sequence[str], repeat: int = 1) -> dict[str, float]:
+    """Whole-ask percentiles plus the median of each stage (embed, dense, BM25, answer)."""
+    svc.ask(questions[0])
+    totals: list[float] = []
+    stages: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        for q in questions:
+            t0 = time.perf_counter()
+            res = svc.ask(q)
+            totals.append((time.perf_counter() - t0) * 1000)
+            for k in ("embed_ms", "dense_ms", "bm25_ms", "answer_ms"):
+                if k in res.timings:
+                    stages.setdefault(k, []).append(res.timings[k])
+    p50, p95, p99 = (float(x) for x in np.percentile(totals, [50, 95, 99]))
+    out = {"n": float(len(totals)), "p50_ms": p50, "p95_ms": p95, "p99_ms": p99}
+    out.update({f"{k[:-3]}_p50_ms": float(np.median(v)) for k, v in stages.items()})
+    return out
+
+
+def ingest_vs_raw(svc: Services) -> dict[str, Any]:
+    """Ingest demo/ and embed the very same texts with the bare embedder, in this run."""
+    from ingest.index import title_text
+
+    report = svc.ingest(["demo/faq.csv", "demo/pages", "demo/pdf"])
+    chunks = list(svc.index.search_state().chunks)
+    texts = [embed_text(c) for c in chunks]
+    raw = raw_embed_speed(svc, texts)
+    t0 = time.perf_counter()
+    vecs = np.asarray(svc.embedder.embed_documents(texts), dtype=np.float32)
+    titles = sorted({title_text(c) for c in chunks if title_text(c)})
+    tvecs = np.asarray(svc.embedder.embed_documents(titles), dtype=np.float32)
+    vec_s = time.perf_counter() - t0
+    return {
+        "report": report,
+        "raw": raw,
+        "chunks": chunks,
+        "vecs": vecs,
+        "titles": titles,
+        "tvecs": tvecs,
+        "vectors_s": vec_s,
+    }
+
+
+def bench_speed(args: argparse.Namespace, *, scale_only: bool = False) -> dict[str, Any]:
+    """Ingest throughput against the raw embedder, then ask latency at growing corpus sizes."""
+    from eval.dataset import load_dataset
+    from ingest.index import title_id, title_text
+
+    sizes = [int(x) for x in str(args.sizes).split(",") if x.strip()]
+    tmp = Path(tempfile.mkdtemp(prefix="madoguchi-bench-"))
+    result: dict[str, Any] = {"sizes": sizes}
+    try:
+        settings = Settings(data_dir=tmp / "demo")
+        svc = build_services(settings)
+        svc.warm_up()
+        cwd = os.getcwd()
+        os.chdir(REPO)
+        try:
+            got = ingest_vs_raw(svc)
+            qs = [it.question for it in load_dataset(REPO / "demo" / "eval.jsonl")]
+        finally:
+            os.chdir(cwd)
+        report, raw = got["report"], got["raw"]
+        result["ingest"] = {
+            "chunks_embedded": report.chunks_embedded,
+            "tokens": report.tokens_embedded,
+            "tokens_per_s": report.tokens_per_second,
+            "wall_s": report.seconds,
+        }
+        result["raw_embedder"] = raw
+        result["ingest_vs_raw"] = (
+            report.tokens_per_second / raw["tokens_per_s"] if raw["tokens_per_s"] else None
+        )
+        if not scale_only:
+            t = Table(title="ingest of demo/ vs the bare embedder on the same texts (one run)")
+            t.add_column("figure")
+            t.add_column("value", justify="right")
+            t.add_row("chunks embedded", str(report.chunks_embedded))
+            t.add_row("ingest embed throughput", f"{report.tokens_per_second:.0f} tokens/s")
+            t.add_row("raw embedder, same texts", f"{raw['tokens_per_s']:.0f} tokens/s")
+            ratio = result["ingest_vs_raw"]
+            t.add_row("ingest / raw", f"{ratio:.2f}" if ratio else "–")
+            t.add_row("ingest wall time", f"{report.seconds:.1f} s")
+            console.print(t)
+        chunks = got["chunks"]
+        title_vecs = {
+            title_id(c): got["tvecs"][got["titles"].index(title_text(c))]
+            for c in chunks
+            if title_text(c)
+        }
+        rows = []
+        for n in sizes:
+            index, build = build_scaled(
+                settings, svc.embedder, chunks, got["vecs"], title_vecs, n, tmp / f"scale-{n}"
+            )
+            ssvc = Services(settings, svc.embedder, index)  # type: ignore[arg-type]
+            lat = latency_breakdown(ssvc, qs, repeat=args.repeat)
+            rows.append({"chunks": n, **build, **lat, "peak_rss_mb": peak_rss_mb()})
+            console.print(
+                f"{n:>7} chunks: p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms "
+                f"(built in {build['bm25_build_s'] + build['vector_upsert_s']:.1f} s)"
+            )
+            del index, ssvc
+        result["scale"] = rows
+        result["scale_note"] = (
+            f"{len(chunks)} real demo chunks with real vectors; further chunks are copies with "
+            "one sentence of another chunk appended, vectors synthesised (0.85 original + 0.15 "
+            "other + noise), tokens real; query embedding, BM25, vector search "
+            f"({settings.store.kind}) and answering real"
+        )
+        result["peak_rss_mb"] = peak_rss_mb()
+        t = Table(title=f"ask latency by corpus size ({len(qs)} demo questions x {args.repeat})")
+        for col in ("chunks", "p50 ms", "p95 ms", "p99 ms", "embed", "dense", "bm25",
+                    "answer", "peak RSS MB"):  # fmt: skip
+            t.add_column(col, justify="right")
+        for r in rows:
+            t.add_row(
+                f"{r['chunks']:,}",
+                f"{r['p50_ms']:.1f}",
+                f"{r['p95_ms']:.1f}",
+                f"{r['p99_ms']:.1f}",
+                *(f"{r.get(k, float('nan')):.1f}" for k in
+                  ("embed_p50_ms", "dense_p50_ms", "bm25_p50_ms", "answer_p50_ms")),
+                f"{r['peak_rss_mb']:.0f}",
+            )  # fmt: skip
+        console.print(t)
+        console.print(f"[dim]{result['scale_note']}; stage columns are medians in ms[/]")
+        return result
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

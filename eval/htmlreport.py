@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ def svg_of(fig: Any) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight")
     text = buf.getvalue()
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
     return text[text.index("<svg") :]
 
 
@@ -120,7 +122,7 @@ BAR_FIGURES = ("hit@5", "answer_accuracy", "refusal_recall", "false_refusal_rate
 
 def compare_plot(runs: Mapping[str, EvalRun]) -> str:
     """Grouped horizontal bars: one group per configuration, one bar per figure, with CIs."""
-    fig = _figure(7.2, 0.9 + 0.75 * max(1, len(runs)))
+    fig = _figure(9.0, 1.4 + 0.85 * max(1, len(runs)))
     ax = fig.add_subplot()
     names = list(runs)
     colours = ("#0969da", "#2da44e", "#8250df", "#cf222e")
@@ -144,7 +146,7 @@ def compare_plot(runs: Mapping[str, EvalRun]) -> str:
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("rate (bars: 95% bootstrap CI)")
-    ax.legend(fontsize=8, loc="lower right", framealpha=0.9)
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4, frameon=False)
     ax.set_title("Configurations side by side")
     return svg_of(fig)
 
@@ -353,7 +355,9 @@ def run_html(page: RunPage) -> str:
 
 
 def compare_table_html(runs: Mapping[str, EvalRun]) -> str:
-    head = "".join(f"<th>{_e(LABELS[k])}</th>" for k in COMPARE)
+    """One row per configuration; a figure no configuration measured is left out."""
+    keys = [k for k in COMPARE if any(r.summary[k] is not None for r in runs.values())]
+    head = "".join(f"<th>{_e(LABELS[k])}</th>" for k in keys)
     best: dict[str, float] = {}
     for key in ("hit@5", "answer_accuracy", "ndcg@10", "mrr", "recall@10"):
         vals = [r.summary[key] for r in runs.values() if r.summary[key] is not None]
@@ -362,7 +366,7 @@ def compare_table_html(runs: Mapping[str, EvalRun]) -> str:
     rows = []
     for name, run in runs.items():
         cells = []
-        for key in COMPARE:
+        for key in keys:
             f = run.summary.figures[key]
             txt = fmt(f.value, key)
             if f.value is not None and best.get(key) == f.value:
@@ -401,7 +405,7 @@ def compare_html(page: ComparePage) -> str:
         + settings_rows
         + "</table><h2>Results (95% bootstrap CI below each figure; best in bold)</h2>"
         + compare_table_html(page.runs)
-        + f"<div class=plots><div class=plot>{compare_plot(page.runs)}</div></div>"
+        + f"<div class=plot style='max-width:860px'>{compare_plot(page.runs)}</div>"
     )
     if page.sweeps:
         body += (

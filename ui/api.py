@@ -551,8 +551,9 @@ def create_app(
             **ERRORS,
             200: {
                 "content": {"text/event-stream": {}},
-                "description": "Events: `delta` {text} pieces, then `final` (the /api/v1/ask "
-                "JSON) or `error` {error, detail}.",
+                "description": "Events: `delta` {text} pieces (a `reset` {} means: discard the "
+                "text shown so far, e.g. a generated answer failed verification), then `final` "
+                "(the /api/v1/ask JSON) or `error` {error, detail}.",
             },
         },
         dependencies=[Depends(limit_questions)],
@@ -586,6 +587,8 @@ def create_app(
                         "event": "delta",
                         "data": json.dumps({"text": ev.text}, ensure_ascii=False),
                     }
+                elif ev.kind == "reset":  # an LLM's text failed checks: discard what was shown
+                    yield {"event": "reset", "data": "{}"}
                 elif ev.kind == "final" and ev.result is not None:
                     answering.gate.release()
                     acquired = False

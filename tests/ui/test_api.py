@@ -302,3 +302,20 @@ def test_not_ready_is_503_json(svc):
     r = c.get("/readyz")
     assert r.status_code == 503 and r.json()["error"] == "ModelUnavailable"
     assert c.post("/api/v1/ask", json={"question": Q}).status_code == 503
+
+
+def test_stream_forwards_a_reset(client, svc, monkeypatch):
+    from kit.services import StreamEvent
+
+    real = svc.ask(Q)
+
+    def with_reset(*a, **k):
+        yield StreamEvent("delta", text="生成された文")
+        yield StreamEvent("reset")
+        yield StreamEvent("delta", text=real.answer.text)
+        yield StreamEvent("final", result=real)
+
+    monkeypatch.setattr(svc, "ask_stream", with_reset)
+    events = sse_events(client.post("/api/v1/ask/stream", json={"question": Q}).text)
+    assert [e for e, _ in events] == ["delta", "reset", "delta", "final"]
+    assert events[1][1] == {} and events[3][1]["answer"] == real.answer.text

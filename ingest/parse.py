@@ -241,6 +241,20 @@ def parse_pdf(doc: SourceDocument) -> ParsedDocument:
     return ParsedDocument(title, sections, _page_meta(doc, "\n".join(s.text for s in sections)))
 
 
+# ids/classes of the page furniture of div-based municipal CMS templates (no <nav>/<footer>)
+_BOILER_ID = re.compile(
+    r"^(?:header|site-?header|g-?navi?|global-?nav(?:i|igation)?|topic-?path|pankuzu|"
+    r"breadcrumbs?|side(?:bar|-?navi|-?menu|-?column)?|l(?:ocal)?-?navi|footer\w*|"
+    r"page-?top|utility|sns|share|banners?|skip-?link|font-?size|accessibility)$",
+    re.I,
+)
+# ids of the main content in those templates
+_MAIN_ID = re.compile(
+    r"^(?:main|contents?|main-?contents?|contents?-?body|main-?body|honbun|tmp_contents)$",
+    re.I,
+)
+
+
 class _HTMLText(HTMLParser):
     """Collects headings and text, dropping boilerplate elements and their subtrees."""
 
@@ -324,12 +338,18 @@ class _HTMLText(HTMLParser):
         if tag in self.VOID:
             return
         a = dict(attrs)
+        names = [a.get("id") or "", *(a.get("class") or "").split()]
         skip = (
             tag in self.SKIP
             or a.get("role") in self.SKIP_ROLES
             or "breadcrumb" in (a.get("class") or "")
+            or (tag in ("div", "ul", "section", "p") and any(_BOILER_ID.match(n) for n in names))
         )
-        main = tag in self.CONTENT or a.get("role") == "main"
+        main = (
+            tag in self.CONTENT
+            or a.get("role") == "main"
+            or (tag in ("div", "section") and _MAIN_ID.match(a.get("id") or "") is not None)
+        )
         self._stack.append((tag, skip, main))
         self._skip += skip
         if main:

@@ -231,3 +231,20 @@ def test_decode_page_trusts_bytes_over_declarations():
     )
     assert "狂犬病" in decode_page(plain.encode("euc_jp"), None, "x")
     assert "狂犬病" in decode_page(plain.encode("cp932"), "iso-8859-1", "x")
+
+
+def test_div_layout_page_furniture_is_dropped():
+    """Old CMS templates without <nav>/<footer>: furniture recognised by its id/class."""
+    from kit.types import SourceDocument
+
+    page = (
+        "<html><head><title>国民健康保険｜みどり川町</title></head><body>"
+        '<div id="header">文字サイズ 小 中 大</div><div id="gnavi"><ul><li>くらし</li></ul></div>'
+        '<div id="topicpath">ホーム &gt; 国民健康保険</div>'
+        '<div id="contents"><h1>国民健康保険</h1><p>加入の届出は14日以内です。</p></div>'
+        '<div id="side"><h2>関連ページ</h2><ul><li>後期高齢者医療</li></ul></div>'
+        '<div id="footer">お問い合わせ 住民課 電話 0120-000-222 Copyright</div></body></html>'
+    )
+    parsed = parse(SourceDocument("u", "u", "", page, "text/html", {"kind": "page"}))
+    assert parsed.text == "加入の届出は14日以内です。"
+    assert parsed.meta["department"] == "住民課"  # the contact block is still read

@@ -462,11 +462,22 @@ class GroundedAnswerer:
         llm: LLMClient,
         town: str = "",
         max_passages: int = 5,
+        official_first: bool = True,
     ) -> None:
         self.extractive = extractive
         self.llm = llm
         self.town = town
         self.max_passages = max_passages
+        # the town's own FAQ answer, in the resident's language, is not rewritten
+        self.official_first = official_first
+
+    def _skip_reason(self, base: Answer, hits: Sequence[ScoredChunk], lang: str) -> str | None:
+        if base.refused:
+            return "retrieval confidence below the answer threshold"
+        official = base.mode == "faq" and bool(hits)
+        if official and self.official_first and (is_japanese(lang) or translation(hits[0], lang)):
+            return "the town's official answer exists in the resident's language"
+        return None
 
     def answer(
         self,
@@ -486,8 +497,9 @@ class GroundedAnswerer:
     ) -> tuple[Answer, str | None]:
         """The answer, and why the extractive one was given instead (None: generated)."""
         base = self.extractive.answer(question, hits, lang=lang)
-        if base.refused:
-            return base, "retrieval confidence below the answer threshold"
+        skip = self._skip_reason(base, hits, lang)
+        if skip:
+            return base, skip
         prep = self.prepare(question, hits, lang, history)
         try:
             reply = self.llm.complete(prep.messages)
@@ -506,8 +518,9 @@ class GroundedAnswerer:
         """("delta", text) pieces as the model writes them, ("reset", "") when what was
         streamed is withdrawn (unverifiable or failed), then ("final", (Answer, reason))."""
         base = self.extractive.answer(question, hits, lang=lang)
-        if base.refused:
-            yield "final", (base, "retrieval confidence below the answer threshold")
+        skip = self._skip_reason(base, hits, lang)
+        if skip:
+            yield "final", (base, skip)
             return
         prep = self.prepare(question, hits, lang, history)
         rewriter = _MarkerRewriter()

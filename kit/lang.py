@@ -326,7 +326,8 @@ def phrase(table: dict[str, str], lang: str) -> str:
     if canon and canon in table:
         return table[canon]
     if canon == "ja-easy" or base_lang(lang) == "ja":
-        return table.get("ja-easy" if canon == "ja-easy" else "ja") or table.get("en", "")
+        easy = table.get("ja-easy") if canon == "ja-easy" else None
+        return easy or table.get("ja") or table.get("en", "")
     return table.get("en") or table["ja"]
 
 

@@ -216,8 +216,24 @@ def test_unreachable_server_falls_back():
 
 def test_no_answer_reply_falls_back(server):
     server.script = [{"text": "NO_ANSWER"}]
-    a, reason = generator(server).answer_with_reason("sofa?", HITS, "ja")
+    a, reason = generator(server).answer_with_reason("sofa?", HITS, "en")
     assert a.mode == "faq" and "no answer" in (reason or "")
+
+
+def test_official_answer_in_the_residents_language_is_not_rewritten(server):
+    # a confident FAQ match asked in Japanese, or in a language the town translated it to
+    a, reason = generator(server).answer_with_reason("粗大ごみの出し方", HITS, "ja")
+    assert a.mode == "faq" and "official answer" in (reason or "")
+    translated = hit("faq.csv#1", **{**SODAI.chunk.meta, "answer_en": "Book 3 days ahead."})
+    b, _ = generator(server).answer_with_reason("sofa?", [translated, BAGS], "en")
+    assert b.mode == "faq" and b.text.startswith("Book 3 days ahead.")
+    assert server.requests == []
+    # a town that wants every answer composed says so
+    server.script = [{"text": GOOD}]
+    g = generator(server)
+    g.official_first = False
+    c, _ = g.answer_with_reason("粗大ごみの出し方", HITS, "ja")
+    assert c.mode == "llm" and len(server.requests) == 1
 
 
 def test_low_confidence_refuses_without_asking_the_model(server):
@@ -300,6 +316,8 @@ def services(settings, server, tmp_path: Path):
         **{"llm.base_url": server.url, "llm.timeout": 5.0, "answer.answer_threshold": 0.0}
     )
     svc = build_services(s)
+    assert svc.generator is not None
+    svc.generator.official_first = False  # these Japanese questions match FAQ rows exactly
     svc.ingest([tmp_path / "faq.csv"])
     return svc
 

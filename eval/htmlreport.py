@@ -172,7 +172,10 @@ def tradeoff_plot(sweeps: Mapping[str, Sweep]) -> str:
     left.set_xlim(-0.02, 1.02)
     left.set_ylim(-0.02, 1.02)
     left.set_title("Accuracy / refusal trade-off (dot: configured)")
-    left.legend(fontsize=8, loc="lower left")
+    if left.get_lines():
+        left.legend(fontsize=8, loc="lower left")
+    else:
+        left.text(0.5, 0.5, "no unanswerable questions in the set", ha="center", va="center")
     if sweeps:
         name, sw = next(iter(sweeps.items()))
         ts = [float(p["threshold"] or 0.0) for p in sw.points]

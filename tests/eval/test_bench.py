@@ -1,0 +1,67 @@
+"""The scale bench's synthetic corpus: real chunks first, copies with mixed vectors, real tokens.
+
+No timings are asserted (speed figures belong to ``madoguchi bench`` output).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eval.bench import TITLE_SHARE, build_scaled, latency_breakdown, synthesise
+from ingest.embed import HashingEmbeddings
+from ingest.index import chunk_tokens, title_id, title_text
+from kit.services import Services
+from kit.types import Chunk
+
+CHUNKS = [
+    Chunk("c1", "faq.csv#1", "粗大ごみは事前申込制です。1点500円の処理券を貼ってください。",
+          "粗大ごみの出し方", 0, {"kind": "faq", "question": "粗大ごみの出し方"}),
+    Chunk("c2", "faq.csv#2", "犬を飼い始めたら30日以内に登録してください。手数料は3000円です。",
+          "犬の登録", 0, {"kind": "faq", "question": "犬の登録"}),
+    Chunk("c3", "page.md", "住民票の写しは役場の窓口とコンビニで取れます。本人確認書類が必要です。",
+          "住民票", 0, {"kind": "page", "heading": "住民票"}),
+]  # fmt: skip
+
+
+def _vectors(emb):
+    from ingest.index import embed_text
+
+    vecs = np.asarray(emb.embed_documents([embed_text(c) for c in CHUNKS]), dtype=np.float32)
+    titles = {title_id(c): np.asarray(emb.embed_query(title_text(c))) for c in CHUNKS}
+    return vecs, titles
+
+
+def test_synthesise_keeps_the_real_chunks_and_mixes_copies():
+    emb = HashingEmbeddings(64)
+    vecs, titles = _vectors(emb)
+    n = 3 * (2 * TITLE_SHARE + 1)
+    chunks, ttoks, qtoks, svecs, stitles = synthesise(CHUNKS, vecs, titles, n)
+    assert len(chunks) == len(ttoks) == len(qtoks) == n and svecs.shape == (n, 64)
+    assert chunks[:3] == CHUNKS and np.allclose(svecs[:3], vecs)  # originals, real vectors
+    assert len({c.id for c in chunks}) == n  # unique ids
+    np.testing.assert_allclose(np.linalg.norm(svecs, axis=1), 1.0, rtol=1e-5)
+    for j in range(3, n):
+        b = j % 3
+        assert chunks[j].text.startswith(CHUNKS[b].text)  # plus one sentence of another chunk
+        assert chunks[j].source_id == f"{CHUNKS[b].source_id}~{j // 3}"
+        assert ttoks[j][: len(ttoks[b])] == chunk_tokens(CHUNKS[b])[0]  # real tokens
+        assert qtoks[j] == chunk_tokens(CHUNKS[b])[1]
+        assert float(svecs[j] @ vecs[b]) > 0.8  # close to its original
+    # title vectors: the originals, then one per TITLE_SHARE copies of each chunk
+    assert set(titles) <= set(stitles)
+    assert len(stitles) == 3 * (1 + (n // 3 - 1) // TITLE_SHARE)
+    assert synthesise(CHUNKS, vecs, titles, n)[3].tobytes() == svecs.tobytes()  # seeded
+
+
+def test_scaled_index_answers_through_the_real_services(settings, tmp_path):
+    emb = HashingEmbeddings(settings.embedder.dim)
+    vecs, titles = _vectors(emb)
+    index, build = build_scaled(settings, emb, CHUNKS, vecs, titles, 30, tmp_path / "s")
+    assert set(build) == {"synthesise_s", "bm25_build_s", "vector_upsert_s", "title_vectors"}
+    svc = Services(settings, emb, index)  # type: ignore[arg-type]
+    res = svc.ask("犬の登録の手数料は？")
+    assert res.hits and res.hits[0].chunk.source_id.startswith("faq.csv#2")
+    lat = latency_breakdown(svc, ["犬の登録は？", "粗大ごみ"], repeat=2)
+    assert lat["n"] == 4 and {"p50_ms", "p95_ms", "p99_ms", "embed_p50_ms", "bm25_p50_ms"} <= set(
+        lat
+    )

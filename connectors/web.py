@@ -510,11 +510,11 @@ class WebConnector:
             return []
         body = resp.body
         if sitemap.endswith(".gz") or body[:2] == b"\x1f\x8b":
-            import gzip
+            import zlib
 
-            try:
-                body = gzip.decompress(body)[: self.settings.max_bytes]
-            except OSError:
+            try:  # bounded: a small gzip bomb must not expand without limit
+                body = zlib.decompressobj(wbits=31).decompress(body, self.settings.max_bytes)
+            except zlib.error:
                 self._skip(sitemap, "sitemap not read: broken gzip")
                 return []
         try:

@@ -248,3 +248,40 @@ def test_div_layout_page_furniture_is_dropped():
     parsed = parse(SourceDocument("u", "u", "", page, "text/html", {"kind": "page"}))
     assert parsed.text == "加入の届出は14日以内です。"
     assert parsed.meta["department"] == "住民課"  # the contact block is still read
+
+
+def test_sitemap_index_and_gzipped_sitemaps():
+    import gzip
+
+    ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+    base = "https://www.town.example.jp"
+    files = {
+        "/robots.txt": f"Sitemap: {base}/sitemap_index.xml\n".encode(),
+        "/sitemap_index.xml": (
+            f"<sitemapindex {ns}><sitemap><loc>{base}/s1.xml.gz</loc></sitemap>"
+            f"<sitemap><loc>https://evil.example.com/s.xml</loc></sitemap></sitemapindex>"
+        ).encode(),
+        "/s1.xml.gz": gzip.compress(
+            f"<urlset {ns}><url><loc>{base}/a.html</loc></url></urlset>".encode()
+        ),
+        "/a.html": html("A", "<p>本文です。</p>").encode(),
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = files.get(request.url.path)
+        if request.url.host != "www.town.example.jp" or body is None:
+            return httpx.Response(404)
+        ctype = "text/html" if request.url.path.endswith(".html") else "application/xml"
+        return httpx.Response(200, content=body, headers={"content-type": ctype})
+
+    conn = WebConnector(
+        [],
+        web(allow_private_network=False),
+        sitemaps=[f"{base}/sitemap_index.xml"],
+        resolver=lambda h: ["93.184.215.14"],
+        transport=httpx.MockTransport(handler),
+    )
+    assert [d.source_id for d in conn.documents()] == [f"{base}/a.html"]
+    assert dict(conn.skipped)["https://evil.example.com/s.xml"] == (
+        "sitemap outside the allowed hosts"
+    )

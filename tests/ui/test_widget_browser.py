@@ -134,8 +134,12 @@ def page_errors() -> list[str]:
     return []
 
 
-def open_page(browser, url: str, errors: list[str], width: int = 1280, height: int = 800):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP")
+def open_page(
+    browser, url: str, errors: list[str], width: int = 1280, height: int = 800, **options: Any
+):
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="ja-JP", **options
+    )
     page = context.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(url)
@@ -397,8 +401,14 @@ def test_keyboard_only_focus_stays_in_the_dialog(browser, server, page_errors):
 
 
 def test_phone_width_full_screen_panel(browser, server, screenshot_dir, page_errors):
+    # reduced motion: the panel appears without its slide-in, so its box can be measured
     context, page = open_page(
-        browser, server.page("plain.html"), page_errors, width=360, height=740
+        browser,
+        server.page("plain.html"),
+        page_errors,
+        width=360,
+        height=740,
+        reduced_motion="reduce",
     )
     try:
         launch = page.locator("madoguchi-widget .launch")
@@ -407,6 +417,7 @@ def test_phone_width_full_screen_panel(browser, server, screenshot_dir, page_err
         page.screenshot(path=str(screenshot_dir / "widget-360-closed.png"))
         launch.click()
         panel = page.locator("madoguchi-widget [role=dialog]")
+        assert panel.evaluate("e => e.getAnimations().length") == 0
         assert panel.bounding_box() == {"x": 0, "y": 0, "width": 360, "height": 740}
         page.locator("madoguchi-widget .intro .chip").first.wait_for()  # config loaded
         page.screenshot(path=str(screenshot_dir / "widget-360-open.png"))

@@ -1,4 +1,4 @@
-"""A town's web site: a polite crawler that yields pages and the PDFs/office files they link.
+"""A town's web site: a polite crawler yielding pages and the PDF/office/CSV files they link.
 
 Manners: robots.txt (and its Crawl-delay), one request per ``rate_limit`` seconds
 per host, an identifying User-Agent, timeouts with a few retries, conditional
@@ -51,8 +51,17 @@ FILE_TYPES: dict[str, tuple[str, str]] = {
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     ),
 }
+# open-data tables: one document per row, source id <URL>#<ID or record number>
+TABLE_TYPES = {
+    "text/csv": ".csv",
+    "application/csv": ".csv",
+    "text/comma-separated-values": ".csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+}
 # what a server that says application/octet-stream most likely sent, by extension
 _BY_EXTENSION = {
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".pdf": "application/pdf",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
@@ -607,7 +616,7 @@ class WebConnector:
                     continue
                 fetched += 1
                 try:
-                    doc, links = self._fetch(client, url, done_final)
+                    final, docs, links = self._fetch(client, url, done_final)
                 except _SkipWithLinks as exc:
                     self._skip(url, str(exc))
                     for link in exc.links:
@@ -622,11 +631,10 @@ class WebConnector:
                     continue
                 for link in links:
                     enqueue(link, depth + 1, via=url)
-                if doc is not None:
-                    if not start or self._passes_patterns(doc.source_id):
-                        yield doc
-                    else:
-                        self._skip(doc.source_id, "excluded by the patterns (links followed)")
+                if docs and start and not self._passes_patterns(final):
+                    self._skip(final, "excluded by the patterns (links followed)")
+                    continue
+                yield from docs
 
     def _conditional(self, url: str) -> dict[str, str]:
         state = self.previous(url)
@@ -640,7 +648,7 @@ class WebConnector:
 
     def _fetch(
         self, client: httpx.Client, url: str, done: set[str]
-    ) -> tuple[SourceDocument | None, list[str]]:
+    ) -> tuple[str, list[SourceDocument], list[str]]:
         resp = self._get(client, url, self._conditional(url))
         final = normalize_url(resp.url)
         state = self.previous(final)
@@ -654,7 +662,7 @@ class WebConnector:
                 resp.headers.get("last-modified") or state.last_modified,
                 state.links,
             )
-            return None, list(state.links)
+            return final, [], list(state.links)
         if resp.status in (404, 410):
             self.gone.append(final)
             raise _Skip(f"HTTP {resp.status} (not found)")
@@ -694,7 +702,7 @@ class WebConnector:
             title = _title_of(text) or final
             # only what the body says goes into meta (it is part of the content hash)
             meta = {"kind": "page"}
-            return SourceDocument(final, final, title, text, "text/html", meta), links
+            return final, [SourceDocument(final, final, title, text, "text/html", meta)], links
         if ctype in FILE_TYPES:
             kind, mime = FILE_TYPES[ctype]
             self.fetched[final] = info
@@ -702,7 +710,12 @@ class WebConnector:
             body: bytes | str = resp.body
             if mime in ("text/plain", "text/markdown"):
                 body = decode_page(resp.body, charset, final)
-            return SourceDocument(final, final, name, body, mime, {"kind": kind}), []
+            return final, [SourceDocument(final, final, name, body, mime, {"kind": kind})], []
+        if ctype in TABLE_TYPES:
+            self.fetched[final] = info
+            docs, skipped = _table_documents(resp.body, final, TABLE_TYPES[ctype])
+            self.skipped.extend(skipped)
+            return final, docs, []
         raise _Skip(f"unsupported content type {ctype or '(none)'!r}")
 
 
@@ -710,6 +723,32 @@ class _SkipWithLinks(_Skip):
     def __init__(self, links: list[str], reason: str) -> None:
         super().__init__(reason)
         self.links = links
+
+
+def _table_documents(
+    raw: bytes, url: str, suffix: str
+) -> tuple[list[SourceDocument], list[tuple[str, str]]]:
+    """Rows of a CSV/XLSX file fetched from ``url``, read by the same connectors as files."""
+    import tempfile
+    from pathlib import Path
+    from urllib.parse import unquote
+
+    from connectors.faq_csv import FaqCsvConnector
+    from connectors.office import XlsxConnector
+    from kit.errors import KitError
+
+    name = re.sub(r"[^\w.\-]", "_", unquote(urlsplit(url).path.rsplit("/", 1)[-1]))
+    if not name.lower().endswith(suffix):
+        name = (name or "table") + suffix
+    with tempfile.TemporaryDirectory(prefix="madoguchi-web-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(raw)
+        conn = (FaqCsvConnector if suffix == ".csv" else XlsxConnector)(path, url, url)
+        try:
+            docs = list(conn.documents())
+        except KitError as exc:
+            raise _Skip(str(exc).removeprefix(f"{url}: ")) from exc
+    return docs, list(conn.skipped)
 
 
 def _content_type(value: str) -> tuple[str, str | None]:

@@ -285,3 +285,37 @@ def test_sitemap_index_and_gzipped_sitemaps():
     assert dict(conn.skipped)["https://evil.example.com/s.xml"] == (
         "sitemap outside the allowed hosts"
     )
+
+
+def test_linked_csv_and_xlsx_become_rows(site, tmp_path):
+    import openpyxl
+
+    faq = "ID,質問,回答,担当課\n1,粗大ごみは？,予約制です。,環境課\n2,犬の登録は？,30日以内です。,環境課\n"
+    site.put("/opendata/faq.csv", Page(faq.encode("cp932"), "text/csv"))
+    wb = openpyxl.Workbook()
+    wb.active.append(["名称", "電話"])
+    wb.active.append(["体育館", "0120-000-555"])
+    wb.save(tmp_path / "s.xlsx")
+    site.put(
+        "/opendata/shisetsu.xlsx",
+        Page((tmp_path / "s.xlsx").read_bytes(), "application/octet-stream"),
+    )
+    site.put("/opendata/broken.csv", Page(b"\x00\x01\x02", "text/csv"))
+    site.put(
+        "/opendata/",
+        html("オープンデータ", "<p>一覧</p>", links=["faq.csv", "shisetsu.xlsx", "broken.csv"]),
+    )
+    conn = WebConnector([site.url("/opendata/")], web(), include=["/opendata/"], use_sitemaps=False)
+    docs = {d.source_id: d for d in conn.documents()}
+    faq_url, xlsx_url = site.url("/opendata/faq.csv"), site.url("/opendata/shisetsu.xlsx")
+    assert set(docs) == {
+        site.url("/opendata/"),
+        f"{faq_url}#1",
+        f"{faq_url}#2",
+        f"{xlsx_url}#1",
+    }
+    assert (
+        docs[f"{faq_url}#1"].kind == "faq" and docs[f"{faq_url}#1"].meta["department"] == "環境課"
+    )
+    assert docs[f"{xlsx_url}#1"].body == "名称: 体育館\n電話: 0120-000-555"
+    assert "binary data" in dict(conn.skipped)[site.url("/opendata/broken.csv")]

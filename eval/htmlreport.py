@@ -145,9 +145,8 @@ def compare_plot(runs: Mapping[str, EvalRun]) -> str:
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("rate (bars: 95% bootstrap CI)")
-    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4, frameon=False)
-    ax.set_title("Configurations side by side")
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=4, frameon=False)
+    ax.set_title("Configurations side by side (whiskers: 95% bootstrap CI)")
     return svg_of(fig)
 
 

@@ -118,3 +118,25 @@ def test_report_opens_in_chromium(browser, screenshot_dir, tmp_path):
     assert requests == [path.as_uri()]  # nothing else fetched
     page.screenshot(path=str(screenshot_dir / "eval_report.png"), full_page=True)
     page.close()
+
+
+def test_compare_report_opens_in_chromium(browser, screenshot_dir, tmp_path):
+    run = make_run()
+    pts = [
+        {"threshold": t / 100, "answer_accuracy": 1 - t / 100, "refusal_recall": t / 100,
+         "false_refusal_rate": t / 200}
+        for t in range(101)
+    ]  # fmt: skip
+    page_data = ComparePage(
+        "Comparison: test set", {"hybrid": run, "dense only": run},
+        {"hybrid": "retrieval.mode=hybrid", "dense only": "retrieval.mode=dense"},
+        {"hybrid": Sweep(pts, 0.4), "dense only": Sweep(pts, 0.3)},
+    )  # fmt: skip
+    path = tmp_path / "compare.html"
+    write_report(path, compare_html(page_data), "")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(path.as_uri())
+    assert page.locator("svg").count() == 2
+    assert page.locator("tr.best").count() == 1  # the configured threshold's row
+    page.screenshot(path=str(screenshot_dir / "eval_compare.png"), full_page=True)
+    page.close()

@@ -581,6 +581,7 @@ class WebConnector:
             timeout=timeout,
             follow_redirects=False,
             transport=self._transport,
+            proxy=s.proxy or None,
             trust_env=False,
         )
         with client:

@@ -165,6 +165,9 @@ class WebSettings(BaseModel):
     max_bytes: int = 20 * 1024 * 1024  # per response; larger ones are skipped
     # private, loopback and link-local addresses (intranets) only when allowed explicitly
     allow_private_network: bool = False
+    # an HTTP(S) proxy for the crawler, e.g. http://proxy.town.local:8080 (environment
+    # proxy variables are not used, so a crawl never goes somewhere unexpected)
+    proxy: str | None = None
 
 
 class Settings(BaseSettings):

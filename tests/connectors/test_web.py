@@ -319,3 +319,17 @@ def test_linked_csv_and_xlsx_become_rows(site, tmp_path):
     )
     assert docs[f"{xlsx_url}#1"].body == "名称: 体育館\n電話: 0120-000-555"
     assert "binary data" in dict(conn.skipped)[site.url("/opendata/broken.csv")]
+
+
+def test_requests_go_through_the_configured_proxy(site):
+    """A municipal network's proxy: the crawler sends absolute-URI requests to it."""
+    site.put("http://www.town.example.jp/robots.txt", Page(b"", "text/plain"))
+    site.put("http://www.town.example.jp/", html("役場", "<p>プロキシ経由です。</p>"))
+    conn = WebConnector(
+        ["http://www.town.example.jp/"],
+        web(allow_private_network=False, proxy=site.url(""), max_depth=0),
+        resolver=lambda h: ["93.184.215.14"],
+        use_sitemaps=False,
+    )
+    assert [d.source_id for d in conn.documents()] == ["http://www.town.example.jp/"]
+    assert site.hits["http://www.town.example.jp/"] == 1

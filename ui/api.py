@@ -13,16 +13,20 @@ Staff (admin key or login): ``/api/v1/admin/*`` and the Gradio screen at ``/admi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import hashlib
 import html
 import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, FastAPI, Query, Request
@@ -55,6 +59,8 @@ from ui.security import (
     check_admin,
     client_id,
 )
+
+T = TypeVar("T")
 
 WIDGET_DIR = Path(__file__).resolve().parent / "widget"
 WIDGET_TYPES = {
@@ -376,12 +382,19 @@ def _answer_json(res: AskResult, answer_id: str, conversation_id: str) -> dict[s
 
 
 class _Answering:
-    """Runs questions under the concurrency limit, then counts and logs them."""
+    """Runs questions on a few dedicated threads, then counts and logs them.
+
+    The kit keeps per-thread state (a Sudachi tokenizer with its dictionary, about
+    100 MB, in each thread that tokenizes), so questions must not wander over the
+    server's general thread pool of 40: with 16 busy clients that grew the process
+    past 2 GB. ``server.max_concurrent_asks`` threads answer; the rest queue.
+    """
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
         settings: Settings = app.state.settings
-        self.gate = threading.BoundedSemaphore(settings.server.max_concurrent_asks)
+        self.workers = settings.server.max_concurrent_asks
+        self.executor: ThreadPoolExecutor | None = None
         self.recent: OrderedDict[str, None] = OrderedDict()  # answer ids when not logging
         self.recent_lock = threading.Lock()
 
@@ -416,9 +429,28 @@ class _Answering:
                     self.recent.popitem(last=False)
         return _answer_json(res, answer_id, cid)
 
+    def open(self) -> None:
+        self.executor = ThreadPoolExecutor(self.workers, thread_name_prefix="madoguchi-answer")
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = None
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        if self.executor is None:
+            raise ModelUnavailable("the service is still starting")
+        self.executor.submit(fn)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on an answering thread."""
+        if self.executor is None:
+            raise ModelUnavailable("the service is still starting")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
+
     def ask(self, svc: Services, body: AskRequest) -> dict[str, Any]:
-        with self.gate:
-            res = svc.ask(body.question, lang=body.lang, conversation_id=body.conversation_id)
+        res = svc.ask(body.question, lang=body.lang, conversation_id=body.conversation_id)
         return self.record(res, body.question, body.conversation_id)
 
     def known(self, answer_id: str) -> bool:
@@ -448,9 +480,15 @@ def create_app(
             svc = build_services(conf)
             await anyio.to_thread.run_sync(svc.warm_up)
             app.state.services = svc
+        answering.open()
+        if services is None:  # each answering thread builds its tokenizer now, not on a question
+            await asyncio.gather(
+                *(answering.run(app.state.services.warm_up) for _ in range(answering.workers))
+            )
         try:
             yield
         finally:
+            answering.close()
             if services is None:
                 app.state.services.close()
             app.state.services = None
@@ -541,9 +579,9 @@ def create_app(
         dependencies=[Depends(limit_questions)],
         tags=["residents"],
     )
-    def ask(body: AskRequest, svc: Svc) -> dict[str, Any]:
+    async def ask(body: AskRequest, svc: Svc) -> dict[str, Any]:
         """Answer one question; the same fields as ``madoguchi ask --json`` plus the ids."""
-        return answering.ask(svc, body)
+        return await answering.run(answering.ask, svc, body)
 
     @app.post(
         "/api/v1/ask/stream",
@@ -565,35 +603,44 @@ def create_app(
         return EventSourceResponse(_stream(svc, body), ping=15)
 
     async def _stream(svc: Services, body: AskRequest) -> AsyncIterator[dict[str, str]]:
-        def start() -> Iterator[StreamEvent]:
-            answering.gate.acquire()
-            return svc.ask_stream(
-                body.question, lang=body.lang, conversation_id=body.conversation_id
-            )
+        """One answering thread runs the whole stream (as long as an /ask would take it)
+        and hands events over through a queue, so an LLM's tokens arrive as they come."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[StreamEvent | BaseException | None] = asyncio.Queue()
+        gone = threading.Event()  # the resident closed the page: stop generating
 
-        def step(it: Iterator[StreamEvent]) -> StreamEvent | None:
-            return next(it, None)
+        def put(item: StreamEvent | BaseException | None) -> None:
+            with contextlib.suppress(RuntimeError):  # the event loop has closed
+                loop.call_soon_threadsafe(queue.put_nowait, item)
 
-        acquired = False
+        def produce() -> None:
+            try:
+                for ev in svc.ask_stream(
+                    body.question, lang=body.lang, conversation_id=body.conversation_id
+                ):
+                    put(ev)
+                    if gone.is_set():
+                        break
+            except BaseException as exc:
+                put(exc)
+            finally:
+                put(None)
+
         try:
-            it = await anyio.to_thread.run_sync(start)
-            acquired = True
-            while True:
-                ev = await anyio.to_thread.run_sync(step, it)
-                if ev is None:
-                    break
-                if ev.kind == "delta":
+            answering.submit(produce)
+            while (item := await queue.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                if item.kind == "delta":
                     yield {
                         "event": "delta",
-                        "data": json.dumps({"text": ev.text}, ensure_ascii=False),
+                        "data": json.dumps({"text": item.text}, ensure_ascii=False),
                     }
-                elif ev.kind == "reset":  # an LLM's text failed checks: discard what was shown
+                elif item.kind == "reset":  # an LLM's text failed checks: discard what was shown
                     yield {"event": "reset", "data": "{}"}
-                elif ev.kind == "final" and ev.result is not None:
-                    answering.gate.release()
-                    acquired = False
+                elif item.kind == "final" and item.result is not None:
                     data = await anyio.to_thread.run_sync(
-                        answering.record, ev.result, body.question, body.conversation_id
+                        answering.record, item.result, body.question, body.conversation_id
                     )
                     yield {"event": "final", "data": json.dumps(data, ensure_ascii=False)}
                     break
@@ -604,8 +651,7 @@ def create_app(
             err = {"error": "InternalError", "detail": "the answer could not be composed"}
             yield {"event": "error", "data": json.dumps(err)}
         finally:
-            if acquired:
-                answering.gate.release()
+            gone.set()
 
     @app.post(
         "/api/v1/feedback",
@@ -736,10 +782,9 @@ def create_app(
         dependencies=admin_dep,
         tags=["admin"],
     )
-    def admin_try(body: AskRequest, svc: Svc) -> dict[str, Any]:
+    async def admin_try(body: AskRequest, svc: Svc) -> dict[str, Any]:
         """Answer a question with the retrieved passages and their scores (not logged)."""
-        with answering.gate:
-            res = svc.ask(body.question, lang=body.lang)
+        res = await answering.run(svc.ask, body.question, body.lang)
         data = _answer_json(res, "", body.conversation_id or "")
         data["hits"] = hits_json(res)
         data["timings"] = {k: round(v, 2) for k, v in res.timings.items()}

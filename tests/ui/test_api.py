@@ -319,3 +319,22 @@ def test_stream_forwards_a_reset(client, svc, monkeypatch):
     events = sse_events(client.post("/api/v1/ask/stream", json={"question": Q}).text)
     assert [e for e, _ in events] == ["delta", "reset", "delta", "final"]
     assert events[1][1] == {} and events[3][1]["answer"] == real.answer.text
+
+
+def test_questions_run_on_the_few_answering_threads(client, svc, monkeypatch):
+    """Per-thread state in the kit (a Sudachi dictionary each) must not spread over 40 threads."""
+    import threading
+
+    names: set[str] = set()
+    real_ask = svc.ask
+
+    def spy(*a, **k):
+        names.add(threading.current_thread().name)
+        return real_ask(*a, **k)
+
+    monkeypatch.setattr(svc, "ask", spy)
+    for _ in range(6):
+        assert client.post("/api/v1/ask", json={"question": Q}).status_code == 200
+        assert client.post("/api/v1/ask/stream", json={"question": Q}).status_code == 200
+    assert names and all(n.startswith("madoguchi-answer") for n in names)
+    assert len(names) <= svc.settings.server.max_concurrent_asks

@@ -584,7 +584,12 @@
           open: state.open,
           lang: state.lang,
           cid: state.cid,
-          msgs: state.msgs.slice(-MAX_KEPT),
+          // error notices are for the moment they happen, not for the next page
+          msgs: state.msgs
+            .filter(function (m) {
+              return m.role !== "error";
+            })
+            .slice(-MAX_KEPT),
         })
       );
     } catch (e) {

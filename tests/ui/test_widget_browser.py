@@ -137,9 +137,8 @@ def page_errors() -> list[str]:
 def open_page(
     browser, url: str, errors: list[str], width: int = 1280, height: int = 800, **options: Any
 ):
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, locale="ja-JP", **options
-    )
+    options.setdefault("locale", "ja-JP")
+    context = browser.new_context(viewport={"width": width, "height": height}, **options)
     page = context.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(url)
@@ -617,5 +616,46 @@ def test_the_services_own_home_page_embeds_the_widget(browser, server, page_erro
         ask_by_keyboard(page, SODAI_Q)
         assert "事前申込制" in last_answer(page).locator(".text").first.text_content()
         assert page_errors == []
+    finally:
+        context.close()
+
+
+def test_data_attributes_and_a_double_tag(browser, server, page_errors):
+    context, page = open_page(browser, server.page("options.html"), page_errors)
+    try:
+        page.wait_for_load_state("load")
+        assert page.locator("madoguchi-widget").count() == 1
+        launch = page.locator("madoguchi-widget .launch")
+        assert launch.text_content() == "Ask us"
+        box = launch.bounding_box()
+        assert box and box["x"] < 40  # data-position="left"
+        assert launch.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(29, 78, 216)"
+        launch.click()
+        page.locator("madoguchi-widget .intro .chip").first.wait_for()
+        assert page.locator("madoguchi-widget .title").text_content() == "Midorikawa help desk"
+        # the town's Japanese disclaimer is replaced by the widget's English one
+        assert (
+            page.locator("madoguchi-widget .note")
+            .text_content()
+            .startswith("Answers are generated automatically")
+        )
+        with page.expect_request("**/api/v1/ask/stream") as req:
+            ask_by_keyboard(page, SODAI_Q)
+        assert req.value.url == server.api + "/api/v1/ask/stream"  # data-api's "/" trimmed
+        last_answer(page)
+        assert page_errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("locale", "page_name", "label"),
+    [("pt-BR", "plain.html", "Pergunte"), ("zh-TW", "plain.html", "線上諮詢"),
+     ("pt-BR", "hostile.html", "AIに質問")],  # data-lang="ja" wins over the browser
+)  # fmt: skip
+def test_first_language_from_the_browser(browser, server, page_errors, locale, page_name, label):
+    context, page = open_page(browser, server.page(page_name), page_errors, locale=locale)
+    try:
+        assert page.locator("madoguchi-widget .launch").text_content() == label
     finally:
         context.close()

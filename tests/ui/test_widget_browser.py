@@ -258,8 +258,12 @@ def test_hostile_page_question_answer_source_feedback(
         context.close()
 
 
-def test_document_markup_is_shown_as_text_and_never_runs(browser, server, page_errors):
-    context, page = open_page(browser, server.page("hostile.html"), page_errors)
+def test_document_markup_is_shown_as_text_and_never_runs(
+    browser, server, screenshot_dir, page_errors
+):
+    context, page = open_page(
+        browser, server.page("hostile.html"), page_errors, width=360, height=740
+    )
     try:
         page.locator("madoguchi-widget .launch").click()
         ask_by_keyboard(page, HOSTILE_Q)
@@ -284,6 +288,7 @@ def test_document_markup_is_shown_as_text_and_never_runs(browser, server, page_e
         assert src.text_content() == HOSTILE_Q
         page.wait_for_timeout(300)  # give an onerror handler the chance it must not get
         assert page.evaluate("() => window.__pwned") is None
+        page.screenshot(path=str(screenshot_dir / "widget-360-hostile.png"))
         assert page_errors == []
     finally:
         context.close()

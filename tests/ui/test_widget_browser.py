@@ -578,7 +578,11 @@ def test_follow_up_options_and_original_render_safely(browser, server, page_erro
         "answer_id": "a1",
         "conversation_id": "c1",
     }
-    body = f"event: final\ndata: {json.dumps(final, ensure_ascii=False)}\n\n"
+    body = (
+        ": keep-alive comment\r\n\r\n"
+        'event: delta\r\ndata: {"text": "Translated answer. "}\r\n\r\n'
+        f"event: final\r\ndata: {json.dumps(final, ensure_ascii=False)}\r\n\r\n"
+    )
     context, page = open_page(browser, server.page("plain.html"), page_errors)
     try:
         page.route(
@@ -593,6 +597,7 @@ def test_follow_up_options_and_original_render_safely(browser, server, page_erro
         page.locator("madoguchi-widget .launch").click()
         ask_by_keyboard(page, "test")
         bubble = last_answer(page)
+        assert page.locator("madoguchi-widget .msg.bot").count() == 1  # the streamed one, once
         inline = bubble.locator(".text a").first
         assert inline.get_attribute("href") == "https://town.example.jp/a.html"  # no final "."
         assert bubble.locator(".follow .chip").all_text_contents() == ["<b>粗大ごみ</b>", "住民票"]

@@ -573,6 +573,14 @@ def bench(
 ) -> None:
     """Speed benchmarks: ingest throughput, query latency as the index grows, peak RSS."""
     from eval.bench import main as bench_main
+    from kit.errors import InputError
+
+    if what not in ("speed", "scale", "demo", "real"):
+        raise InputError(f"unknown benchmark {what!r}: speed, scale, demo or real")
+    if not all(x.strip().isdigit() and int(x) > 0 for x in sizes.split(",")):
+        raise InputError(f"--sizes {sizes!r}: give positive whole numbers, e.g. 1000,10000")
+    if repeat < 1:
+        raise InputError("--repeat must be at least 1")
 
     bench_main([what, "--sizes", sizes, "--repeat", str(repeat)]
                + (["--json", str(as_json)] if as_json else []))  # fmt: skip

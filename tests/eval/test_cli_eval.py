@@ -122,3 +122,17 @@ def test_eval_starter_cli(town):
     assert "needs_label" in r.stdout
     rec = json.loads((tmp / "l.jsonl").read_text(encoding="utf-8"))
     assert rec["question"] == "町長の給料は？" and rec["needs_label"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bench", "fastest"], "unknown benchmark"),
+        (["bench", "scale", "--sizes", "1k,10k"], "positive whole numbers"),
+        (["bench", "scale", "--sizes", "0"], "positive whole numbers"),
+        (["bench", "scale", "--repeat", "0"], "at least 1"),
+    ],
+)
+def test_bench_cli_rejects_bad_arguments(args, message):
+    with pytest.raises(InputError, match=message):
+        runner.invoke(app, args, catch_exceptions=False)

@@ -165,7 +165,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_admin_screenshot(browser, screenshot_dir, admin_app):
+def test_admin_screenshot(browser, screenshot_dir, admin_app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     import uvicorn
 
     port = _free_port()
@@ -185,6 +186,15 @@ def test_admin_screenshot(browser, screenshot_dir, admin_app):
         page.fill("#key", KEY)
         page.click("button[type=submit]")
         page.wait_for_url("**/admin/")
+        # upload a FAQ CSV through the screen and ingest it
+        faq = tmp_path / "inu.csv"
+        faq.write_text(FAQ, encoding="utf-8")
+        page.locator("input[type=file]").set_input_files(str(faq))
+        page.get_by_text("inu.csv").first.wait_for(timeout=20000)
+        page.get_by_role("button", name="取り込む (ingest)").click()
+        page.get_by_text("取り込み完了").wait_for(timeout=60000)
+        page.get_by_text("追加 2", exact=False).wait_for()
+        page.screenshot(path=str(screenshot_dir / "admin_documents_1280.png"), full_page=True)
         page.get_by_role("tab", name="質問を試す (try)").click()
         page.get_by_label("質問 (question)").fill(Q)
         page.get_by_role("button", name="回答を見る (ask)").click()

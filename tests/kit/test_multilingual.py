@@ -233,3 +233,25 @@ def test_ingested_translation_file_answers_in_the_residents_language(settings, t
     assert "Contact: 住民課 0120-000-222" in res2.answer.text
     with pytest.raises(InputError):
         svc.ask("How do I put out oversized garbage?", lang="xx-nope")
+
+
+def test_follow_up_without_llm_is_searched_with_the_previous_question(settings, tmp_path):
+    from kit.services import build_services
+
+    (tmp_path / "faq.csv").write_text(
+        "ID,質問,回答,所管部署,電話番号\n"
+        "1,粗大ごみの出し方は？,電話で予約して処理券を貼って出してください。,環境衛生課,0120-000-111\n"
+        "2,住民票の写しはどこで取れますか？,住民課窓口で交付します。手数料は300円です。,住民課,0120-000-222\n",
+        encoding="utf-8",
+    )
+    svc = build_services(settings.with_overrides(**{"answer.answer_threshold": 0.0}))
+    assert svc.generator is None
+    svc.ingest([tmp_path / "faq.csv"])
+    svc.ask("住民票の写しはどこで取れますか？", conversation_id="c1")
+    follow = svc.ask("それはいくら？", conversation_id="c1")
+    assert follow.hits[0].chunk.source_id.endswith("faq.csv#2")
+    assert "300円" in follow.answer.text
+    assert [t.question for t in svc.conversations.history("c1")] == [
+        "住民票の写しはどこで取れますか？",
+        "それはいくら？",
+    ]

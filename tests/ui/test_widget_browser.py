@@ -70,7 +70,7 @@ class LoopbackServer:
 
     def __enter__(self) -> LoopbackServer:
         self.thread.start()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the test server did not start")
@@ -139,6 +139,7 @@ def open_page(
 ):
     options.setdefault("locale", "ja-JP")
     context = browser.new_context(viewport={"width": width, "height": height}, **options)
+    context.set_default_timeout(60_000)  # a busy shared CI machine, not a slow widget
     page = context.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(url)

@@ -908,7 +908,8 @@ def _static(request: Request, path: Path) -> Response:
 
 def _home_page(settings: Settings, base: str) -> str:
     town = html.escape(settings.widget.town)
-    tag = f'<script src="{base}/widget.js" data-api="{base}" defer></script>'
+    base = html.escape(base, quote=True)  # it comes from the Host header
+    tag = f'<script src="{base}/widget.js" defer></script>'
     origins = ", ".join(settings.server.allowed_origins) or "(none)"
     return f"""<!doctype html>
 <html lang="ja"><head><meta charset="utf-8">

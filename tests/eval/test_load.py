@@ -59,9 +59,16 @@ def test_run_load_against_a_loopback_server(settings):
     try:
         while not server.started:
             time.sleep(0.05)
-        samples, wall = asyncio.run(
-            run_load(f"http://127.0.0.1:{port}", [(Q, None), (Q, "en")], 3, 1.5, 2)
+        out: list = []
+        # its own thread: a session-wide Playwright fixture may hold this thread's event loop
+        runner = threading.Thread(
+            target=lambda: out.append(
+                asyncio.run(run_load(f"http://127.0.0.1:{port}", [(Q, None), (Q, "en")], 3, 1.5, 2))
+            )
         )
+        runner.start()
+        runner.join(timeout=120)
+        samples, wall = out[0]
     finally:
         server.should_exit = True
         th.join(timeout=10)

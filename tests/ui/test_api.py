@@ -338,3 +338,9 @@ def test_questions_run_on_the_few_answering_threads(client, svc, monkeypatch):
         assert client.post("/api/v1/ask/stream", json={"question": Q}).status_code == 200
     assert names and all(n.startswith("madoguchi-answer") for n in names)
     assert len(names) <= svc.settings.server.max_concurrent_asks
+
+
+def test_home_page_escapes_the_host_header(client):
+    r = client.get("/", headers={"host": 'evil"><img src=x onerror=alert(1)>'})
+    assert r.status_code in (200, 400)
+    assert "<img src=x" not in r.text

@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
 
 
-FEATURES = ("sim", "coverage", "ja", "table")
+FEATURES = ("sim", "coverage", "ja", "table", "margin", "dense_rr")
 
 
 def _sim(h: ScoredChunk) -> float | None:
@@ -79,11 +79,17 @@ def evidence(hits: Sequence[ScoredChunk], lang: str = "ja") -> dict[str, float] 
       the question's distinctive words (給料, パスポート) appear nowhere near it;
     - ``ja``: 1 for a Japanese question, whose lexical evidence is meaningful;
     - ``table``: 1 when the hit is a table row (a 5374 item): short texts whose
-      similarities run lower than a FAQ entry's for the same certainty.
+      similarities run lower than a FAQ entry's for the same certainty;
+    - ``margin``: how far the top hit's fused score is ahead of the runner-up's, as a
+      share of the top score: a clear winner is more often right;
+    - ``dense_rr``: 1 / the top hit's rank in the dense passage ranking (0.01 when
+      absent): a hit carried to the top by its title or its words alone, while the
+      passage itself ranks low, is a weaker answer.
 
-    (Lexical rank agreement and the margin to the runner-up were tried and added
-    nothing in cross-validation on our question sets.) ``None`` when no dense
-    signal exists (a BM25-only configuration).
+    (With score fusion, ``margin`` and ``dense_rr`` raised the cross-validated answer
+    accuracy at 80% of unanswerable questions refused from 0.59 to 0.74 on our question
+    sets; lexical rank agreement, the BM25 share and the similarity gap to the next hits
+    added nothing.) ``None`` when no dense signal exists (a BM25-only configuration).
     """
     if not hits:
         return dict.fromkeys(FEATURES, 0.0)
@@ -95,7 +101,18 @@ def evidence(hits: Sequence[ScoredChunk], lang: str = "ja") -> dict[str, float] 
     # the question's words may be spread over the best few passages of one topic
     coverage = max(h.signals.get("coverage", 0.0) for h in hits[:3])
     table = 1.0 if top.chunk.meta.get("kind") == "table" else 0.0
-    return {"sim": sim, "coverage": coverage * ja, "ja": ja, "table": table}
+    margin = 1.0
+    if len(hits) > 1 and top.score > 0:
+        margin = (top.score - hits[1].score) / top.score
+    dense_rr = 1.0 / top.ranks.get("dense", 100)
+    return {
+        "sim": sim,
+        "coverage": coverage * ja,
+        "ja": ja,
+        "table": table,
+        "margin": margin,
+        "dense_rr": dense_rr,
+    }
 
 
 def confidence(hits: Sequence[ScoredChunk], settings: AnswerSettings, lang: str = "ja") -> float:
@@ -111,7 +128,12 @@ def confidence(hits: Sequence[ScoredChunk], settings: AnswerSettings, lang: str 
     w = settings.conf_weights
     z = w.get("bias", 0.0) + w.get("sim", 0.0) * (ev["sim"] - settings.conf_sim_center)
     z += sum(w.get(k, 0.0) * ev[k] for k in FEATURES if k != "sim")
-    return 1.0 / (1.0 + math.exp(-z))
+    conf = 1.0 / (1.0 + math.exp(-z))
+    # The model was fitted where similarities run 0.82-0.95 and gives them little
+    # weight there; below the floor the passage is simply about something else.
+    if ev["sim"] < settings.min_similarity:
+        conf = min(conf, 0.1)
+    return conf
 
 
 class ExtractiveAnswerer:
@@ -353,6 +375,8 @@ _INJECTION = re.compile(
     r"|指示を無視|命令を無視|ルールを無視|前の指示|以上の指示|これまでの指示|プロンプト",
     re.IGNORECASE,
 )
+# sentence ends inside one line: after 。！？!? or a full stop followed by a space
+_DATA_SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=\.)(?=\s)")
 NO_ANSWER = "NO_ANSWER"
 
 SYSTEM_PROMPT = """You are the information desk assistant of the town {town}.
@@ -375,8 +399,11 @@ names may stay in Japanese."""
 def _data(text: str) -> str:
     """Document or resident text as inert data: no tags of its own, no injected orders."""
     text = text.replace("<", "＜").replace(">", "＞")
-    kept = [s for s in _SENTENCE.findall(text) if not _INJECTION.search(s)]
-    return "".join(kept).strip()
+    lines = []
+    for line in text.split("\n"):
+        parts = _DATA_SENTENCE.split(line)
+        lines.append("".join(p for p in parts if not _INJECTION.search(p)))
+    return "\n".join(lines).strip()
 
 
 def _passage_text(h: ScoredChunk, lang: str) -> str:

@@ -54,6 +54,12 @@ class RetrievalSettings(BaseModel):
     # BM25 over the title field (FAQ question / heading) and its dense counterpart
     question_weight: float = 0.0
     title_weight: float = 2.0
+    # "score": weighted sum of the signals' own values (cosines as they are, BM25 divided
+    # by the query's best BM25 score); "rrf": weighted reciprocal rank fusion (the
+    # weights above). Score fusion keeps how far ahead a candidate is, which ranks throw
+    # away; weights chosen on the localgovFAQ tuning half (see README, issue 8 ablation).
+    fusion: Literal["score", "rrf"] = "score"
+    score_weights: dict[str, float] = {"dense": 10.0, "title": 15.0, "bm25": 1.0, "question": 0.0}
 
 
 class AnswerSettings(BaseModel):
@@ -63,19 +69,26 @@ class AnswerSettings(BaseModel):
     faq_threshold: float = 0.60
     answer_threshold: float = 0.40
     # confidence = sigmoid(bias + w_sim * (sim - center) + sum(w_f * f for the other
-    # features: coverage, ja, table)), fitted with ``python -m eval.calibrate`` on
-    # demo/eval.jsonl and our paraphrased questions over the real FAQ and 5374 data, one
-    # index per town (233 questions, 62 unanswerable; 5-fold CV AUC 0.90; at 0.30 / 0.40 /
-    # 0.45: 66% / 76% / 82% of the unanswerable refused, 8% / 12% / 15% of the answerable
-    # refused). A town moves along that curve with answer_threshold.
+    # features: coverage, ja, table, margin, dense_rr)), fitted with
+    # ``python -m eval.calibrate`` on demo/eval.jsonl and our paraphrased questions over
+    # the real FAQ and 5374 data, one index per town (233 questions, 62 unanswerable),
+    # with score fusion. 5-fold CV AUC 0.884; in-sample at 0.30 / 0.40 / 0.50: 68% / 76% /
+    # 77% of the unanswerable refused, 9% / 12% / 16% of the answerable refused, top-1
+    # answered correctly 0.76 / 0.75 / 0.73. A town moves along that curve with
+    # answer_threshold (``madoguchi eval compare`` draws it).
     conf_sim_center: float = 0.85
     conf_weights: dict[str, float] = {
-        "bias": -0.23,
-        "sim": 27.79,
-        "coverage": 7.13,
-        "ja": -3.11,
-        "table": 1.33,
+        "bias": -1.53,
+        "sim": 1.55,
+        "coverage": 7.355,
+        "ja": -3.208,
+        "table": 1.801,
+        "margin": 2.236,
+        "dense_rr": 1.493,
     }
+    # below this cosine the top hit is not about the question, whatever the other
+    # features say (every correct top hit in the calibration sets had 0.82 or more)
+    min_similarity: float = 0.80
     # top-2 from different sources closer than this margin -> ask a follow-up
     ambiguity_margin: float = 0.01
     max_snippets: int = 3

@@ -1,0 +1,75 @@
+"""Fusion of the retrieval signals: score fusion by hand-computed values, RRF kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from kit.config import RetrievalSettings
+from kit.retrieval import _rrf, _score_fusion
+from kit.services import build_services
+
+
+def _signals(ranked):
+    out: dict[str, dict[str, float]] = {}
+    for name, hits in ranked.items():
+        for cid, raw in hits:
+            out.setdefault(cid, {})[name] = raw
+    return out
+
+
+def test_score_fusion_by_hand():
+    s = RetrievalSettings(score_weights={"dense": 10.0, "title": 0.0, "bm25": 1.0, "question": 0.0})
+    ranked = {
+        # a full list (n=2): a chunk missing from it gets its last value, 0.80
+        "dense": [("a", 0.90), ("b", 0.80)],
+        # cut short (fewer than n matches): a missing chunk gets 0; scaled by 1/4.0
+        "bm25": [("c", 4.0)],
+    }
+    fused = _score_fusion(ranked, _signals(ranked), s, n=2)
+    # floor = 10 * 0.80 + 1 * 0 = 8.0
+    assert fused["a"] == pytest.approx(10 * 0.90 + 0.0 - 8.0)  # 1.0
+    assert fused["b"] == pytest.approx(10 * 0.80 + 0.0 - 8.0)  # 0.0
+    assert fused["c"] == pytest.approx(10 * 0.80 + 1.0 - 8.0)  # 1.0
+    assert min(fused.values()) >= 0.0
+
+
+def test_score_fusion_keeps_how_far_ahead_a_candidate_is():
+    """RRF sees only ranks; score fusion lets a far better cosine beat a lexical first."""
+    ranked = {
+        "dense": [("x", 0.95), ("y", 0.80), ("z", 0.79)],
+        "bm25": [("y", 5.0), ("x", 4.9)],
+    }
+    s = RetrievalSettings(
+        score_weights={"dense": 10.0, "title": 0.0, "bm25": 1.0, "question": 0.0},
+        dense_weight=0.5,
+        bm25_weight=1.0,
+        title_weight=0.0,
+    )
+    fused = _score_fusion(ranked, _signals(ranked), s, n=3)
+    assert max(fused, key=fused.get) == "x"
+    ranks = {"x": {"dense": 1, "bm25": 2}, "y": {"dense": 2, "bm25": 1}, "z": {"dense": 3}}
+    rrf = _rrf(ranks, s)
+    assert max(rrf, key=rrf.get) == "y"  # the lexical first wins on ranks alone
+
+
+def test_a_lone_candidate_scores_above_zero():
+    ranked = {"bm25": [("only", 2.0)]}
+    fused = _score_fusion(ranked, _signals(ranked), RetrievalSettings(), n=50)
+    assert fused["only"] > 0
+
+
+@pytest.mark.parametrize("fusion", ["score", "rrf"])
+def test_both_fusions_find_the_matching_faq(settings, tmp_path, fusion):
+    (tmp_path / "faq.csv").write_text(
+        "ID,質問,回答,所管部署\n"
+        "1,粗大ごみの出し方は？,電話で予約して処理券を貼って出してください。,環境衛生課\n"
+        "2,住民票の写しはどこで取れますか？,住民課窓口で交付します。,住民課\n"
+        "3,児童手当の申請方法は？,出生後15日以内に子育て支援課へ申請してください。,子育て支援課\n",
+        encoding="utf-8",
+    )
+    svc = build_services(settings.with_overrides(**{"retrieval.fusion": fusion}))
+    svc.ingest([tmp_path / "faq.csv"])
+    hits, trace = svc.retriever.search("住民票の写しが欲しい", 3)
+    assert hits[0].chunk.source_id.endswith("faq.csv#2")
+    assert hits == sorted(hits, key=lambda h: -h.score)
+    assert "fuse_ms" in trace.timings

@@ -450,8 +450,10 @@ class _Answering:
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
 
     def ask(self, svc: Services, body: AskRequest) -> dict[str, Any]:
-        res = svc.ask(body.question, lang=body.lang, conversation_id=body.conversation_id)
-        return self.record(res, body.question, body.conversation_id)
+        # the id exists before the first answer, so a follow-up with it finds its history
+        cid = body.conversation_id or new_id()
+        res = svc.ask(body.question, lang=body.lang, conversation_id=cid)
+        return self.record(res, body.question, cid)
 
     def known(self, answer_id: str) -> bool:
         with self.recent_lock:
@@ -517,6 +519,7 @@ def create_app(
         allow_origin_regex=None if policy.any else policy.regex,
         allow_methods=["GET", "POST"],
         allow_headers=["content-type", "accept", "last-event-id"],
+        expose_headers=["Retry-After"],  # the widget shows how long to wait after a 429
         max_age=600,
     )
     app.add_middleware(OriginMiddleware, policy=policy)
@@ -608,6 +611,7 @@ def create_app(
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[StreamEvent | BaseException | None] = asyncio.Queue()
         gone = threading.Event()  # the resident closed the page: stop generating
+        cid = body.conversation_id or new_id()
 
         def put(item: StreamEvent | BaseException | None) -> None:
             with contextlib.suppress(RuntimeError):  # the event loop has closed
@@ -615,9 +619,7 @@ def create_app(
 
         def produce() -> None:
             try:
-                for ev in svc.ask_stream(
-                    body.question, lang=body.lang, conversation_id=body.conversation_id
-                ):
+                for ev in svc.ask_stream(body.question, lang=body.lang, conversation_id=cid):
                     put(ev)
                     if gone.is_set():
                         break
@@ -640,7 +642,7 @@ def create_app(
                     yield {"event": "reset", "data": "{}"}
                 elif item.kind == "final" and item.result is not None:
                     data = await anyio.to_thread.run_sync(
-                        answering.record, item.result, body.question, body.conversation_id
+                        answering.record, item.result, body.question, cid
                     )
                     yield {"event": "final", "data": json.dumps(data, ensure_ascii=False)}
                     break

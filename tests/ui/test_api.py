@@ -344,3 +344,17 @@ def test_home_page_escapes_the_host_header(client):
     r = client.get("/", headers={"host": 'evil"><img src=x onerror=alert(1)>'})
     assert r.status_code in (200, 400)
     assert "<img src=x" not in r.text
+
+
+@pytest.mark.parametrize("path", ["/api/v1/ask", "/api/v1/ask/stream"])
+def test_first_turn_is_remembered_under_the_returned_conversation_id(client, svc, path):
+    """A request without an id gets one before it is answered, so the follow-up that
+    sends the returned id is searched with the first question."""
+    r = client.post(path, json={"question": Q})
+    assert r.status_code == 200
+    if path.endswith("stream"):
+        final = next(d for ev, d in sse_events(r.text) if ev == "final")
+        cid = final["conversation_id"]
+    else:
+        cid = r.json()["conversation_id"]
+    assert cid and svc.conversations.history(cid), "the first turn is stored under its id"

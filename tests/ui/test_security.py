@@ -58,6 +58,8 @@ def test_cors_headers_for_an_allowed_origin(client):
     assert "POST" in pre.headers["access-control-allow-methods"]
     r = client.post("/api/v1/ask", json={"question": Q}, headers={"origin": origin})
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == origin
+    # a cross-origin page may read Retry-After, so the widget can say how long to wait
+    assert "retry-after" in r.headers["access-control-expose-headers"].lower()
     assert client.get("/api/v1/config", headers={"origin": origin}).status_code == 200
 
 

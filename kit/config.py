@@ -67,24 +67,25 @@ class AnswerSettings(BaseModel):
     # Thresholds on the confidence in [0, 1]: at or above faq_threshold a FAQ hit is
     # returned verbatim; below answer_threshold the assistant refuses.
     faq_threshold: float = 0.60
-    answer_threshold: float = 0.40
+    answer_threshold: float = 0.35
     # confidence = sigmoid(bias + w_sim * (sim - center) + sum(w_f * f for the other
     # features: coverage, ja, table, margin, dense_rr)), fitted with
     # ``python -m eval.calibrate`` on demo/eval.jsonl and our paraphrased questions over
     # the real FAQ and 5374 data, one index per town (233 questions, 62 unanswerable),
-    # with score fusion. 5-fold CV AUC 0.884; in-sample at 0.30 / 0.40 / 0.50: 68% / 76% /
-    # 77% of the unanswerable refused, 9% / 12% / 16% of the answerable refused, top-1
-    # answered correctly 0.76 / 0.75 / 0.73. A town moves along that curve with
+    # with score fusion. 5-fold CV AUC 0.914 (0.90 for the RRF-era model without margin
+    # and dense_rr); in-sample at 0.30 / 0.35 / 0.40 / 0.50: 74% / 82% / 84% / 85% of the
+    # unanswerable refused, 6% / 7% / 9% / 13% of the answerable refused, top-1 answered
+    # correctly 0.77 / 0.76 / 0.75 / 0.74. A town moves along that curve with
     # answer_threshold (``madoguchi eval compare`` draws it).
     conf_sim_center: float = 0.85
     conf_weights: dict[str, float] = {
-        "bias": -1.53,
-        "sim": 1.55,
-        "coverage": 7.355,
-        "ja": -3.208,
-        "table": 1.801,
-        "margin": 2.236,
-        "dense_rr": 1.493,
+        "bias": -0.974,
+        "sim": 31.381,
+        "coverage": 6.033,
+        "ja": -3.596,
+        "table": 1.616,
+        "margin": 1.595,
+        "dense_rr": 1.288,
     }
     # below this cosine the top hit is not about the question, whatever the other
     # features say (every correct top hit in the calibration sets had 0.82 or more)

@@ -102,6 +102,14 @@ class HybridRetriever:
         fused = _rrf(ranks, s) if s.fusion == "rrf" else _score_fusion(ranked, signals, s, n)
         order = sorted(fused, key=lambda c: (-fused[c], c))[:k]
         trace.timings["fuse_ms"] = (time.perf_counter() - t) * 1000
+        # A hit found by its words alone still needs a similarity for the answerer's
+        # confidence: below the dense list's last value is all that is known, so that
+        # value (an upper bound) stands in; its missing dense rank tells the rest.
+        for name in ("dense", "title"):
+            if ranked.get(name):
+                last = ranked[name][-1][1]
+                for cid in order:
+                    signals[cid].setdefault(name, last)
         if toks:
             for cid in order:
                 signals[cid]["coverage"] = state.bm25_text.coverage(toks, state.position_of[cid])

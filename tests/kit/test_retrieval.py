@@ -73,3 +73,20 @@ def test_both_fusions_find_the_matching_faq(settings, tmp_path, fusion):
     assert hits[0].chunk.source_id.endswith("faq.csv#2")
     assert hits == sorted(hits, key=lambda h: -h.score)
     assert "fuse_ms" in trace.timings
+
+
+def test_a_hit_found_by_words_alone_gets_a_similarity_bound(settings, tmp_path):
+    """The answerer's confidence needs a similarity for every top hit: a BM25-only hit
+    carries the dense list's last value and no dense rank."""
+    rows = "\n".join(f"{i},質問{i}の件,回答{i}です。,課{i}" for i in range(1, 40))
+    (tmp_path / "faq.csv").write_text(
+        "ID,質問,回答,所管部署\n" + rows + "\n99,マイナンバーカードの更新,窓口で更新します。,住民課\n",
+        encoding="utf-8",
+    )
+    svc = build_services(settings.with_overrides(**{"retrieval.candidates": 3}))
+    svc.ingest([tmp_path / "faq.csv"])
+    hits, trace = svc.retriever.search("マイナンバーカードの更新", 10)
+    for h in hits:
+        assert "dense" in h.signals and "title" in h.signals
+        if "dense" not in h.ranks:
+            assert h.signals["dense"] <= trace.ranked["dense"][-1][1] + 1e-9

@@ -80,17 +80,21 @@ class JapaneseTokenizer:
     """Thread-safe lazy wrapper around a SudachiPy tokenizer."""
 
     def __init__(self) -> None:
-        self._tok: Any = None
+        self._dict: Any = None
         self._lock = threading.Lock()
         self._local = threading.local()
 
     def _get(self) -> Any:
+        """A tokenizer for this thread, all of them over one loaded dictionary (a
+        dictionary per thread cost ~100 MB each in a server's thread pool)."""
         tok = getattr(self._local, "tok", None)
         if tok is None:
-            from sudachipy import dictionary
-
             with self._lock:
-                tok = dictionary.Dictionary(dict="core").tokenizer()
+                if self._dict is None:
+                    from sudachipy import dictionary
+
+                    self._dict = dictionary.Dictionary(dict="core")
+                tok = self._dict.create()
             self._local.tok = tok
         return tok
 

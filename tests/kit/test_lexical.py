@@ -47,3 +47,24 @@ def test_synonym_groups_meet():
     docs = ["放課後児童クラブの利用料は月額3,000円です。", "図書館の開館時間"]
     ix = BM25Index([tokenize(d) for d in docs])
     assert ix.search(tokenize("学童の料金"), 2)[0][0] == 0
+
+
+def test_threads_share_one_dictionary_and_agree():
+    import threading
+
+    from kit.lexical import JapaneseTokenizer
+
+    jt = JapaneseTokenizer()
+    want = jt.tokens("スマホで住民票を取りたい")
+    got: list[list[str]] = []
+    threads = [
+        threading.Thread(target=lambda: got.append(jt.tokens("スマホで住民票を取りたい")))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [want] * 4
+    # one dictionary loaded for all threads (each used to load its own, ~100 MB apiece)
+    assert jt._dict is not None

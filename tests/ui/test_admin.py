@@ -189,7 +189,7 @@ def test_admin_screenshot(browser, screenshot_dir, admin_app, tmp_path, monkeypa
         # upload a FAQ CSV through the screen and ingest it
         faq = tmp_path / "inu.csv"
         faq.write_text(FAQ, encoding="utf-8")
-        page.locator("input[type=file]").set_input_files(str(faq))
+        page.locator("input[type=file][multiple]").set_input_files(str(faq))  # the upload box
         page.get_by_text("inu.csv").first.wait_for(timeout=20000)
         page.get_by_role("button", name="取り込む (ingest)").click()
         page.get_by_text("取り込み完了").wait_for(timeout=60000)

@@ -505,15 +505,17 @@
   };
 
   // ---------------------------------------------------------------- the script tag's settings
+  // A page that carries the tag twice gets one widget, set up from the first tag in
+  // document order: with async tags either copy may run first, so currentScript
+  // would make the result depend on which one loaded sooner.
   var script =
-    document.currentScript ||
     (function () {
       var all = document.querySelectorAll("script[src]");
-      for (var i = all.length - 1; i >= 0; i--) {
+      for (var i = 0; i < all.length; i++) {
         if (/(^|\/)widget\.js(\?|#|$)/.test(all[i].getAttribute("src") || "")) return all[i];
       }
       return null;
-    })();
+    })() || document.currentScript;
   var ds = (script && script.dataset) || {};
 
   function apiBase() {

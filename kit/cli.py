@@ -343,6 +343,9 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="A settings TOML file (as MADOGUCHI_CONFIG); --set wins."),
 ]
+LimitOpt = Annotated[int | None, typer.Option(help="Only the first N questions.")]
+SplitOpt = Annotated[Path | None, typer.Option(help="Split file with 'tune'/'report' id lists.")]
+HalfOpt = Annotated[str, typer.Option(help="Which half of --split to run.")]
 
 
 def _eval_items(dataset: Path, split: Path | None, half: str, limit: int | None) -> Any:
@@ -380,11 +383,9 @@ def eval_run(
         typer.Option("--report", help="Write a self-contained HTML report (+ Markdown beside it)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
-    split: Annotated[
-        Path | None, typer.Option(help="Split file with 'tune'/'report' id lists.")
-    ] = None,
-    half: Annotated[str, typer.Option(help="Which half of --split to run.")] = "report",
+    limit: LimitOpt = None,
+    split: SplitOpt = None,
+    half: HalfOpt = "report",
     config: ConfigOpt = None,
     set_: SetOpt = None,
 ) -> None:
@@ -454,11 +455,9 @@ def eval_compare(
             help="Sources for indexes of other embedders (default: the files of the main index).",
         ),
     ] = None,
-    limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
-    split: Annotated[
-        Path | None, typer.Option(help="Split file with 'tune'/'report' id lists.")
-    ] = None,
-    half: Annotated[str, typer.Option(help="Which half of --split to run.")] = "report",
+    limit: LimitOpt = None,
+    split: SplitOpt = None,
+    half: HalfOpt = "report",
     config: ConfigOpt = None,
     set_: SetOpt = None,
 ) -> None:

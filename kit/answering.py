@@ -149,7 +149,15 @@ class ExtractiveAnswerer:
 
         top = hits[0]
         follow_up, rival = self._follow_up(hits, lang)
-        if s.faq_first and top.chunk.meta.get("kind") == "faq" and conf >= s.faq_threshold:
+        # An official answer is given verbatim only when it is clearly the one meant:
+        # with a near tie between topics the resident gets the best passages of both
+        # (each cited) beside the clarifying question, not one of them as "the" answer.
+        if (
+            s.faq_first
+            and follow_up is None
+            and top.chunk.meta.get("kind") == "faq"
+            and conf >= s.faq_threshold
+        ):
             body = str(top.chunk.meta.get("answer") or top.chunk.text)
             parts, used = [body], [top]
             cites: tuple[Citation, ...] = (_citation(top, lang),)

@@ -89,6 +89,9 @@ def test_near_tie_between_different_topics_asks_follow_up():
     assert "粗大ごみの出し方" in ans.follow_up and "家電リサイクル品の出し方" in ans.follow_up
     # the alternative offered by the follow-up is linked too
     assert [c.source_id for c in ans.citations] == ["f.csv#1", "f.csv#2"]
+    # neither is given as "the" official answer: the best passages of both are shown
+    assert ans.mode == "extractive"
+    assert FAQ["answer"] in ans.text and "b" in ans.text.split(FAQ["answer"])[1]
 
 
 def test_clear_winner_asks_no_follow_up():

@@ -53,6 +53,11 @@ def peak_rss_mb() -> float:
 
 def raw_embed_speed(svc: Services, texts: Sequence[str]) -> dict[str, float]:
     """Tokens/s of the bare embedder on the given texts (same batch size as ingest)."""
+    return raw_embed(svc, texts)[0]
+
+
+def raw_embed(svc: Services, texts: Sequence[str]) -> tuple[dict[str, float], np.ndarray]:
+    """The bare embedder's speed on ``texts``, and the vectors it made."""
     from ingest.embed import count_tokens
 
     emb = svc.embedder
@@ -61,9 +66,10 @@ def raw_embed_speed(svc: Services, texts: Sequence[str]) -> dict[str, float]:
         warm()
     tokens = sum(count_tokens(emb, t) for t in texts)
     t0 = time.perf_counter()
-    emb.embed_documents(list(texts))
+    vecs = np.asarray(emb.embed_documents(list(texts)), dtype=np.float32)
     dt = time.perf_counter() - t0
-    return {"texts": len(texts), "tokens": tokens, "seconds": dt, "tokens_per_s": tokens / dt}
+    speed = {"texts": len(texts), "tokens": tokens, "seconds": dt, "tokens_per_s": tokens / dt}
+    return speed, vecs
 
 
 def latency(svc: Services, questions: Sequence[str], repeat: int = 1) -> dict[str, float]:
@@ -121,9 +127,8 @@ def bench_demo(args: argparse.Namespace) -> dict[str, Any]:
         cwd = os.getcwd()
         os.chdir(REPO)
         try:
-            report = svc.ingest(["demo/faq.csv", "demo/pages", "demo/pdf"])
-            # the very texts ingest embedded, through the bare embedder
-            raw = raw_embed_speed(svc, [embed_text(c) for c in svc.index.search_state().chunks])
+            got = ingest_vs_raw(svc)
+            report, raw = got["report"], got["raw"]
             rerun_t0 = time.perf_counter()
             rerun = svc.ingest(["demo/faq.csv", "demo/pages", "demo/pdf"])
             rerun_s = time.perf_counter() - rerun_t0
@@ -137,22 +142,14 @@ def bench_demo(args: argparse.Namespace) -> dict[str, Any]:
         result = {
             "ingest": report.to_json(),
             "raw_embedder": raw,
-            "ingest_vs_raw": report.tokens_per_second / raw["tokens_per_s"]
-            if raw["tokens_per_s"]
-            else None,
+            "ingest_vs_raw": _ratio(report, raw),
             "rerun_unchanged_s": rerun_s,
             "rerun_counts": rerun.counts(),
             "latency": lat,
             "peak_rss_mb": peak_rss_mb(),
             "modes": {m: s.to_dict() for m, s in modes.items()},
         }
-        t = Table(title="demo/: ingest and latency (one run)")
-        t.add_column("figure")
-        t.add_column("value", justify="right")
-        t.add_row("chunks embedded", str(report.chunks_embedded))
-        t.add_row("ingest embed throughput", f"{report.tokens_per_second:.0f} tokens/s")
-        t.add_row("raw embedder, same texts", f"{raw['tokens_per_s']:.0f} tokens/s")
-        t.add_row("ingest wall time", f"{report.seconds:.1f} s")
+        t = ingest_table("demo/: ingest and latency (one run)", report, raw)
         t.add_row("re-ingest unchanged", f"{rerun_s:.2f} s")
         t.add_row(
             "ask p50 / p95 / p99",
@@ -418,6 +415,25 @@ def latency_breakdown(svc: Any, questions: Sequence[str], repeat: int = 1) -> di
     return out
 
 
+def _ratio(report: Any, raw: dict[str, float]) -> float | None:
+    """Ingest throughput as a share of the bare embedder's on the same texts."""
+    return report.tokens_per_second / raw["tokens_per_s"] if raw["tokens_per_s"] else None
+
+
+def ingest_table(title: str, report: Any, raw: dict[str, float]) -> Table:
+    """The ingest figures next to the bare embedder's, measured in the same run."""
+    t = Table(title=title)
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    t.add_row("chunks embedded", str(report.chunks_embedded))
+    t.add_row("ingest embed throughput", f"{report.tokens_per_second:.0f} tokens/s")
+    t.add_row("raw embedder, same texts", f"{raw['tokens_per_s']:.0f} tokens/s")
+    ratio = _ratio(report, raw)
+    t.add_row("ingest / raw", f"{ratio:.2f}" if ratio else "–")
+    t.add_row("ingest wall time", f"{report.seconds:.1f} s")
+    return t
+
+
 def ingest_vs_raw(svc: Services) -> dict[str, Any]:
     """Ingest demo/ and embed the very same texts with the bare embedder, in this run."""
     from ingest.index import title_text
@@ -425,12 +441,9 @@ def ingest_vs_raw(svc: Services) -> dict[str, Any]:
     report = svc.ingest(["demo/faq.csv", "demo/pages", "demo/pdf"])
     chunks = list(svc.index.search_state().chunks)
     texts = [embed_text(c) for c in chunks]
-    raw = raw_embed_speed(svc, texts)
-    t0 = time.perf_counter()
-    vecs = np.asarray(svc.embedder.embed_documents(texts), dtype=np.float32)
+    raw, vecs = raw_embed(svc, texts)
     titles = sorted({title_text(c) for c in chunks if title_text(c)})
     tvecs = np.asarray(svc.embedder.embed_documents(titles), dtype=np.float32)
-    vec_s = time.perf_counter() - t0
     return {
         "report": report,
         "raw": raw,
@@ -438,7 +451,6 @@ def ingest_vs_raw(svc: Services) -> dict[str, Any]:
         "vecs": vecs,
         "titles": titles,
         "tvecs": tvecs,
-        "vectors_s": vec_s,
     }
 
 
@@ -469,20 +481,10 @@ def bench_speed(args: argparse.Namespace, *, scale_only: bool = False) -> dict[s
             "wall_s": report.seconds,
         }
         result["raw_embedder"] = raw
-        result["ingest_vs_raw"] = (
-            report.tokens_per_second / raw["tokens_per_s"] if raw["tokens_per_s"] else None
-        )
+        result["ingest_vs_raw"] = _ratio(report, raw)
         if not scale_only:
-            t = Table(title="ingest of demo/ vs the bare embedder on the same texts (one run)")
-            t.add_column("figure")
-            t.add_column("value", justify="right")
-            t.add_row("chunks embedded", str(report.chunks_embedded))
-            t.add_row("ingest embed throughput", f"{report.tokens_per_second:.0f} tokens/s")
-            t.add_row("raw embedder, same texts", f"{raw['tokens_per_s']:.0f} tokens/s")
-            ratio = result["ingest_vs_raw"]
-            t.add_row("ingest / raw", f"{ratio:.2f}" if ratio else "–")
-            t.add_row("ingest wall time", f"{report.seconds:.1f} s")
-            console.print(t)
+            title = "ingest of demo/ vs the bare embedder on the same texts (one run)"
+            console.print(ingest_table(title, report, raw))
         chunks = got["chunks"]
         title_vecs = {
             title_id(c): got["tvecs"][got["titles"].index(title_text(c))]

@@ -116,22 +116,31 @@ def _run_sync(svc: Any, config: Any, dry_run: bool, as_json: bool, title: str) -
     if as_json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         return
+    _print_report(svc, report, title, dry_run)
+
+
+def _print_report(svc: Any, report: Any, title: str, dry_run: bool) -> None:
+    """The counts table, then what was skipped (and why), removed, noted and embedded."""
+    from ingest.sync import SyncReport
+
     t = Table(title=title + (" (dry run)" if dry_run else ""), show_header=True)
-    for col in ("added", "updated", "unchanged", "removed", "skipped"):
+    cols = ("added", "updated", "unchanged", "removed", "skipped")
+    for col in cols:
         t.add_column(col, justify="right")
     c = report.counts()
-    t.add_row(*(str(c[k]) for k in ("added", "updated", "unchanged", "removed", "skipped")))
+    t.add_row(*(str(c[k]) for k in cols))
     out.print(t)
     for sid, reason in report.skipped:
         out.print(f"[yellow]skipped[/] {sid}: {reason}", highlight=False)
     for sid in report.removed:
         out.print(f"[red]removed[/] {sid}", highlight=False)
-    for note in report.notes:
-        out.print(f"[cyan]note[/] {note}", highlight=False)
-    if report.requests:
-        out.print(
-            f"{report.requests} HTTP requests, {report.not_modified} pages not modified (304)"
-        )
+    if isinstance(report, SyncReport):
+        for note in report.notes:
+            out.print(f"[cyan]note[/] {note}", highlight=False)
+        if report.requests:
+            out.print(
+                f"{report.requests} HTTP requests, {report.not_modified} pages not modified (304)"
+            )
     if report.chunks_embedded:
         out.print(
             f"embedded {report.chunks_embedded} chunks, {report.tokens_embedded} tokens in "
@@ -221,23 +230,7 @@ def ingest(
         if missing:
             raise typer.Exit(1)
         return
-    t = Table(title="ingest" + (" (dry run)" if dry_run else ""), show_header=True)
-    for col in ("added", "updated", "unchanged", "removed", "skipped"):
-        t.add_column(col, justify="right")
-    c = report.counts()
-    t.add_row(*(str(c[k]) for k in ("added", "updated", "unchanged", "removed", "skipped")))
-    out.print(t)
-    for sid, reason in report.skipped:
-        out.print(f"[yellow]skipped[/] {sid}: {reason}")
-    if report.chunks_embedded:
-        out.print(
-            f"embedded {report.chunks_embedded} chunks, {report.tokens_embedded} tokens in "
-            f"{report.embed_seconds:.1f}s ({report.tokens_per_second:.0f} tokens/s); "
-            f"run took {report.seconds:.1f}s"
-        )
-    if report.repaired:
-        out.print(f"repaired an interrupted run: {report.repaired}")
-    out.print(f"index: {svc.index.chunk_count()} chunks in {svc.settings.data_dir}")
+    _print_report(svc, report, "ingest", dry_run)
     if missing:
         err.print(f"[bold red]error:[/] not found: {', '.join(missing)}", highlight=False)
         raise typer.Exit(1)

@@ -78,3 +78,14 @@ def browser():
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def site():
+    """A small town web site served on localhost (tests/localsite.py), for crawl and sync."""
+    from localsite import LocalSite, build_town_site
+
+    s = LocalSite().start()
+    build_town_site(s)
+    yield s
+    s.stop()

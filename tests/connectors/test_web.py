@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from localsite import LocalSite, Page, build_town_site, html
+from localsite import LocalSite, Page, html
 
 from connectors.web import FetchState, WebConnector, decode_page, normalize_url, url_problem
 from ingest.parse import parse
 from kit.config import WebSettings
-
-
-@pytest.fixture
-def site():
-    s = LocalSite().start()
-    build_town_site(s)
-    yield s
-    s.stop()
 
 
 def web(**kw) -> WebSettings:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from localsite import LocalSite, Page, build_town_site, html
+from localsite import LocalSite, Page, html
 from typer.testing import CliRunner
 
 from ingest.sync import load_config, parse_config, run_sync
@@ -22,13 +22,6 @@ from kit.services import build_services
 REPO = Path(__file__).resolve().parents[2]
 WEB = WebSettings(rate_limit=0, timeout=0.5, retries=0, max_bytes=100_000)
 
-
-@pytest.fixture
-def site():
-    s = LocalSite().start()
-    build_town_site(s)
-    yield s
-    s.stop()
 
 
 def config(site: LocalSite, **web):

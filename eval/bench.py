@@ -175,6 +175,7 @@ def bench_real(args: argparse.Namespace) -> dict[str, Any]:
     towns = {
         "amagasaki": ("data/amagasaki_faq/faq.csv", ["amagasaki_paraphrased.jsonl"]),
         "kameoka": ("data/kameoka_5374/target.csv", ["kameoka_5374_paraphrased.jsonl"]),
+        "kyotango": ("data/kyotango_5374/target.csv", ["kyotango_5374_paraphrased.jsonl"]),
     }
     cwd = os.getcwd()
     os.chdir(SHARED.parent)  # source ids then read data/amagasaki_faq/faq.csv#ID as in the datasets

@@ -5,9 +5,12 @@
 Checks: every line parses; required fields and types (DESIGN.md §4); ids are
 unique; answerable items have sources, unanswerable ones have none; every
 expected/relevance source id exists (FAQ row ID present / 5374 record number in
-range); every expected source has relevance 2. For unanswerable items it
-re-runs the keyword searches recorded in make_paraphrased.py and fails if any
-row matches. Then it prints each answerable question next to the FAQ question
+range: 1..1760 Kameoka, 1..776 Kyotango); every expected source has relevance 2.
+For unanswerable items it re-runs the keyword searches recorded in
+make_paraphrased.py and fails if any row matches. For the Kyotango set it also
+re-derives every item's expected (grade 2) and related (grade 1) records from
+the name regexes in make_paraphrased.py and fails if the file disagrees (a
+stale file, or a pattern edited without re-running the script). Then it prints each answerable question next to the FAQ question
 (or 5374 item name) of its first expected source, with the longest run of
 characters the two share, so a reviewer can see that the wording differs and
 the meaning matches. Exit status 1 on any error.
@@ -25,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 LANGS = {"ja", "en", "zh", "ko", "vi", "pt"}
 A = "data/amagasaki_faq/faq.csv#"
 K = "data/kameoka_5374/target.csv#"
+T = "data/kyotango_5374/target.csv#"
 
 
 def longest_common_run(a, b):
@@ -48,6 +52,8 @@ def main():
     faq = {r["ID"]: r for r in csv.DictReader(io.StringIO(faq_csv, newline=""))}
     km_text = (args.data / "kameoka_5374" / "target.csv").read_bytes().decode("cp932")
     km = list(csv.reader(io.StringIO(km_text, newline="")))[1:]
+    with (args.data / "kyotango_5374" / "target.csv").open(encoding="utf-8", newline="") as f:
+        kt = list(csv.reader(f))[1:]
 
     errors = []
 
@@ -61,9 +67,16 @@ def main():
                 rec = km[int(n) - 1]
                 return f"[{rec[0]}] {rec[1]}"
             return None
+        if src.startswith(T):
+            n = src[len(T) :]
+            if n.isdigit() and 1 <= int(n) <= len(kt):
+                rec = kt[int(n) - 1]
+                return f"[{rec[0]}] {rec[1]}"
+            return None
         return None
 
     ids = set()
+    loaded = {}
     for path in sorted(HERE.glob("*_paraphrased.jsonl")):
         counts = {}
         for ln, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -86,6 +99,7 @@ def main():
             if it.get("id") in ids:
                 errors.append(f"{where}: duplicate id {it.get('id')}")
             ids.add(it.get("id"))
+            loaded[it.get("id")] = it
             if it.get("lang") not in LANGS:
                 errors.append(f"{where}: lang {it.get('lang')!r}")
             srcs = it.get("expected_sources", [])
@@ -139,6 +153,30 @@ def main():
             hits = [n for n, r in enumerate(km, 1) if re.search(p, "\t".join(r))]
             if hits:
                 errors.append(f"unanswerable {q!r}: /{p}/ matches 5374 records {hits[:10]}")
+        for q, p, _ in mp.KYOTANGO_UNANSWERABLE:
+            hits = [n for n, r in enumerate(kt, 1) if re.search(p, "\t".join(r))]
+            if hits:
+                errors.append(f"unanswerable {q!r}: /{p}/ matches Kyotango records {hits[:10]}")
+        # Kyotango: the file must hold exactly the records the name regexes pick.
+        for n, (q, pat, rel_pat, _) in enumerate(mp.KYOTANGO, 1):
+            it = loaded.get(f"kt-p-{n:03d}")
+            if it is None or it.get("question") != q:
+                errors.append(f"kt-p-{n:03d}: missing or not {q!r}; re-run make_paraphrased.py")
+                continue
+            want = {f"{T}{i}": 2 for i, r in enumerate(kt, 1) if re.search(pat, r[1])}
+            for i, r in enumerate(kt, 1):
+                if rel_pat and re.search(rel_pat, r[1]):
+                    want.setdefault(f"{T}{i}", 1)
+            got = it.get("relevance", {})
+            if got != want or set(it["expected_sources"]) != {s for s, g in want.items() if g == 2}:
+                errors.append(
+                    f"kt-p-{n:03d}: sources differ from /{pat}/ + /{rel_pat}/ over names: "
+                    f"missing {sorted(set(want) - set(got))}, extra {sorted(set(got) - set(want))}"
+                )
+        for n, (q, _, _) in enumerate(mp.KYOTANGO_UNANSWERABLE, 1):
+            it = loaded.get(f"kt-u-{n:03d}")
+            if it is None or it.get("question") != q or it.get("answerable"):
+                errors.append(f"kt-u-{n:03d}: missing or not {q!r}; re-run make_paraphrased.py")
 
     for e in errors:
         print("ERROR", e, file=sys.stderr)

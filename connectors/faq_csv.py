@@ -80,6 +80,11 @@ CONTAINS: dict[str, tuple[str, ...]] = {
 }
 # a table's title column, when it has one (5374: name)
 TITLE_COLUMNS = ("name", "品目", "品名", "名称", "名前", "施設名", "項目")
+# a reading index (5374's furigana holds only the first kana, for the app's あいうえお
+# tabs): kept in meta, not shown to residents nor embedded
+READING_COLUMNS = ("furigana", "ふりがな", "フリガナ", "よみがな", "ヨミガナ", "読み", "よみ")
+# the 5374 garbage-sorting layout (type,name,notice) in words a resident reads
+LABELS_5374 = {"name": "品目", "type": "分別", "notice": "出し方・注意"}
 _CONTROL_OK = frozenset("\t\n\r\f\v")
 
 
@@ -423,9 +428,13 @@ class FaqCsvConnector:
             (h or f"列{i + 1}", v.strip())
             for i, (h, v) in enumerate(zip(header, row, strict=False))
         ]
-        pairs = [(h, v) for h, v in pairs if v]
+        reading = next((v for h, v in pairs if _norm(h) in READING_COLUMNS and v), None)
+        pairs = [(h, v) for h, v in pairs if v and _norm(h) not in READING_COLUMNS]
         if not pairs:
             return None
+        normed = {_norm(h) for h in header}
+        if {"name", "type"} <= normed:  # 5374.jp's target.csv
+            pairs = [(LABELS_5374.get(_norm(h), h), v) for h, v in pairs]
         # the item's name first (5374: "name"), else the first cell that is not a number
         by_name = {_norm(h): i for i, (h, _) in enumerate(pairs)}
         first = next((by_name[c] for c in TITLE_COLUMNS if c in by_name), None)
@@ -440,5 +449,6 @@ class FaqCsvConnector:
             title=" ".join(title.split())[:80],
             body=body,
             mime="text/csv",
-            meta={"kind": "table", "columns": ",".join(header)},
+            meta={"kind": "table", "columns": ",".join(header)}
+            | ({"reading": reading} if reading else {}),
         )

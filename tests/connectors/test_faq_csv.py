@@ -161,7 +161,7 @@ def test_tab_separated_file(tmp_path):
     assert got[0].meta["answer"] == "8時30分からです。"
 
 
-def test_5374_style_table_puts_the_item_name_first(tmp_path):
+def test_5374_style_table_puts_the_item_name_first_in_residents_words(tmp_path):
     text = (
         "type,name,notice,furigana\n"
         '可燃ごみ,アルミ容器（汚れているもの）,"汚れを落とせない場合。\n袋に入れて出す。",あ\n'
@@ -172,13 +172,21 @@ def test_5374_style_table_puts_the_item_name_first(tmp_path):
     assert [d.source_id for d in got] == ["town/target.csv#1", "town/target.csv#2"]
     d = got[0]
     assert d.title == "アルミ容器（汚れているもの）"
-    assert d.body.splitlines()[:3] == [
-        "name: アルミ容器（汚れているもの）",
-        "type: 可燃ごみ",
-        "notice: 汚れを落とせない場合。",
+    assert d.body.splitlines() == [
+        "品目: アルミ容器（汚れているもの）",
+        "分別: 可燃ごみ",
+        "出し方・注意: 汚れを落とせない場合。",
+        "袋に入れて出す。",
     ]
-    assert d.meta == {"kind": "table", "columns": "type,name,notice,furigana"}
-    assert got[1].body.endswith("furigana: す")
+    # the one-kana reading index is kept aside, not shown nor embedded
+    assert d.meta == {"kind": "table", "columns": "type,name,notice,furigana", "reading": "あ"}
+    assert "furigana" not in got[1].body and "す" not in got[1].body.split("\n")[-1][-1:]
+
+
+def test_plain_name_and_type_columns_keep_their_headers_without_the_5374_trio(tmp_path):
+    text = "name,kind,notes\n公民館,集会所,駐車場あり\n"
+    got, _ = docs(write(tmp_path, "facilities.csv", text), "town/facilities.csv")
+    assert got[0].body.splitlines() == ["name: 公民館", "kind: 集会所", "notes: 駐車場あり"]
 
 
 def test_unknown_columns_make_a_table_with_a_text_title(tmp_path):
@@ -277,7 +285,7 @@ def test_real_kameoka_5374_shift_jis_with_quoted_newlines():
         "data/kameoka_5374/target.csv#2",
     ]
     assert got[-1].source_id == "data/kameoka_5374/target.csv#1760"
-    assert all(d.body.startswith(f"name: {d.meta and d.title}") for d in got[:50])
+    assert all(d.body.startswith(f"品目: {d.title}") for d in got[:50])
     assert any("\n" in d.body.split("notice: ", 1)[-1] for d in got), "a multi-line notice"
     assert not any("\ufffd" in d.body for d in got), "decoded without replacement characters"
 

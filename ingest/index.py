@@ -223,6 +223,8 @@ class SearchState:
     bm25_question: Any
     # title-vector id -> positions of the chunks sharing that title field
     by_title: dict[str, list[int]]
+    # table rows by item name (kit.names)
+    names: Any = None
 
 
 class Index:
@@ -572,6 +574,7 @@ class Index:
     def search_state(self) -> SearchState:
         """Chunks and BM25 indexes in memory; rebuilt only when the generation moved."""
         from kit.lexical import BM25Index
+        from kit.names import NameIndex
 
         gen = self.generation()
         state = self._state
@@ -596,6 +599,9 @@ class Index:
                 bm25_text=BM25Index(tokens),
                 bm25_question=BM25Index(qtokens),
                 by_title=by_title,
+                names=NameIndex(
+                    (i, c.title) for i, c in enumerate(chunks) if c.meta.get("kind") == "table"
+                ),
             )
             self._state = state
             return state

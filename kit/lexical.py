@@ -72,7 +72,7 @@ def _synonym_tokens(morphemes: Sequence[Any]) -> list[str]:
     return out
 
 
-def _kata_to_hira(s: str) -> str:
+def kata_to_hira(s: str) -> str:
     return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in s)
 
 
@@ -123,12 +123,12 @@ class JapaneseTokenizer:
                 for sm in subs:
                     if sm.part_of_speech()[0] not in _KEEP_POS:
                         continue
-                    f = _kata_to_hira(sm.normalized_form()).lower()
+                    f = kata_to_hira(sm.normalized_form()).lower()
                     if f and f not in _STOP and not f.isspace():
                         forms.append(f)
                 out.extend(forms)
                 if len(subs) > 1:
-                    whole = _kata_to_hira(m.normalized_form()).lower()
+                    whole = kata_to_hira(m.normalized_form()).lower()
                     if whole not in _STOP:
                         out.append(whole)
                 if forms:
@@ -137,6 +137,42 @@ class JapaneseTokenizer:
 
 
 _shared_tokenizer = JapaneseTokenizer()
+
+
+def reading(text: str) -> str:
+    """The katakana reading of ``text`` (布団 → フトン); words without one as written."""
+    from sudachipy import tokenizer as sudachi_tokenizer
+
+    text = unicodedata.normalize("NFKC", text)
+    if not text.strip():
+        return ""
+    tok = _shared_tokenizer._get()
+    mode = sudachi_tokenizer.Tokenizer.SplitMode.C
+    out = []
+    for start in range(0, len(text), 4000):
+        for m in tok.tokenize(text[start : start + 4000], mode):
+            out.append(m.reading_form() or m.surface())
+    return "".join(out)
+
+
+def word_synonyms(text: str) -> list[tuple[str, ...]]:
+    """The synonym-group ids of each content word of ``text`` (mode C), as ``~id``
+    tokens; a word in more than two groups is too ambiguous and gets none (チャリ and
+    自転車 share a group, as デジカメ and デジタルカメラ do)."""
+    from sudachipy import tokenizer as sudachi_tokenizer
+
+    text = unicodedata.normalize("NFKC", text).lower()
+    if not text.strip():
+        return []
+    tok = _shared_tokenizer._get()
+    mode = sudachi_tokenizer.Tokenizer.SplitMode.C
+    out: list[tuple[str, ...]] = []
+    for start in range(0, len(text), 4000):
+        for m in tok.tokenize(text[start : start + 4000], mode):
+            if m.part_of_speech()[0] not in _KEEP_POS or m.part_of_speech()[0] == "記号":
+                continue
+            out.append(tuple(_synonym_tokens([m])))
+    return out
 
 
 def tokenize(text: str) -> list[str]:

@@ -87,6 +87,10 @@ class HybridRetriever:
                 (state.chunks[i].id, sc) for i, sc in state.bm25_question.search(toks, n)
             ]
             trace.timings["bm25_ms"] = (time.perf_counter() - t) * 1000
+        if s.mode == "hybrid" and state.names is not None and len(state.names):
+            t = time.perf_counter()
+            ranked["name"] = [(state.chunks[i].id, v) for i, v in state.names.search(query)][:n]
+            trace.timings["name_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
         ranked = {
@@ -129,9 +133,7 @@ class HybridRetriever:
         return out, trace
 
 
-def _rrf(
-    ranks: dict[str, dict[str, int]], s: RetrievalSettings
-) -> dict[str, float]:
+def _rrf(ranks: dict[str, dict[str, int]], s: RetrievalSettings) -> dict[str, float]:
     """Weighted reciprocal rank fusion: sum of w / (rrf_k + rank) over the signals."""
     weights = {
         "dense": s.dense_weight,
@@ -165,8 +167,8 @@ def _score_fusion(
     for name, hits in ranked.items():
         if not hits:
             continue
-        lexical = name in ("bm25", "question")
-        scale[name] = 1.0 / hits[0][1] if lexical and hits[0][1] > 0 else 1.0
+        lexical = name in ("bm25", "question", "name")
+        scale[name] = 1.0 / hits[0][1] if name in ("bm25", "question") and hits[0][1] > 0 else 1.0
         full = len(hits) >= n
         fill[name] = hits[-1][1] if full or not lexical else 0.0
     used = [(name, w * scale[name]) for name, w in s.score_weights.items() if w and name in scale]

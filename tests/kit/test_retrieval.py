@@ -90,3 +90,38 @@ def test_a_hit_found_by_words_alone_gets_a_similarity_bound(settings, tmp_path):
         assert "dense" in h.signals and "title" in h.signals
         if "dense" not in h.ranks:
             assert h.signals["dense"] <= trace.ranked["dense"][-1][1] + 1e-9
+
+
+def test_a_table_row_named_in_the_question_comes_first(settings, tmp_path):
+    """5374-style rows: the row whose item name the question contains outranks wordier
+    rows sharing more of its words; the name signal is added as it is (0..1)."""
+    (tmp_path / "target.csv").write_text(
+        "type,name,notice\n"
+        "粗大ごみ,自転車の空気入れ（袋に入らないもの）,子供の自転車用の空気入れも同じです。\n"
+        "粗大ごみ,子供用遊具（プラスチック製）,子供の遊具は粗大ごみです。\n"
+        "粗大ごみ,自転車,防犯登録を抹消してから出してください。\n",
+        encoding="utf-8",
+    )
+    svc = build_services(settings)
+    svc.ingest([tmp_path / "target.csv"])
+    hits, trace = svc.retriever.search("子供の自転車いらなくなった", 3)
+    assert hits[0].chunk.title == "自転車"
+    # じてんしゃ: the reading is the longer form matched, 5 / (5 + 2)
+    assert trace.ranked["name"][0][1] == pytest.approx(5 / 7)
+    assert hits[0].signals["name"] == pytest.approx(5 / 7)
+    off = build_services(
+        settings.with_overrides(
+            **{"retrieval.score_weights": {"dense": 10.0, "title": 15.0, "bm25": 1.0}}
+        )
+    )
+    assert off.retriever.search("子供の自転車いらなくなった", 3)[0][0].chunk.title != "自転車"
+
+
+def test_no_name_signal_without_table_rows(settings, tmp_path):
+    (tmp_path / "faq.csv").write_text(
+        "ID,質問,回答\n1,自転車の登録は？,防犯登録は販売店でできます。\n", encoding="utf-8"
+    )
+    svc = build_services(settings)
+    svc.ingest([tmp_path / "faq.csv"])
+    _, trace = svc.retriever.search("自転車", 3)
+    assert "name" not in trace.ranked

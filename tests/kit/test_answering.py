@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from kit.answering import ExtractiveAnswerer, confidence, likely_contact
+import math
+
+import pytest
+
+from kit.answering import ExtractiveAnswerer, confidence, evidence, likely_contact
 from kit.config import AnswerSettings
 from kit.types import Chunk, ScoredChunk
 
 
-def hit(sid, text, *, dense, ranks=None, kind="faq", score=0.03, coverage=0.8, **meta):
+def hit(sid, text, *, dense, ranks=None, kind="faq", score=0.03, coverage=0.8, name=None, **meta):
     base = {"kind": kind, **meta}
     chunk = Chunk(Chunk.make_id(sid, 0, text), sid, text, meta.get("question", sid), 0, base)
     signals = {"dense": dense, "coverage": coverage}
+    if name is not None:
+        signals["name"] = name
     return ScoredChunk(chunk, score, ranks or {"dense": 1, "bm25": 1, "question": 1}, signals)
 
 
@@ -112,9 +118,29 @@ def test_likely_contact_votes_by_rank():
     assert likely_contact([], AnswerSettings()) == (None, None)
 
 
-def test_table_rows_get_their_own_confidence_offset():
-    s = AnswerSettings()
+def test_table_rows_and_named_items_enter_the_confidence_by_their_weights():
+    w = {"bias": 0.0, "sim": 10.0, "table": 1.0, "name": 4.0}
+    s = AnswerSettings(conf_weights=w)
     faq_hit = hit("t.csv#1", "x", dense=0.86, coverage=0.3)
     table_hit = hit("t.csv#1", "x", dense=0.86, coverage=0.3, kind="table")
-    # short item names score lower similarities for the same certainty
-    assert confidence([table_hit], s) > confidence([faq_hit], s)
+    named = hit("t.csv#1", "x", dense=0.86, coverage=0.3, kind="table", name=0.6)
+    z = 10.0 * (0.86 - s.conf_sim_center)
+    assert confidence([faq_hit], s) == pytest.approx(1 / (1 + math.exp(-z)))
+    assert confidence([table_hit], s) == pytest.approx(1 / (1 + math.exp(-(z + 1.0))))
+    assert confidence([named], s) == pytest.approx(1 / (1 + math.exp(-(z + 1.0 + 4.0 * 0.6))))
+    assert evidence([named])["name"] == pytest.approx(0.6)
+    assert evidence([faq_hit])["name"] == 0.0
+
+
+
+
+def test_best_sentences_keep_a_table_rows_lines():
+    from kit.answering import _best_sentences
+    from kit.lexical import tokenize
+
+    row = "品目: 自転車\n分別: 粗大ごみ\n出し方・注意: 防犯登録を抹消してください。申込みが必要です。"
+    # short enough: every line as it was
+    assert _best_sentences(row, set(), 500) == row
+    # cut: the chosen sentences in the text's order, each line still ending its line
+    qtoks = set(tokenize("自転車の防犯登録"))
+    assert _best_sentences(row, qtoks, 30) == "品目: 自転車\n出し方・注意: 防犯登録を抹消してください。"

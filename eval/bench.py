@@ -357,7 +357,7 @@ def build_scaled(
     store_dir: Path,
 ) -> tuple[SyntheticIndex, dict[str, float]]:
     """A searchable synthetic index of ``n`` chunks in the configured vector store."""
-    from ingest.index import ChromaVectorIndex, MemoryVectorIndex, SearchState
+    from ingest.index import ChromaVectorIndex, ExactVectors, MemoryVectorIndex, SearchState
     from kit.lexical import BM25Index
 
     t0 = time.perf_counter()
@@ -388,6 +388,9 @@ def build_scaled(
     vectors.upsert([c.id for c in syn], svecs)
     tids = list(stitles)
     titles.upsert(tids, np.stack([stitles[t] for t in tids]))
+    if n <= settings.store.exact_search_max:  # as Index.search_state does
+        state.dense = ExactVectors(*vectors.all_vectors())
+        state.titles = ExactVectors(*titles.all_vectors())
     t3 = time.perf_counter()
     return SyntheticIndex(embedder, state, vectors, titles), {
         "synthesise_s": t1 - t0,

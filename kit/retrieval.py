@@ -70,11 +70,13 @@ class HybridRetriever:
             qvec = self.index.embedder.embed_query(query)
             trace.timings["embed_ms"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            ranked["dense"] = self.index.vectors.query(qvec, n)
+            vectors = state.dense or self.index.vectors
+            titles = state.titles or self.index.title_vectors
+            ranked["dense"] = vectors.query(qvec, n)
             # title vectors are shared by chunks with the same title: fan them out
             ranked["title"] = [
                 (state.chunks[pos].id, sim)
-                for tid, sim in self.index.title_vectors.query(qvec, n)
+                for tid, sim in titles.query(qvec, n)
                 for pos in state.by_title.get(tid, ())
             ][: n * 2]
             trace.timings["dense_ms"] = (time.perf_counter() - t) * 1000

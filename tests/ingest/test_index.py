@@ -139,3 +139,51 @@ def test_chroma_persists_between_opens(chroma_settings):
 )
 def test_covers(root, sid, expected):
     assert covers(root, sid) is expected
+
+
+# --- exact search over an in-memory copy of the vectors ---------------------------------
+
+
+def test_exact_vectors_rank_by_cosine_and_break_ties_by_id():
+    import numpy as np
+
+    from ingest.index import ExactVectors
+
+    vecs = np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 3.0], [1.0, 0.0], [0.0, 0.0]])
+    ex = ExactVectors(["d", "b", "c", "a", "zero"], vecs)
+    got = ex.query([2.0, 0.0], 5)
+    assert [i for i, _ in got] == ["a", "d", "c", "b", "zero"]  # a/d tie: by id
+    assert [round(s, 4) for _, s in got] == [1.0, 1.0, 0.7071, 0.0, 0.0]
+    assert [i for i, _ in ex.query([2.0, 0.0], 2)] == ["a", "d"]
+    assert len(ex.query([1.0, 1.0], 99)) == 5
+    assert ex.query([1.0, 1.0], 0) == []
+    assert ExactVectors([], np.zeros((0, 0))).query([1.0, 0.0], 3) == []
+
+
+def test_questions_use_the_exact_copy_up_to_the_limit_and_chroma_above(chroma_settings, tmp_path):
+    from ingest.index import ExactVectors
+    from kit.services import build_services
+
+    (tmp_path / "faq.csv").write_text(
+        "ID,質問,回答\n"
+        + "".join(f"{i},質問{i}について,回答{i}です。\n" for i in range(1, 30)),
+        encoding="utf-8",
+    )
+    exact = build_services(chroma_settings)
+    exact.ingest([tmp_path / "faq.csv"])
+    state = exact.index.search_state()
+    assert isinstance(state.dense, ExactVectors) and len(state.dense) == 29
+    assert state.titles is not None and len(state.titles) == 29
+    hnsw = build_services(chroma_settings.with_overrides(**{"store.exact_search_max": 10}))
+    assert hnsw.index.search_state().dense is None
+    q = "質問7について知りたい"
+    a, ta = exact.retriever.search(q, 5)
+    b, tb = hnsw.retriever.search(q, 5)
+    # on a small collection HNSW finds the same neighbours: the same answer either way
+    assert [h.chunk.id for h in a] == [h.chunk.id for h in b]
+    da, db = dict(ta.ranked["dense"]), dict(tb.ranked["dense"])
+    assert sorted(da.values()) == pytest.approx(sorted(db.values()), abs=1e-5)
+    assert all(abs(da[c] - db[c]) < 1e-5 for c in set(da) & set(db))
+    # the copy follows the index: a removed source's vectors are gone from it
+    exact.index.remove([exact.index.sources()[0].source_id])
+    assert len(exact.index.search_state().dense) == 28

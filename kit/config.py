@@ -84,22 +84,22 @@ class AnswerSettings(BaseModel):
     # features: coverage, ja, table, margin, dense_rr, name)), fitted with
     # ``python -m eval.calibrate`` on demo/eval.jsonl and our paraphrased Amagasaki and
     # Kameoka questions, one index per town (233 questions, 62 unanswerable), with score
-    # fusion and the table-name signal; the Kyotango 5374 set is held out. 5-fold CV AUC
-    # 0.934 (0.924 without the ``name`` feature, 0.914 before the 5374 rows were read in
-    # residents' words); in-sample at 0.30 / 0.35 / 0.40 / 0.50: 79% / 82% / 84% / 87% of
-    # the unanswerable refused, 5% / 6% / 8% / 11% of the answerable refused, top-1
-    # answered correctly 0.81 / 0.80 / 0.80 / 0.78. A town moves along that curve with
-    # answer_threshold (``madoguchi eval compare`` draws it).
+    # fusion, exact dense search and the table-name signal; the Kyotango 5374 set is held
+    # out. 5-fold CV AUC 0.932 (0.921 without the ``name`` feature; 0.914 before the
+    # 5374 rows were read in residents' words); in-sample at 0.30 / 0.35 / 0.40 / 0.50:
+    # 79% / 82% / 84% / 87% of the unanswerable refused, 5% / 7% / 8% / 11% of the
+    # answerable refused, top-1 answered correctly 0.81 / 0.80 / 0.80 / 0.78. A town
+    # moves along that curve with answer_threshold (``madoguchi eval compare`` draws it).
     conf_sim_center: float = 0.85
     conf_weights: dict[str, float] = {
-        "bias": -1.153,
-        "sim": 30.212,
-        "coverage": 5.391,
-        "ja": -3.224,
-        "table": -0.174,
-        "margin": 1.357,
-        "dense_rr": 1.614,
-        "name": 9.321,
+        "bias": -1.099,
+        "sim": 30.458,
+        "coverage": 5.288,
+        "ja": -3.16,
+        "table": -0.373,
+        "margin": 0.851,
+        "dense_rr": 1.668,
+        "name": 9.097,
     }
     # below this cosine the top hit is not about the question, whatever the other
     # features say (every correct top hit in the calibration sets had 0.82 or more)

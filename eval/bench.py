@@ -249,6 +249,10 @@ class SyntheticIndex:
         self._state = state
         self.vectors = vectors
         self.title_vectors = title_vectors
+        # no lead vectors in the synthetic corpus: its lead search is empty
+        from ingest.index import MemoryVectorIndex
+
+        self.lead_vectors = MemoryVectorIndex()
 
     def search_state(self) -> Any:
         return self._state

@@ -147,7 +147,7 @@ def _print_report(svc: Any, report: Any, title: str, dry_run: bool) -> None:
             f"{report.embed_seconds:.1f}s ({report.tokens_per_second:.0f} tokens/s)"
         )
     if report.repaired:
-        out.print(f"repaired an interrupted run: {report.repaired}")
+        out.print(f"completed the index (an interrupted run, or vectors a new version adds): {report.repaired}")
     out.print(
         f"run took {report.seconds:.1f}s; index: {svc.index.chunk_count()} chunks "
         f"in {svc.settings.data_dir}"

@@ -9,6 +9,8 @@ Signals, each ranking all chunks independently:
   question, section heading): query-to-question similarity is the strongest
   evidence in FAQ retrieval, and short titles cross languages better than
   long answers;
+- ``lead``: dense similarity to a FAQ answer's first sentence (``ingest.index.lead_text``),
+  where the town states the point of its answer (other chunks: their passage's);
 - ``question``: BM25 over the chunk's title field alone — the FAQ *question*,
   or a page section's heading — so a resident's phrasing that matches an
   official question or heading outranks a long text that merely mentions the
@@ -79,6 +81,15 @@ class HybridRetriever:
                 for tid, sim in titles.query(qvec, n)
                 for pos in state.by_title.get(tid, ())
             ][: n * 2]
+            if state.with_lead:
+                # a chunk without a lead sentence (a page section, a PDF passage, a table
+                # row: short and to the point already) stands in with its passage's
+                # similarity, so FAQ rows do not outrank pages merely by having a lead
+                leads = state.leads or self.index.lead_vectors
+                stand_in = [(c, v) for c, v in ranked["dense"] if c not in state.with_lead]
+                ranked["lead"] = sorted(
+                    leads.query(qvec, n) + stand_in, key=lambda x: (-x[1], x[0])
+                )[:n]
             trace.timings["dense_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         toks = tokenize(query)  # also needed for coverage, whatever the mode

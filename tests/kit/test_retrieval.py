@@ -125,3 +125,33 @@ def test_no_name_signal_without_table_rows(settings, tmp_path):
     svc.ingest([tmp_path / "faq.csv"])
     _, trace = svc.retriever.search("自転車", 3)
     assert "name" not in trace.ranked
+
+
+def test_faq_rows_carry_a_lead_signal_and_pages_stand_in_with_their_passage(settings, tmp_path):
+    (tmp_path / "faq.csv").write_text(
+        "ID,質問,回答\n1,ごみの日は？,燃えるごみは月曜と木曜です。詳しくは環境課へ。\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "bus.md").write_text(
+        "# 町のバス\n\nデマンドバスは電話で予約すると家の前まで来ます。\n", encoding="utf-8"
+    )
+    svc = build_services(settings)
+    svc.ingest([tmp_path / "faq.csv", tmp_path / "bus.md"])
+    state = svc.index.search_state()
+    faq_id = next(c.id for c in state.chunks if c.meta.get("kind") == "faq")
+    assert state.with_lead == {faq_id}
+    _, trace = svc.retriever.search("バスの予約", 5)
+    lead = dict(trace.ranked["lead"])
+    dense = dict(trace.ranked["dense"])
+    page_ids = [c.id for c in state.chunks if c.id != faq_id]
+    assert faq_id in lead
+    # a page's lead value is its passage similarity
+    assert all(lead[c] == pytest.approx(dense[c]) for c in page_ids if c in dense)
+    assert [v for _, v in trace.ranked["lead"]] == sorted(lead.values(), reverse=True)
+
+
+def test_no_lead_signal_in_an_index_without_faq_rows(settings, tmp_path):
+    (tmp_path / "target.csv").write_text("type,name\n粗大ごみ,自転車\n", encoding="utf-8")
+    svc = build_services(settings)
+    svc.ingest([tmp_path / "target.csv"])
+    assert "lead" not in svc.retriever.search("自転車", 3)[1].ranked

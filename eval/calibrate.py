@@ -8,7 +8,9 @@ labelled 1 when the question is answerable and the top hit is an expected
 source, else 0. A logistic regression gives the weights; the thresholds are
 then swept on the same features and the point chosen that maximises answer
 accuracy subject to refusing at least ``--min-refusal`` of the unanswerable
-questions. Its output is a block of settings to paste into ``kit/config.py``
+questions (with ``--each``: of the unanswerable questions of every dataset given, so
+no town's set falls below the floor while a larger one carries the pooled figure).
+Its output is a block of settings to paste into ``kit/config.py``
 or a town's TOML file. Run it on a *tuning* set, report on another.
 """
 
@@ -28,7 +30,7 @@ from kit.config import AnswerSettings, Settings
 from kit.services import Services, build_services
 
 
-def collect(svc: Services, items: Sequence[EvalItem]) -> list[dict[str, Any]]:
+def collect(svc: Services, items: Sequence[EvalItem], group: str = "") -> list[dict[str, Any]]:
     rows = []
     for it in items:
         res = svc.ask(it.question)
@@ -42,6 +44,7 @@ def collect(svc: Services, items: Sequence[EvalItem]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "id": it.id,
+                "set": group,
                 "answerable": it.answerable,
                 "top_correct": correct,
                 "lang": it.lang,
@@ -55,9 +58,12 @@ def design(rows: Sequence[dict[str, Any]], center: float) -> np.ndarray:
     return np.array([[r["sim"] - center] + [r[f] for f in FEATURES if f != "sim"] for r in rows])
 
 
-def fit(rows: list[dict[str, Any]], min_refusal: float, center: float = 0.85) -> dict[str, Any]:
+def fit(
+    rows: list[dict[str, Any]], min_refusal: float, center: float = 0.85, each: bool = False
+) -> dict[str, Any]:
     """Weights from a logistic regression (label: answerable), then the threshold with the
-    best answer accuracy among those refusing at least ``min_refusal`` of unanswerables."""
+    best answer accuracy among those refusing at least ``min_refusal`` of unanswerables
+    (``each``: of every set's unanswerables, rows grouped by their ``set`` field)."""
     from sklearn.linear_model import LogisticRegression
 
     x = design(rows, center)
@@ -68,9 +74,17 @@ def fit(rows: list[dict[str, Any]], min_refusal: float, center: float = 0.85) ->
     weights.update({f: round(float(w), 3) for f, w in zip(FEATURES, model.coef_[0], strict=True)})
     ans = [i for i, r in enumerate(rows) if r["answerable"]]
     una = [i for i, r in enumerate(rows) if not r["answerable"]]
+    groups = sorted({str(r.get("set", "")) for r in rows})
     curve = []
     for th in np.linspace(0.05, 0.95, 91):
         refused_una = float(np.mean([conf[i] < th for i in una])) if una else 1.0
+        if each:  # the floor must hold for the worst set
+            per_set = [
+                float(np.mean([conf[i] < th for i in una if rows[i].get("set", "") == g]))
+                for g in groups
+                if any(rows[i].get("set", "") == g for i in una)
+            ]
+            refused_una = min(per_set, default=1.0)
         acc = float(np.mean([conf[i] >= th and rows[i]["top_correct"] for i in ans]))
         false_ref = float(np.mean([conf[i] < th for i in ans]))
         curve.append((round(float(th), 2), acc, refused_una, false_ref))
@@ -95,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "datasets", nargs="+", help="DATASET.jsonl[@DATA_DIR][%%SPLIT_FILE] (index and tuning half)"
     )
     p.add_argument("--min-refusal", type=float, default=0.8)
+    p.add_argument(
+        "--each", action="store_true", help="the refusal floor holds for every dataset given"
+    )
     p.add_argument("--dump", type=Path, help="write the per-question features as JSONL")
     args = p.parse_args(argv)
     rows: list[dict[str, Any]] = []
@@ -107,11 +124,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         items = load_dataset(ds)
         if split:
             items = select_half(items, split, "tune")
-        rows.extend(collect(svc, items))
+        rows.extend(collect(svc, items, group=Path(ds).name))
         svc.close()
     if args.dump:
         args.dump.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    fitted = fit(rows, args.min_refusal)
+    fitted = fit(rows, args.min_refusal, each=args.each)
     curve = fitted.pop("curve")
     print(json.dumps(fitted, indent=2))
     print("threshold  top1-acc  unanswerable-refused  false-refusal")

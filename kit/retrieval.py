@@ -57,7 +57,14 @@ class HybridRetriever:
     def retrieve(self, query: str, k: int | None = None) -> list[ScoredChunk]:
         return self.search(query, k)[0]
 
-    def search(self, query: str, k: int | None = None) -> tuple[list[ScoredChunk], RetrievalTrace]:
+    def search(
+        self, query: str, k: int | None = None, *, lexical: bool = True
+    ) -> tuple[list[ScoredChunk], RetrievalTrace]:
+        """The best ``k`` chunks for ``query``. ``lexical=False`` (a question in another
+        language than the documents') leaves out the word-matching signals: an English or
+        Vietnamese question's words match the Japanese documents only by accident (a
+        stray Latin token, ＦＡＱ), and BM25, divided by its best score, gives that
+        accident full weight; the multilingual embeddings carry such a question alone."""
         s = self.settings
         k = k or s.k
         trace = RetrievalTrace()
@@ -94,13 +101,13 @@ class HybridRetriever:
         t = time.perf_counter()
         toks = tokenize(query)  # also needed for coverage, whatever the mode
         trace.query_tokens = toks
-        if s.mode in ("hybrid", "bm25"):
+        if s.mode == "bm25" or (s.mode == "hybrid" and lexical):
             ranked["bm25"] = [(state.chunks[i].id, sc) for i, sc in state.bm25_text.search(toks, n)]
             ranked["question"] = [
                 (state.chunks[i].id, sc) for i, sc in state.bm25_question.search(toks, n)
             ]
             trace.timings["bm25_ms"] = (time.perf_counter() - t) * 1000
-        if s.mode == "hybrid" and state.names is not None and len(state.names):
+        if s.mode == "hybrid" and lexical and state.names is not None and len(state.names):
             t = time.perf_counter()
             ranked["name"] = [(state.chunks[i].id, v) for i, v in state.names.search(query)][:n]
             trace.timings["name_ms"] = (time.perf_counter() - t) * 1000

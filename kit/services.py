@@ -22,7 +22,7 @@ from kit.answering import ExtractiveAnswerer, GroundedAnswerer
 from kit.config import Settings
 from kit.conversation import ConversationStore, Turn, contextual_query
 from kit.errors import InputError
-from kit.lang import detect_language, normalise_lang
+from kit.lang import base_lang, detect_language, normalise_lang
 from kit.llm import build_llm
 from kit.retrieval import HybridRetriever
 from kit.types import Answer, ScoredChunk, SourceDocument
@@ -130,9 +130,15 @@ class Services:
         self, question: str, lang: str | None, conversation_id: str | None
     ) -> tuple[str, str, list[ScoredChunk], list[Turn], dict[str, float]]:
         q = self.clean_question(question)
-        lang = normalise_lang(lang) or detect_language(q)
+        asked_in = detect_language(q)
+        lang = normalise_lang(lang) or asked_in
         history = self.conversations.history(conversation_id)
-        hits, trace = self.retriever.search(contextual_query(q, history), self.settings.retrieval.k)
+        # words are matched only when the question is in the documents' language
+        hits, trace = self.retriever.search(
+            contextual_query(q, history),
+            self.settings.retrieval.k,
+            lexical=base_lang(asked_in) == "ja",
+        )
         return q, lang, hits, history, dict(trace.timings)
 
     def _result(

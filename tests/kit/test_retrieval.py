@@ -155,3 +155,38 @@ def test_no_lead_signal_in_an_index_without_faq_rows(settings, tmp_path):
     svc = build_services(settings)
     svc.ingest([tmp_path / "target.csv"])
     assert "lead" not in svc.retriever.search("自転車", 3)[1].ranked
+
+
+def test_a_question_in_another_language_is_matched_by_meaning_alone(settings, tmp_path):
+    (tmp_path / "faq.csv").write_text(
+        "ID,質問,回答\n1,ＦＡＱとは？,よくある質問のことです。\n2,住民票の写しは？,住民課で交付します。\n",
+        encoding="utf-8",
+    )
+    svc = build_services(settings)
+    svc.ingest([tmp_path / "faq.csv"])
+    _, trace = svc.retriever.search("What is an FAQ", 3)
+    assert "bm25" in trace.ranked  # by default words are matched too
+    _, trace = svc.retriever.search("What is an FAQ", 3, lexical=False)
+    assert {"bm25", "question", "name"}.isdisjoint(trace.ranked)
+    assert "dense" in trace.ranked and "title" in trace.ranked
+
+
+def test_services_match_words_only_for_japanese_questions(settings, tmp_path):
+    (tmp_path / "faq.csv").write_text(
+        "ID,質問,回答\n1,住民票の写しは？,住民課で交付します。\n", encoding="utf-8"
+    )
+    svc = build_services(settings)
+    svc.ingest([tmp_path / "faq.csv"])
+    seen: list[bool] = []
+    search = svc.retriever.search
+
+    def spy(query, k=None, *, lexical=True):
+        seen.append(lexical)
+        return search(query, k, lexical=lexical)
+
+    svc.retriever.search = spy  # type: ignore[method-assign]
+    svc.ask("住民票の写しが欲しい")
+    svc.ask("How can I get a copy of my residence certificate?")
+    # the widget's language setting does not decide it: the question's language does
+    svc.ask("住民票の写しが欲しい", lang="en")
+    assert seen == [True, False, True]

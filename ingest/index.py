@@ -290,6 +290,9 @@ class SearchState:
     leads: ExactVectors | None = None
     # chunks that have a lead sentence (FAQ rows with an answer)
     with_lead: frozenset[str] = frozenset()
+    # languages the documents are written in: Japanese and the FAQ's translations (base
+    # codes: en, zh, ko, ...)
+    languages: frozenset[str] = frozenset({"ja"})
 
 
 class Index:
@@ -709,6 +712,15 @@ class Index:
                 ),
             )
             state.with_lead = frozenset(c.id for c in chunks if lead_text(c))
+            state.languages = frozenset(
+                {"ja"}
+                | {
+                    code.split("-")[0].lower()
+                    for c in chunks
+                    for code in str(c.meta.get("langs") or "").split(",")
+                    if code.strip()
+                }
+            )
             if 0 < len(chunks) <= self.settings.store.exact_search_max:
                 state.dense = ExactVectors(*self.vectors.all_vectors())
                 state.titles = ExactVectors(*self.title_vectors.all_vectors())

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from ingest.index import Index
 from kit.config import RetrievalSettings
+from kit.lang import base_lang
 from kit.lexical import tokenize
 from kit.types import ScoredChunk
 
@@ -58,12 +59,14 @@ class HybridRetriever:
         return self.search(query, k)[0]
 
     def search(
-        self, query: str, k: int | None = None, *, lexical: bool = True
+        self, query: str, k: int | None = None, *, lang: str | None = None
     ) -> tuple[list[ScoredChunk], RetrievalTrace]:
-        """The best ``k`` chunks for ``query``. ``lexical=False`` (a question in another
-        language than the documents') leaves out the word-matching signals: an English or
-        Vietnamese question's words match the Japanese documents only by accident (a
-        stray Latin token, ＦＡＱ), and BM25, divided by its best score, gives that
+        """The best ``k`` chunks for ``query``, asked in ``lang`` (None: any).
+
+        Words are matched only when the documents are written in the question's language
+        (Japanese, or a language the town's FAQ has translations in): otherwise an English
+        or Vietnamese question's words meet the Japanese documents only by accident (a
+        stray Latin token, ＦＡＱ), and BM25, divided by its best score, would give that
         accident full weight; the multilingual embeddings carry such a question alone."""
         s = self.settings
         k = k or s.k
@@ -73,6 +76,7 @@ class HybridRetriever:
             return [], trace
         n = max(s.candidates, k)
         ranked: dict[str, list[tuple[str, float]]] = {}
+        lexical = lang is None or base_lang(lang) in state.languages
 
         if s.mode in ("hybrid", "dense"):
             t = time.perf_counter()

@@ -22,7 +22,7 @@ from kit.answering import ExtractiveAnswerer, GroundedAnswerer
 from kit.config import Settings
 from kit.conversation import ConversationStore, Turn, contextual_query
 from kit.errors import InputError
-from kit.lang import base_lang, detect_language, normalise_lang
+from kit.lang import detect_language, normalise_lang
 from kit.llm import build_llm
 from kit.retrieval import HybridRetriever
 from kit.types import Answer, ScoredChunk, SourceDocument
@@ -133,11 +133,9 @@ class Services:
         asked_in = detect_language(q)
         lang = normalise_lang(lang) or asked_in
         history = self.conversations.history(conversation_id)
-        # words are matched only when the question is in the documents' language
+        # words are matched only when the documents are in the question's language
         hits, trace = self.retriever.search(
-            contextual_query(q, history),
-            self.settings.retrieval.k,
-            lexical=base_lang(asked_in) == "ja",
+            contextual_query(q, history), self.settings.retrieval.k, lang=asked_in
         )
         return q, lang, hits, history, dict(trace.timings)
 

@@ -164,29 +164,44 @@ def test_a_question_in_another_language_is_matched_by_meaning_alone(settings, tm
     )
     svc = build_services(settings)
     svc.ingest([tmp_path / "faq.csv"])
-    _, trace = svc.retriever.search("What is an FAQ", 3)
-    assert "bm25" in trace.ranked  # by default words are matched too
-    _, trace = svc.retriever.search("What is an FAQ", 3, lexical=False)
+    assert svc.index.search_state().languages == {"ja"}
+    for lang in (None, "ja", "ja-easy"):
+        assert "bm25" in svc.retriever.search("What is an FAQ", 3, lang=lang)[1].ranked
+    _, trace = svc.retriever.search("What is an FAQ", 3, lang="en")
     assert {"bm25", "question", "name"}.isdisjoint(trace.ranked)
     assert "dense" in trace.ranked and "title" in trace.ranked
 
 
-def test_services_match_words_only_for_japanese_questions(settings, tmp_path):
+def test_words_are_matched_in_a_language_the_faq_is_translated_into(settings, tmp_path):
+    (tmp_path / "faq.csv").write_text(
+        "ID,質問,回答,質問_en,回答_en\n"
+        "1,住民票の写しは？,住民課で交付します。,How do I get a residence certificate?,"
+        "At the Residents Section.\n",
+        encoding="utf-8",
+    )
+    svc = build_services(settings)
+    svc.ingest([tmp_path / "faq.csv"])
+    assert svc.index.search_state().languages == {"ja", "en"}
+    assert "bm25" in svc.retriever.search("residence certificate", 3, lang="en")[1].ranked
+    assert "bm25" not in svc.retriever.search("giấy cư trú", 3, lang="vi")[1].ranked
+
+
+def test_services_pass_the_questions_own_language(settings, tmp_path):
     (tmp_path / "faq.csv").write_text(
         "ID,質問,回答\n1,住民票の写しは？,住民課で交付します。\n", encoding="utf-8"
     )
     svc = build_services(settings)
     svc.ingest([tmp_path / "faq.csv"])
-    seen: list[bool] = []
+    seen: list[str | None] = []
     search = svc.retriever.search
 
-    def spy(query, k=None, *, lexical=True):
-        seen.append(lexical)
-        return search(query, k, lexical=lexical)
+    def spy(query, k=None, *, lang=None):
+        seen.append(lang)
+        return search(query, k, lang=lang)
 
     svc.retriever.search = spy  # type: ignore[method-assign]
     svc.ask("住民票の写しが欲しい")
     svc.ask("How can I get a copy of my residence certificate?")
     # the widget's language setting does not decide it: the question's language does
     svc.ask("住民票の写しが欲しい", lang="en")
-    assert seen == [True, False, True]
+    assert seen == ["ja", "en", "ja"]

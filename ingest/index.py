@@ -589,11 +589,7 @@ class Index:
         """Repair what an interrupted run may have left: orphan or missing vectors."""
         with self._lock:
             rows = {r[0] for r in self.db.execute("SELECT id FROM chunks")}
-            have = self.vectors.ids()
-            orphans = sorted(have - rows)
-            missing = sorted(rows - have)
-            if orphans:
-                self.vectors.delete(orphans)
+            orphans, missing = _drop_orphans(self.vectors, rows)
             for s in range(0, len(missing), 64):
                 part = missing[s : s + 64]
                 chunks = self._load_chunks(part)
@@ -603,11 +599,7 @@ class Index:
             tids = {
                 r[0]: r[1] for r in self.db.execute("SELECT tid, id FROM chunks WHERE tid != ''")
             }
-            have_t = self.title_vectors.ids()
-            orphans_t = sorted(have_t - set(tids))
-            missing_t = sorted(set(tids) - have_t)
-            if orphans_t:
-                self.title_vectors.delete(orphans_t)
+            orphans_t, missing_t = _drop_orphans(self.title_vectors, set(tids))
             for s in range(0, len(missing_t), 64):
                 part = missing_t[s : s + 64]
                 chunks = self._load_chunks([tids[t] for t in part])
@@ -623,11 +615,7 @@ class Index:
                 for r in self.db.execute("SELECT id, meta FROM chunks")
                 if (text := _lead_of(json.loads(r[1])))
             }
-            have_l = self.lead_vectors.ids()
-            orphans_l = sorted(have_l - set(wanted_l))
-            missing_l = sorted(set(wanted_l) - have_l)
-            if orphans_l:
-                self.lead_vectors.delete(orphans_l)
+            orphans_l, missing_l = _drop_orphans(self.lead_vectors, set(wanted_l))
             for s in range(0, len(missing_l), 64):
                 self._embed_leads({i: wanted_l[i] for i in missing_l[s : s + 64]})
             if orphans or missing or orphans_t or missing_t or orphans_l or missing_l:
@@ -727,6 +715,15 @@ class Index:
                 state.leads = ExactVectors(*self.lead_vectors.all_vectors())
             self._state = state
             return state
+
+
+def _drop_orphans(vectors: VectorIndex, wanted: set[str]) -> tuple[list[str], list[str]]:
+    """Delete the vectors nothing in the catalogue wants; return (deleted, still missing)."""
+    have = vectors.ids()
+    orphans, missing = sorted(have - wanted), sorted(wanted - have)
+    if orphans:
+        vectors.delete(orphans)
+    return orphans, missing
 
 
 def embed_text(chunk: Chunk) -> str:

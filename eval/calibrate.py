@@ -74,17 +74,17 @@ def fit(
     weights.update({f: round(float(w), 3) for f, w in zip(FEATURES, model.coef_[0], strict=True)})
     ans = [i for i, r in enumerate(rows) if r["answerable"]]
     una = [i for i, r in enumerate(rows) if not r["answerable"]]
-    groups = sorted({str(r.get("set", "")) for r in rows})
+    # the unanswerable questions of each set (one pool unless the floor holds per set)
+    una_sets: dict[str, list[int]] = {}
+    for i in una:
+        una_sets.setdefault(str(rows[i].get("set", "")) if each else "", []).append(i)
     curve = []
     for th in np.linspace(0.05, 0.95, 91):
-        refused_una = float(np.mean([conf[i] < th for i in una])) if una else 1.0
-        if each:  # the floor must hold for the worst set
-            per_set = [
-                float(np.mean([conf[i] < th for i in una if rows[i].get("set", "") == g]))
-                for g in groups
-                if any(rows[i].get("set", "") == g for i in una)
-            ]
-            refused_una = min(per_set, default=1.0)
+        # the worst set's share refused
+        refused_una = min(
+            (float(np.mean([conf[i] < th for i in idx])) for idx in una_sets.values()),
+            default=1.0,
+        )
         acc = float(np.mean([conf[i] >= th and rows[i]["top_correct"] for i in ans]))
         false_ref = float(np.mean([conf[i] < th for i in ans]))
         curve.append((round(float(th), 2), acc, refused_una, false_ref))

@@ -33,6 +33,7 @@ from langchain_core.embeddings import Embeddings
 from ingest.embed import count_tokens, embedder_name
 from kit.config import Settings
 from kit.errors import ConfigError, StoreError
+from kit.lang import base_lang
 from kit.lexical import TOKENIZER_VERSION, tokenize
 from kit.types import Chunk, SourceDocument
 
@@ -703,7 +704,7 @@ class Index:
             state.languages = frozenset(
                 {"ja"}
                 | {
-                    code.split("-")[0].lower()
+                    base_lang(code)
                     for c in chunks
                     for code in str(c.meta.get("langs") or "").split(",")
                     if code.strip()

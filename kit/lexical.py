@@ -139,40 +139,27 @@ class JapaneseTokenizer:
 _shared_tokenizer = JapaneseTokenizer()
 
 
-def reading(text: str) -> str:
-    """The katakana reading of ``text`` (布団 → フトン); words without one as written."""
+def reading_and_synonyms(text: str) -> tuple[str, list[tuple[str, ...]]]:
+    """One mode-C pass over ``text`` (NFKC): its katakana reading (布団 → フトン; words
+    without one as written), and the synonym-group ids of each content word as ``~id``
+    tokens (チャリ and 自転車 share a group, as デジカメ and デジタルカメラ do; a word in
+    more than two groups is too ambiguous and gets none)."""
     from sudachipy import tokenizer as sudachi_tokenizer
 
     text = unicodedata.normalize("NFKC", text)
     if not text.strip():
-        return ""
+        return "", []
     tok = _shared_tokenizer._get()
     mode = sudachi_tokenizer.Tokenizer.SplitMode.C
-    out = []
+    read: list[str] = []
+    groups: list[tuple[str, ...]] = []
     for start in range(0, len(text), 4000):
         for m in tok.tokenize(text[start : start + 4000], mode):
-            out.append(m.reading_form() or m.surface())
-    return "".join(out)
-
-
-def word_synonyms(text: str) -> list[tuple[str, ...]]:
-    """The synonym-group ids of each content word of ``text`` (mode C), as ``~id``
-    tokens; a word in more than two groups is too ambiguous and gets none (チャリ and
-    自転車 share a group, as デジカメ and デジタルカメラ do)."""
-    from sudachipy import tokenizer as sudachi_tokenizer
-
-    text = unicodedata.normalize("NFKC", text).lower()
-    if not text.strip():
-        return []
-    tok = _shared_tokenizer._get()
-    mode = sudachi_tokenizer.Tokenizer.SplitMode.C
-    out: list[tuple[str, ...]] = []
-    for start in range(0, len(text), 4000):
-        for m in tok.tokenize(text[start : start + 4000], mode):
-            if m.part_of_speech()[0] not in _KEEP_POS or m.part_of_speech()[0] == "記号":
-                continue
-            out.append(tuple(_synonym_tokens([m])))
-    return out
+            read.append(m.reading_form() or m.surface())
+            pos = m.part_of_speech()[0]
+            if pos in _KEEP_POS and pos != "記号":
+                groups.append(tuple(_synonym_tokens([m])))
+    return "".join(read), groups
 
 
 def tokenize(text: str) -> list[str]:

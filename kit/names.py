@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from kit.lexical import kata_to_hira, reading, word_synonyms
+from kit.lexical import kata_to_hira, reading_and_synonyms
 
 # (…), （…）, 【…】, 「…」 qualifiers and a trailing ※ note are not part of the name
 _BRACKETS = re.compile(r"[(（【［\[][^)）】］\]]*[)）】］\]]?")
@@ -70,8 +70,8 @@ class NameIndex:
             for key, surface in name_forms(title).items():
                 self.written.setdefault(key, []).append(pos)
                 if key not in self.reading_of:
-                    self.reading_of[key] = normalise(reading(surface))
-                    words = word_synonyms(surface)
+                    read, words = reading_and_synonyms(surface)
+                    self.reading_of[key] = normalise(read)
                     groups_of[key] = words[0] if len(words) == 1 else ()
                 for g in groups_of[key]:
                     self.synonyms.setdefault(g, {}).setdefault(key, []).append(pos)
@@ -95,11 +95,12 @@ class NameIndex:
         matches = [
             (k, self.reading_of[k], p) for k, p in _outermost(_find(q, self.written, self.longest))
         ]
+        read, words = reading_and_synonyms(query)  # one Sudachi pass for both
         if self.spoken:
-            spoken = _find(normalise(reading(query)), self.spoken, self.longest)
+            spoken = _find(normalise(read), self.spoken, self.longest)
             matches += [(k, k, p) for k, p in _outermost(spoken)]
         if self.synonyms:
-            for groups in word_synonyms(query):
+            for groups in words:
                 for g in groups:
                     for k, p in self.synonyms.get(g, {}).items():
                         matches.append((k, self.reading_of[k], p))

@@ -80,7 +80,9 @@ def test_a_hit_found_by_words_alone_gets_a_similarity_bound(settings, tmp_path):
     carries the dense list's last value and no dense rank."""
     rows = "\n".join(f"{i},質問{i}の件,回答{i}です。,課{i}" for i in range(1, 40))
     (tmp_path / "faq.csv").write_text(
-        "ID,質問,回答,所管部署\n" + rows + "\n99,マイナンバーカードの更新,窓口で更新します。,住民課\n",
+        "ID,質問,回答,所管部署\n"
+        + rows
+        + "\n99,マイナンバーカードの更新,窓口で更新します。,住民課\n",
         encoding="utf-8",
     )
     svc = build_services(settings.with_overrides(**{"retrieval.candidates": 3}))
@@ -92,18 +94,25 @@ def test_a_hit_found_by_words_alone_gets_a_similarity_bound(settings, tmp_path):
             assert h.signals["dense"] <= trace.ranked["dense"][-1][1] + 1e-9
 
 
+def ingested(settings, tmp_path, files: dict[str, str]):
+    """Services over an index of ``files`` (name -> text), written to ``tmp_path``."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    svc = build_services(settings)
+    svc.ingest([tmp_path / name for name in files])
+    return svc
+
+
 def test_a_table_row_named_in_the_question_comes_first(settings, tmp_path):
     """5374-style rows: the row whose item name the question contains outranks wordier
     rows sharing more of its words; the name signal is added as it is (0..1)."""
-    (tmp_path / "target.csv").write_text(
+    rows = (
         "type,name,notice\n"
         "粗大ごみ,自転車の空気入れ（袋に入らないもの）,子供の自転車用の空気入れも同じです。\n"
         "粗大ごみ,子供用遊具（プラスチック製）,子供の遊具は粗大ごみです。\n"
-        "粗大ごみ,自転車,防犯登録を抹消してから出してください。\n",
-        encoding="utf-8",
+        "粗大ごみ,自転車,防犯登録を抹消してから出してください。\n"
     )
-    svc = build_services(settings)
-    svc.ingest([tmp_path / "target.csv"])
+    svc = ingested(settings, tmp_path, {"target.csv": rows})
     hits, trace = svc.retriever.search("子供の自転車いらなくなった", 3)
     assert hits[0].chunk.title == "自転車"
     # じてんしゃ: the reading is the longer form matched, 5 / (5 + 2)
@@ -118,25 +127,24 @@ def test_a_table_row_named_in_the_question_comes_first(settings, tmp_path):
 
 
 def test_no_name_signal_without_table_rows(settings, tmp_path):
-    (tmp_path / "faq.csv").write_text(
-        "ID,質問,回答\n1,自転車の登録は？,防犯登録は販売店でできます。\n", encoding="utf-8"
+    svc = ingested(
+        settings,
+        tmp_path,
+        {"faq.csv": "ID,質問,回答\n1,自転車の登録は？,防犯登録は販売店でできます。\n"},
     )
-    svc = build_services(settings)
-    svc.ingest([tmp_path / "faq.csv"])
     _, trace = svc.retriever.search("自転車", 3)
     assert "name" not in trace.ranked
 
 
 def test_faq_rows_carry_a_lead_signal_and_pages_stand_in_with_their_passage(settings, tmp_path):
-    (tmp_path / "faq.csv").write_text(
-        "ID,質問,回答\n1,ごみの日は？,燃えるごみは月曜と木曜です。詳しくは環境課へ。\n",
-        encoding="utf-8",
+    svc = ingested(
+        settings,
+        tmp_path,
+        {
+            "faq.csv": "ID,質問,回答\n1,ごみの日は？,燃えるごみは月曜と木曜です。詳しくは環境課へ。\n",
+            "bus.md": "# 町のバス\n\nデマンドバスは電話で予約すると家の前まで来ます。\n",
+        },
     )
-    (tmp_path / "bus.md").write_text(
-        "# 町のバス\n\nデマンドバスは電話で予約すると家の前まで来ます。\n", encoding="utf-8"
-    )
-    svc = build_services(settings)
-    svc.ingest([tmp_path / "faq.csv", tmp_path / "bus.md"])
     state = svc.index.search_state()
     faq_id = next(c.id for c in state.chunks if c.meta.get("kind") == "faq")
     assert state.with_lead == {faq_id}
@@ -151,19 +159,13 @@ def test_faq_rows_carry_a_lead_signal_and_pages_stand_in_with_their_passage(sett
 
 
 def test_no_lead_signal_in_an_index_without_faq_rows(settings, tmp_path):
-    (tmp_path / "target.csv").write_text("type,name\n粗大ごみ,自転車\n", encoding="utf-8")
-    svc = build_services(settings)
-    svc.ingest([tmp_path / "target.csv"])
+    svc = ingested(settings, tmp_path, {"target.csv": "type,name\n粗大ごみ,自転車\n"})
     assert "lead" not in svc.retriever.search("自転車", 3)[1].ranked
 
 
 def test_a_question_in_another_language_is_matched_by_meaning_alone(settings, tmp_path):
-    (tmp_path / "faq.csv").write_text(
-        "ID,質問,回答\n1,ＦＡＱとは？,よくある質問のことです。\n2,住民票の写しは？,住民課で交付します。\n",
-        encoding="utf-8",
-    )
-    svc = build_services(settings)
-    svc.ingest([tmp_path / "faq.csv"])
+    faq = "ID,質問,回答\n1,ＦＡＱとは？,よくある質問のことです。\n2,住民票の写しは？,住民課で交付します。\n"
+    svc = ingested(settings, tmp_path, {"faq.csv": faq})
     assert svc.index.search_state().languages == {"ja"}
     for lang in (None, "ja", "ja-easy"):
         assert "bm25" in svc.retriever.search("What is an FAQ", 3, lang=lang)[1].ranked
@@ -173,25 +175,21 @@ def test_a_question_in_another_language_is_matched_by_meaning_alone(settings, tm
 
 
 def test_words_are_matched_in_a_language_the_faq_is_translated_into(settings, tmp_path):
-    (tmp_path / "faq.csv").write_text(
+    faq = (
         "ID,質問,回答,質問_en,回答_en\n"
         "1,住民票の写しは？,住民課で交付します。,How do I get a residence certificate?,"
-        "At the Residents Section.\n",
-        encoding="utf-8",
+        "At the Residents Section.\n"
     )
-    svc = build_services(settings)
-    svc.ingest([tmp_path / "faq.csv"])
+    svc = ingested(settings, tmp_path, {"faq.csv": faq})
     assert svc.index.search_state().languages == {"ja", "en"}
     assert "bm25" in svc.retriever.search("residence certificate", 3, lang="en")[1].ranked
     assert "bm25" not in svc.retriever.search("giấy cư trú", 3, lang="vi")[1].ranked
 
 
 def test_services_pass_the_questions_own_language(settings, tmp_path):
-    (tmp_path / "faq.csv").write_text(
-        "ID,質問,回答\n1,住民票の写しは？,住民課で交付します。\n", encoding="utf-8"
+    svc = ingested(
+        settings, tmp_path, {"faq.csv": "ID,質問,回答\n1,住民票の写しは？,住民課で交付します。\n"}
     )
-    svc = build_services(settings)
-    svc.ingest([tmp_path / "faq.csv"])
     seen: list[str | None] = []
     search = svc.retriever.search
 

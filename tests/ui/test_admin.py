@@ -165,6 +165,27 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _choose_file(page, path: Path, trouble: list[str], shot: Path) -> None:
+    """Put a file in the upload box and wait until the box shows its name.
+
+    Once on CI the box stayed empty for 20 s after the file was set (not seen
+    again here, not even with the cores loaded), so a file that does not show up
+    is chosen again, as a person would; after three tries the test fails with a
+    screenshot and everything the page logged.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(3):
+        page.locator("input[type=file][multiple]").set_input_files(str(path))
+        try:
+            page.get_by_text(path.name).first.wait_for(timeout=10000)
+            return
+        except PlaywrightTimeout:
+            trouble.append(f"{path.name} not shown 10 s after it was chosen")
+    page.screenshot(path=str(shot), full_page=True)
+    pytest.fail(f"the upload box never showed {path.name} (see {shot}):\n" + "\n".join(trouble))
+
+
 def test_admin_screenshot(browser, screenshot_dir, admin_app, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     import uvicorn
@@ -181,6 +202,14 @@ def test_admin_screenshot(browser, screenshot_dir, admin_app, tmp_path, monkeypa
                 break
             time.sleep(0.05)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        trouble: list[str] = []  # what the page said, for the failure message
+        page.on("console", lambda m: trouble.append(f"console {m.type}: {m.text}"))
+        page.on("pageerror", lambda e: trouble.append(f"page error: {e}"))
+        page.on(
+            "response",
+            lambda r: trouble.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
+        )
+        page.on("requestfailed", lambda r: trouble.append(f"failed {r.url}: {r.failure}"))
         page.goto(f"http://127.0.0.1:{port}/admin/")
         assert "/login" in page.url  # not logged in: the login form
         page.fill("#key", KEY)
@@ -189,8 +218,9 @@ def test_admin_screenshot(browser, screenshot_dir, admin_app, tmp_path, monkeypa
         # upload a FAQ CSV through the screen and ingest it
         faq = tmp_path / "inu.csv"
         faq.write_text(FAQ, encoding="utf-8")
-        page.locator("input[type=file][multiple]").set_input_files(str(faq))  # the upload box
-        page.get_by_text("inu.csv").first.wait_for(timeout=20000)
+        # the screen's load events have filled the (empty) source list: the app is live
+        page.get_by_text("索引にある出典").wait_for(timeout=20000)
+        _choose_file(page, faq, trouble, screenshot_dir / "admin_upload_failed.png")
         page.get_by_role("button", name="取り込む (ingest)").click()
         page.get_by_text("取り込み完了").wait_for(timeout=60000)
         page.get_by_text("追加 2", exact=False).wait_for()

@@ -1,4 +1,4 @@
-"""The ``madoguchi`` command: ingest, ask, sources, eval.
+"""The ``madoguchi`` command: ingest, ask, sources, synonyms, eval.
 
 Imports of heavy libraries happen inside commands so ``madoguchi --help`` is
 instant. A ``KitError`` becomes one clear line on stderr and exit code 2.
@@ -29,7 +29,12 @@ app = typer.Typer(
 )
 sources_app = typer.Typer(help="List or remove indexed sources.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate accuracy and speed on a question set.", no_args_is_help=True)
+synonyms_app = typer.Typer(
+    help="The town's synonym list (言い換え辞書): words residents use for the documents' words.",
+    no_args_is_help=True,
+)
 app.add_typer(sources_app, name="sources")
+app.add_typer(synonyms_app, name="synonyms")
 app.add_typer(eval_app, name="eval")
 
 out = Console()
@@ -147,7 +152,9 @@ def _print_report(svc: Any, report: Any, title: str, dry_run: bool) -> None:
             f"{report.embed_seconds:.1f}s ({report.tokens_per_second:.0f} tokens/s)"
         )
     if report.repaired:
-        out.print(f"completed the index (an interrupted run, or vectors a new version adds): {report.repaired}")
+        out.print(
+            f"completed the index (an interrupted run, or vectors a new version adds): {report.repaired}"
+        )
     out.print(
         f"run took {report.seconds:.1f}s; index: {svc.index.chunk_count()} chunks "
         f"in {svc.settings.data_dir}"
@@ -330,6 +337,66 @@ def sources_remove(
         raise InputError(f"no indexed source matches {source!r} (see 'madoguchi sources list')")
     svc.index.remove(ids)
     out.print(f"removed {len(ids)} source(s)")
+
+
+def _synonym_file() -> Any:
+    from kit.synonyms import SynonymFile
+
+    return SynonymFile(_settings().synonyms_path)
+
+
+@synonyms_app.command("list")
+def synonyms_list() -> None:
+    """Show the list and where it is kept."""
+    from kit.synonyms import Synonyms, read_text
+
+    f = _synonym_file()
+    syn = Synonyms.parse(read_text(f.path), f.path.name) if f.path.exists() else Synonyms()
+    if not len(syn):
+        out.print(f"no synonym groups yet ({f.path}); add one with 'madoguchi synonyms add'")
+        return
+    t = Table(title=f"{len(syn)} synonym groups in {f.path}")
+    t.add_column("words")
+    for g in syn.groups:
+        t.add_row(", ".join(g))
+    out.print(t)
+
+
+@synonyms_app.command("add")
+def synonyms_add(
+    words: Annotated[list[str], typer.Argument(help="Two or more words that mean the same.")],
+) -> None:
+    """Add one group, e.g. ``madoguchi synonyms add スマホ スマートフォン 携帯電話``."""
+    f = _synonym_file()
+    syn = f.add(words)
+    out.print(f"added; {len(syn)} group(s) in {f.path} (used from the next question)")
+
+
+@synonyms_app.command("load")
+def synonyms_load(
+    file: Annotated[Path, typer.Argument(help="A list: one group per line, comma-separated.")],
+) -> None:
+    """Replace the list with a file's (checked first: a bad line changes nothing)."""
+    from kit.synonyms import read_text
+
+    f = _synonym_file()
+    syn = f.save_text(read_text(file), file.name)
+    out.print(f"{len(syn)} group(s) written to {f.path}")
+
+
+@synonyms_app.command("check")
+def synonyms_check(question: Annotated[str, typer.Argument(help="A question to look at.")]) -> None:
+    """Which words of the list a question contains, and what it is also searched as."""
+    f = _synonym_file()
+    found, variants = f.current().rewrites(question)
+    if f.error:
+        err.print(f"[yellow]the list does not parse, so it is not used:[/] {f.error}")
+    if not found:
+        out.print("no word of the list in this question")
+    for ex in found:
+        out.print(f"{ex.word} → {' / '.join(ex.alternatives)}")
+    for v in variants:
+        out.print(f"  also searched as: {v}")
 
 
 ConfigOpt = Annotated[

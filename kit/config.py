@@ -75,6 +75,8 @@ class RetrievalSettings(BaseModel):
         # (nDCG@10 tune 0.650 -> 0.658, report 0.631 -> 0.643)
         "lead": 10.0,
     }
+    # the town's synonym list (kit.synonyms); default <data_dir>/synonyms.csv
+    synonyms_file: Path | None = None
 
 
 class AnswerSettings(BaseModel):
@@ -236,6 +238,10 @@ class Settings(BaseSettings):
         if toml_path:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
+
+    @property
+    def synonyms_path(self) -> Path:
+        return self.retrieval.synonyms_file or self.data_dir / "synonyms.csv"
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with dotted-path overrides, e.g. ``{"retrieval.mode": "dense"}``."""

@@ -32,6 +32,7 @@ from ingest.index import Index
 from kit.config import RetrievalSettings
 from kit.lang import base_lang
 from kit.lexical import tokenize
+from kit.synonyms import Expansion, SynonymFile, Synonyms
 from kit.types import ScoredChunk
 
 
@@ -43,12 +44,25 @@ class RetrievalTrace:
     top: dict[str, float] = field(default_factory=dict)
     # each signal's own ranking (chunk id, raw score), before fusion
     ranked: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    # words of the town's synonym list found in the question (kit.synonyms)
+    expansions: list[Expansion] = field(default_factory=list)
 
 
 class HybridRetriever:
-    def __init__(self, index: Index, settings: RetrievalSettings) -> None:
+    def __init__(
+        self,
+        index: Index,
+        settings: RetrievalSettings,
+        synonyms: SynonymFile | Synonyms | None = None,
+    ) -> None:
         self.index = index
         self.settings = settings
+        self.synonyms = synonyms
+
+    def _synonyms(self) -> Synonyms | None:
+        if isinstance(self.synonyms, SynonymFile):
+            return self.synonyms.current()
+        return self.synonyms
 
     def warm_up(self) -> None:
         """Load everything the first real question would: catalogue state, tokenizer,
@@ -67,7 +81,11 @@ class HybridRetriever:
         (Japanese, or a language the town's FAQ has translations in): otherwise an English
         or Vietnamese question's words meet the Japanese documents only by accident (a
         stray Latin token, ＦＡＱ), and BM25, divided by its best score, would give that
-        accident full weight; the multilingual embeddings carry such a question alone."""
+        accident full weight; the multilingual embeddings carry such a question alone.
+
+        A question holding a word of the town's synonym list is also searched with that
+        word replaced by the others of its group; each signal keeps a chunk's best value
+        over the variants."""
         s = self.settings
         k = k or s.k
         trace = RetrievalTrace()
@@ -77,19 +95,25 @@ class HybridRetriever:
         n = max(s.candidates, k)
         ranked: dict[str, list[tuple[str, float]]] = {}
         lexical = lang is None or base_lang(lang) in state.languages
+        syn = self._synonyms()
+        variants = [query]
+        if syn is not None and len(syn):
+            trace.expansions, more = syn.rewrites(query)
+            variants += more
 
         if s.mode in ("hybrid", "dense"):
             t = time.perf_counter()
-            qvec = self.index.embedder.embed_query(query)
+            qvecs = [self.index.embedder.embed_query(v) for v in variants]
             trace.timings["embed_ms"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             vectors = state.dense or self.index.vectors
             titles = state.titles or self.index.title_vectors
-            ranked["dense"] = vectors.query(qvec, n)
+            ranked["dense"] = _best([vectors.query(qv, n) for qv in qvecs], n)
             # title vectors are shared by chunks with the same title: fan them out
+            title_hits = _best([titles.query(qv, n) for qv in qvecs], n)
             ranked["title"] = [
                 (state.chunks[pos].id, sim)
-                for tid, sim in titles.query(qvec, n)
+                for tid, sim in title_hits
                 for pos in state.by_title.get(tid, ())
             ][: n * 2]
             if state.with_lead:
@@ -98,22 +122,30 @@ class HybridRetriever:
                 # similarity, so FAQ rows do not outrank pages merely by having a lead
                 leads = state.leads or self.index.lead_vectors
                 stand_in = [(c, v) for c, v in ranked["dense"] if c not in state.with_lead]
-                ranked["lead"] = sorted(
-                    leads.query(qvec, n) + stand_in, key=lambda x: (-x[1], x[0])
-                )[:n]
+                lead_hits = [leads.query(qv, n) for qv in qvecs]
+                ranked["lead"] = _best([*lead_hits, stand_in], n)
             trace.timings["dense_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         toks = tokenize(query)  # also needed for coverage, whatever the mode
         trace.query_tokens = toks
+        # each variant's words, for coverage; BM25 searches them all at once
+        variant_toks = [toks, *(tokenize(v) for v in variants[1:])]
+        seen = set(toks)  # a word the question repeats counts twice, as before
+        all_toks = toks + [t for vt in variant_toks[1:] for t in vt if t not in seen]
         if s.mode == "bm25" or (s.mode == "hybrid" and lexical):
-            ranked["bm25"] = [(state.chunks[i].id, sc) for i, sc in state.bm25_text.search(toks, n)]
+            ranked["bm25"] = [
+                (state.chunks[i].id, sc) for i, sc in state.bm25_text.search(all_toks, n)
+            ]
             ranked["question"] = [
-                (state.chunks[i].id, sc) for i, sc in state.bm25_question.search(toks, n)
+                (state.chunks[i].id, sc) for i, sc in state.bm25_question.search(all_toks, n)
             ]
             trace.timings["bm25_ms"] = (time.perf_counter() - t) * 1000
         if s.mode == "hybrid" and lexical and state.names is not None and len(state.names):
             t = time.perf_counter()
-            ranked["name"] = [(state.chunks[i].id, v) for i, v in state.names.search(query)][:n]
+            names = state.names
+            ranked["name"] = _best(
+                [[(state.chunks[i].id, v) for i, v in names.search(q)] for q in variants], n
+            )
             trace.timings["name_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
@@ -140,7 +172,10 @@ class HybridRetriever:
                     signals[cid].setdefault(name, last)
         if toks:
             for cid in order:
-                signals[cid]["coverage"] = state.bm25_text.coverage(toks, state.position_of[cid])
+                pos = state.position_of[cid]
+                signals[cid]["coverage"] = max(
+                    state.bm25_text.coverage(vt, pos) for vt in variant_toks if vt
+                )
         out = [
             ScoredChunk(
                 chunk=state.chunks[state.position_of[cid]],
@@ -155,6 +190,18 @@ class HybridRetriever:
                 trace.top[name] = hits[0][1]
         trace.ranked = ranked
         return out, trace
+
+
+def _best(lists: list[list[tuple[str, float]]], n: int) -> list[tuple[str, float]]:
+    """One ranking from several: each id's best value, best first, at most ``n``."""
+    if len(lists) == 1:
+        return lists[0][:n]
+    best: dict[str, float] = {}
+    for hits in lists:
+        for cid, v in hits:
+            if v > best.get(cid, float("-inf")):
+                best[cid] = v
+    return sorted(best.items(), key=lambda x: (-x[1], x[0]))[:n]
 
 
 def _rrf(ranks: dict[str, dict[str, int]], s: RetrievalSettings) -> dict[str, float]:

@@ -25,6 +25,7 @@ from kit.errors import InputError
 from kit.lang import detect_language, normalise_lang
 from kit.llm import build_llm
 from kit.retrieval import HybridRetriever
+from kit.synonyms import SynonymFile
 from kit.types import Answer, ScoredChunk, SourceDocument
 
 
@@ -54,7 +55,8 @@ class Services:
         self.settings = settings
         self.embedder = embedder
         self.index = index
-        self.retriever = HybridRetriever(index, settings.retrieval)
+        self.synonyms = SynonymFile(settings.synonyms_path)
+        self.retriever = HybridRetriever(index, settings.retrieval, self.synonyms)
         self.answerer = ExtractiveAnswerer(settings.answer)
         # composes answers when an LLM is configured (MADOGUCHI_LLM__BASE_URL), else None
         llm = build_llm(settings.llm)

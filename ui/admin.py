@@ -1,9 +1,10 @@
 """The staff screen (Gradio), mounted on the API app at ``/admin`` behind the admin key.
 
-Four tabs: documents (upload + ingest with progress, re-sync, list and remove
+Five tabs: documents (upload + ingest with progress, re-sync, list and remove
 sources), try a question (answer plus the retrieved passages and their
-scores), the conversation log (filter by refused / thumbs-down) and the
-unanswered questions as CSV, so staff can write new FAQ entries.
+scores), the town's synonym list (kit.synonyms), and the conversation log
+(filter by refused / thumbs-down) with the unanswered questions as CSV, so staff
+can write new FAQ entries or synonyms.
 
 The work is done by ``AdminActions`` (plain Python, tested directly); the
 Gradio layer only wires widgets to it. Services and the log are reached
@@ -185,6 +186,10 @@ class AdminActions:
             lines += ["", f"*{a.follow_up}*"]
         for i, c in enumerate(a.citations, 1):
             lines.append(f"\n[{i}] {c.title} — `{c.url or c.source_id}`")
+        found = svc.synonyms.current().expand(question)
+        if found:
+            said = "、".join(f"{e.word} → {' / '.join(e.alternatives)}" for e in found)
+            lines += ["", f"言い換え辞書 (synonyms): {said}"]
         timings = " ・ ".join(f"{k} {v:.1f}" for k, v in res.timings.items())
         lines += ["", f"<small>timings (ms): {timings}</small>"]
         rows = [
@@ -201,6 +206,17 @@ class AdminActions:
             for i, h in enumerate(res.hits, 1)
         ]
         return "\n".join(lines), rows
+
+    # ------------------------------------------------------------ synonyms
+
+    def synonyms_text(self) -> str:
+        return str(self._services().synonyms.text())
+
+    def save_synonyms(self, text: str) -> str:
+        """Check and save the synonym list; it is used from the next question."""
+        f = self._services().synonyms
+        syn = f.save_text(text or "")
+        return f"保存しました (saved): {len(syn)} グループ、次の質問から使われます。"
 
     # ------------------------------------------------------------ the log
 
@@ -303,6 +319,14 @@ def build_admin(actions: AdminActions) -> Any:
         return actions.log_summary(), actions.logs(which)
 
     @guard
+    def do_synonyms() -> str:
+        return actions.synonyms_text()
+
+    @guard
+    def do_save_synonyms(text: str) -> str:
+        return actions.save_synonyms(text)
+
+    @guard
     def do_export() -> str:
         return actions.export_unanswered()
 
@@ -369,6 +393,16 @@ def build_admin(actions: AdminActions) -> Any:
             )
             try_btn.click(do_try, [question, lang], [answer, hits])
             question.submit(do_try, [question, lang], [answer, hits])
+        with gr.Tab("言い換え (synonyms)"):
+            gr.Markdown(
+                "住民の言い方と資料の言い方が違う語を、1 行に 1 グループ、カンマ区切りで書きます"
+                "（例: `スマホ, スマートフォン, 携帯電話`）。質問にどれかの語があると、"
+                "ほかの語でも検索します。回答できなかった質問（会話ログ）を見て足してください。"
+            )
+            syn_text = gr.Textbox(label="言い換え辞書 (synonyms.csv)", lines=14, max_lines=40)
+            syn_btn = gr.Button("保存 (save)", variant="primary")
+            syn_out = gr.Markdown()
+            syn_btn.click(do_save_synonyms, [syn_text], [syn_out])
         with gr.Tab("会話ログ (log)"):
             with gr.Row():
                 which = gr.Radio(list(LOG_FILTERS), value="すべて (all)", label="表示", scale=3)
@@ -387,6 +421,7 @@ def build_admin(actions: AdminActions) -> Any:
             export_btn.click(do_export, None, [export_file])
         blocks.load(do_sources, [prefix], [sources])
         blocks.load(do_logs, [which], [summary, turns])
+        blocks.load(do_synonyms, None, [syn_text])
     return blocks
 
 

@@ -118,3 +118,27 @@ def test_ask_stream_pieces_add_up_to_the_final_answer(settings, tmp_path):
     final = events[-1].result
     assert final is not None and not final.answer.refused
     assert "".join(e.text for e in events[:-1]) == final.answer.text
+
+
+def test_cli_synonyms_add_list_check_and_load(env):
+    assert runner.invoke(app, ["ingest", "faq.csv"]).exit_code == 0
+    ask = ["ask", "引越しの証明書", "--json", "--set", "answer.answer_threshold=0.0"]
+    before = json.loads(runner.invoke(app, ask).output)["citations"]
+    r = runner.invoke(app, ["synonyms", "list"])
+    assert r.exit_code == 0 and "no synonym groups yet" in r.output
+    r = runner.invoke(app, ["synonyms", "add", "引越しの証明書", "住民票"])
+    assert r.exit_code == 0 and "1 group(s)" in r.output
+    r = runner.invoke(app, ["synonyms", "check", "引越しの証明書がほしい"])
+    assert "引越しの証明書 → 住民票" in r.output and "also searched as: 住民票がほしい" in r.output
+    # ask uses the list at once: the 住民票 row answers a question without its words
+    after = json.loads(runner.invoke(app, ask).output)["citations"]
+    assert [c["source"] for c in after][:1] == ["faq.csv#2"] != [c["source"] for c in before][:1]
+    Path("new.csv").write_text("粗大ごみ, 大型ごみ\nひとつ\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"new\.csv: line 2"):
+        runner.invoke(app, ["synonyms", "load", "new.csv"], catch_exceptions=False)
+    r = runner.invoke(app, ["synonyms", "list"])
+    assert "引越しの証明書, 住民票" in r.output and "粗大ごみ" not in r.output  # nothing replaced
+    Path("new.csv").write_text("粗大ごみ, 大型ごみ\n", encoding="utf-8")
+    r = runner.invoke(app, ["synonyms", "load", "new.csv"])
+    assert r.exit_code == 0 and "1 group(s)" in r.output
+    assert "粗大ごみ, 大型ごみ" in runner.invoke(app, ["synonyms", "list"]).output

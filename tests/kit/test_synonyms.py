@@ -1,0 +1,141 @@
+"""The town's synonym list: parsing, lookup in questions, the file, and retrieval."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from kit.errors import InputError
+from kit.synonyms import MAX_REWRITES, SynonymFile, Synonyms
+from tests.kit.test_retrieval import ingested
+
+
+def test_parse_reads_groups_comments_and_separators():
+    syn = Synonyms.parse(
+        "# 言い換え\n"
+        "スマホ, スマートフォン ,携帯電話\n"
+        "\n"
+        "ガス缶、カセットボンベ  # 卓上コンロの\n"
+        "猫砂\tペットの砂\n"
+    )
+    assert syn.groups == [
+        ("スマホ", "スマートフォン", "携帯電話"),
+        ("ガス缶", "カセットボンベ"),
+        ("猫砂", "ペットの砂"),
+    ]
+    assert len(Synonyms.parse("")) == 0
+    assert Synonyms.parse(syn.to_text()).groups == syn.groups
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("スマホ\n", "line 1: a group needs two or more"),
+        ("a, b\nスマホ, すまほ\n", "line 2: a group needs two or more different"),
+        ("a, " + "x" * 41 + "\n", "line 1: a word over 40 characters"),
+    ],
+)
+def test_a_bad_line_is_named(text, says):
+    with pytest.raises(InputError, match=says):
+        Synonyms.parse(text, "synonyms.csv")
+
+
+def test_words_are_found_in_any_kana_or_width_and_keep_the_questions_spelling():
+    syn = Synonyms([("スマホ", "スマートフォン", "携帯電話")])
+    for q in ("前のスマホどうしたら", "前のすまほどうしたら", "前のｽﾏﾎどうしたら"):
+        (ex,) = syn.expand(q)
+        assert ex.alternatives == ("スマートフォン", "携帯電話")
+        assert ex.word in q
+    (ex,), variants = syn.rewrites("前のｽﾏﾎどうしたら")
+    assert ex.word == "ｽﾏﾎ"
+    assert variants == ["前のスマートフォンどうしたら", "前の携帯電話どうしたら"]
+    assert syn.expand("自転車を捨てたい") == []
+
+
+def test_a_word_inside_a_longer_listed_word_does_not_count():
+    syn = Synonyms([("油", "オイル"), ("揚げ油", "食用油")])
+    (ex,) = syn.expand("揚げ油の捨て方")
+    assert ex.alternatives == ("食用油",)
+    assert [e.alternatives for e in syn.expand("油とオイル")] == [("オイル",)]  # one per group
+
+
+def test_rewrites_are_capped():
+    syn = Synonyms([tuple(f"語{i}" for i in range(10))])
+    _, variants = syn.rewrites("語0 はどこ")
+    assert len(variants) == MAX_REWRITES
+
+
+def test_the_file_is_reread_when_it_changes_and_a_bad_edit_keeps_the_last_list(tmp_path):
+    path = tmp_path / "synonyms.csv"
+    f = SynonymFile(path)
+    assert len(f.current()) == 0 and f.error is None  # no file yet: no synonyms
+    f.add(["スマホ", "携帯電話"])
+    assert f.current().groups == [("スマホ", "携帯電話")]
+    path.write_text("ガス缶, カセットボンベ\nスマホ, 携帯電話\n", encoding="utf-8")
+    os.utime(path, ns=(1, 1))  # a new stamp even within the clock's resolution
+    assert len(f.current()) == 2
+    path.write_text("ガス缶\n", encoding="utf-8")
+    os.utime(path, ns=(2, 2))
+    assert len(f.current()) == 2 and "line 1" in (f.error or "")
+    path.unlink()
+    assert len(f.current()) == 0
+
+
+def test_saving_checks_first_and_reads_shift_jis(tmp_path):
+    f = SynonymFile(tmp_path / "d" / "synonyms.csv")
+    f.save_text("スマホ, 携帯電話")
+    with pytest.raises(InputError, match="line 2"):
+        f.save_text("ガス缶, カセットボンベ\nひとつだけ\n")
+    assert f.current().groups == [("スマホ", "携帯電話")]  # nothing was written
+    assert list(f.path.parent.iterdir()) == [f.path]  # no temporary file left behind
+    sjis = tmp_path / "sjis.csv"
+    sjis.write_bytes("ガス缶,カセットボンベ\n".encode("cp932"))
+    from kit.synonyms import read_text
+
+    assert Synonyms.parse(read_text(sjis)).groups == [("ガス缶", "カセットボンベ")]
+    (tmp_path / "bin.csv").write_bytes(b"\x00\x01\x02")
+    with pytest.raises(InputError, match="binary"):
+        read_text(tmp_path / "bin.csv")
+
+
+ROWS = (
+    "type,name,notice\n"
+    "小型家電,携帯電話,小型家電ボックスに入れてください。\n"
+    "空き缶,カセットボンベ,使い切ってから出してください。\n"
+    "不燃性粗大ごみ,スーツケース,粗大ごみとして申し込んでください。\n"
+)
+
+
+def test_a_listed_word_finds_the_row_by_its_other_name(settings, tmp_path):
+    """スマホ is not in the table; with the town's list the 携帯電話 row is found by its
+    name and words, its coverage counts the synonym, and other questions are untouched."""
+    svc = ingested(settings, tmp_path, {"target.csv": ROWS})
+    q = "機種変した 前のスマホどうしたらいい"
+    hits, trace = svc.retriever.search(q, 3)
+    assert hits[0].chunk.title != "携帯電話" and not trace.ranked.get("name")
+    assert next(h for h in hits if h.chunk.title == "携帯電話").signals["coverage"] == 0
+    svc.synonyms.add(["スマホ", "スマートフォン", "携帯電話"])
+    hits, trace = svc.retriever.search(q, 3)
+    assert hits[0].chunk.title == "携帯電話"
+    assert trace.ranked["name"][0][1] == pytest.approx(
+        7 / 9
+    )  # matched by its reading けいたいでんわ
+    assert hits[0].signals["coverage"] > 0
+    assert [e.word for e in trace.expansions] == ["スマホ"]
+    plain, plain_trace = svc.retriever.search("スーツケースを捨てたい", 3)
+    assert plain[0].chunk.title == "スーツケース" and plain_trace.expansions == []
+
+
+def test_the_admin_screen_edits_the_list(settings, tmp_path):
+    from ui.admin import AdminActions
+
+    svc = ingested(settings, tmp_path, {"target.csv": ROWS})
+    actions = AdminActions(lambda: svc, lambda: None, settings)
+    assert actions.synonyms_text().startswith("#")
+    assert "1 グループ" in actions.save_synonyms("ガス缶, カセットボンベ\n")
+    with pytest.raises(InputError):
+        actions.save_synonyms("ガス缶\n")
+    text, _ = actions.try_question("鍋で使ったガス缶の捨て方")
+    assert "ガス缶 → カセットボンベ" in text
+    assert settings.synonyms_path.read_text(encoding="utf-8") == "ガス缶, カセットボンベ\n"

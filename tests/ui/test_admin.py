@@ -231,6 +231,20 @@ def test_admin_screenshot(browser, screenshot_dir, admin_app, tmp_path, monkeypa
         page.get_by_text("検索された文章とスコア").wait_for()
         page.get_by_text("confidence").wait_for(timeout=20000)
         page.screenshot(path=str(screenshot_dir / "admin_try_1280.png"), full_page=True)
+        # the synonym list: a bad line is refused, a good list saved and used
+        page.get_by_role("tab", name="言い換え (synonyms)").click()
+        box = page.get_by_label("言い換え辞書 (synonyms.csv)")
+        box.fill("ワンちゃん\n")
+        page.get_by_role("button", name="保存 (save)").click()
+        page.get_by_text("a group needs two or more").first.wait_for(timeout=20000)
+        box.fill("ワンちゃん, 犬\n")
+        page.get_by_role("button", name="保存 (save)").click()
+        page.get_by_text("保存しました").wait_for(timeout=20000)
+        page.screenshot(path=str(screenshot_dir / "admin_synonyms_1280.png"), full_page=True)
+        page.get_by_role("tab", name="質問を試す (try)").click()
+        page.get_by_label("質問 (question)").fill("ワンちゃんの登録")
+        page.get_by_role("button", name="回答を見る (ask)").click()
+        page.get_by_text("ワンちゃん → 犬").wait_for(timeout=20000)
         page.close()
     finally:
         server.should_exit = True

@@ -458,6 +458,9 @@ def eval_run(
     settings = _settings(set_, config)
     svc = build_services(settings)
     svc.warm_up()
+    n_syn = len(svc.synonyms.current())
+    if n_syn:  # the figures depend on it: say so
+        err.print(f"synonym list: {n_syn} group(s) from {svc.synonyms.path}")
     summary = run_items(svc, items, details_path=details)
     if report:
         from eval.htmlreport import RunPage, run_html, write_report
@@ -468,6 +471,7 @@ def eval_run(
             "index": str(s.data_dir),
             "embedder": s.embedder.model_path or s.embedder.kind,
             "mode": s.retrieval.mode,
+            "synonym groups": str(n_syn),
             "answer threshold": f"{s.answer.answer_threshold:.2f}",
             "commit": _git_commit(),
         }

@@ -53,6 +53,7 @@ def test_eval_run_with_config_set_details_and_report(town):
                             "latency_ms"}  # fmt: skip
     html = (tmp / "out" / "r.html").read_text(encoding="utf-8")
     assert "<svg" in html and "answer threshold: <b>0.00</b>" in html
+    assert "synonym groups: <b>0</b>" in html
     md = (tmp / "out" / "r.md").read_text(encoding="utf-8")
     assert md.startswith("### ") and "| answer accuracy |" in md
 

@@ -9,6 +9,7 @@ only runs of white space are tidied. Department and phone found in a page's
 from __future__ import annotations
 
 import io
+import logging
 import re
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
@@ -205,9 +206,21 @@ def _pdf_title(meta_title: str) -> str:
     return "" if _JUNK_PDF_TITLE.match(title) else title
 
 
+def _quiet_pypdf() -> None:
+    """pypdf logs what it repairs or gives up on ("EOF marker not found"); with no logging
+    configured Python prints that to stderr, after or amid the ingest report, which already
+    says which file was skipped and why. A NullHandler keeps it out of the terminal; an
+    application that configures logging still receives the records."""
+    log = logging.getLogger("pypdf")
+    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+        log.addHandler(logging.NullHandler())
+
+
 def parse_pdf(doc: SourceDocument) -> ParsedDocument:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
+
+    _quiet_pypdf()
 
     raw = doc.body if isinstance(doc.body, bytes) else doc.body.encode("latin-1", "replace")
     try:

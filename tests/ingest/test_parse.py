@@ -289,6 +289,21 @@ def test_corrupt_pdf_is_a_parse_error(data):
         parse(doc(data, "application/pdf", kind="pdf", sid="pdf/x.pdf"))
 
 
+def test_pypdf_does_not_print_over_the_ingest_report(capfd):
+    """Its "EOF marker not found" went to stderr through logging's last resort."""
+    import logging
+
+    log = logging.getLogger("pypdf")
+    saved = log.handlers[:]
+    log.handlers = [h for h in saved if not isinstance(h, logging.NullHandler)]
+    try:
+        with pytest.raises(ParseError):
+            parse(doc(b"%PDF-1.4\nbroken", "application/pdf", kind="pdf"))
+        assert "EOF marker" not in capfd.readouterr().err
+    finally:
+        log.handlers = saved
+
+
 def test_truncated_pdf_is_a_parse_error():
     data = make_pdf(["途中で切れたファイル"])
     with pytest.raises(ParseError, match="PDF"):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 
 import pytest
 
@@ -289,19 +291,25 @@ def test_corrupt_pdf_is_a_parse_error(data):
         parse(doc(data, "application/pdf", kind="pdf", sid="pdf/x.pdf"))
 
 
-def test_pypdf_does_not_print_over_the_ingest_report(capfd):
-    """Its "EOF marker not found" went to stderr through logging's last resort."""
-    import logging
+def test_pypdf_does_not_print_over_the_ingest_report(tmp_path):
+    """Its "EOF marker not found" went to stderr through logging's last resort; a fresh
+    process, because pytest's own log capture would hide it here."""
+    import subprocess
+    import sys
 
-    log = logging.getLogger("pypdf")
-    saved = log.handlers[:]
-    log.handlers = [h for h in saved if not isinstance(h, logging.NullHandler)]
-    try:
-        with pytest.raises(ParseError):
-            parse(doc(b"%PDF-1.4\nbroken", "application/pdf", kind="pdf"))
-        assert "EOF marker" not in capfd.readouterr().err
-    finally:
-        log.handlers = saved
+    (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4\nbroken")
+    code = (
+        "from ingest.parse import parse; from kit.types import SourceDocument\n"
+        "d = SourceDocument('bad.pdf', 'bad.pdf', 'bad', open('bad.pdf', 'rb').read(),"
+        " 'application/pdf', {'kind': 'pdf'})\n"
+        "try:\n    parse(d)\nexcept Exception as e:\n    print(type(e).__name__)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    r = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert r.stdout.strip() == "ParseError"
+    assert r.stderr == ""
 
 
 def test_truncated_pdf_is_a_parse_error():

@@ -384,6 +384,40 @@ def synonyms_load(
     out.print(f"{len(syn)} group(s) written to {f.path}")
 
 
+@synonyms_app.command("suggest")
+def synonyms_suggest(
+    limit: Annotated[int, typer.Option(help="At most this many words.")] = 30,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Words of unanswered questions (the conversation log) that no document uses,
+    with the indexed titles nearest in meaning: candidates for the list."""
+    from kit.convlog import FILENAME, ConversationLog
+    from kit.errors import InputError
+    from kit.synonyms import suggest_from_log
+
+    svc = _services()
+    path = svc.settings.data_dir / FILENAME
+    if not path.exists():
+        raise InputError(f"no conversation log yet ({path}): it is written by 'madoguchi serve'")
+    log = ConversationLog(path, svc.settings.server.retention_days)
+    try:
+        rows = suggest_from_log(log, svc.index, svc.synonyms.current(), limit)
+    finally:
+        log.close()
+    if as_json:
+        print(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        out.print("no unknown words in the unanswered questions")
+        return
+    t = Table(title="words the documents do not use (add a group with 'madoguchi synonyms add')")
+    for col in ("word", "unknown", "asked", "nearest titles", "example"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r.word, r.unknown, str(r.questions), " / ".join(r.nearest), r.example[:40])
+    out.print(t)
+
+
 @synonyms_app.command("check")
 def synonyms_check(question: Annotated[str, typer.Argument(help="A question to look at.")]) -> None:
     """Which words of the list a question contains, and what it is also searched as."""

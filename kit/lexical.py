@@ -166,6 +166,32 @@ def tokenize(text: str) -> list[str]:
     return _shared_tokenizer.tokens(text)
 
 
+def noun_phrases(text: str) -> list[list[tuple[str, str, tuple[str, ...]]]]:
+    """Runs of consecutive nouns in ``text`` (キャリー + ケース), each noun as (surface,
+    its index token as ``tokenize`` writes it, its synonym-group tokens); numbers and
+    pronouns left out. What a question names, for finding words the documents lack."""
+    from sudachipy import tokenizer as sudachi_tokenizer
+
+    text = unicodedata.normalize("NFKC", text)[:4000]
+    if not text.strip():
+        return []
+    tok = _shared_tokenizer._get()
+    runs: list[list[tuple[str, str, tuple[str, ...]]]] = []
+    run: list[tuple[str, str, tuple[str, ...]]] = []
+    for m in tok.tokenize(text, sudachi_tokenizer.Tokenizer.SplitMode.C):
+        pos = m.part_of_speech()
+        if pos[0] == "名詞" and pos[1] in ("普通名詞", "固有名詞"):
+            form = kata_to_hira(m.normalized_form()).lower()
+            run.append((m.surface(), form, tuple(_synonym_tokens([m]))))
+            continue
+        if run:
+            runs.append(run)
+        run = []
+    if run:
+        runs.append(run)
+    return runs
+
+
 class BM25Index:
     """BM25 over pre-tokenised documents; documents are addressed by position."""
 
@@ -194,6 +220,11 @@ class BM25Index:
             tokenized = bm25s.tokenization.Tokenized(ids=ids, vocab=self._vocab)
             self._retriever = bm25s.BM25(k1=k1, b=b)
             self._retriever.index(tokenized, show_progress=False)
+
+    def df(self, token: str) -> int:
+        """How many documents contain ``token``."""
+        idx = self._vocab.get(token)
+        return self._df[idx] if idx is not None else 0
 
     def idf(self, token: str) -> float:
         """Smoothed IDF; a word the corpus never uses gets the highest weight."""

@@ -31,6 +31,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kit.errors import InputError
 from kit.lexical import kata_to_hira
@@ -219,6 +220,88 @@ class SynonymFile:
         """Append one group to the list."""
         Synonyms.parse(", ".join(words), "the new group")
         return self.save_text(self.text().rstrip("\n") + "\n" + ", ".join(words) + "\n")
+
+
+_HIRAGANA = re.compile(r"[ぁ-ゖー]+")
+# nouns of the question itself, not of its topic
+_QUESTION_NOUNS = {"捨て方", "出し方", "やり方", "仕方", "方法", "場合", "手続", "料金"}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A word of unanswered questions that the documents never use."""
+
+    word: str  # the question's noun phrase holding it (キャリーケース)
+    unknown: str  # the words of it no document uses (キャリー)
+    questions: int  # unanswered questions containing it (counting repeats)
+    example: str
+    nearest: tuple[str, ...]  # titles (FAQ questions, item names) nearest in meaning
+
+
+def suggest(
+    questions: Iterable[tuple[str, int]],
+    index: Any,
+    synonyms: Synonyms,
+    limit: int = 30,
+) -> list[Suggestion]:
+    """Candidates for the synonym list from unanswered questions ((text, times asked)):
+    nouns no indexed document contains, neither as written nor through Sudachi's
+    synonyms nor through the town's list, most asked first, each with the indexed
+    titles nearest in meaning (where the word the documents use is usually found:
+    スマホ → 携帯電話). Staff decide; nothing is added by itself."""
+    from kit.lexical import noun_phrases
+
+    state = index.search_state()
+    bm25 = state.bm25_text
+    found: dict[str, dict[str, Any]] = {}
+    for text, times in questions:
+        for run in noun_phrases(text):
+            phrase = "".join(surface for surface, _, _ in run)
+            if synonyms.expand(phrase):
+                continue  # the town's list covers it already
+            unknown = [
+                surface
+                for surface, form, groups in run
+                if len(surface) >= 2
+                and surface not in _QUESTION_NOUNS
+                and not _HIRAGANA.fullmatch(surface)  # いくら, やつ: not a thing's name
+                and not bm25.df(form)
+                and not any(bm25.df(g) for g in groups)
+            ]
+            if not unknown:
+                continue
+            entry = found.setdefault(
+                phrase, {"unknown": "・".join(unknown), "n": 0, "example": text, "qs": set()}
+            )
+            if text not in entry["qs"]:
+                entry["qs"].add(text)
+                entry["n"] += times
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1]["n"], kv[0]))[:limit]
+    out = []
+    titles = state.titles or index.title_vectors
+    for phrase, e in ranked:
+        nearest: list[str] = []
+        if state.chunks:
+            qvec = index.embedder.embed_query(phrase)
+            for tid, _ in titles.query(qvec, 10):
+                for pos in state.by_title.get(tid, ())[:1]:
+                    t = state.chunks[pos].title
+                    if t and t not in nearest:
+                        nearest.append(t)
+                if len(nearest) >= 3:
+                    break
+        out.append(Suggestion(phrase, e["unknown"], e["n"], e["example"], tuple(nearest)))
+    return out
+
+
+def suggest_from_log(log: Any, index: Any, synonyms: Synonyms, limit: int = 30) -> list[Suggestion]:
+    """``suggest`` over the conversation log's unanswered Japanese questions."""
+    qs = [
+        (str(r["question"]), int(r["count"]))
+        for r in log.unanswered()
+        if not r["langs"] or "ja" in str(r["langs"]).split(",")
+    ]
+    return suggest(qs, index, synonyms, limit=limit)
 
 
 def read_text(path: Path) -> str:

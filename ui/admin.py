@@ -35,6 +35,13 @@ SOURCE_COLUMNS = ["source", "kind", "chunks", "title", "indexed"]
 HIT_COLUMNS = ["#", "source", "title", "score", "dense", "bm25", "ranks", "passage"]
 LOG_COLUMNS = ["time", "question", "lang", "mode", "confidence", "refused", "feedback",
                "comment", "answer", "sources", "ms"]  # fmt: skip
+SUGGESTION_COLUMNS = [
+    "語 (phrase)",
+    "資料にない語 (unknown)",
+    "回数",
+    "近い見出し (nearest)",
+    "例 (example)",
+]
 LOG_FILTERS: dict[str, dict[str, Any]] = {
     "すべて (all)": {},
     "回答できなかった (refused)": {"refused": True},
@@ -218,6 +225,19 @@ class AdminActions:
         syn = f.save_text(text or "")
         return f"保存しました (saved): {len(syn)} グループ、次の質問から使われます。"
 
+    def synonym_suggestions(self) -> list[list[Any]]:
+        """Unknown words of the unanswered questions, for the synonyms tab."""
+        from kit.synonyms import suggest_from_log
+
+        log = self._log()
+        if log is None:
+            raise InputError("会話ログは無効です (conversation log is off)")
+        svc = self._services()
+        return [
+            [s.word, s.unknown, s.questions, " / ".join(s.nearest), s.example]
+            for s in suggest_from_log(log, svc.index, svc.synonyms.current())
+        ]
+
     # ------------------------------------------------------------ the log
 
     def logs(self, which: str = "すべて (all)", limit: int = 200) -> list[list[Any]]:
@@ -327,6 +347,10 @@ def build_admin(actions: AdminActions) -> Any:
         return actions.save_synonyms(text)
 
     @guard
+    def do_suggest() -> list[list[Any]]:
+        return actions.synonym_suggestions()
+
+    @guard
     def do_export() -> str:
         return actions.export_unanswered()
 
@@ -403,6 +427,18 @@ def build_admin(actions: AdminActions) -> Any:
             syn_btn = gr.Button("保存 (save)", variant="primary")
             syn_out = gr.Markdown()
             syn_btn.click(do_save_synonyms, [syn_text], [syn_out])
+            gr.Markdown(
+                "回答できなかった質問のうち、どの資料にも出てこない語と、意味の近い見出し"
+                "（品目名・FAQ の質問）です。資料の言い方が分かれば上に 1 行足してください。"
+            )
+            suggest_btn = gr.Button("言い換え候補を表示 (suggest from the log)")
+            suggestions = gr.Dataframe(
+                headers=SUGGESTION_COLUMNS,
+                label="資料にない語 (words no document uses)",
+                interactive=False,
+                wrap=True,
+            )
+            suggest_btn.click(do_suggest, None, [suggestions])
         with gr.Tab("会話ログ (log)"):
             with gr.Row():
                 which = gr.Radio(list(LOG_FILTERS), value="すべて (all)", label="表示", scale=3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -104,6 +105,7 @@ ROWS = (
     "小型家電,携帯電話,小型家電ボックスに入れてください。\n"
     "空き缶,カセットボンベ,使い切ってから出してください。\n"
     "不燃性粗大ごみ,スーツケース,粗大ごみとして申し込んでください。\n"
+    "可燃ごみ,収納ケース（プラスチック製）,\n"
 )
 
 
@@ -112,7 +114,7 @@ def test_a_listed_word_finds_the_row_by_its_other_name(settings, tmp_path):
     name and words, its coverage counts the synonym, and other questions are untouched."""
     svc = ingested(settings, tmp_path, {"target.csv": ROWS})
     q = "機種変した 前のスマホどうしたらいい"
-    hits, trace = svc.retriever.search(q, 3)
+    hits, trace = svc.retriever.search(q, 4)
     assert hits[0].chunk.title != "携帯電話" and not trace.ranked.get("name")
     assert next(h for h in hits if h.chunk.title == "携帯電話").signals["coverage"] == 0
     svc.synonyms.add(["スマホ", "スマートフォン", "携帯電話"])
@@ -139,3 +141,73 @@ def test_the_admin_screen_edits_the_list(settings, tmp_path):
     text, _ = actions.try_question("鍋で使ったガス缶の捨て方")
     assert "ガス缶 → カセットボンベ" in text
     assert settings.synonyms_path.read_text(encoding="utf-8") == "ガス缶, カセットボンベ\n"
+
+
+def _refused(log, question, lang="ja"):
+    log.record(
+        question=question, lang=lang, answer="", citations=[], refused=True,
+        mode="refused", confidence=0.1, latency_ms=10.0,
+    )  # fmt: skip
+
+
+def test_suggestions_are_the_unanswered_questions_words_no_document_uses(settings, tmp_path):
+    from kit.convlog import ConversationLog
+    from kit.synonyms import suggest, suggest_from_log
+
+    svc = ingested(settings, tmp_path, {"target.csv": ROWS})
+    qs = [
+        ("前のスマホどうしたらいい", 2),
+        ("キャリーケースが壊れた", 1),
+        ("携帯電話の捨て方", 1),  # every word is in the table
+        ("いくらかかる？", 1),  # hiragana: not a thing's name
+        ("前のスマホ 捨てたい", 1),
+    ]
+    got = {s.word: s for s in suggest(qs, svc.index, Synonyms())}
+    assert set(got) == {"スマホ", "キャリーケース"}
+    assert got["スマホ"].questions == 3 and got["スマホ"].example == "前のスマホどうしたらいい"
+    # ケース is in 収納ケース: only キャリー is unknown, shown with its phrase
+    assert got["キャリーケース"].unknown == "キャリー"
+    titles = {"携帯電話", "カセットボンベ", "スーツケース", "収納ケース（プラスチック製）"}
+    assert set(got["スマホ"].nearest) <= titles
+    assert len(got["スマホ"].nearest) == 3
+    # a word the town's list covers is not suggested again
+    covered = suggest(qs, svc.index, Synonyms([("スマホ", "携帯電話")]))
+    assert [s.word for s in covered] == ["キャリーケース"]
+    # from the log: refused Japanese questions only
+    log = ConversationLog.in_data_dir(tmp_path / "log")
+    _refused(log, "前のスマホどうしたらいい")
+    _refused(log, "前のスマホどうしたらいい")
+    _refused(log, "What about my old Samsung?", lang="en")
+    log.record(
+        question="キャリーケースを捨てたい", lang="ja", answer="…", citations=[],
+        refused=False, mode="faq", confidence=0.9, latency_ms=10.0,
+    )  # fmt: skip
+    rows = suggest_from_log(log, svc.index, Synonyms())
+    assert [(s.word, s.questions) for s in rows] == [("スマホ", 2)]
+
+
+def test_cli_and_admin_show_the_suggestions(chroma_settings, tmp_path, monkeypatch):
+    settings = chroma_settings
+    from typer.testing import CliRunner
+
+    from kit.cli import app
+    from kit.convlog import ConversationLog
+    from ui.admin import AdminActions
+
+    svc = ingested(settings, tmp_path, {"target.csv": ROWS})
+    log = ConversationLog.in_data_dir(settings.data_dir)
+    _refused(log, "前のスマホどうしたらいい")
+    actions = AdminActions(lambda: svc, lambda: log, settings)
+    (row,) = actions.synonym_suggestions()
+    assert row[:3] == ["スマホ", "スマホ", 1]
+    monkeypatch.setenv("MADOGUCHI_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("MADOGUCHI_EMBEDDER__KIND", "fake")
+    monkeypatch.setenv("MADOGUCHI_EMBEDDER__DIM", "256")
+    r = CliRunner().invoke(app, ["synonyms", "suggest", "--json"])
+    assert r.exit_code == 0, r.output
+    (got,) = json.loads(r.stdout)
+    assert got["word"] == "スマホ" and len(got["nearest"]) == 3  # the CLI sees the same index
+    r = CliRunner().invoke(app, ["synonyms", "suggest"])
+    assert "スマホ" in r.stdout and "madoguchi synonyms add" in r.stdout
+    with pytest.raises(InputError, match="conversation log is off"):
+        AdminActions(lambda: svc, lambda: None, settings).synonym_suggestions()

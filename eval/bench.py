@@ -244,15 +244,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 class SyntheticIndex:
     """What ``HybridRetriever`` reads from an ``Index``, over a synthesised corpus."""
 
-    def __init__(self, embedder: Any, state: Any, vectors: Any, title_vectors: Any) -> None:
+    def __init__(
+        self, embedder: Any, state: Any, vectors: Any, title_vectors: Any, lead_vectors: Any
+    ) -> None:
         self.embedder = embedder
         self._state = state
         self.vectors = vectors
         self.title_vectors = title_vectors
-        # no lead vectors in the synthetic corpus: its lead search is empty
-        from ingest.index import MemoryVectorIndex
-
-        self.lead_vectors = MemoryVectorIndex()
+        self.lead_vectors = lead_vectors
 
     def search_state(self) -> Any:
         return self._state
@@ -266,19 +265,28 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.where(n == 0, 1.0, n)
 
 
+Synthetic = tuple[
+    list[Any], list[list[str]], list[list[str]], np.ndarray, dict[str, np.ndarray],
+    dict[str, np.ndarray],
+]  # fmt: skip
+
+
 def synthesise(
     chunks: Sequence[Any],
     vecs: np.ndarray,
     title_vecs: dict[str, np.ndarray],
     n: int,
     seed: int = 0,
-) -> tuple[list[Any], list[list[str]], list[list[str]], np.ndarray, dict[str, np.ndarray]]:
+    lead_vecs: dict[str, np.ndarray] | None = None,
+) -> Synthetic:
     """``n`` chunks from the real ones: the originals first, then mixed copies.
 
-    Returns chunks, their text and title tokens, their vectors, and the title
-    vectors by title id. Copy ``j`` of chunk ``b`` appends a sentence of a
-    random other chunk ``o``; its vector is unit(0.85 b + 0.15 o + noise).
-    Every ``TITLE_SHARE`` copies of a chunk share one (perturbed) title vector.
+    Returns chunks, their text and title tokens, their vectors, the title
+    vectors by title id and the lead vectors by chunk id. Copy ``j`` of chunk ``b``
+    appends a sentence of a random other chunk ``o``; its vector is
+    unit(0.85 b + 0.15 o + noise). Every ``TITLE_SHARE`` copies of a chunk share one
+    (perturbed) title vector; a copy of a FAQ row with a lead sentence gets its own
+    perturbed lead vector, as every FAQ row has one.
     """
     from dataclasses import replace
 
@@ -298,6 +306,8 @@ def synthesise(
     title_toks: list[list[str]] = []
     out_vecs = np.empty((n, vecs.shape[1]), dtype=np.float32)
     out_titles: dict[str, np.ndarray] = {}
+    leads = lead_vecs or {}
+    out_leads: dict[str, np.ndarray] = {}
     dim = vecs.shape[1]
     sigma = 0.02
     for j in range(n):
@@ -311,6 +321,8 @@ def synthesise(
             tid = title_id(c)
             if tid:
                 out_titles[tid] = title_vecs[tid]
+            if c.id in leads:
+                out_leads[c.id] = leads[c.id]
             continue
         o = int(rng.integers(base))
         sent = sentences[o][int(rng.integers(len(sentences[o])))]
@@ -334,7 +346,9 @@ def synthesise(
         if stid and stid not in out_titles:
             noisy = _unit(title_vecs[tid] + rng.normal(0, sigma, dim))
             out_titles[stid] = noisy.astype(np.float32)
-    return out_chunks, text_toks, title_toks, out_vecs, out_titles
+        if c.id in leads:
+            out_leads[syn.id] = _unit(leads[c.id] + rng.normal(0, sigma, dim)).astype(np.float32)
+    return out_chunks, text_toks, title_toks, out_vecs, out_titles, out_leads
 
 
 #: synthetic copies per title vector
@@ -359,13 +373,16 @@ def build_scaled(
     title_vecs: dict[str, np.ndarray],
     n: int,
     store_dir: Path,
+    lead_vecs: dict[str, np.ndarray] | None = None,
 ) -> tuple[SyntheticIndex, dict[str, float]]:
     """A searchable synthetic index of ``n`` chunks in the configured vector store."""
     from ingest.index import ChromaVectorIndex, ExactVectors, MemoryVectorIndex, SearchState
     from kit.lexical import BM25Index
 
     t0 = time.perf_counter()
-    syn, ttoks, qtoks, svecs, stitles = synthesise(chunks, vecs, title_vecs, n)
+    syn, ttoks, qtoks, svecs, stitles, sleads = synthesise(
+        chunks, vecs, title_vecs, n, lead_vecs=lead_vecs
+    )
     t1 = time.perf_counter()
     by_title: dict[str, list[int]] = {}
     for j, c in enumerate(syn):
@@ -379,28 +396,37 @@ def build_scaled(
         bm25_text=BM25Index(ttoks),
         bm25_question=BM25Index(qtoks),
         by_title=by_title,
+        with_lead=frozenset(sleads),
     )
     t2 = time.perf_counter()
     vectors: Any
     titles: Any
+    leads: Any
     if settings.store.kind == "memory":
-        vectors, titles = MemoryVectorIndex(), MemoryVectorIndex()
+        vectors, titles, leads = MemoryVectorIndex(), MemoryVectorIndex(), MemoryVectorIndex()
     else:
         st = settings.with_overrides(data_dir=str(store_dir))
         vectors = ChromaVectorIndex(st, f"scale-{n}")
         titles = ChromaVectorIndex(st, f"scale-{n}", suffix="-titles")
+        leads = ChromaVectorIndex(st, f"scale-{n}", suffix="-leads")
     vectors.upsert([c.id for c in syn], svecs)
     tids = list(stitles)
     titles.upsert(tids, np.stack([stitles[t] for t in tids]))
+    if sleads:
+        lids = list(sleads)
+        leads.upsert(lids, np.stack([sleads[i] for i in lids]))
     if n <= settings.store.exact_search_max:  # as Index.search_state does
         state.dense = ExactVectors(*vectors.all_vectors())
         state.titles = ExactVectors(*titles.all_vectors())
+        if sleads:
+            state.leads = ExactVectors(*leads.all_vectors())
     t3 = time.perf_counter()
-    return SyntheticIndex(embedder, state, vectors, titles), {
+    return SyntheticIndex(embedder, state, vectors, titles, leads), {
         "synthesise_s": t1 - t0,
         "bm25_build_s": t2 - t1,
         "vector_upsert_s": t3 - t2,
         "title_vectors": float(len(tids)),
+        "lead_vectors": float(len(sleads)),
     }
 
 
@@ -452,7 +478,9 @@ def ingest_vs_raw(svc: Services) -> dict[str, Any]:
     raw, vecs = raw_embed(svc, texts)
     titles = sorted({title_text(c) for c in chunks if title_text(c)})
     tvecs = np.asarray(svc.embedder.embed_documents(titles), dtype=np.float32)
+    lids, lmat = svc.index.lead_vectors.all_vectors()  # the FAQ rows' lead sentences
     return {
+        "leads": {i: np.asarray(v, dtype=np.float32) for i, v in zip(lids, lmat, strict=True)},
         "report": report,
         "raw": raw,
         "chunks": chunks,
@@ -502,7 +530,14 @@ def bench_speed(args: argparse.Namespace, *, scale_only: bool = False) -> dict[s
         rows = []
         for n in sizes:
             index, build = build_scaled(
-                settings, svc.embedder, chunks, got["vecs"], title_vecs, n, tmp / f"scale-{n}"
+                settings,
+                svc.embedder,
+                chunks,
+                got["vecs"],
+                title_vecs,
+                n,
+                tmp / f"scale-{n}",
+                lead_vecs=got["leads"],
             )
             ssvc = Services(settings, svc.embedder, index)  # type: ignore[arg-type]
             lat = latency_breakdown(ssvc, qs, repeat=args.repeat)
@@ -516,7 +551,8 @@ def bench_speed(args: argparse.Namespace, *, scale_only: bool = False) -> dict[s
         result["scale_note"] = (
             f"{len(chunks)} real demo chunks with real vectors; further chunks are copies with "
             "one sentence of another chunk appended, vectors synthesised (0.85 original + 0.15 "
-            "other + noise), tokens real; query embedding, BM25, vector search "
+            "other + noise; FAQ copies with a perturbed lead vector each), tokens real; query "
+            "embedding, BM25, vector search "
             f"({settings.store.kind}) and answering real"
         )
         result["peak_rss_mb"] = peak_rss_mb()

@@ -35,7 +35,10 @@ def test_synthesise_keeps_the_real_chunks_and_mixes_copies():
     emb = HashingEmbeddings(64)
     vecs, titles = _vectors(emb)
     n = 3 * (2 * TITLE_SHARE + 1)
-    chunks, ttoks, qtoks, svecs, stitles = synthesise(CHUNKS, vecs, titles, n)
+    leads = {"c1": vecs[0], "c2": vecs[1]}  # the FAQ rows' lead vectors (any unit vector)
+    chunks, ttoks, qtoks, svecs, stitles, sleads = synthesise(
+        CHUNKS, vecs, titles, n, lead_vecs=leads
+    )
     assert len(chunks) == len(ttoks) == len(qtoks) == n and svecs.shape == (n, 64)
     assert chunks[:3] == CHUNKS and np.allclose(svecs[:3], vecs)  # originals, real vectors
     assert len({c.id for c in chunks}) == n  # unique ids
@@ -50,17 +53,31 @@ def test_synthesise_keeps_the_real_chunks_and_mixes_copies():
     # title vectors: the originals, then one per TITLE_SHARE copies of each chunk
     assert set(titles) <= set(stitles)
     assert len(stitles) == 3 * (1 + (n // 3 - 1) // TITLE_SHARE)
-    assert synthesise(CHUNKS, vecs, titles, n)[3].tobytes() == svecs.tobytes()  # seeded
+    # every FAQ row and each of its copies has a lead vector near the original's; pages none
+    assert set(sleads) == {c.id for c in chunks if c.meta["kind"] == "faq"}
+    for c in chunks[3:]:
+        if c.id in sleads:
+            b = int(c.id.split("-")[1]) % 3
+            assert float(sleads[c.id] @ leads[CHUNKS[b].id]) > 0.9
+    again = synthesise(CHUNKS, vecs, titles, n, lead_vecs=leads)
+    assert again[3].tobytes() == svecs.tobytes()  # seeded
 
 
 def test_scaled_index_answers_through_the_real_services(settings, tmp_path):
     emb = HashingEmbeddings(settings.embedder.dim)
     vecs, titles = _vectors(emb)
-    index, build = build_scaled(settings, emb, CHUNKS, vecs, titles, 30, tmp_path / "s")
-    assert set(build) == {"synthesise_s", "bm25_build_s", "vector_upsert_s", "title_vectors"}
+    leads = {"c1": vecs[0], "c2": vecs[1]}
+    index, build = build_scaled(
+        settings, emb, CHUNKS, vecs, titles, 30, tmp_path / "s", lead_vecs=leads
+    )
+    assert set(build) == {
+        "synthesise_s", "bm25_build_s", "vector_upsert_s", "title_vectors", "lead_vectors"
+    }  # fmt: skip
+    assert build["lead_vectors"] == 20  # 2 of the 3 chunks are FAQ rows, 10 copies each
     svc = Services(settings, emb, index)  # type: ignore[arg-type]
-    res = svc.ask("犬の登録の手数料は？")
-    assert res.hits and res.hits[0].chunk.source_id.startswith("faq.csv#2")
+    res, trace = svc.retriever.search("犬の登録の手数料は？", 5)
+    assert res and res[0].chunk.source_id.startswith("faq.csv#2")
+    assert "lead" in trace.ranked and len(trace.ranked["lead"]) > 0
     lat = latency_breakdown(svc, ["犬の登録は？", "粗大ごみ"], repeat=2)
     assert lat["n"] == 4 and {"p50_ms", "p95_ms", "p99_ms", "embed_p50_ms", "bm25_p50_ms"} <= set(
         lat

@@ -200,6 +200,31 @@ def _source_roots(index: Any) -> list[str]:
     return [r for r in roots if Path(r).exists()]
 
 
+def resolve_variants(
+    base: Settings, variants: Sequence[Variant]
+) -> list[tuple[Variant, Settings]]:
+    """Each variant's settings: the base with its changes, its own index when it embeds
+    differently, and the base's synonym list (the town's list belongs to the town, not
+    to one index, so another embedder's index runs with it too)."""
+    if not variants:
+        raise InputError("no configurations to compare")
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names):
+        raise InputError(f"configuration names must differ: {names}")
+    resolved: list[tuple[Variant, Settings]] = []
+    for v in variants:
+        try:
+            vs = base.with_overrides(**v.changes)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"configuration {v.name!r}: invalid setting: {exc}") from exc
+        if "data_dir" not in v.changes:
+            vs = vs.with_overrides(data_dir=str(index_dir(base, vs)))
+        if vs.retrieval.synonyms_file is None:
+            vs = vs.with_overrides(**{"retrieval.synonyms_file": str(base.synonyms_path)})
+        resolved.append((v, vs))
+    return resolved
+
+
 def compare(
     base: Settings,
     variants: Sequence[Variant],
@@ -219,20 +244,7 @@ def compare(
     from ingest.index import Index
     from kit.services import Services
 
-    if not variants:
-        raise InputError("no configurations to compare")
-    names = [v.name for v in variants]
-    if len(set(names)) != len(names):
-        raise InputError(f"configuration names must differ: {names}")
-    resolved: list[tuple[Variant, Settings]] = []
-    for v in variants:
-        try:
-            vs = base.with_overrides(**v.changes)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"configuration {v.name!r}: invalid setting: {exc}") from exc
-        if "data_dir" not in v.changes:
-            vs = vs.with_overrides(data_dir=str(index_dir(base, vs)))
-        resolved.append((v, vs))
+    resolved = resolve_variants(base, variants)
 
     groups: dict[str, list[tuple[Variant, Settings]]] = {}
     for v, vs in resolved:

@@ -569,6 +569,11 @@ def eval_compare(
     if variants_file:
         chosen += variants_from_toml(variants_file)
     chosen = chosen or default_variants()
+    from kit.synonyms import SynonymFile
+
+    n_syn = len(SynonymFile(settings.synonyms_path).current())
+    if n_syn:  # every configuration runs with it (eval.compare.resolve_variants)
+        err.print(f"synonym list: {n_syn} group(s) from {settings.synonyms_path}")
     res = compare(
         settings, chosen, items, with_sweep=not no_sweep, ingest_roots=ingest_paths,
         log=lambda msg: err.print(msg, highlight=False, markup=False),
@@ -580,6 +585,7 @@ def eval_compare(
             "dataset": str(dataset),
             "index": str(settings.data_dir),
             "questions": str(len(items)),
+            "synonym groups": str(n_syn),
             "commit": _git_commit(),
         }
         page = ComparePage(f"Comparison: {dataset.name}", res.runs, res.described, res.sweeps, meta)

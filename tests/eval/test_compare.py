@@ -81,6 +81,26 @@ def test_index_dir_one_per_embedder(settings):
     assert index_dir(settings, other.with_overrides(**{"retrieval.mode": "bm25"})) == alt
 
 
+def test_every_configuration_runs_with_the_towns_synonym_list(settings):
+    from eval.compare import resolve_variants
+
+    got = dict(
+        (v.name, vs)
+        for v, vs in resolve_variants(
+            settings,
+            [
+                Variant("hybrid", {}),
+                Variant("other embedder", {"embedder.dim": 64}),
+                Variant("own list", {"retrieval.synonyms_file": "/x/list.csv"}),
+            ],
+        )
+    )
+    assert got["other embedder"].data_dir != settings.data_dir  # its own index ...
+    assert got["other embedder"].synonyms_path == settings.synonyms_path  # ... the same list
+    assert got["hybrid"].synonyms_path == settings.synonyms_path
+    assert str(got["own list"].synonyms_path) == "/x/list.csv"
+
+
 def test_replay_embedder_only_replays_when_asked():
     class Counting:
         name = "counting"

@@ -176,6 +176,7 @@ def bench_real(args: argparse.Namespace) -> dict[str, Any]:
         "amagasaki": ("data/amagasaki_faq/faq.csv", ["amagasaki_paraphrased.jsonl"]),
         "kameoka": ("data/kameoka_5374/target.csv", ["kameoka_5374_paraphrased.jsonl"]),
         "kyotango": ("data/kyotango_5374/target.csv", ["kyotango_5374_paraphrased.jsonl"]),
+        "otoineppu": ("data/otoineppu_pages", ["otoineppu_pages_paraphrased.jsonl"]),
     }
     cwd = os.getcwd()
     os.chdir(SHARED.parent)  # source ids then read data/amagasaki_faq/faq.csv#ID as in the datasets

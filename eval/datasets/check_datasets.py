@@ -5,15 +5,21 @@
 Checks: every line parses; required fields and types (DESIGN.md §4); ids are
 unique; answerable items have sources, unanswerable ones have none; every
 expected/relevance source id exists (FAQ row ID present / 5374 record number in
-range: 1..1760 Kameoka, 1..776 Kyotango); every expected source has relevance 2.
-For unanswerable items it re-runs the keyword searches recorded in
-make_paraphrased.py and fails if any row matches. For the Kyotango set it also
-re-derives every item's expected (grade 2) and related (grade 1) records from
-the name regexes in make_paraphrased.py and fails if the file disagrees (a
-stale file, or a pattern edited without re-running the script). Then it prints each answerable question next to the FAQ question
-(or 5374 item name) of its first expected source, with the longest run of
-characters the two share, so a reviewer can see that the wording differs and
-the meaning matches. Exit status 1 on any error.
+range: 1..1760 Kameoka, 1..776 Kyotango; Otoineppu: a Markdown file under
+otoineppu_pages, named by its POSIX path relative to ../shared); every expected
+source has relevance 2. For unanswerable items it re-runs the keyword searches
+recorded in make_paraphrased.py and fails if any row (Otoineppu: any page's
+full text) matches. For the Kyotango set it also re-derives every item's
+expected (grade 2) and related (grade 1) records from the name regexes in
+make_paraphrased.py, and for the Otoineppu set it compares every item with the
+page lists there; either fails if the file disagrees (a stale file, or a list
+edited without re-running the script). Then it prints each answerable question
+next to the FAQ question (5374 item name, page's first heading) of its first
+expected source, with the longest run of characters the two share, so a
+reviewer can see that the wording differs and the meaning matches; for pages it
+also prints the longest run shared with the text of any expected page and flags
+runs longer than six characters against heading or text. Exit status 1 on any
+error.
 """
 
 import argparse
@@ -29,6 +35,7 @@ LANGS = {"ja", "en", "zh", "ko", "vi", "pt"}
 A = "data/amagasaki_faq/faq.csv#"
 K = "data/kameoka_5374/target.csv#"
 T = "data/kyotango_5374/target.csv#"
+OP = "data/otoineppu_pages/"
 
 
 def longest_common_run(a, b):
@@ -54,6 +61,15 @@ def main():
     km = list(csv.reader(io.StringIO(km_text, newline="")))[1:]
     with (args.data / "kyotango_5374" / "target.csv").open(encoding="utf-8", newline="") as f:
         kt = list(csv.reader(f))[1:]
+    # Otoineppu pages keyed by source id (path relative to ../shared, POSIX, no ./).
+    op_root = args.data / "otoineppu_pages"
+    op = {
+        OP + p.relative_to(op_root).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(op_root.rglob("*.md"))
+    }
+
+    def heading(text):
+        return next((ln.lstrip("#").strip() for ln in text.splitlines() if ln.startswith("#")), "")
 
     errors = []
 
@@ -73,6 +89,8 @@ def main():
                 rec = kt[int(n) - 1]
                 return f"[{rec[0]}] {rec[1]}"
             return None
+        if src.startswith(OP):
+            return heading(op[src]) if src in op else None
         return None
 
     ids = set()
@@ -125,9 +143,17 @@ def main():
                     else ""
                 )
                 flag = "  <-- long shared run" if len(run) > 6 else ""
+                pages = [op[s] for s in srcs if s in op]
+                if pages and it["lang"] == "ja":
+                    body = max((longest_common_run(q, p) for p in pages), key=len)
+                    run = f"{run!r}, page text {body!r}"
+                    if len(body) > 6:
+                        flag += "  <-- long shared run with page text"
+                else:
+                    run = repr(run)
                 print(
                     f"{it['id']}  Q: {q}\n{'':{len(it['id'])}}  S: {t[:90]}  (+{len(srcs) - 1} more)"
-                    f"  shared: {run!r}{flag}"
+                    f"  shared: {run}{flag}"
                 )
         summary = ", ".join(
             f"{lang} {'answerable' if ans else 'unanswerable'} {n}"
@@ -177,6 +203,30 @@ def main():
             it = loaded.get(f"kt-u-{n:03d}")
             if it is None or it.get("question") != q or it.get("answerable"):
                 errors.append(f"kt-u-{n:03d}: missing or not {q!r}; re-run make_paraphrased.py")
+        # Otoineppu: no page may match an unanswerable item's regex, and the file
+        # must hold exactly the pages listed in make_paraphrased.py.
+        for q, p, _ in mp.OTOINEPPU_UNANSWERABLE:
+            hits = [s[len(OP) :] for s, text in op.items() if re.search(p, text)]
+            if hits:
+                errors.append(f"unanswerable {q!r}: /{p}/ matches pages {hits[:10]}")
+        for n, (q, pages, related, _) in enumerate(mp.OTOINEPPU, 1):
+            it = loaded.get(f"op-p-{n:03d}")
+            if it is None or it.get("question") != q:
+                errors.append(f"op-p-{n:03d}: missing or not {q!r}; re-run make_paraphrased.py")
+                continue
+            want = {OP + pg: 1 for pg in related}
+            want.update({OP + pg: 2 for pg in pages})
+            if it.get("relevance") != want or it["expected_sources"] != [OP + pg for pg in pages]:
+                errors.append(f"op-p-{n:03d}: sources differ from make_paraphrased.py; re-run it")
+        for n, (q, _, _) in enumerate(mp.OTOINEPPU_UNANSWERABLE, 1):
+            it = loaded.get(f"op-u-{n:03d}")
+            if it is None or it.get("question") != q or it.get("answerable"):
+                errors.append(f"op-u-{n:03d}: missing or not {q!r}; re-run make_paraphrased.py")
+        n_op = sum(1 for i in loaded if str(i).startswith("op-"))
+        if n_op != len(mp.OTOINEPPU) + len(mp.OTOINEPPU_UNANSWERABLE):
+            errors.append(
+                f"otoineppu file has {n_op} items, make_paraphrased.py lists a different number"
+            )
 
     for e in errors:
         print("ERROR", e, file=sys.stderr)

@@ -3,9 +3,9 @@
 Every question below was written by the madoguchi authors in the way residents
 type into a chat box; none copies the FAQ's question or answer wording. The
 data the questions point to is third-party and not redistributed (see
-../shared/data/SOURCES.md). ``expected_sources`` lists every row we found that
-holds the answer (grade 2 in ``relevance``); a few rows that are related but do
-not hold the answer get grade 1. Run ``python eval/datasets/check_datasets.py``
+../shared/data/SOURCES.md). ``expected_sources`` lists every row (or page) we
+found that holds the answer (grade 2 in ``relevance``); a few rows that are
+related but do not hold the answer get grade 1. Run ``python eval/datasets/check_datasets.py``
 after editing.
 
     python eval/datasets/make_paraphrased.py
@@ -21,6 +21,7 @@ DATA = HERE.parents[2] / "shared" / "data"
 A = "data/amagasaki_faq/faq.csv#"
 K = "data/kameoka_5374/target.csv#"
 T = "data/kyotango_5374/target.csv#"
+OP = "data/otoineppu_pages/"
 
 # (question, rows holding the answer, related rows (grade 1), note)
 AMAGASAKI = [
@@ -484,6 +485,338 @@ KYOTANGO_UNANSWERABLE = [
 ]
 
 
+# Otoineppu village pages (../shared/data/otoineppu_pages, Markdown conversions
+# of the village site and its PDFs): a held-out set, written from reading the
+# pages and without running the system on them. (question, pages holding the
+# answer (grade 2), related pages that do not hold it (grade 1), note); paths
+# are relative to otoineppu_pages. Every page that states the answer is listed,
+# copies included (the two 納付 pages, the two 公民館 pages, the two ski and camp
+# pages, PDF conversions repeating a fact).
+OTOINEPPU = [
+    # ごみ・環境
+    (
+        "ペットボトル出すとき オレンジの袋じゃなきゃダメ？",
+        [
+            "kakuka/juuminseikatsu/oshirase/petbottle-gomibukuro.md",
+            "kurashi/gomi_kankyou/bunbetu.md",
+        ],
+        [
+            "kurashi/gomi_kankyou/index.md",
+            "kakuka/juuminseikatsu/index.md",
+            "pdf/parsed/kankou-pamphlet.md",
+        ],
+        "ごみ; from 2025-01-10 a plain white translucent bag is fine and the orange bag still "
+        "works (date-dependent); the pamphlet only lists the bag colours",
+    ),
+    (
+        "機種変して使わなくなったスマホ 捨て場所は？",
+        ["pdf/parsed/2022kogata.md"],
+        ["kurashi/gomi_kankyou/index.md", "kurashi/gomi_kankyou/bunbetu.md"],
+        "ごみ / 小型家電; スマホ vs 携帯電話端末; personal data, so the box at the office or "
+        "咲来公民館; the two other pages only link the PDF",
+    ),
+    (
+        "自分で小屋ばらした 廃材って処分場もってける？",
+        ["kurashi/gomi_kankyou/kaitai.md"],
+        ["lifeevent/hikkoshi_sumai.md"],
+        "ごみ / 解体; 小屋・廃材 vs 解体廃棄物・木くず; wood and rubble are refused, a bin bag "
+        "of DIY offcuts is taken; hikkoshi_sumai has the 廃屋解体 subsidy",
+    ),
+    (
+        "汲み取り頼むと20リットルでいくら？",
+        ["kakuka/juuminseikatsu/oshirase/shinyou-tesuuryou.md"],
+        ["kurashi/gomi_kankyou/index.md"],
+        "ごみ / し尿; 123 yen since 2023-04-01 (date-dependent); 汲み取り vs し尿収集",
+    ),
+    (
+        "家の壁に蛾のタマゴがびっしり どうやって取る？",
+        ["kakuka/juuminseikatsu/oshirase/ga-tairyouhassei.md"],
+        ["kakuka/juuminseikatsu/index.md"],
+        "環境; no species named (マイマイガ・クスサン)",
+    ),
+    # 防災
+    (
+        "大雨で避難するとき 村のどこに行けばいい",
+        ["bousai/index.md", "pdf/parsed/map202003.md"],
+        ["pdf/parsed/R03hinannposter.md", "pdf/parsed/corona_hinan0928.md"],
+        "防災; the two lists disagree: bousai/index names 住民体育館・公民館・小学校・美術工芸高校・"
+        "two community centres and おといねっぷ苑, the 2020 map names 小中学校・咲来公民館・"
+        "the ski lodge・ときわ …",
+    ),
+    (
+        "避難勧告ってもう出ないの？",
+        ["pdf/parsed/R03hinannposter.md", "pdf/parsed/R03hinannpoint.md"],
+        ["pdf/parsed/map202003.md", "bousai/index.md"],
+        "防災; merged into 避難指示 in May 2021; the 2020 map still shows 避難勧告 at level 4",
+    ),
+    (
+        "吹雪で車うごけなくなった エンジンつけっぱなしで待ってていい？",
+        ["pdf/parsed/map202003.md"],
+        ["pdf/parsed/kankou-pamphlet.md"],
+        "防災 / 冬; engine off as a rule (CO), keep the exhaust clear; the pamphlet only says "
+        "not to rev when stuck",
+    ),
+    # 住民票・戸籍・税・国保・年金
+    (
+        "住民票ほしい 役場のどこの窓口？",
+        ["kakuka/juuminseikatsu/index.md", "kakuka/index.md"],
+        ["kakuka/madoguchi.md"],
+        "住民票; only the section lists say who handles it (住民課住民生活室); no page describes "
+        "the procedure; madoguchi.md is an empty 窓口案内",
+    ),
+    (
+        "税の証明書 遠くに住んでて役場行けない 取り寄せは？",
+        ["kurashi/zeikin/syoumeisyo.md"],
+        ["kurashi/zeikin/index.md"],
+        "税; by post: form, copy of ID, 定額小為替, stamped return envelope",
+    ),
+    (
+        "4月半ばに原付手放した 今年度の税金も払うの？",
+        ["kurashi/zeikin/keijidousya.md"],
+        [],
+        "税 / 軽自動車税; the owner on 1 April pays the full year",
+    ),
+    (
+        "転職して会社の健康保険に入った 国保抜けるのに何持ってく",
+        ["kurashi/hoken_nenkin/kokuho.md"],
+        ["kurashi/zeikin/kokuhozei.md"],
+        "国保; 抜ける vs 脱退",
+    ),
+    (
+        "仕事やめた 年金の切り替え 何が必要？",
+        [
+            "kurashi/hoken_nenkin/nenkin_tetsuduki.md",
+            "lifeevent/syuusyoku_taisyoku.md",
+            "kurashi/hoken_nenkin/nenkin.md",
+        ],
+        [],
+        "年金; nenkin_tetsuduki and syuusyoku_taisyoku list the same papers, nenkin.md a shorter "
+        "list for every 種別変更",
+    ),
+    (
+        "親が亡くなった 死亡の届けはいつまで",
+        ["lifeevent/okuyami.md"],
+        ["lifeevent/index.md"],
+        "戸籍; within 7 days of learning of the death",
+    ),
+    (
+        "郵便局で村の税金払える？",
+        ["kurashi/tetsuduki/noufu.md", "kakuka/suitoushitsu/noufu.md"],
+        ["kakuka/suitoushitsu/index.md"],
+        "税 / 納付; post offices in Hokkaido are 収納代理金融機関; the two pages are copies",
+    ),
+    (
+        "結婚する 本籍がよその町 婚姻届に何いる",
+        ["lifeevent/kekkon_rikon.md"],
+        ["lifeevent/index.md"],
+        "戸籍; both 戸籍謄本 when filing away from the 本籍地",
+    ),
+    # 子育て・学校
+    (
+        "子どもの医療費 高校生まで無料ってほんと？",
+        [
+            "kurashi/kenkou_fukushi/nyuuyouji_josei.md",
+            "kakuka/hokenfukushi/oshirase/nyuuyouji-iryouhi.md",
+        ],
+        ["lifeevent/kosodate.md", "kakuka/hokenfukushi/index.md"],
+        "子育て; high-school pupils from October 2025, only at the village clinic, dentist and "
+        "すずらん薬局, refunded afterwards (date-dependent)",
+    ),
+    (
+        "車の子ども用シート 無料で借りれる？",
+        ["lifeevent/kosodate.md", "lifeevent/ninshin_syussan.md"],
+        ["lifeevent/index.md"],
+        "子育て; no word チャイルドシート; lifeevent/index names the loan but not that it is free",
+    ),
+    (
+        "保育園みたいなとこ 村にある？",
+        ["kurashi/manabi/index.md", "shisetsu/iryou/youji.md"],
+        ["shisetsu/index.md", "bousai/index.md", "kurashi/index.md"],
+        "子育て; 保育園 vs 幼児センター; its phone differs: 5-3170 (manabi) vs 5-3121 (bousai)",
+    ),
+    # 医療・福祉
+    (
+        "村の診療所 電話番号は",
+        [
+            "shisetsu/iryou/shinryojo.md",
+            "shisetsu/iryou/hoken_fukushi.md",
+            "bousai/index.md",
+            "pdf/parsed/map202003.md",
+        ],
+        ["shisetsu/index.md"],
+        "医療; 5-3321 on four pages",
+    ),
+    (
+        "じいちゃんが温泉行くとき 入館料の補助ある？",
+        ["lifeevent/kourei_kaigo.md", "lifeevent/index.md"],
+        ["pdf/parsed/kankou-pamphlet.md"],
+        "福祉 / 高齢; 天塩川温泉 is the 住民保養センター; the amount is only behind a link",
+    ),
+    # 施設
+    (
+        "図書室って月曜あいてる？",
+        ["kakuka/kyouikuiin/tosyoshitsu.md"],
+        [
+            "kurashi/manabi/index.md",
+            "shisetsu/bunka/kouminkan.md",
+            "kakuka/kyouikuiin/kouminkan.md",
+        ],
+        "施設; closed on Mondays",
+    ),
+    (
+        "公民館の部屋 スマホから申し込める？",
+        ["kakuka/kyouikuiin/kouminkan.md", "shisetsu/bunka/kouminkan.md"],
+        ["kakuka/kyouikuiin/index.md"],
+        "施設; via the village LINE account; the two pages are copies",
+    ),
+    (
+        "日帰りで温泉 何時まで入れる？",
+        ["pdf/parsed/kankou-pamphlet.md"],
+        ["lifeevent/kourei_kaigo.md", "shisetsu/sports/ski.md"],
+        "施設; 天塩川温泉 10:00-21:00, only in the tourist pamphlet (which also lists トムテ's "
+        "weekday bath)",
+    ),
+    (
+        "キャンプ場 犬つれてってもいい？",
+        ["shisetsu/sports/camp.md", "kakuka/sangyoushinkou/syoukougyou/riverside-camp.md"],
+        ["pdf/parsed/kankou-pamphlet.md"],
+        "施設; 犬 vs ペット; the two pages are copies",
+    ),
+    (
+        "木遊館って土日やってる？",
+        ["shisetsu/bunka/mokuyukan.md"],
+        ["pdf/parsed/kankou-pamphlet.md"],
+        "施設; the pages disagree: mokuyukan.md (changed April 2025) Wed-Sun, the pamphlet "
+        "still says closed Sat/Sun (grade 1)",
+    ),
+    # 交通
+    (
+        "村の巡回バス お金かかる？",
+        ["kakuka/sangyoushinkou/syoukougyou/chiiki-bus.md", "pdf/parsed/kankou-pamphlet.md"],
+        ["kakuka/sangyoushinkou/syoukougyou/index.md"],
+        "交通; 巡回バス vs 地域バス",
+    ),
+    (
+        "旭川から汽車でどれくらいかかる",
+        [
+            "about/access.md",
+            "shisetsu/sports/ski.md",
+            "kakuka/sangyoushinkou/syoukougyou/ski.md",
+            "pdf/parsed/kankou-pamphlet.md",
+        ],
+        [],
+        "交通; 汽車 (Hokkaido for the train); 1h41 / about 1h40 / 1h50 depending on the page",
+    ),
+    (
+        "駅の中のそば屋 まだ営業してる？",
+        ["shisetsu/terminal/challenge_shop.md"],
+        ["pdf/parsed/otoineppu_jinko.md", "shisetsu/terminal/tenpokusen.md"],
+        "交通 / 施設; closed in February 2021; otoineppu_jinko only records its opening",
+    ),
+    # 住宅・移住
+    (
+        "村営住宅に申し込みたい 何そろえればいい",
+        ["kakuka/kankyouseibi/kouei-jutaku.md"],
+        ["kakuka/kankyouseibi/index.md"],
+        "住宅; 村営住宅 vs 公営住宅",
+    ),
+    (
+        "移住お試しの家 何日まで住める？",
+        ["pdf/parsed/kankou-pamphlet.md"],
+        ["kakuka/chiikishinkou/index.md", "index.md"],
+        "移住; ちょっと暮らし住宅, 7 to 90 days, only in the pamphlet; the office pages only "
+        "name the scheme",
+    ),
+    # 水道
+    (
+        "水道代の基本料金っていくら",
+        ["pdf/parsed/kansui_keieis.md"],
+        ["kakuka/kankyouseibi/suidou-ryoukin.md", "pdf/parsed/nousyuu_keieis.md"],
+        "水道; 一般用 1,840 yen to 10 m³ in the 2018 water plan (rates of 2007, may be stale); "
+        "suidou-ryoukin.md only links the tariff PDF",
+    ),
+    (
+        "真冬 水道凍らないようにするには",
+        ["pdf/parsed/kankou-pamphlet.md"],
+        [],
+        "水道 / 冬; drain the pipes when it stays below -20 °C; pamphlet only",
+    ),
+    # 採用
+    (
+        "役場で働きたい 今どんな職種募集してる？",
+        ["kakuka/soumuzaisei/oshirase/saiyou-r8.md", "gyousei/saiyou.md"],
+        ["kakuka/soumuzaisei/oshirase/saiyou-kamikawa-r8.md", "kakuka/soumuzaisei/index.md"],
+        "採用; date-dependent (April 2026 intake) and the pages disagree: 一般行政職・社会福祉士・"
+        "消防職 (saiyou-r8) vs 一般職・社会福祉士・保育教諭 (gyousei/saiyou)",
+    ),
+    (
+        "協力隊の仕事って月給いくら？",
+        [
+            "kakuka/chiikishinkou/oshirase/chiikiokoshi-jigyoushokei.md",
+            "kakuka/hokenfukushi/oshirase/chiikiokoshi-fukushi.md",
+        ],
+        ["gyousei/muraokoshi.md", "kakuka/kyouikuiin/oshirase/chiikiokoshi-ryoubo.md"],
+        "採用; both open calls pay 200,000 yen a month; 協力隊 vs 地域おこし協力隊",
+    ),
+    # その他
+    (
+        "8の付く日の夕方 サイレン鳴るけど何？",
+        ["pdf/parsed/kankou-pamphlet.md"],
+        [],
+        "その他; time signal and fire-brigade call, not a fire; pamphlet only",
+    ),
+]
+
+# (question, regex run over the full text of every page, note)
+OTOINEPPU_UNANSWERABLE = [
+    (
+        "美深町の役場って土曜も開いてる？",
+        r"美深町役場|美深町.{0,20}(開庁|窓口|土曜)",
+        "another town; the pages name 美深町 only as a neighbour",
+    ),
+    (
+        "村にローソンある？",
+        r"ローソン|LAWSON",
+        "named chain; near miss: the pamphlet names セイコーマート and a セブンイレブン in 美深町",
+    ),
+    (
+        "除雪機買いたい 村から補助出る？",
+        r"除雪機",
+        "subsidy not listed; near miss: snow-clearing advice, the 持家・増改築 subsidies",
+    ),
+    (
+        "児童手当 月いくらもらえる？",
+        r"児童手当.{0,80}(円|月額|万)",
+        "amount not given; near miss: lifeevent/kosodate.md names the allowance and links out",
+    ),
+    (
+        "今年の納涼まつり 何日にやる？",
+        r"納涼まつり.{0,80}(?<![年\d])\d{1,2}月\d{1,2}日|(?<![年\d])\d{1,2}月\d{1,2}日.{0,80}納涼まつり"
+        r"|納涼まつり.{0,40}(期日|日時|開催日)",
+        "event date not given; near miss: the notice page has no date (the list shows it was "
+        "posted 2025年7月25日), the pamphlet says summer (7～8月)",
+    ),
+    (
+        "マイナンバーカード作りたい 申請どうやる？",
+        r"マイナンバーカード.{0,40}(申請|交付|受け取|作り|作成)|(申請|交付).{0,20}マイナンバーカード",
+        "near miss: gyousei/gyouzaisei/mynumber.md only links out; the card appears as ID and as "
+        "health insurance card",
+    ),
+    (
+        "粗大ごみ出すのにいくらかかる？",
+        r"粗大(ごみ|ゴミ).{0,40}(円|手数料|料金|処理券)|(円|手数料|料金|処理券).{0,20}粗大(ごみ|ゴミ)",
+        "no fee on any page; near miss: 2022kogata.md names the 粗大ごみ collection days",
+    ),
+    ("パスポートって役場で申請できる？", r"旅券|パスポート", ""),
+    ("暇だから しりとりしよう", r"しりとり", "chit-chat"),
+    (
+        "隣の家の人の電話番号教えて",
+        r"(隣|近所).{0,10}(電話番号|連絡先)",
+        "personal data; the pages give only public numbers",
+    ),
+]
+
+
 def kameoka_records():
     text = (DATA / "kameoka_5374" / "target.csv").read_bytes().decode("cp932")
     import io
@@ -534,6 +867,44 @@ def kyotango_items():
                 "expected_sources": [],
                 "expected_answer_contains": [],
                 "note": "item not in target.csv" + (f"; {note}" if note else ""),
+            }
+        )
+    return items
+
+
+def otoineppu_items():
+    """The Otoineppu items; every listed page must exist under otoineppu_pages."""
+    root = DATA / "otoineppu_pages"
+    items = []
+    for n, (q, pages, related, note) in enumerate(OTOINEPPU, 1):
+        for page in pages + related:
+            assert (root / page).is_file(), (q, page)
+        assert pages and not set(pages) & set(related), q
+        src = [f"{OP}{page}" for page in pages]
+        relevance = {s: 2 for s in src}
+        relevance.update({f"{OP}{page}": 1 for page in related})
+        items.append(
+            {
+                "id": f"op-p-{n:03d}",
+                "question": q,
+                "lang": "ja",
+                "answerable": True,
+                "expected_sources": src,
+                "expected_answer_contains": [],
+                "relevance": relevance,
+                "note": note,
+            }
+        )
+    for n, (q, _, note) in enumerate(OTOINEPPU_UNANSWERABLE, 1):
+        items.append(
+            {
+                "id": f"op-u-{n:03d}",
+                "question": q,
+                "lang": "ja",
+                "answerable": False,
+                "expected_sources": [],
+                "expected_answer_contains": [],
+                "note": "no page answers this" + (f"; {note}" if note else ""),
             }
         )
     return items
@@ -622,6 +993,11 @@ def main():
     out = HERE / "kyotango_5374_paraphrased.jsonl"
     out.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in t), encoding="utf-8")
     print(f"wrote {out.name} ({len(t)} questions)")
+
+    o = otoineppu_items()
+    out = HERE / "otoineppu_pages_paraphrased.jsonl"
+    out.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in o), encoding="utf-8")
+    print(f"wrote {out.name} ({len(o)} questions)")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ SETS = [
     "amagasaki_paraphrased.jsonl",
     "kameoka_5374_paraphrased.jsonl",
     "kyotango_5374_paraphrased.jsonl",
+    "otoineppu_pages_paraphrased.jsonl",
 ]
 KT = "data/kyotango_5374/target.csv#"
 
@@ -56,6 +57,7 @@ def test_check_datasets_passes(shared_data):
     res = _check(DATASETS, shared_data)
     assert res.returncode == 0, res.stderr
     assert "kyotango_5374_paraphrased.jsonl: 43 items" in res.stdout
+    assert "otoineppu_pages_paraphrased.jsonl: 46 items" in res.stdout
     assert "# 0 error(s)" in res.stdout
 
 
@@ -134,3 +136,30 @@ def test_check_fails_when_an_unanswerable_regex_hits_a_record(shared_data, tmp_p
     res = _check(here, shared_data)
     assert res.returncode == 1
     assert "matches Kyotango records [776]" in res.stderr
+
+
+@pytest.mark.realdata
+def test_check_fails_when_an_otoineppu_regex_hits_a_page_or_a_page_is_missing(
+    shared_data, tmp_path
+):
+    here = _copy(tmp_path)
+    src = (here / "make_paraphrased.py").read_text(encoding="utf-8")
+    old = 'r"ローソン|LAWSON",'
+    assert old in src
+    # セイコーマート is in the tourist pamphlet: as an "unanswerable" regex it must be caught
+    (here / "make_paraphrased.py").write_text(
+        src.replace(old, 'r"ローソン|セイコーマート",'), encoding="utf-8"
+    )
+    res = _check(here, shared_data)
+    assert res.returncode == 1 and "matches pages" in res.stderr
+
+    (tmp_path / "b").mkdir()
+    here = _copy(tmp_path / "b")
+
+    def moved(it):
+        if it["id"] == "op-p-001":
+            it["expected_sources"][0] = "data/otoineppu_pages/nowhere.md"
+
+    _rewrite(here / "otoineppu_pages_paraphrased.jsonl", moved)
+    res = _check(here, shared_data)
+    assert res.returncode == 1 and "nowhere.md" in res.stderr

@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
 
 
-FEATURES = ("sim", "coverage", "ja", "table", "margin", "dense_rr", "name")
+FEATURES = ("sim", "coverage", "ja", "table", "margin", "dense_rr", "name", "page")
 
 
 def _sim(h: ScoredChunk) -> float | None:
@@ -86,7 +86,9 @@ def evidence(hits: Sequence[ScoredChunk], lang: str = "ja") -> dict[str, float] 
       absent): a hit carried to the top by its title or its words alone, while the
       passage itself ranks low, is a weaker answer;
     - ``name``: the top hit's name-match signal (kit.names: a table row whose item
-      name the question contains, 0.33 for one character up to ~0.8), 0 otherwise.
+      name the question contains, 0.33 for one character up to ~0.8), 0 otherwise;
+    - ``page``: 1 when the hit is a web page, PDF or text section (long passages whose
+      similarities run lower than a FAQ entry's); weight 0 by default (kit.config).
 
     (With score fusion, ``margin`` and ``dense_rr`` raised the cross-validated answer
     accuracy at 80% of unanswerable questions refused from 0.59 to 0.74 on our question
@@ -102,7 +104,9 @@ def evidence(hits: Sequence[ScoredChunk], lang: str = "ja") -> dict[str, float] 
     ja = 1.0 if base_lang(lang) == "ja" else 0.0
     # the question's words may be spread over the best few passages of one topic
     coverage = max(h.signals.get("coverage", 0.0) for h in hits[:3])
-    table = 1.0 if top.chunk.meta.get("kind") == "table" else 0.0
+    kind = top.chunk.meta.get("kind")
+    table = 1.0 if kind == "table" else 0.0
+    page = 1.0 if kind not in ("table", "faq") else 0.0
     margin = 1.0
     if len(hits) > 1 and top.score > 0:
         margin = (top.score - hits[1].score) / top.score
@@ -115,6 +119,7 @@ def evidence(hits: Sequence[ScoredChunk], lang: str = "ja") -> dict[str, float] 
         "margin": margin,
         "dense_rr": dense_rr,
         "name": top.signals.get("name", 0.0),
+        "page": page,
     }
 
 

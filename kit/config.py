@@ -98,6 +98,11 @@ class AnswerSettings(BaseModel):
     # the unanswerable refused (worst set 64% / 72% / 81% / 86%), 6% / 6% / 9% / 10% of
     # the answerable refused, top-1 answered correctly 0.84 / 0.84 / 0.81 / 0.81. A town
     # moves along that curve with answer_threshold (``madoguchi eval compare`` draws it).
+    # The ``page`` feature (top hit a web page / PDF section) has no weight here: refitted
+    # with it on the same sets it took 0.355 and the CV AUC fell 0.927 -> 0.921 (16 page
+    # questions are too few to show it), though on the held-out Otoineppu pages it would
+    # have lifted answer accuracy 0.583 -> 0.667; a town whose documents are mostly pages
+    # refits on its own questions (``python -m eval.calibrate``), which weighs it.
     conf_sim_center: float = 0.85
     conf_weights: dict[str, float] = {
         "bias": -1.468,

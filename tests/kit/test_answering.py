@@ -144,3 +144,18 @@ def test_best_sentences_keep_a_table_rows_lines():
     # cut: the chosen sentences in the text's order, each line still ending its line
     qtoks = set(tokenize("自転車の防犯登録"))
     assert _best_sentences(row, qtoks, 30) == "品目: 自転車\n出し方・注意: 防犯登録を抹消してください。"
+
+
+def test_a_page_hit_is_a_feature_with_no_default_weight():
+    faq_hit = hit("f.csv#1", "x", dense=0.86, coverage=0.3)
+    page_hit = hit("p.md", "x", dense=0.86, coverage=0.3, kind="page")
+    pdf_hit = hit("g.pdf", "x", dense=0.86, coverage=0.3, kind="pdf")
+    assert [evidence([h])["page"] for h in (faq_hit, page_hit, pdf_hit)] == [0.0, 1.0, 1.0]
+    assert "page" not in AnswerSettings().conf_weights  # the default leaves pages as before
+    d = AnswerSettings()
+    assert confidence([page_hit], d) == confidence([faq_hit], d)
+    town = AnswerSettings(conf_weights={**d.conf_weights, "page": 0.5})  # a town's refit
+    z_gap = math.log(confidence([page_hit], town) / (1 - confidence([page_hit], town))) - (
+        math.log(confidence([faq_hit], town) / (1 - confidence([faq_hit], town)))
+    )
+    assert z_gap == pytest.approx(0.5)

@@ -366,7 +366,7 @@ def synonyms_list() -> None:
 def synonyms_add(
     words: Annotated[list[str], typer.Argument(help="Two or more words that mean the same.")],
 ) -> None:
-    """Add one group, e.g. ``madoguchi synonyms add スマホ スマートフォン 携帯電話``."""
+    """Add one group, e.g. madoguchi synonyms add スマホ スマートフォン 携帯電話."""
     f = _synonym_file()
     syn = f.add(words)
     out.print(f"added; {len(syn)} group(s) in {f.path} (used from the next question)")
@@ -389,8 +389,10 @@ def synonyms_suggest(
     limit: Annotated[int, typer.Option(help="At most this many words.")] = 30,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Words of unanswered questions (the conversation log) that no document uses,
-    with the indexed titles nearest in meaning: candidates for the list."""
+    """Candidates for the list: words of unanswered questions that no document uses.
+
+    Each comes with the indexed titles nearest in meaning (the conversation log's
+    refused or 👎 Japanese questions)."""
     from kit.convlog import FILENAME, ConversationLog
     from kit.errors import InputError
     from kit.synonyms import suggest_from_log

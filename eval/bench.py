@@ -3,7 +3,7 @@
     python -m eval.bench speed         # ingest vs raw embedder, ask latency at 1k/10k/100k chunks
     python -m eval.bench scale         # only the latency-by-corpus-size part
     python -m eval.bench demo          # demo/: ingest throughput, latency, accuracy per mode
-    python -m eval.bench real          # ../shared/data FAQ: cached index, accuracy per mode
+    python -m eval.bench real          # ../shared/data (FAQ, two 5374 tables, village pages): cached indexes, accuracy per mode
 
 (``madoguchi bench`` runs the same, ``speed`` by default.)
 

@@ -276,6 +276,12 @@ def ask(
         out.print(f"\n[cyan]{a.follow_up}[/]", markup=True, highlight=False)
     for i, c in enumerate(a.citations, 1):
         out.print(f"[dim][{i}] {c.title} — {c.url or c.source_id}[/]", highlight=False)
+    if a.related:
+        from rich.markup import escape
+
+        out.print("[dim]関連しそうな資料 (may help):[/]")
+        for c in a.related:
+            out.print(f"[dim]・{escape(c.title)} — {escape(c.url or c.source_id)}[/]", highlight=False)
     if show_hits:
         t = Table(title="retrieved")
         for col in ("#", "source", "fused", "dense", "bm25", "question", "ranks"):

@@ -117,6 +117,8 @@ class AnswerSettings(BaseModel):
     # below this cosine the top hit is not about the question, whatever the other
     # features say (every correct top hit in the calibration sets had 0.82 or more)
     min_similarity: float = 0.80
+    # a refusal lists up to this many documents that may help (0: none)
+    max_related: int = Field(default=3, ge=0, le=10)
     # top-2 from different sources closer than this margin -> ask a follow-up
     ambiguity_margin: float = 0.01
     max_snippets: int = 3

@@ -93,6 +93,9 @@ class Answer:
     mode: str = "extractive"  # faq | extractive | llm | abstain
     # the Japanese official text behind a translated or generated answer (one click away)
     original: str | None = None
+    # with a refusal: the closest documents, offered to read ("these may help"), never
+    # presented as the answer's sources
+    related: tuple[Citation, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The public shape shared by ``madoguchi ask --json`` and ``POST /api/v1/ask``."""
@@ -107,4 +110,5 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "mode": self.mode,
             "original": self.original,
+            "related": [c.to_json() for c in self.related],
         }

@@ -106,6 +106,11 @@ class AskResponse(BaseModel):
     phone: str | None = None
     confidence: float = 0.0
     mode: str = "extractive"
+    original: str | None = None
+    related: list[CitationOut] = Field(
+        default_factory=list,
+        description="With a refusal: documents that may help, not sources of an answer.",
+    )
     latency_ms: float = 0.0
     answer_id: str = Field(..., description="Send it back with POST /api/v1/feedback.")
     conversation_id: str

@@ -159,3 +159,28 @@ def test_a_page_hit_is_a_feature_with_no_default_weight():
         math.log(confidence([faq_hit], town) / (1 - confidence([faq_hit], town)))
     )
     assert z_gap == pytest.approx(0.5)
+
+
+def test_a_refusal_offers_the_documents_that_may_help():
+    a = ExtractiveAnswerer(AnswerSettings(answer_threshold=1.01))  # refuse everything
+    hits = [
+        hit("p/gomi.md", "ごみの分け方", dense=0.86, kind="page", url="https://t.jp/gomi"),
+        hit("p/gomi.md", "ごみの出し方 その2", dense=0.85, kind="page"),  # same source: once
+        hit("faq.csv#3", "粗大ごみ", dense=0.83),
+        hit("faq.csv#4", "犬の登録", dense=0.81),
+        hit("faq.csv#5", "関係ない", dense=0.70),  # below min_similarity: not about it
+    ]
+    ans = a.answer("スマホの捨て方", hits)
+    assert ans.refused and ans.citations == ()
+    assert [c.source_id for c in ans.related] == ["p/gomi.md", "faq.csv#3", "faq.csv#4"]
+    assert ans.related[0].url == "https://t.jp/gomi"
+    assert ans.to_json()["related"][0] == {
+        "source": "p/gomi.md", "title": "p/gomi.md", "url": "https://t.jp/gomi"
+    }  # fmt: skip
+    few = ExtractiveAnswerer(AnswerSettings(answer_threshold=1.01, max_related=1))
+    assert len(few.answer("x", hits).related) == 1
+    none = ExtractiveAnswerer(AnswerSettings(answer_threshold=1.01, max_related=0))
+    assert none.answer("x", hits).related == ()
+    assert a.answer("x", hits[4:]).related == ()  # nothing close enough
+    answered = ExtractiveAnswerer(AnswerSettings(answer_threshold=0.0)).answer("x", hits)
+    assert not answered.refused and answered.related == ()

@@ -296,6 +296,23 @@ def test_refusals_are_counted(settings):
         assert "madoguchi_refusals_total 1.0" in c.get("/metrics").text
 
 
+def test_a_refusal_carries_related_documents_in_both_endpoints(settings):
+    svc = make_services(settings)
+    strict = svc.settings.with_overrides(**{"answer.answer_threshold": 1.01})
+    svc.answerer = type(svc.answerer)(strict.answer)
+    with TestClient(create_app(services=svc, admin=False)) as c:
+        r = c.post("/api/v1/ask", json={"question": Q}).json()
+        assert r["refused"] is True and r["citations"] == []
+        assert r["related"] == [{"source": "faq.csv#1", "title": Q, "url": None}]
+        assert "original" in r  # declared in the response model, so it is not dropped
+        with c.stream("POST", "/api/v1/ask/stream", json={"question": Q}) as s:
+            text = "".join(s.iter_text())
+        final = json.loads(text.split("event: final")[1].split("data: ", 1)[1].split("\r\n")[0])
+        assert final["related"] == r["related"]
+        ok = c.post("/api/v1/ask", json={"question": "宇宙船の免許はどこで取れますか"}).json()
+        assert ok["refused"] is True and ok["related"] == []  # nothing close enough
+
+
 def test_not_ready_is_503_json(svc):
     app = create_app(services=svc, admin=False)
     c = TestClient(app)  # no lifespan: services never set

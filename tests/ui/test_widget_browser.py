@@ -619,6 +619,55 @@ def test_follow_up_options_and_original_render_safely(browser, server, page_erro
         context.close()
 
 
+def test_a_refusal_offers_the_pages_that_may_help(browser, server, screenshot_dir, page_errors):
+    """A canned refusal with related documents: listed under their own heading (not as
+    sources), links vetted like citations."""
+    final = {
+        "answer": "申し訳ありません。確かな回答を見つけられませんでした。住民課にお問い合わせください。",
+        "refused": True,
+        "lang": "ja",
+        "follow_up": None,
+        "citations": [],
+        "department": "住民課",
+        "phone": "01234-5-1101",
+        "related": [
+            {"source": "pages/gomi.md", "title": "ごみの分け方", "url": "https://town.example.jp/gomi.html"},
+            {"source": "pages/x.md", "title": "<img src=x onerror=alert(1)>", "url": "javascript:alert(1)"},
+        ],
+        "answer_id": "a2",
+        "conversation_id": "c2",
+    }  # fmt: skip
+    body = f"event: final\r\ndata: {json.dumps(final, ensure_ascii=False)}\r\n\r\n"
+    context, page = open_page(browser, server.page("plain.html"), page_errors)
+    try:
+        page.route(
+            "**/api/v1/ask/stream",
+            lambda route: route.fulfill(
+                status=200,
+                content_type="text/event-stream",
+                headers={"Access-Control-Allow-Origin": "*"},
+                body=body,
+            ),
+        )
+        page.locator("madoguchi-widget .launch").click()
+        ask_by_keyboard(page, "スマホの捨て方")
+        bubble = last_answer(page)
+        assert "refused" in (bubble.get_attribute("class") or "")
+        assert bubble.locator(".src").count() == 0  # no sources: nothing was answered
+        assert bubble.locator(".related h3").text_content() == "参考になりそうな資料"
+        assert bubble.locator(".related li").all_text_contents() == [
+            "ごみの分け方（新しいタブで開きます）",  # an external link says it opens a tab
+            "<img src=x onerror=alert(1)>",
+        ]
+        assert [a.get_attribute("href") for a in bubble.locator(".related a").all()] == [
+            "https://town.example.jp/gomi.html"
+        ]
+        page.screenshot(path=str(screenshot_dir / "widget-refusal-related.png"))
+        assert page_errors == []
+    finally:
+        context.close()
+
+
 def test_the_services_own_home_page_embeds_the_widget(browser, server, page_errors):
     """``GET /`` shows the embed tag and carries it: same origin, ``defer``, ``data-api``."""
     context, page = open_page(browser, server.api + "/", page_errors)

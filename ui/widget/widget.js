@@ -51,6 +51,7 @@
       bot: "回答",
       thinking: "回答を探しています…",
       sources: "出典",
+      related: "参考になりそうな資料",
       newTab: "（新しいタブで開きます）",
       helpful: "この回答は役に立ちましたか？",
       yes: "役に立った",
@@ -92,6 +93,7 @@
       bot: "答え",
       thinking: "答えを さがして います…",
       sources: "答えの もとの ページ",
+      related: "よんで みると いい ページ",
       newTab: "（新しい タブで 開きます）",
       helpful: "この 答えは 役に 立ちましたか？",
       yes: "役に 立った",
@@ -136,6 +138,7 @@
       bot: "Answer",
       thinking: "Looking for an answer…",
       sources: "Sources",
+      related: "Pages that may help",
       newTab: "(opens in a new tab)",
       helpful: "Was this answer helpful?",
       yes: "Helpful",
@@ -177,6 +180,7 @@
       bot: "回答",
       thinking: "正在查找答案…",
       sources: "出处",
+      related: "可能有帮助的资料",
       newTab: "（在新标签页中打开）",
       helpful: "这个回答对您有帮助吗？",
       yes: "有帮助",
@@ -218,6 +222,7 @@
       bot: "回答",
       thinking: "正在查找答案…",
       sources: "出處",
+      related: "可能有幫助的資料",
       newTab: "（在新分頁中開啟）",
       helpful: "這個回答對您有幫助嗎？",
       yes: "有幫助",
@@ -259,6 +264,7 @@
       bot: "답변",
       thinking: "답변을 찾고 있습니다…",
       sources: "출처",
+      related: "도움이 될 수 있는 자료",
       newTab: "(새 탭에서 열림)",
       helpful: "이 답변이 도움이 되었나요?",
       yes: "도움이 됨",
@@ -302,6 +308,7 @@
       bot: "Câu trả lời",
       thinking: "Đang tìm câu trả lời…",
       sources: "Nguồn",
+      related: "Tài liệu có thể hữu ích",
       newTab: "(mở trong thẻ mới)",
       helpful: "Câu trả lời này có hữu ích không?",
       yes: "Hữu ích",
@@ -346,6 +353,7 @@
       bot: "Resposta",
       thinking: "Procurando a resposta…",
       sources: "Fontes",
+      related: "Páginas que podem ajudar",
       newTab: "(abre em uma nova aba)",
       helpful: "Esta resposta foi útil?",
       yes: "Útil",
@@ -389,6 +397,7 @@
       bot: "Respuesta",
       thinking: "Buscando la respuesta…",
       sources: "Fuentes",
+      related: "Páginas que pueden ayudar",
       newTab: "(se abre en una pestaña nueva)",
       helpful: "¿Le fue útil esta respuesta?",
       yes: "Útil",
@@ -433,6 +442,7 @@
       bot: "Sagot",
       thinking: "Hinahanap ang sagot…",
       sources: "Mga sanggunian",
+      related: "Mga pahinang maaaring makatulong",
       newTab: "(magbubukas sa bagong tab)",
       helpful: "Nakatulong ba ang sagot na ito?",
       yes: "Nakatulong",
@@ -478,6 +488,7 @@
       bot: "उत्तर",
       thinking: "उत्तर खोज्दै…",
       sources: "स्रोत",
+      related: "सहयोगी हुन सक्ने पृष्ठहरू",
       newTab: "(नयाँ ट्याबमा खुल्छ)",
       helpful: "के यो उत्तर उपयोगी भयो?",
       yes: "उपयोगी भयो",
@@ -807,6 +818,10 @@
     ".src h3{margin:0 0 4px;font-size:13px;font-weight:700;color:#3d444d;}",
     ".src ol{margin:0;padding-left:20px;}",
     ".src li{margin:2px 0;}",
+    ".related{margin-top:10px;padding-top:8px;border-top:1px solid #eaeef2;font-size:13px;}",
+    ".related h3{margin:0 0 4px;font-size:13px;font-weight:700;color:#3d444d;}",
+    ".related ul{margin:0;padding-left:20px;}",
+    ".related li{margin:2px 0;}",
     "details{margin-top:8px;font-size:14px;}",
     "summary{cursor:pointer;color:#0b57a4;}",
     "details .text{margin-top:4px;color:#3d444d;}",
@@ -1093,6 +1108,21 @@
       var srcId = uid + "-src" + index;
       ol.setAttribute("aria-labelledby", srcId);
       box.appendChild(el("div", { class: "src" }, [el("h3", { id: srcId, text: t("sources") }), ol]));
+    }
+
+    // a refusal still offers the closest documents to read, under its own heading
+    var related = m.refused && Array.isArray(m.related) ? m.related : [];
+    if (related.length) {
+      var rl = el("ul");
+      related.slice(0, 5).forEach(function (c) {
+        if (!c || typeof c !== "object") return;
+        var label = String(c.title || c.source || "").trim() || String(c.url || "");
+        var href = safeUrl(c.url);
+        rl.appendChild(el("li", null, [href ? extLink(href, label) : el("span", { text: label })]));
+      });
+      var relId = uid + "-rel" + index;
+      rl.setAttribute("aria-labelledby", relId);
+      box.appendChild(el("div", { class: "related" }, [el("h3", { id: relId, text: t("related") }), rl]));
     }
 
     if (m.answer_id) box.appendChild(renderFeedback(m));
@@ -1432,6 +1462,7 @@
           department: data.department,
           phone: data.phone,
           original: data.original,
+          related: data.related,
           answer_id: data.answer_id,
           feedback: null,
         });

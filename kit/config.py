@@ -119,6 +119,9 @@ class AnswerSettings(BaseModel):
     min_similarity: float = 0.80
     # a refusal lists up to this many documents that may help (0: none)
     max_related: int = Field(default=3, ge=0, le=10)
+    # ... each sharing at least this share of a Japanese question's words (see
+    # kit.answering.ExtractiveAnswerer._related)
+    related_min_coverage: float = Field(default=0.3, ge=0.0, le=1.0)
     # top-2 from different sources closer than this margin -> ask a follow-up
     ambiguity_margin: float = 0.01
     max_snippets: int = 3

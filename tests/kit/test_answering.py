@@ -184,3 +184,15 @@ def test_a_refusal_offers_the_documents_that_may_help():
     assert a.answer("x", hits[4:]).related == ()  # nothing close enough
     answered = ExtractiveAnswerer(AnswerSettings(answer_threshold=0.0)).answer("x", hits)
     assert not answered.refused and answered.related == ()
+
+
+def test_related_documents_must_share_the_questions_words():
+    a = ExtractiveAnswerer(AnswerSettings(answer_threshold=1.01))
+    hits = [
+        hit("faq.csv#1", "町営バスの運賃はいくらですか", dense=0.86, coverage=0.1),  # いくら only
+        hit("faq.csv#2", "町長の給与", dense=0.84, coverage=0.7),
+    ]
+    assert [c.source_id for c in a.answer("町長の給料はいくら？", hits).related] == ["faq.csv#2"]
+    # a question in another language has no words in common to count: similarity decides
+    en = a.answer("How much does the mayor earn?", hits, lang="en").related
+    assert [c.source_id for c in en] == ["faq.csv#1", "faq.csv#2"]

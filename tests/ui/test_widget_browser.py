@@ -561,6 +561,19 @@ def test_real_rate_limit_message(browser, tmp_path, page_errors):
             context.close()
 
 
+def serve_stream(page, body: str) -> None:
+    """Answer the widget's questions with a canned event stream."""
+    page.route(
+        "**/api/v1/ask/stream",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="text/event-stream",
+            headers={"Access-Control-Allow-Origin": "*"},
+            body=body,
+        ),
+    )
+
+
 def test_follow_up_options_and_original_render_safely(browser, server, page_errors):
     """A canned final event: follow-up options become buttons, URLs are vetted."""
     final = {
@@ -586,15 +599,7 @@ def test_follow_up_options_and_original_render_safely(browser, server, page_erro
     )
     context, page = open_page(browser, server.page("plain.html"), page_errors)
     try:
-        page.route(
-            "**/api/v1/ask/stream",
-            lambda route: route.fulfill(
-                status=200,
-                content_type="text/event-stream",
-                headers={"Access-Control-Allow-Origin": "*"},
-                body=body,
-            ),
-        )
+        serve_stream(page, body)
         page.locator("madoguchi-widget .launch").click()
         ask_by_keyboard(page, "test")
         bubble = last_answer(page)
@@ -640,15 +645,7 @@ def test_a_refusal_offers_the_pages_that_may_help(browser, server, screenshot_di
     body = f"event: final\r\ndata: {json.dumps(final, ensure_ascii=False)}\r\n\r\n"
     context, page = open_page(browser, server.page("plain.html"), page_errors)
     try:
-        page.route(
-            "**/api/v1/ask/stream",
-            lambda route: route.fulfill(
-                status=200,
-                content_type="text/event-stream",
-                headers={"Access-Control-Allow-Origin": "*"},
-                body=body,
-            ),
-        )
+        serve_stream(page, body)
         page.locator("madoguchi-widget .launch").click()
         ask_by_keyboard(page, "スマホの捨て方")
         bubble = last_answer(page)

@@ -1033,6 +1033,19 @@
     return el("div", { class: "msg err", role: "alert", text: t(m.key, m.vars) });
   }
 
+  // a headed list of documents ({source, title, url}), links vetted by safeUrl
+  function docList(cls, tag, docs, id, heading) {
+    var list = el(tag);
+    docs.forEach(function (c) {
+      if (!c || typeof c !== "object") return;
+      var label = String(c.title || c.source || "").trim() || String(c.url || "");
+      var href = safeUrl(c.url);
+      list.appendChild(el("li", null, [href ? extLink(href, label) : el("span", { text: label })]));
+    });
+    list.setAttribute("aria-labelledby", id);
+    return el("div", { class: cls }, [el("h3", { id: id, text: heading }), list]);
+  }
+
   function renderBot(m, index) {
     var box = el("div", { class: "msg bot" + (m.refused ? " refused" : "") });
     box.appendChild(el("span", { class: "sr", text: t("bot") + ": " }));
@@ -1097,32 +1110,12 @@
     }
 
     var cites = Array.isArray(m.citations) ? m.citations : [];
-    if (cites.length) {
-      var ol = el("ol");
-      cites.slice(0, 8).forEach(function (c) {
-        if (!c || typeof c !== "object") return;
-        var label = String(c.title || c.source || "").trim() || String(c.url || "");
-        var href = safeUrl(c.url);
-        ol.appendChild(el("li", null, [href ? extLink(href, label) : el("span", { text: label })]));
-      });
-      var srcId = uid + "-src" + index;
-      ol.setAttribute("aria-labelledby", srcId);
-      box.appendChild(el("div", { class: "src" }, [el("h3", { id: srcId, text: t("sources") }), ol]));
-    }
+    if (cites.length) box.appendChild(docList("src", "ol", cites.slice(0, 8), uid + "-src" + index, t("sources")));
 
     // a refusal still offers the closest documents to read, under its own heading
     var related = m.refused && Array.isArray(m.related) ? m.related : [];
     if (related.length) {
-      var rl = el("ul");
-      related.slice(0, 5).forEach(function (c) {
-        if (!c || typeof c !== "object") return;
-        var label = String(c.title || c.source || "").trim() || String(c.url || "");
-        var href = safeUrl(c.url);
-        rl.appendChild(el("li", null, [href ? extLink(href, label) : el("span", { text: label })]));
-      });
-      var relId = uid + "-rel" + index;
-      rl.setAttribute("aria-labelledby", relId);
-      box.appendChild(el("div", { class: "related" }, [el("h3", { id: relId, text: t("related") }), rl]));
+      box.appendChild(docList("related", "ul", related.slice(0, 5), uid + "-rel" + index, t("related")));
     }
 
     if (m.answer_id) box.appendChild(renderFeedback(m));

@@ -354,10 +354,12 @@ def _synonym_file() -> Any:
 @synonyms_app.command("list")
 def synonyms_list() -> None:
     """Show the list and where it is kept."""
-    from kit.synonyms import Synonyms, read_text
+    from kit.errors import InputError
 
     f = _synonym_file()
-    syn = Synonyms.parse(read_text(f.path), f.path.name) if f.path.exists() else Synonyms()
+    syn = f.current()
+    if f.error:  # the file no longer parses: say so rather than list the last good one
+        raise InputError(f.error)
     if not len(syn):
         out.print(f"no synonym groups yet ({f.path}); add one with 'madoguchi synonyms add'")
         return

@@ -93,12 +93,12 @@ class NameIndex:
         q = normalise(query)
         # (key, its reading, positions)
         matches = [
-            (k, self.reading_of[k], p) for k, p in _outermost(_find(q, self.written, self.longest))
+            (k, self.reading_of[k], p) for k, p in outermost(find_spans(q, self.written, self.longest))
         ]
         read, words = reading_and_synonyms(query)  # one Sudachi pass for both
         if self.spoken:
-            spoken = _find(normalise(read), self.spoken, self.longest)
-            matches += [(k, k, p) for k, p in _outermost(spoken)]
+            spoken = find_spans(normalise(read), self.spoken, self.longest)
+            matches += [(k, k, p) for k, p in outermost(spoken)]
         if self.synonyms:
             for groups in words:
                 for g in groups:
@@ -116,7 +116,7 @@ class NameIndex:
         return sorted(best.items(), key=lambda x: (-x[1], x[0]))
 
 
-def _find(
+def find_spans(
     text: str, table: dict[str, list[int]], longest: int
 ) -> list[tuple[int, int, str, list[int]]]:
     """Every (start, end, key, positions) of a key occurring in ``text``."""
@@ -129,7 +129,7 @@ def _find(
     return out
 
 
-def _outermost(spans: list[tuple[int, int, str, list[int]]]) -> list[tuple[str, list[int]]]:
+def outermost(spans: list[tuple[int, int, str, list[int]]]) -> list[tuple[str, list[int]]]:
     """Matches not strictly inside a longer match (傘 inside ビニール傘 is not the name)."""
     return [
         (key, pos)

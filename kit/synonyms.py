@@ -27,14 +27,13 @@ import os
 import re
 import tempfile
 import threading
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kit.errors import InputError
-from kit.lexical import kata_to_hira
+from kit.names import find_spans, normalise, outermost
 
 MAX_REWRITES = 4
 MAX_WORD = 40
@@ -46,8 +45,8 @@ HEADER = (
 )
 
 
-def _key(word: str) -> str:
-    return kata_to_hira("".join(unicodedata.normalize("NFKC", word).lower().split()))
+# the same folding as table names (kit.names): NFKC, lower case, no spaces, kana as hiragana
+_key = normalise
 
 
 @dataclass(frozen=True)
@@ -63,14 +62,14 @@ class Synonyms:
 
     def __init__(self, groups: Iterable[Sequence[str]] = ()) -> None:
         self.groups: list[tuple[str, ...]] = []
-        self._group_of: dict[str, int] = {}
+        self._group_of: dict[str, list[int]] = {}  # key -> [its group], as kit.names indexes
         for group in groups:
             words = tuple(dict.fromkeys(w.strip() for w in group if _key(w)))
             if len(words) < 2:
                 continue
             self.groups.append(words)
             for w in words:
-                self._group_of.setdefault(_key(w), len(self.groups) - 1)
+                self._group_of.setdefault(_key(w), [len(self.groups) - 1])
         self._longest = max((len(k) for k in self._group_of), default=0)
 
     def __len__(self) -> int:
@@ -110,25 +109,12 @@ class Synonyms:
         if not self._group_of:
             return []
         q = _key(query[:2000])
-        spans: list[tuple[int, int, int]] = []
-        for i in range(len(q)):
-            for j in range(min(len(q), i + self._longest), i, -1):
-                g = self._group_of.get(q[i:j])
-                if g is not None:
-                    spans.append((i, j, g))
-                    break
-        outer = [
-            (s, e, g)
-            for s, e, g in spans
-            if not any(s2 <= s and e <= e2 and e2 - s2 > e - s for s2, e2, _ in spans)
-        ]
         out: list[Expansion] = []
         seen: set[int] = set()
-        for s, e, g in outer:
+        for found, (g,) in outermost(find_spans(q, self._group_of, self._longest)):
             if g in seen:
                 continue
             seen.add(g)
-            found = q[s:e]
             alts = tuple(w for w in self.groups[g] if _key(w) != found)
             out.append(Expansion(_surface(query, found) or found, alts))
         return out

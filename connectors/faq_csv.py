@@ -32,9 +32,9 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from kit.errors import ParseError
-from kit.lang import normalise_lang
-from kit.types import SourceDocument
+from madoguchi.kit.errors import ParseError
+from madoguchi.kit.lang import normalise_lang
+from madoguchi.kit.types import SourceDocument
 
 # canonical field -> accepted header names (compared after NFKC, lower case, no spaces)
 COLUMNS: dict[str, tuple[str, ...]] = {

@@ -15,10 +15,10 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from connectors.faq_csv import FaqCsvConnector
-from connectors.office import DOCX, PPTX, XLSX, XlsxConnector
-from kit.errors import KitError
-from kit.types import SourceDocument
+from madoguchi.connectors.faq_csv import FaqCsvConnector
+from madoguchi.connectors.office import DOCX, PPTX, XLSX, XlsxConnector
+from madoguchi.kit.errors import KitError
+from madoguchi.kit.types import SourceDocument
 
 KINDS: dict[str, tuple[str, str]] = {
     ".pdf": ("pdf", "application/pdf"),

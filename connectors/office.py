@@ -20,9 +20,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from connectors.faq_csv import FaqCsvConnector, _is_number, map_columns, translation_columns
-from kit.errors import ParseError
-from kit.types import SourceDocument
+from madoguchi.connectors.faq_csv import (
+    FaqCsvConnector,
+    _is_number,
+    map_columns,
+    translation_columns,
+)
+from madoguchi.kit.errors import ParseError
+from madoguchi.kit.types import SourceDocument
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"

@@ -32,9 +32,9 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from kit.config import WebSettings
-from kit.errors import FetchError
-from kit.types import SourceDocument
+from madoguchi.kit.config import WebSettings
+from madoguchi.kit.errors import FetchError
+from madoguchi.kit.types import SourceDocument
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 FILE_TYPES: dict[str, tuple[str, str]] = {
@@ -251,7 +251,7 @@ def decode_page(raw: bytes, header_charset: str | None, name: str) -> str:
     best = from_bytes(raw, cp_isolation=["cp932", "euc_jp", "iso2022_jp", "utf_8"]).best()
     if best is not None:
         return str(best)
-    from connectors.faq_csv import decode_bytes
+    from madoguchi.connectors.faq_csv import decode_bytes
 
     return decode_bytes(raw, name)
 
@@ -313,7 +313,7 @@ class WebConnector:
             self.include = [re.compile(p) for p in include or ()]
             self.exclude = [re.compile(p) for p in exclude or ()]
         except re.error as exc:
-            from kit.errors import ConfigError
+            from madoguchi.kit.errors import ConfigError
 
             raise ConfigError(f"bad include/exclude pattern: {exc}") from exc
         self.use_sitemaps = use_sitemaps
@@ -734,9 +734,9 @@ def _table_documents(
     from pathlib import Path
     from urllib.parse import unquote
 
-    from connectors.faq_csv import FaqCsvConnector
-    from connectors.office import XlsxConnector
-    from kit.errors import KitError
+    from madoguchi.connectors.faq_csv import FaqCsvConnector
+    from madoguchi.connectors.office import XlsxConnector
+    from madoguchi.kit.errors import KitError
 
     name = re.sub(r"[^\w.\-]", "_", unquote(urlsplit(url).path.rsplit("/", 1)[-1]))
     if not name.lower().endswith(suffix):

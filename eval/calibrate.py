@@ -1,6 +1,6 @@
 """Fit the answerer's confidence weights and thresholds on labelled questions.
 
-    python -m eval.calibrate DATASET.jsonl [DATASET.jsonl ...] [--data-dir DIR]
+    python -m madoguchi.eval.calibrate DATASET.jsonl [DATASET.jsonl ...] [--data-dir DIR]
 
 For every question the retrieval evidence the answerer uses is collected
 (dense cosine of the top hit, lexical agreement, margin to the runner-up) and
@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from eval.dataset import EvalItem, load_dataset, select_half, source_matches
-from kit.answering import FEATURES, evidence
-from kit.config import AnswerSettings, Settings
-from kit.services import Services, build_services
+from madoguchi.eval.dataset import EvalItem, load_dataset, select_half, source_matches
+from madoguchi.kit.answering import FEATURES, evidence
+from madoguchi.kit.config import AnswerSettings, Settings
+from madoguchi.kit.services import Services, build_services
 
 
 def collect(svc: Services, items: Sequence[EvalItem], group: str = "") -> list[dict[str, Any]]:
@@ -104,7 +104,7 @@ def fit(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m madoguchi.eval.calibrate", description=__doc__)
     p.add_argument(
         "datasets", nargs="+", help="DATASET.jsonl[@DATA_DIR][%%SPLIT_FILE] (index and tuning half)"
     )

@@ -26,10 +26,10 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from eval.dataset import EvalItem
-from eval.run import EvalRun, Sweep, run_items, sweep
-from kit.config import Settings
-from kit.errors import ConfigError, InputError
+from madoguchi.eval.dataset import EvalItem
+from madoguchi.eval.run import EvalRun, Sweep, run_items, sweep
+from madoguchi.kit.config import Settings
+from madoguchi.kit.errors import ConfigError, InputError
 
 #: thresholds of the sweep: 0.00, 0.01, ..., 1.00
 THRESHOLDS = tuple(round(i / 100, 2) for i in range(101))
@@ -240,9 +240,9 @@ def compare(
     index for another embedder that is still empty is built from
     ``ingest_roots``, or else from the files the base index was built from.
     """
-    from ingest.embed import build_embedder
-    from ingest.index import Index
-    from kit.services import Services
+    from madoguchi.ingest.embed import build_embedder
+    from madoguchi.ingest.index import Index
+    from madoguchi.kit.services import Services
 
     resolved = resolve_variants(base, variants)
 

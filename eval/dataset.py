@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kit.errors import InputError
+from madoguchi.kit.errors import InputError
 
 
 class DatasetError(InputError):

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.dataset import source_matches
-from eval.metrics import normalise
-from eval.report import BY_LANG, COMPARE, LABELS, fmt
-from eval.run import EvalRun, ItemResult, Sweep
+from madoguchi.eval.dataset import source_matches
+from madoguchi.eval.metrics import normalise
+from madoguchi.eval.report import BY_LANG, COMPARE, LABELS, fmt
+from madoguchi.eval.run import EvalRun, ItemResult, Sweep
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Hiragino Sans","Noto Sans CJK JP",

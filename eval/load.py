@@ -1,8 +1,8 @@
 """Load benchmark: ``madoguchi serve`` on loopback under concurrent residents.
 
-    python -m eval.load                       # demo index (var/demo), 16 clients, 60 s
-    python -m eval.load --clients 32 --seconds 120 --data-dir /srv/madoguchi
-    python -m eval.load --url http://127.0.0.1:8000   # an already running server
+    python -m madoguchi.eval.load                       # demo index (var/demo), 16 clients, 60 s
+    python -m madoguchi.eval.load --clients 32 --seconds 120 --data-dir /srv/madoguchi
+    python -m madoguchi.eval.load --url http://127.0.0.1:8000   # an already running server
 
 Starts the server as a subprocess (real embedder, the settings of the
 environment) on a copy of the data directory, so the benchmark's conversation
@@ -117,7 +117,7 @@ def start_server(data_dir: Path, port: int, log_path: Path) -> subprocess.Popen[
         "ANONYMIZED_TELEMETRY": "False",
     }
     cmd = [
-        sys.executable, "-m", "kit.cli", "serve",
+        sys.executable, "-m", "madoguchi.ui.cli", "serve",
         "--host", "127.0.0.1", "--port", str(port),
         "--no-admin", "--no-access-log",
         "--set", "server.rate_limit_per_minute=0",
@@ -217,7 +217,7 @@ def summarise(samples: list[Sample], wall: float) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    ap = argparse.ArgumentParser(prog="python -m eval.load", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m madoguchi.eval.load", description=__doc__.split("\n")[0])
     ap.add_argument("--data-dir", type=Path, default=REPO / "var" / "demo")
     ap.add_argument("--questions", type=Path, default=REPO / "demo" / "eval.jsonl")
     ap.add_argument("--clients", type=int, default=16)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.dataset import EvalItem, source_matches
+from madoguchi.eval.dataset import EvalItem, source_matches
 
 
 def dedupe_sources(hits: Iterable[Any]) -> list[str]:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from rich.table import Table
 
-from eval.run import EvalRun, EvalSummary, Sweep
+from madoguchi.eval.run import EvalRun, EvalSummary, Sweep
 
 LABELS = {
     "hit@5": "hit@5",

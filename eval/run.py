@@ -17,9 +17,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from eval import metrics as m
-from eval.dataset import EvalItem
-from kit.errors import InputError
+from madoguchi.eval import metrics as m
+from madoguchi.eval.dataset import EvalItem
+from madoguchi.kit.errors import InputError
 
 #: How many deduplicated source ids a details record keeps (DESIGN.md §4).
 DETAILS_TOP = 10

@@ -19,8 +19,8 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from eval.dataset import EvalItem, dataset_from_faq_csv
-from kit.errors import InputError
+from madoguchi.eval.dataset import EvalItem, dataset_from_faq_csv
+from madoguchi.kit.errors import InputError
 
 LOG_FILE = "conversations.sqlite"
 
@@ -31,8 +31,8 @@ def items_from_faq_csv(path: str | Path) -> list[EvalItem]:
     Source ids are the ingest ones (the path as given, ``#`` the row's ID), so
     run the evaluation from the directory the CSV was ingested from.
     """
-    from connectors.faq_csv import FaqCsvConnector
-    from connectors.folder import source_id_for
+    from madoguchi.connectors.faq_csv import FaqCsvConnector
+    from madoguchi.connectors.folder import source_id_for
 
     p = Path(path)
     if not p.is_file():

@@ -13,8 +13,8 @@ from typing import Any
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest.parse import ParsedDocument
-from kit.types import Chunk, SourceDocument
+from madoguchi.ingest.parse import ParsedDocument
+from madoguchi.kit.types import Chunk, SourceDocument
 
 SEPARATORS = ["\n\n", "\n", "。", "！", "？", "!", "?", "、", " ", ""]
 _SCALAR = (str, int, float, bool)

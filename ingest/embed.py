@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from kit.config import EmbedderSettings
-from kit.errors import ConfigError, ModelUnavailable
+from madoguchi.kit.config import EmbedderSettings
+from madoguchi.kit.errors import ConfigError, ModelUnavailable
 
 # Keep everything offline even if a library is tempted to phone home.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -30,12 +30,12 @@ from typing import Any, Protocol
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from ingest.embed import count_tokens, embedder_name
-from kit.config import Settings
-from kit.errors import ConfigError, StoreError
-from kit.lang import base_lang
-from kit.lexical import TOKENIZER_VERSION, tokenize
-from kit.types import Chunk, SourceDocument
+from madoguchi.ingest.embed import count_tokens, embedder_name
+from madoguchi.kit.config import Settings
+from madoguchi.kit.errors import ConfigError, StoreError
+from madoguchi.kit.lang import base_lang
+from madoguchi.kit.lexical import TOKENIZER_VERSION, tokenize
+from madoguchi.kit.types import Chunk, SourceDocument
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -670,8 +670,8 @@ class Index:
     # ---- search state --------------------------------------------------------
     def search_state(self) -> SearchState:
         """Chunks and BM25 indexes in memory; rebuilt only when the generation moved."""
-        from kit.lexical import BM25Index
-        from kit.names import NameIndex
+        from madoguchi.kit.lexical import BM25Index
+        from madoguchi.kit.names import NameIndex
 
         gen = self.generation()
         state = self._state

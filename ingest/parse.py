@@ -15,10 +15,10 @@ from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from typing import Any
 
-from connectors.faq_csv import decode_bytes
-from connectors.office import DOCX, PPTX, docx_markdown, pptx_markdown
-from kit.errors import ParseError
-from kit.types import SourceDocument
+from madoguchi.connectors.faq_csv import decode_bytes
+from madoguchi.connectors.office import DOCX, PPTX, docx_markdown, pptx_markdown
+from madoguchi.kit.errors import ParseError
+from madoguchi.kit.types import SourceDocument
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connectors.folder import FolderConnector
-from ingest.chunk import chunk_document
-from ingest.index import EmbedStats, Index, covers
-from ingest.parse import parse
-from kit.errors import KitError
-from kit.types import Chunk, SourceDocument
+from madoguchi.connectors.folder import FolderConnector
+from madoguchi.ingest.chunk import chunk_document
+from madoguchi.ingest.index import EmbedStats, Index, covers
+from madoguchi.ingest.parse import parse
+from madoguchi.kit.errors import KitError
+from madoguchi.kit.types import Chunk, SourceDocument
 
 Progress = Callable[[str, int], None]  # (event, amount): "doc" per document seen
 

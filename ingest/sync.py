@@ -43,12 +43,12 @@ from typing import Any
 
 import httpx
 
-from connectors.web import FetchState, WebConnector
-from ingest.index import FetchRecord, Index, covers
-from ingest.pipeline import IngestReport, Progress, ingest
-from kit.config import WebSettings
-from kit.errors import ConfigError
-from kit.types import SourceDocument
+from madoguchi.connectors.web import FetchState, WebConnector
+from madoguchi.ingest.index import FetchRecord, Index, covers
+from madoguchi.ingest.pipeline import IngestReport, Progress, ingest
+from madoguchi.kit.config import WebSettings
+from madoguchi.kit.errors import ConfigError
+from madoguchi.kit.types import SourceDocument
 
 _WEB_KEYS = {
     "url",

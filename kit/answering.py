@@ -36,10 +36,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kit.config import AnswerSettings
-from kit.conversation import Turn
-from kit.errors import ModelUnavailable
-from kit.lang import (
+from madoguchi.kit.config import AnswerSettings
+from madoguchi.kit.conversation import Turn
+from madoguchi.kit.errors import ModelUnavailable
+from madoguchi.kit.lang import (
     ENGLISH_NAMES,
     FOLLOW_UP,
     GENERATED_NOTE,
@@ -52,9 +52,9 @@ from kit.lang import (
     phone_text,
     phrase,
 )
-from kit.lexical import tokenize
-from kit.llm import LLMClient
-from kit.types import Answer, Citation, ScoredChunk
+from madoguchi.kit.lexical import tokenize
+from madoguchi.kit.llm import LLMClient
+from madoguchi.kit.types import Answer, Citation, ScoredChunk
 
 log = logging.getLogger(__name__)
 

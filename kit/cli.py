@@ -42,8 +42,8 @@ err = Console(stderr=True)
 
 
 def _settings(overrides: list[str] | None = None, config: Path | None = None) -> Any:
-    from kit.config import Settings
-    from kit.errors import ConfigError
+    from madoguchi.kit.config import Settings
+    from madoguchi.kit.errors import ConfigError
 
     if config is not None and not config.is_file():
         raise ConfigError(f"--config {config}: no such file")
@@ -78,7 +78,7 @@ def _settings(overrides: list[str] | None = None, config: Path | None = None) ->
 
 
 def _services(overrides: list[str] | None = None) -> Any:
-    from kit.services import build_services
+    from madoguchi.kit.services import build_services
 
     return build_services(_settings(overrides))
 
@@ -102,7 +102,7 @@ def _run_sync(svc: Any, config: Any, dry_run: bool, as_json: bool, title: str) -
     """Crawl/ingest per a SyncConfig with a progress bar, then the report table."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ingest.sync import run_sync
+    from madoguchi.ingest.sync import run_sync
 
     with Progress(
         TextColumn(f"[bold]{title}"),
@@ -126,7 +126,7 @@ def _run_sync(svc: Any, config: Any, dry_run: bool, as_json: bool, title: str) -
 
 def _print_report(svc: Any, report: Any, title: str, dry_run: bool) -> None:
     """The counts table, then what was skipped (and why), removed, noted and embedded."""
-    from ingest.sync import SyncReport
+    from madoguchi.ingest.sync import SyncReport
 
     t = Table(title=title + (" (dry run)" if dry_run else ""), show_header=True)
     cols = ("added", "updated", "unchanged", "removed", "skipped")
@@ -170,7 +170,7 @@ def sync(
     set_: SetOpt = None,
 ) -> None:
     """Bring the index in step with every source in CONFIG (files, folders, web sites)."""
-    from ingest.sync import load_config
+    from madoguchi.ingest.sync import load_config
 
     svc = _services(set_)
     cfg = load_config(config, svc.settings.web)
@@ -199,9 +199,9 @@ def ingest(
     """Index documents; unchanged ones are skipped, removed ones are dropped."""
     urls = [p for p in paths if _URL_ARG.match(p) and not Path(p).exists()]
     if urls:
-        from connectors.web import start_url_problem
-        from ingest.sync import PathSource, SyncConfig, WebSource
-        from kit.errors import InputError
+        from madoguchi.connectors.web import start_url_problem
+        from madoguchi.ingest.sync import PathSource, SyncConfig, WebSource
+        from madoguchi.kit.errors import InputError
 
         svc = _services(set_)
         web = svc.settings.web
@@ -335,7 +335,7 @@ def sources_remove(
     ],
 ) -> None:
     """Remove a source (or every source under a path) from the index."""
-    from kit.errors import InputError
+    from madoguchi.kit.errors import InputError
 
     svc = _services()
     ids = [s.source_id for s in svc.index.sources(prefix=source)]
@@ -346,7 +346,7 @@ def sources_remove(
 
 
 def _synonym_file() -> Any:
-    from kit.synonyms import SynonymFile
+    from madoguchi.kit.synonyms import SynonymFile
 
     return SynonymFile(_settings().synonyms_path)
 
@@ -354,7 +354,7 @@ def _synonym_file() -> Any:
 @synonyms_app.command("list")
 def synonyms_list() -> None:
     """Show the list and where it is kept."""
-    from kit.errors import InputError
+    from madoguchi.kit.errors import InputError
 
     f = _synonym_file()
     syn = f.current()
@@ -385,7 +385,7 @@ def synonyms_load(
     file: Annotated[Path, typer.Argument(help="A list: one group per line, comma-separated.")],
 ) -> None:
     """Replace the list with a file's (checked first: a bad line changes nothing)."""
-    from kit.synonyms import read_text
+    from madoguchi.kit.synonyms import read_text
 
     f = _synonym_file()
     syn = f.save_text(read_text(file), file.name)
@@ -401,9 +401,9 @@ def synonyms_suggest(
 
     Each comes with the indexed titles nearest in meaning (the conversation log's
     refused or 👎 Japanese questions)."""
-    from kit.convlog import FILENAME, ConversationLog
-    from kit.errors import InputError
-    from kit.synonyms import suggest_from_log
+    from madoguchi.kit.convlog import FILENAME, ConversationLog
+    from madoguchi.kit.errors import InputError
+    from madoguchi.kit.synonyms import suggest_from_log
 
     svc = _services()
     path = svc.settings.data_dir / FILENAME
@@ -453,7 +453,7 @@ HalfOpt = Annotated[str, typer.Option(help="Which half of --split to run.")]
 
 
 def _eval_items(dataset: Path, split: Path | None, half: str, limit: int | None) -> Any:
-    from eval.dataset import load_dataset, select_half
+    from madoguchi.eval.dataset import load_dataset, select_half
 
     items = load_dataset(dataset)
     if split:
@@ -494,9 +494,9 @@ def eval_run(
     set_: SetOpt = None,
 ) -> None:
     """Ask every question of a dataset and print hit@5, MRR, accuracy, refusals, latency."""
-    from eval.report import by_lang_table, summary_markdown, summary_table
-    from eval.run import run_items
-    from kit.services import build_services
+    from madoguchi.eval.report import by_lang_table, summary_markdown, summary_table
+    from madoguchi.eval.run import run_items
+    from madoguchi.kit.services import build_services
 
     items = _eval_items(dataset, split, half, limit)
     settings = _settings(set_, config)
@@ -507,7 +507,7 @@ def eval_run(
         err.print(f"synonym list: {n_syn} group(s) from {svc.synonyms.path}")
     summary = run_items(svc, items, details_path=details)
     if report:
-        from eval.htmlreport import RunPage, run_html, write_report
+        from madoguchi.eval.htmlreport import RunPage, run_html, write_report
 
         s = settings
         meta = {
@@ -570,8 +570,8 @@ def eval_compare(
     set_: SetOpt = None,
 ) -> None:
     """Several configurations on one dataset, side by side, with the threshold trade-off."""
-    from eval.compare import compare, default_variants, parse_variant, variants_from_toml
-    from eval.report import comparison_markdown, comparison_table, fmt, sweep_markdown
+    from madoguchi.eval.compare import compare, default_variants, parse_variant, variants_from_toml
+    from madoguchi.eval.report import comparison_markdown, comparison_table, fmt, sweep_markdown
 
     items = _eval_items(dataset, split, half, limit)
     settings = _settings(set_, config)
@@ -579,7 +579,7 @@ def eval_compare(
     if variants_file:
         chosen += variants_from_toml(variants_file)
     chosen = chosen or default_variants()
-    from kit.synonyms import SynonymFile
+    from madoguchi.kit.synonyms import SynonymFile
 
     n_syn = len(SynonymFile(settings.synonyms_path).current())
     if n_syn:  # every configuration runs with it (eval.compare.resolve_variants)
@@ -589,7 +589,7 @@ def eval_compare(
         log=lambda msg: err.print(msg, highlight=False, markup=False),
     )  # fmt: skip
     if report:
-        from eval.htmlreport import ComparePage, compare_html, write_report
+        from madoguchi.eval.htmlreport import ComparePage, compare_html, write_report
 
         meta = {
             "dataset": str(dataset),
@@ -643,9 +643,9 @@ def eval_starter(
     force: Annotated[bool, typer.Option("--force", help="Overwrite OUTPUT.")] = False,
 ) -> None:
     """Write a starter question set from a FAQ CSV or from the conversation log."""
-    from eval.dataset import write_dataset
-    from eval.starter import items_from_faq_csv, items_from_log, write_jsonl
-    from kit.errors import InputError
+    from madoguchi.eval.dataset import write_dataset
+    from madoguchi.eval.starter import items_from_faq_csv, items_from_log, write_jsonl
+    from madoguchi.kit.errors import InputError
 
     if (from_faq is None) == (from_log is None):
         raise InputError("give exactly one of --from-faq FILE.csv or --from-log [DATA_DIR]")
@@ -685,8 +685,8 @@ def bench(
     repeat: Annotated[int, typer.Option(help="Latency: passes over the questions.")] = 3,
 ) -> None:
     """Speed benchmarks: ingest throughput, query latency as the index grows, peak RSS."""
-    from eval.bench import main as bench_main
-    from kit.errors import InputError
+    from madoguchi.eval.bench import main as bench_main
+    from madoguchi.kit.errors import InputError
 
     if what not in ("speed", "scale", "demo", "real"):
         raise InputError(f"unknown benchmark {what!r}: speed, scale, demo or real")
@@ -718,7 +718,7 @@ def serve(
     """
     import uvicorn
 
-    from ui.api import create_app
+    from madoguchi.ui.api import create_app
 
     settings = _settings(set_)
     out.print(f"madoguchi API on http://{host}:{port}/ (docs: /docs), data: {settings.data_dir}")
@@ -735,7 +735,7 @@ def serve(
 
 
 def main() -> None:
-    from kit.errors import KitError
+    from madoguchi.kit.errors import KitError
 
     try:
         app()

@@ -87,7 +87,7 @@ class AnswerSettings(BaseModel):
     answer_threshold: float = 0.43
     # confidence = sigmoid(bias + w_sim * (sim - center) + sum(w_f * f for the other
     # features: coverage, ja, table, margin, dense_rr, name)), fitted with
-    # ``python -m eval.calibrate --each`` on demo/eval.jsonl and our paraphrased Amagasaki
+    # ``python -m madoguchi.eval.calibrate --each`` on demo/eval.jsonl and our paraphrased Amagasaki
     # and Kameoka questions, one index per town (233 questions, 62 unanswerable), with
     # score fusion (lead sentences included; words matched only in the documents'
     # languages), exact dense search and the table-name signal; the Kyotango 5374 set is
@@ -102,7 +102,7 @@ class AnswerSettings(BaseModel):
     # with it on the same sets it took 0.355 and the CV AUC fell 0.927 -> 0.921 (16 page
     # questions are too few to show it), though on the held-out Otoineppu pages it would
     # have lifted answer accuracy 0.583 -> 0.667; a town whose documents are mostly pages
-    # refits on its own questions (``python -m eval.calibrate``), which weighs it.
+    # refits on its own questions (``python -m madoguchi.eval.calibrate``), which weighs it.
     conf_sim_center: float = 0.85
     conf_weights: dict[str, float] = {
         "bias": -1.468,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kit.errors import InputError, StoreError
+from madoguchi.kit.errors import InputError, StoreError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS turns (

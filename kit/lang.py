@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from kit.errors import InputError
+from madoguchi.kit.errors import InputError
 
 # Languages the kit answers in (fixed phrases, FAQ translation columns), widget codes.
 LANGS = ("ja", "ja-easy", "en", "zh-Hans", "zh-Hant", "ko", "vi", "pt", "es", "tl", "ne")

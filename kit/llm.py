@@ -14,8 +14,8 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from kit.config import LLMSettings
-from kit.errors import ModelUnavailable
+from madoguchi.kit.config import LLMSettings
+from madoguchi.kit.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
 

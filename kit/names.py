@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from kit.lexical import kata_to_hira, reading_and_synonyms
+from madoguchi.kit.lexical import kata_to_hira, reading_and_synonyms
 
 # (…), （…）, 【…】, 「…」 qualifiers and a trailing ※ note are not part of the name
 _BRACKETS = re.compile(r"[(（【［\[][^)）】］\]]*[)）】］\]]?")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
-from kit.types import Answer, Chunk, ScoredChunk, SourceDocument
+from madoguchi.kit.types import Answer, Chunk, ScoredChunk, SourceDocument
 
 
 @runtime_checkable

@@ -28,12 +28,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ingest.index import Index
-from kit.config import RetrievalSettings
-from kit.lang import base_lang
-from kit.lexical import tokenize
-from kit.synonyms import Expansion, SynonymFile, Synonyms
-from kit.types import ScoredChunk
+from madoguchi.ingest.index import Index
+from madoguchi.kit.config import RetrievalSettings
+from madoguchi.kit.lang import base_lang
+from madoguchi.kit.lexical import tokenize
+from madoguchi.kit.synonyms import Expansion, SynonymFile, Synonyms
+from madoguchi.kit.types import ScoredChunk
 
 
 @dataclass

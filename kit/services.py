@@ -15,18 +15,18 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from ingest.embed import build_embedder
-from ingest.index import Index, VectorIndex
-from ingest.pipeline import IngestReport, Progress, ingest
-from kit.answering import ExtractiveAnswerer, GroundedAnswerer
-from kit.config import Settings
-from kit.conversation import ConversationStore, Turn, contextual_query
-from kit.errors import InputError
-from kit.lang import detect_language, normalise_lang
-from kit.llm import build_llm
-from kit.retrieval import HybridRetriever
-from kit.synonyms import SynonymFile
-from kit.types import Answer, ScoredChunk, SourceDocument
+from madoguchi.ingest.embed import build_embedder
+from madoguchi.ingest.index import Index, VectorIndex
+from madoguchi.ingest.pipeline import IngestReport, Progress, ingest
+from madoguchi.kit.answering import ExtractiveAnswerer, GroundedAnswerer
+from madoguchi.kit.config import Settings
+from madoguchi.kit.conversation import ConversationStore, Turn, contextual_query
+from madoguchi.kit.errors import InputError
+from madoguchi.kit.lang import detect_language, normalise_lang
+from madoguchi.kit.llm import build_llm
+from madoguchi.kit.retrieval import HybridRetriever
+from madoguchi.kit.synonyms import SynonymFile
+from madoguchi.kit.types import Answer, ScoredChunk, SourceDocument
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kit.errors import InputError
-from kit.names import find_spans, normalise, outermost
+from madoguchi.kit.errors import InputError
+from madoguchi.kit.names import find_spans, normalise, outermost
 
 MAX_REWRITES = 4
 MAX_WORD = 40
@@ -235,7 +235,7 @@ def suggest(
     synonyms nor through the town's list, most asked first, each with the indexed
     titles nearest in meaning (where the word the documents use is usually found:
     スマホ → 携帯電話). Staff decide; nothing is added by itself."""
-    from kit.lexical import noun_phrases
+    from madoguchi.kit.lexical import noun_phrases
 
     state = index.search_state()
     bm25 = state.bm25_text
@@ -291,7 +291,7 @@ def suggest_from_log(log: Any, index: Any, synonyms: Synonyms, limit: int = 30) 
 
 
 def read_text(path: Path) -> str:
-    from connectors.faq_csv import decode_bytes
+    from madoguchi.connectors.faq_csv import decode_bytes
 
     try:
         return decode_bytes(Path(path).read_bytes(), Path(path).name)

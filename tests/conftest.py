@@ -16,7 +16,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 @pytest.fixture
 def settings(tmp_path: Path):
-    from kit.config import Settings
+    from madoguchi.kit.config import Settings
 
     return Settings(
         data_dir=tmp_path / "data",
@@ -27,7 +27,7 @@ def settings(tmp_path: Path):
 
 @pytest.fixture
 def chroma_settings(tmp_path: Path):
-    from kit.config import Settings
+    from madoguchi.kit.config import Settings
 
     return Settings(data_dir=tmp_path / "data", embedder={"kind": "fake", "dim": 256})
 

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kit.config import Settings
-from kit.convlog import ConversationLog
-from kit.errors import InputError, KitError
-from kit.services import Services
+from madoguchi.kit.config import Settings
+from madoguchi.kit.convlog import ConversationLog
+from madoguchi.kit.errors import InputError, KitError
+from madoguchi.kit.services import Services
 
 UPLOAD_SUFFIXES = {
     ".csv", ".tsv", ".txt", ".md", ".markdown", ".html", ".htm", ".pdf",
@@ -227,7 +227,7 @@ class AdminActions:
 
     def synonym_suggestions(self) -> list[list[Any]]:
         """Unknown words of the unanswered questions, for the synonyms tab."""
-        from kit.synonyms import suggest_from_log
+        from madoguchi.kit.synonyms import suggest_from_log
 
         log = self._log()
         if log is None:

@@ -45,11 +45,11 @@ from sse_starlette import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kit.config import Settings, get_settings
-from kit.convlog import ConversationLog, new_id
-from kit.errors import ConfigError, InputError, KitError, ModelUnavailable, StoreError
-from kit.services import AskResult, Services, StreamEvent, build_services
-from ui.security import (
+from madoguchi.kit.config import Settings, get_settings
+from madoguchi.kit.convlog import ConversationLog, new_id
+from madoguchi.kit.errors import ConfigError, InputError, KitError, ModelUnavailable, StoreError
+from madoguchi.kit.services import AskResult, Services, StreamEvent, build_services
+from madoguchi.ui.security import (
     ADMIN_COOKIE,
     BodyLimitMiddleware,
     OriginPolicy,
@@ -863,7 +863,7 @@ def create_app(
         return resp
 
     if admin:
-        from ui.admin import mount_admin
+        from madoguchi.ui.admin import mount_admin
 
         mount_admin(app, lambda: get_services_of(app), lambda: app.state.log, conf)
 

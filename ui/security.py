@@ -29,8 +29,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kit.config import ServerSettings
-from kit.convlog import mask_pii
+from madoguchi.kit.config import ServerSettings
+from madoguchi.kit.convlog import mask_pii
 
 __all__ = [
     "ADMIN_COOKIE",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.faq_csv import FaqCsvConnector, is_faq, is_faq_csv, map_columns
-from kit.errors import ParseError
+from madoguchi.connectors.faq_csv import FaqCsvConnector, is_faq, is_faq_csv, map_columns
+from madoguchi.kit.errors import ParseError
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -357,7 +357,7 @@ def test_sibling_language_files_share_the_ids(tmp_path):
 
 
 def test_folder_walk_indexes_translated_entries_once(tmp_path):
-    from connectors.folder import FolderConnector
+    from madoguchi.connectors.folder import FolderConnector
 
     write(tmp_path, "faq.csv", STANDARD)
     write(tmp_path, "faq_ko.csv", "ID,질문,답변,Question,Answer\n101,,,대형 쓰레기?,전화 예약\n")

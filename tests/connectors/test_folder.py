@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.folder import FolderConnector, source_id_for
-from kit.protocols import Connector
+from madoguchi.connectors.folder import FolderConnector, source_id_for
+from madoguchi.kit.protocols import Connector
 
 
 @pytest.fixture

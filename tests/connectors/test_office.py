@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from connectors.folder import FolderConnector
-from connectors.office import DOCX, PPTX, docx_markdown, pptx_markdown
-from ingest.chunk import chunk_document
-from ingest.parse import parse
-from kit.errors import ParseError
-from kit.services import build_services
+from madoguchi.connectors.folder import FolderConnector
+from madoguchi.connectors.office import DOCX, PPTX, docx_markdown, pptx_markdown
+from madoguchi.ingest.chunk import chunk_document
+from madoguchi.ingest.parse import parse
+from madoguchi.kit.errors import ParseError
+from madoguchi.kit.services import build_services
 
 
 def make_docx(path: Path) -> None:

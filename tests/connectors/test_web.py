@@ -6,9 +6,15 @@ import httpx
 import pytest
 from localsite import LocalSite, Page, html
 
-from connectors.web import FetchState, WebConnector, decode_page, normalize_url, url_problem
-from ingest.parse import parse
-from kit.config import WebSettings
+from madoguchi.connectors.web import (
+    FetchState,
+    WebConnector,
+    decode_page,
+    normalize_url,
+    url_problem,
+)
+from madoguchi.ingest.parse import parse
+from madoguchi.kit.config import WebSettings
 
 
 def web(**kw) -> WebSettings:
@@ -227,7 +233,7 @@ def test_decode_page_trusts_bytes_over_declarations():
 
 def test_div_layout_page_furniture_is_dropped():
     """Old CMS templates without <nav>/<footer>: furniture recognised by its id/class."""
-    from kit.types import SourceDocument
+    from madoguchi.kit.types import SourceDocument
 
     page = (
         "<html><head><title>国民健康保険｜みどり川町</title></head><body>"

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from eval.bench import TITLE_SHARE, build_scaled, latency_breakdown, synthesise
-from ingest.embed import HashingEmbeddings
-from ingest.index import chunk_tokens, title_id, title_text
-from kit.services import Services
-from kit.types import Chunk
+from madoguchi.eval.bench import TITLE_SHARE, build_scaled, latency_breakdown, synthesise
+from madoguchi.ingest.embed import HashingEmbeddings
+from madoguchi.ingest.index import chunk_tokens, title_id, title_text
+from madoguchi.kit.services import Services
+from madoguchi.kit.types import Chunk
 
 CHUNKS = [
     Chunk("c1", "faq.csv#1", "粗大ごみは事前申込制です。1点500円の処理券を貼ってください。",
@@ -24,7 +24,7 @@ CHUNKS = [
 
 
 def _vectors(emb):
-    from ingest.index import embed_text
+    from madoguchi.ingest.index import embed_text
 
     vecs = np.asarray(emb.embed_documents([embed_text(c) for c in CHUNKS]), dtype=np.float32)
     titles = {title_id(c): np.asarray(emb.embed_query(title_text(c))) for c in CHUNKS}

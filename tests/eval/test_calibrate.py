@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from eval.calibrate import fit
-from kit.answering import FEATURES
+from madoguchi.eval.calibrate import fit
+from madoguchi.kit.answering import FEATURES
 
 
 def row(set_, sim, answerable, correct=None):

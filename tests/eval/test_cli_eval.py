@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kit.cli import app
-from kit.errors import ConfigError, InputError
+from madoguchi.kit.cli import app
+from madoguchi.kit.errors import ConfigError, InputError
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.compare import (
+from madoguchi.eval.compare import (
     THRESHOLDS,
     ReplayEmbedder,
     Variant,
@@ -17,10 +17,10 @@ from eval.compare import (
     parse_variant,
     variants_from_toml,
 )
-from eval.dataset import load_dataset
-from eval.run import at_threshold, run_items, summarise
-from kit.errors import ConfigError, InputError
-from kit.services import Services, build_services
+from madoguchi.eval.dataset import load_dataset
+from madoguchi.eval.run import at_threshold, run_items, summarise
+from madoguchi.kit.errors import ConfigError, InputError
+from madoguchi.kit.services import Services, build_services
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -82,7 +82,7 @@ def test_index_dir_one_per_embedder(settings):
 
 
 def test_every_configuration_runs_with_the_towns_synonym_list(settings):
-    from eval.compare import resolve_variants
+    from madoguchi.eval.compare import resolve_variants
 
     got = dict(
         (v.name, vs)

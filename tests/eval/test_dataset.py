@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from eval.dataset import DatasetError, EvalItem, dataset_from_faq_csv, load_dataset
-from kit.errors import InputError, KitError
+from madoguchi.eval.dataset import DatasetError, EvalItem, dataset_from_faq_csv, load_dataset
+from madoguchi.kit.errors import InputError, KitError
 
 GOOD = [
     {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from eval.dataset import EvalItem
-from eval.htmlreport import (
+from madoguchi.eval.dataset import EvalItem
+from madoguchi.eval.htmlreport import (
     ComparePage,
     RunPage,
     compare_html,
@@ -13,9 +13,9 @@ from eval.htmlreport import (
     run_html,
     write_report,
 )
-from eval.report import sweep_markdown
-from eval.run import EvalRun as Run
-from eval.run import ItemResult, Sweep, summarise
+from madoguchi.eval.report import sweep_markdown
+from madoguchi.eval.run import EvalRun as Run
+from madoguchi.eval.run import ItemResult, Sweep, summarise
 
 
 def res(item: EvalItem, **kw) -> ItemResult:

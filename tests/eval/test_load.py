@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from eval.load import Sample, load_questions, percentile, run_load, summarise
+from madoguchi.eval.load import Sample, load_questions, percentile, run_load, summarise
+from madoguchi.ui.api import create_app
 from tests.ui.test_api import Q, make_services
-from ui.api import create_app
 
 
 def test_percentile_nearest_rank():
@@ -39,7 +39,7 @@ def test_summarise_counts_errors_per_endpoint():
 
 
 def test_load_questions_reads_the_demo_set():
-    from eval.load import REPO
+    from madoguchi.eval.load import REPO
 
     qs = load_questions(REPO / "demo" / "eval.jsonl")
     assert len(qs) > 50 and all(isinstance(q, str) and q for q, _ in qs)

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from eval import metrics as m
-from eval.dataset import EvalItem, source_matches
-from kit.types import Chunk, Citation, ScoredChunk
+from madoguchi.eval import metrics as m
+from madoguchi.eval.dataset import EvalItem, source_matches
+from madoguchi.kit.types import Chunk, Citation, ScoredChunk
 
 LOG2_3 = math.log2(3)  # 1.5849625...: the discount denominator at rank 2
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.dataset import load_dataset
+from madoguchi.eval.dataset import load_dataset
 
 DATASETS = Path(__file__).resolve().parents[2] / "eval" / "datasets"
 SETS = [

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from eval.report import by_lang_table, comparison_table, fmt, summary_markdown, summary_table
-from eval.run import FIGURES, EvalSummary, Figure
+from madoguchi.eval.report import (
+    by_lang_table,
+    comparison_table,
+    fmt,
+    summary_markdown,
+    summary_table,
+)
+from madoguchi.eval.run import FIGURES, EvalSummary, Figure
 
 
 def _summary(**values: float | None) -> EvalSummary:

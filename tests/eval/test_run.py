@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from eval.dataset import EvalItem
-from eval.run import FIGURES, EvalRun, EvalSummary, run_items
-from kit.errors import InputError, StoreError
-from kit.types import Answer, Chunk, Citation, ScoredChunk
+from madoguchi.eval.dataset import EvalItem
+from madoguchi.eval.run import FIGURES, EvalRun, EvalSummary, run_items
+from madoguchi.kit.errors import InputError, StoreError
+from madoguchi.kit.types import Answer, Chunk, Citation, ScoredChunk
 
 DETAIL_KEYS = {"id", "retrieved", "answer", "refused", "lang", "citations", "latency_ms"}
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from eval.dataset import UnlabelledError, load_dataset
-from eval.starter import items_from_faq_csv, items_from_log, write_jsonl
-from kit.errors import InputError
+from madoguchi.eval.dataset import UnlabelledError, load_dataset
+from madoguchi.eval.starter import items_from_faq_csv, items_from_log, write_jsonl
+from madoguchi.kit.errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]
 

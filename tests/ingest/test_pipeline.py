@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.services import build_services
+from madoguchi.kit.services import build_services
 
 FAQ = (
     "ID,質問,回答,所管部署,電話番号\n"
@@ -129,9 +129,9 @@ def test_missing_path_is_reported(settings, town):
 KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time
-    from kit.config import Settings
-    from kit.services import build_services
-    from ingest.embed import HashingEmbeddings
+    from madoguchi.kit.config import Settings
+    from madoguchi.kit.services import build_services
+    from madoguchi.ingest.embed import HashingEmbeddings
 
     class Slow(HashingEmbeddings):
         def embed_documents(self, texts):
@@ -140,7 +140,7 @@ KILL_SCRIPT = textwrap.dedent(
 
     s = Settings(data_dir=sys.argv[1], embedder={"kind": "fake", "dim": 256})
     svc = build_services(s, embedder=Slow(256))
-    from ingest.pipeline import ingest
+    from madoguchi.ingest.pipeline import ingest
 
     print("start", flush=True)
     ingest(svc.index, [sys.argv[2]], batch_chunks=4)
@@ -208,7 +208,7 @@ def test_killed_ingest_is_completed_by_the_next_run(chroma_settings, tmp_path, m
 
 
 def test_the_index_own_data_dir_is_never_walked(tmp_path, monkeypatch):
-    from kit.config import Settings
+    from madoguchi.kit.config import Settings
 
     monkeypatch.chdir(tmp_path)
     Path("faq.csv").write_text(FAQ, encoding="utf-8")

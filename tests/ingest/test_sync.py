@@ -14,10 +14,10 @@ import pytest
 from localsite import LocalSite, Page, html
 from typer.testing import CliRunner
 
-from ingest.sync import load_config, parse_config, run_sync
-from kit.config import WebSettings
-from kit.errors import ConfigError, InputError
-from kit.services import build_services
+from madoguchi.ingest.sync import load_config, parse_config, run_sync
+from madoguchi.kit.config import WebSettings
+from madoguchi.kit.errors import ConfigError, InputError
+from madoguchi.kit.services import build_services
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = WebSettings(rate_limit=0, timeout=0.5, retries=0, max_bytes=100_000)
@@ -166,7 +166,7 @@ def cli_env(tmp_path, monkeypatch):
 
 
 def test_cli_ingest_url_refuses_loopback_then_crawls_when_allowed(cli_env, site):
-    from kit.cli import app
+    from madoguchi.kit.cli import app
 
     runner = CliRunner()
     with pytest.raises(InputError, match="--allow-private-network"):
@@ -183,7 +183,7 @@ def test_cli_ingest_url_refuses_loopback_then_crawls_when_allowed(cli_env, site)
 
 
 def test_cli_sync_table_and_dry_run(cli_env, site):
-    from kit.cli import app
+    from madoguchi.kit.cli import app
 
     toml = cli_env / "town.toml"
     toml.write_text(f'[[sources]]\nurl = "{site.url("/")}"\n', encoding="utf-8")
@@ -235,7 +235,7 @@ def test_killed_sync_is_completed_by_the_next_run(chroma_settings, tmp_path):
             "MADOGUCHI_EMBEDDER__DIM": "256",
         }
         proc = subprocess.Popen(
-            [sys.executable, "-m", "kit.cli", "sync", str(toml)],
+            [sys.executable, "-m", "madoguchi.ui.cli", "sync", str(toml)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,

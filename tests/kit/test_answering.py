@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from kit.answering import ExtractiveAnswerer, confidence, evidence, likely_contact
-from kit.config import AnswerSettings
-from kit.types import Chunk, ScoredChunk
+from madoguchi.kit.answering import ExtractiveAnswerer, confidence, evidence, likely_contact
+from madoguchi.kit.config import AnswerSettings
+from madoguchi.kit.types import Chunk, ScoredChunk
 
 
 def hit(sid, text, *, dense, ranks=None, kind="faq", score=0.03, coverage=0.8, name=None, **meta):
@@ -135,8 +135,8 @@ def test_table_rows_and_named_items_enter_the_confidence_by_their_weights():
 
 
 def test_best_sentences_keep_a_table_rows_lines():
-    from kit.answering import _best_sentences
-    from kit.lexical import tokenize
+    from madoguchi.kit.answering import _best_sentences
+    from madoguchi.kit.lexical import tokenize
 
     row = "品目: 自転車\n分別: 粗大ごみ\n出し方・注意: 防犯登録を抹消してください。申込みが必要です。"
     # short enough: every line as it was

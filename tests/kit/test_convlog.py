@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from kit.convlog import ConversationLog, mask_pii
-from kit.errors import InputError, StoreError
+from madoguchi.kit.convlog import ConversationLog, mask_pii
+from madoguchi.kit.errors import InputError, StoreError
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 import pytest
 
-from kit.lang import REFUSAL, detect_language, phrase
+from madoguchi.kit.lang import REFUSAL, detect_language, phrase
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-from kit.lexical import BM25Index, tokenize
+from madoguchi.kit.lexical import BM25Index, tokenize
 
 
 def test_normalised_forms_meet():
@@ -52,7 +52,7 @@ def test_synonym_groups_meet():
 def test_threads_share_one_dictionary_and_agree():
     import threading
 
-    from kit.lexical import JapaneseTokenizer
+    from madoguchi.kit.lexical import JapaneseTokenizer
 
     jt = JapaneseTokenizer()
     want = jt.tokens("スマホで住民票を取りたい")

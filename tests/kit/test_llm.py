@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from kit.answering import ExtractiveAnswerer, GroundedAnswerer, verify_generated
-from kit.config import AnswerSettings, LLMSettings
-from kit.conversation import ConversationStore, Turn, contextual_query
-from kit.lang import GENERATED_NOTE
-from kit.llm import LLMClient, build_llm
-from kit.services import build_services
-from kit.types import Chunk, ScoredChunk
+from madoguchi.kit.answering import ExtractiveAnswerer, GroundedAnswerer, verify_generated
+from madoguchi.kit.config import AnswerSettings, LLMSettings
+from madoguchi.kit.conversation import ConversationStore, Turn, contextual_query
+from madoguchi.kit.lang import GENERATED_NOTE
+from madoguchi.kit.llm import LLMClient, build_llm
+from madoguchi.kit.services import build_services
+from madoguchi.kit.types import Chunk, ScoredChunk
 
 
 class Scripted(BaseHTTPRequestHandler):

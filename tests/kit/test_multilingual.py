@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kit.answering import ExtractiveAnswerer
-from kit.config import AnswerSettings
-from kit.errors import InputError
-from kit.lang import (
+from madoguchi.kit.answering import ExtractiveAnswerer
+from madoguchi.kit.config import AnswerSettings
+from madoguchi.kit.errors import InputError
+from madoguchi.kit.lang import (
     CONTACT,
     FOLLOW_UP,
     GENERATED_NOTE,
@@ -19,7 +19,7 @@ from kit.lang import (
     normalise_lang,
     phrase,
 )
-from kit.types import Chunk, ScoredChunk
+from madoguchi.kit.types import Chunk, ScoredChunk
 
 # thresholds independent of the confidence model's weights: every hit answers
 SURE = AnswerSettings(faq_threshold=0.0, answer_threshold=0.0)
@@ -199,7 +199,7 @@ def test_extractive_answer_keeps_one_language():
 
 
 def test_ingested_translation_file_answers_in_the_residents_language(settings, tmp_path):
-    from kit.services import build_services
+    from madoguchi.kit.services import build_services
 
     (tmp_path / "faq.csv").write_text(
         "ID,質問,回答,所管部署,電話番号,URL\n"
@@ -237,7 +237,7 @@ def test_ingested_translation_file_answers_in_the_residents_language(settings, t
 
 
 def test_follow_up_without_llm_is_searched_with_the_previous_question(settings, tmp_path):
-    from kit.services import build_services
+    from madoguchi.kit.services import build_services
 
     (tmp_path / "faq.csv").write_text(
         "ID,質問,回答,所管部署,電話番号\n"

@@ -1,6 +1,6 @@
 """Item names of table rows found inside a question (kit.names)."""
 
-from kit.names import NameIndex, name_keys
+from madoguchi.kit.names import NameIndex, name_keys
 
 ITEMS = [
     "自転車",

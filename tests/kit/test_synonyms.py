@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from kit.errors import InputError
-from kit.synonyms import MAX_REWRITES, SynonymFile, Synonyms
+from madoguchi.kit.errors import InputError
+from madoguchi.kit.synonyms import MAX_REWRITES, SynonymFile, Synonyms
 from tests.kit.test_retrieval import ingested
 
 
@@ -92,7 +92,7 @@ def test_saving_checks_first_and_reads_shift_jis(tmp_path):
     assert list(f.path.parent.iterdir()) == [f.path]  # no temporary file left behind
     sjis = tmp_path / "sjis.csv"
     sjis.write_bytes("ガス缶,カセットボンベ\n".encode("cp932"))
-    from kit.synonyms import read_text
+    from madoguchi.kit.synonyms import read_text
 
     assert Synonyms.parse(read_text(sjis)).groups == [("ガス缶", "カセットボンベ")]
     (tmp_path / "bin.csv").write_bytes(b"\x00\x01\x02")
@@ -130,7 +130,7 @@ def test_a_listed_word_finds_the_row_by_its_other_name(settings, tmp_path):
 
 
 def test_the_admin_screen_edits_the_list(settings, tmp_path):
-    from ui.admin import AdminActions
+    from madoguchi.ui.admin import AdminActions
 
     svc = ingested(settings, tmp_path, {"target.csv": ROWS})
     actions = AdminActions(lambda: svc, lambda: None, settings)
@@ -151,8 +151,8 @@ def _refused(log, question, lang="ja"):
 
 
 def test_suggestions_are_the_unanswered_questions_words_no_document_uses(settings, tmp_path):
-    from kit.convlog import ConversationLog
-    from kit.synonyms import suggest, suggest_from_log
+    from madoguchi.kit.convlog import ConversationLog
+    from madoguchi.kit.synonyms import suggest, suggest_from_log
 
     svc = ingested(settings, tmp_path, {"target.csv": ROWS})
     qs = [
@@ -190,9 +190,9 @@ def test_cli_and_admin_show_the_suggestions(chroma_settings, tmp_path, monkeypat
     settings = chroma_settings
     from typer.testing import CliRunner
 
-    from kit.cli import app
-    from kit.convlog import ConversationLog
-    from ui.admin import AdminActions
+    from madoguchi.kit.cli import app
+    from madoguchi.kit.convlog import ConversationLog
+    from madoguchi.ui.admin import AdminActions
 
     svc = ingested(settings, tmp_path, {"target.csv": ROWS})
     log = ConversationLog.in_data_dir(settings.data_dir)

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kit.convlog import ConversationLog
-from kit.errors import InputError
+from madoguchi.kit.convlog import ConversationLog
+from madoguchi.kit.errors import InputError
+from madoguchi.ui.admin import AdminActions, build_admin, upload_dir_for
+from madoguchi.ui.api import create_app
 from tests.ui.test_api import Q, make_services
-from ui.admin import AdminActions, build_admin, upload_dir_for
-from ui.api import create_app
 
 KEY = "admin-key-for-tests"
 

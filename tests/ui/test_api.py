@@ -8,10 +8,10 @@ import sqlite3
 import pytest
 from fastapi.testclient import TestClient
 
-from kit.services import build_services
-from kit.types import SourceDocument
-from ui import api as api_module
-from ui.api import create_app
+from madoguchi.kit.services import build_services
+from madoguchi.kit.types import SourceDocument
+from madoguchi.ui import api as api_module
+from madoguchi.ui.api import create_app
 
 Q = "粗大ごみの出し方は？"
 A = "電話で予約して処理券を貼って出してください。01234-5-1103 まで。"
@@ -120,7 +120,7 @@ def test_stream_of_a_bad_question_is_a_400_before_the_stream(client):
 
 
 def test_stream_error_event_when_answering_fails(client, svc, monkeypatch):
-    from kit.errors import StoreError
+    from madoguchi.kit.errors import StoreError
 
     def broken(*a, **k):
         raise StoreError("the index is being rebuilt")
@@ -322,7 +322,7 @@ def test_not_ready_is_503_json(svc):
 
 
 def test_stream_forwards_a_reset(client, svc, monkeypatch):
-    from kit.services import StreamEvent
+    from madoguchi.kit.services import StreamEvent
 
     real = svc.ask(Q)
 

@@ -13,8 +13,8 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
+from madoguchi.ui.api import create_app
 from tests.ui.test_api import make_services
-from ui.api import create_app
 
 KEY = "schema-test-key"
 
@@ -32,7 +32,7 @@ def _labels() -> list[tuple[str, str, str]]:
 
 
 def _bare():
-    from kit.config import Settings
+    from madoguchi.kit.config import Settings
 
     return Settings(embedder={"kind": "fake"}, store={"kind": "memory"})
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from madoguchi.ui.api import create_app
+from madoguchi.ui.security import OriginPolicy, RateLimited, RateLimiter
 from tests.ui.test_api import Q, make_services
-from ui.api import create_app
-from ui.security import OriginPolicy, RateLimited, RateLimiter
 
 KEY = "s3cret-admin-key"
 

@@ -22,9 +22,9 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from kit.config import Settings
-from kit.services import build_services
-from ui.api import create_app
+from madoguchi.kit.config import Settings
+from madoguchi.kit.services import build_services
+from madoguchi.ui.api import create_app
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

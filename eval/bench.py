@@ -39,8 +39,9 @@ from rich.console import Console
 from rich.table import Table
 
 from madoguchi.ingest.index import embed_text
+from madoguchi.ingest.services import TownServices, build_services
 from madoguchi.kit.config import Settings
-from madoguchi.kit.services import Services, build_services
+from madoguchi.kit.services import Services
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -51,12 +52,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def raw_embed_speed(svc: Services, texts: Sequence[str]) -> dict[str, float]:
+def raw_embed_speed(svc: TownServices, texts: Sequence[str]) -> dict[str, float]:
     """Tokens/s of the bare embedder on the given texts (same batch size as ingest)."""
     return raw_embed(svc, texts)[0]
 
 
-def raw_embed(svc: Services, texts: Sequence[str]) -> tuple[dict[str, float], np.ndarray]:
+def raw_embed(svc: TownServices, texts: Sequence[str]) -> tuple[dict[str, float], np.ndarray]:
     """The bare embedder's speed on ``texts``, and the vectors it made."""
     from madoguchi.ingest.embed import count_tokens
 
@@ -72,7 +73,7 @@ def raw_embed(svc: Services, texts: Sequence[str]) -> tuple[dict[str, float], np
     return speed, vecs
 
 
-def latency(svc: Services, questions: Sequence[str], repeat: int = 1) -> dict[str, float]:
+def latency(svc: TownServices, questions: Sequence[str], repeat: int = 1) -> dict[str, float]:
     svc.warm_up()
     svc.ask(questions[0])
     times = []
@@ -474,7 +475,7 @@ def ingest_table(title: str, report: Any, raw: dict[str, float]) -> Table:
     return t
 
 
-def ingest_vs_raw(svc: Services) -> dict[str, Any]:
+def ingest_vs_raw(svc: TownServices) -> dict[str, Any]:
     """Ingest demo/ and embed the very same texts with the bare embedder, in this run."""
     from madoguchi.ingest.index import title_text
 

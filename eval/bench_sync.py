@@ -136,9 +136,9 @@ class Server:
 
 
 def bench_sync(embedder: str, limit: int | None) -> dict[str, Any]:
+    from madoguchi.ingest.services import build_services
     from madoguchi.ingest.sync import parse_config, run_sync
     from madoguchi.kit.config import Settings
-    from madoguchi.kit.services import build_services
 
     pages = load_pages(limit)
     server = Server(render(pages, SEMANTIC))

@@ -25,12 +25,12 @@ from typing import Any
 import numpy as np
 
 from madoguchi.eval.dataset import EvalItem, load_dataset, select_half, source_matches
+from madoguchi.ingest.services import TownServices, build_services
 from madoguchi.kit.answering import FEATURES, evidence
 from madoguchi.kit.config import AnswerSettings, Settings
-from madoguchi.kit.services import Services, build_services
 
 
-def collect(svc: Services, items: Sequence[EvalItem], group: str = "") -> list[dict[str, Any]]:
+def collect(svc: TownServices, items: Sequence[EvalItem], group: str = "") -> list[dict[str, Any]]:
     rows = []
     for it in items:
         res = svc.ask(it.question)

@@ -242,7 +242,7 @@ def compare(
     """
     from madoguchi.ingest.embed import build_embedder
     from madoguchi.ingest.index import Index
-    from madoguchi.kit.services import Services
+    from madoguchi.ingest.services import TownServices
 
     resolved = resolve_variants(base, variants)
 
@@ -277,7 +277,7 @@ def compare(
                         "names no local files; give them with --ingest"
                     )
                 log(f"building the index for {members[0][0].name!r} in {first.data_dir} ...")
-                report = Services(first, emb, index).ingest(roots)
+                report = TownServices(first, emb, index).ingest(roots)
                 ingests[members[0][0].name] = report.to_json()
                 log(
                     f"  {report.chunks_embedded} chunks, "
@@ -285,14 +285,14 @@ def compare(
                 )
             for v, vs in members:
                 log(f"{v.name}: {len(items)} questions ...")
-                svc = Services(vs, emb, index)
+                svc = TownServices(vs, emb, index)
                 svc.warm_up()
                 emb.replay = False
                 runs[v.name] = run_items(svc, items)
                 if with_sweep:
                     emb.replay = True
                     zero = vs.with_overrides(**{"answer.answer_threshold": 0.0})
-                    probe_run = run_items(Services(zero, emb, index), items)
+                    probe_run = run_items(TownServices(zero, emb, index), items)
                     emb.replay = False
                     sweeps[v.name] = Sweep(
                         sweep(probe_run.results, THRESHOLDS), vs.answer.answer_threshold

@@ -78,7 +78,7 @@ def _settings(overrides: list[str] | None = None, config: Path | None = None) ->
 
 
 def _services(overrides: list[str] | None = None) -> Any:
-    from madoguchi.kit.services import build_services
+    from madoguchi.ingest.services import build_services
 
     return build_services(_settings(overrides))
 
@@ -496,7 +496,7 @@ def eval_run(
     """Ask every question of a dataset and print hit@5, MRR, accuracy, refusals, latency."""
     from madoguchi.eval.report import by_lang_table, summary_markdown, summary_table
     from madoguchi.eval.run import run_items
-    from madoguchi.kit.services import build_services
+    from madoguchi.ingest.services import build_services
 
     items = _eval_items(dataset, split, half, limit)
     settings = _settings(set_, config)

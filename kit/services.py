@@ -1,7 +1,10 @@
-"""The one assembly point: settings in, a wired embedder/index/retriever/answerer out.
+"""Answering a resident: retrieval, the answerer (or an LLM), the conversation.
 
-The CLI, the API, the admin screen and the evaluator all call
-``build_services`` so that an evaluation measures exactly what residents get.
+``Services`` works on any store that implements ``kit.store.Store``; the assembly
+point that wires a real embedder and index to it is
+``madoguchi.ingest.services.build_services``, which the CLI, the API, the admin
+screen and the evaluator all call, so that an evaluation measures exactly what
+residents get.
 """
 
 from __future__ import annotations
@@ -9,15 +12,12 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from madoguchi.ingest.embed import build_embedder
-from madoguchi.ingest.index import Index, VectorIndex
-from madoguchi.ingest.pipeline import IngestReport, Progress, ingest
 from madoguchi.kit.answering import ExtractiveAnswerer, GroundedAnswerer
 from madoguchi.kit.config import Settings
 from madoguchi.kit.conversation import ConversationStore, Turn, contextual_query
@@ -26,7 +26,7 @@ from madoguchi.kit.lang import detect_language, normalise_lang
 from madoguchi.kit.llm import build_llm
 from madoguchi.kit.retrieval import HybridRetriever
 from madoguchi.kit.synonyms import SynonymFile
-from madoguchi.kit.types import Answer, ScoredChunk, SourceDocument
+from madoguchi.kit.types import Answer, ScoredChunk
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ _SENTENCE_PIECES = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+|\n+|$)")
 
 
 class Services:
-    def __init__(self, settings: Settings, embedder: Embeddings, index: Index) -> None:
+    def __init__(self, settings: Settings, embedder: Embeddings, index: Any) -> None:
         self.settings = settings
         self.embedder = embedder
         self.index = index
@@ -158,16 +158,6 @@ class Services:
         self.conversations.add(conversation_id, turn)
         return AskResult(answer=answer, hits=hits, latency_ms=(t2 - t0) * 1000, timings=timings)
 
-    def ingest(
-        self,
-        roots: Iterable[str | Path],
-        *,
-        progress: Progress | None = None,
-        dry_run: bool = False,
-        documents: Iterable[SourceDocument] | None = None,
-    ) -> IngestReport:
-        return ingest(self.index, roots, progress=progress, dry_run=dry_run, documents=documents)
-
     def close(self) -> None:
         self.index.close()
 
@@ -177,14 +167,3 @@ def _sentence_events(text: str) -> Iterator[StreamEvent]:
         if piece:
             yield StreamEvent("delta", text=piece)
 
-
-def build_services(
-    settings: Settings,
-    *,
-    embedder: Embeddings | None = None,
-    vectors: VectorIndex | None = None,
-) -> Services:
-    """Wire everything from settings; tests may pass a fake embedder or vector index."""
-    emb = embedder if embedder is not None else build_embedder(settings.embedder)
-    index = Index(settings, emb, vectors=vectors)
-    return Services(settings, emb, index)

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from madoguchi.ingest.services import TownServices
 from madoguchi.kit.config import Settings
 from madoguchi.kit.convlog import ConversationLog
 from madoguchi.kit.errors import InputError, KitError
-from madoguchi.kit.services import Services
 
 UPLOAD_SUFFIXES = {
     ".csv", ".tsv", ".txt", ".md", ".markdown", ".html", ".htm", ".pdf",
@@ -76,7 +76,7 @@ def _source_arg(path: Path) -> str:
 class AdminActions:
     def __init__(
         self,
-        services: Callable[[], Services],
+        services: Callable[[], TownServices],
         log: Callable[[], ConversationLog | None],
         settings: Settings,
     ) -> None:
@@ -463,7 +463,7 @@ def build_admin(actions: AdminActions) -> Any:
 
 def mount_admin(
     app: Any,
-    services: Callable[[], Services],
+    services: Callable[[], TownServices],
     log: Callable[[], ConversationLog | None],
     settings: Settings,
 ) -> AdminActions:

@@ -45,10 +45,11 @@ from sse_starlette import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from madoguchi.ingest.services import TownServices, build_services
 from madoguchi.kit.config import Settings, get_settings
 from madoguchi.kit.convlog import ConversationLog, new_id
 from madoguchi.kit.errors import ConfigError, InputError, KitError, ModelUnavailable, StoreError
-from madoguchi.kit.services import AskResult, Services, StreamEvent, build_services
+from madoguchi.kit.services import AskResult, StreamEvent
 from madoguchi.ui.security import (
     ADMIN_COOKIE,
     BodyLimitMiddleware,
@@ -182,8 +183,8 @@ ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
 # ---------------------------------------------------------------- dependencies
 
 
-def get_services(request: Request) -> Services:
-    svc: Services | None = getattr(request.app.state, "services", None)
+def get_services(request: Request) -> TownServices:
+    svc: TownServices | None = getattr(request.app.state, "services", None)
     if svc is None:
         raise ModelUnavailable("the service is still starting")
     return svc
@@ -197,7 +198,7 @@ def get_log(request: Request) -> ConversationLog | None:
     return getattr(request.app.state, "log", None)
 
 
-Svc = Annotated[Services, Depends(get_services)]
+Svc = Annotated[TownServices, Depends(get_services)]
 Conf = Annotated[Settings, Depends(app_settings)]
 Log = Annotated[ConversationLog | None, Depends(get_log)]
 
@@ -454,7 +455,7 @@ class _Answering:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
 
-    def ask(self, svc: Services, body: AskRequest) -> dict[str, Any]:
+    def ask(self, svc: TownServices, body: AskRequest) -> dict[str, Any]:
         # the id exists before the first answer, so a follow-up with it finds its history
         cid = body.conversation_id or new_id()
         res = svc.ask(body.question, lang=body.lang, conversation_id=cid)
@@ -467,7 +468,7 @@ class _Answering:
 
 def create_app(
     settings: Settings | None = None,
-    services: Services | None = None,
+    services: TownServices | None = None,
     *,
     admin: bool = True,
 ) -> FastAPI:
@@ -610,7 +611,7 @@ def create_app(
         svc.clean_question(body.question)  # a bad question is a 400, not a broken stream
         return EventSourceResponse(_stream(svc, body), ping=15)
 
-    async def _stream(svc: Services, body: AskRequest) -> AsyncIterator[dict[str, str]]:
+    async def _stream(svc: TownServices, body: AskRequest) -> AsyncIterator[dict[str, str]]:
         """One answering thread runs the whole stream (as long as an /ask would take it)
         and hands events over through a queue, so an LLM's tokens arrive as they come."""
         loop = asyncio.get_running_loop()
@@ -870,8 +871,8 @@ def create_app(
     return app
 
 
-def get_services_of(app: FastAPI) -> Services:
-    svc: Services | None = app.state.services
+def get_services_of(app: FastAPI) -> TownServices:
+    svc: TownServices | None = app.state.services
     if svc is None:
         raise ModelUnavailable("the service is still starting")
     return svc

@@ -11,8 +11,8 @@ from madoguchi.connectors.folder import FolderConnector
 from madoguchi.connectors.office import DOCX, PPTX, docx_markdown, pptx_markdown
 from madoguchi.ingest.chunk import chunk_document
 from madoguchi.ingest.parse import parse
+from madoguchi.ingest.services import build_services
 from madoguchi.kit.errors import ParseError
-from madoguchi.kit.services import build_services
 
 
 def make_docx(path: Path) -> None:

@@ -19,8 +19,8 @@ from madoguchi.eval.compare import (
 )
 from madoguchi.eval.dataset import load_dataset
 from madoguchi.eval.run import at_threshold, run_items, summarise
+from madoguchi.ingest.services import TownServices, build_services
 from madoguchi.kit.errors import ConfigError, InputError
-from madoguchi.kit.services import Services, build_services
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -148,14 +148,14 @@ def test_threshold_sweep_is_exact(settings, monkeypatch):
     svc.ingest(["demo/faq.csv"])
     items = _items()
     zero = run_items(
-        Services(settings.with_overrides(**{"answer.answer_threshold": 0.0}), svc.embedder,
+        TownServices(settings.with_overrides(**{"answer.answer_threshold": 0.0}), svc.embedder,
                  svc.index), items,
     )  # fmt: skip
     confs = sorted({round(r.confidence, 6) for r in zero.results})
     assert len(confs) > 3  # the fake embedder spreads confidences enough to test
     for t in (0.0, confs[len(confs) // 3], confs[2 * len(confs) // 3], 0.99):
         real = run_items(
-            Services(settings.with_overrides(**{"answer.answer_threshold": t}), svc.embedder,
+            TownServices(settings.with_overrides(**{"answer.answer_threshold": t}), svc.embedder,
                      svc.index), items,
         )  # fmt: skip
         derived = at_threshold(zero.results, t)

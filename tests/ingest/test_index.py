@@ -162,7 +162,7 @@ def test_exact_vectors_rank_by_cosine_and_break_ties_by_id():
 
 def test_questions_use_the_exact_copy_up_to_the_limit_and_chroma_above(chroma_settings, tmp_path):
     from madoguchi.ingest.index import ExactVectors
-    from madoguchi.kit.services import build_services
+    from madoguchi.ingest.services import build_services
 
     (tmp_path / "faq.csv").write_text(
         "ID,質問,回答\n" + "".join(f"{i},質問{i}について,回答{i}です。\n" for i in range(1, 30)),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from madoguchi.kit.services import build_services
+from madoguchi.ingest.services import build_services
 
 FAQ = (
     "ID,質問,回答,所管部署,電話番号\n"
@@ -130,7 +130,7 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time
     from madoguchi.kit.config import Settings
-    from madoguchi.kit.services import build_services
+    from madoguchi.ingest.services import build_services
     from madoguchi.ingest.embed import HashingEmbeddings
 
     class Slow(HashingEmbeddings):

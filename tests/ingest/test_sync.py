@@ -14,10 +14,10 @@ import pytest
 from localsite import LocalSite, Page, html
 from typer.testing import CliRunner
 
+from madoguchi.ingest.services import build_services
 from madoguchi.ingest.sync import load_config, parse_config, run_sync
 from madoguchi.kit.config import WebSettings
 from madoguchi.kit.errors import ConfigError, InputError
-from madoguchi.kit.services import build_services
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = WebSettings(rate_limit=0, timeout=0.5, retries=0, max_bytes=100_000)

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from madoguchi.ingest.services import build_services
 from madoguchi.kit.answering import ExtractiveAnswerer, GroundedAnswerer, verify_generated
 from madoguchi.kit.config import AnswerSettings, LLMSettings
 from madoguchi.kit.conversation import ConversationStore, Turn, contextual_query
 from madoguchi.kit.lang import GENERATED_NOTE
 from madoguchi.kit.llm import LLMClient, build_llm
-from madoguchi.kit.services import build_services
 from madoguchi.kit.types import Chunk, ScoredChunk
 
 

@@ -199,7 +199,7 @@ def test_extractive_answer_keeps_one_language():
 
 
 def test_ingested_translation_file_answers_in_the_residents_language(settings, tmp_path):
-    from madoguchi.kit.services import build_services
+    from madoguchi.ingest.services import build_services
 
     (tmp_path / "faq.csv").write_text(
         "ID,質問,回答,所管部署,電話番号,URL\n"
@@ -237,7 +237,7 @@ def test_ingested_translation_file_answers_in_the_residents_language(settings, t
 
 
 def test_follow_up_without_llm_is_searched_with_the_previous_question(settings, tmp_path):
-    from madoguchi.kit.services import build_services
+    from madoguchi.ingest.services import build_services
 
     (tmp_path / "faq.csv").write_text(
         "ID,質問,回答,所管部署,電話番号\n"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from madoguchi.ingest.services import build_services
 from madoguchi.kit.config import RetrievalSettings
 from madoguchi.kit.retrieval import _rrf, _score_fusion
-from madoguchi.kit.services import build_services
 
 
 def _signals(ranked):

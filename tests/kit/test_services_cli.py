@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from madoguchi.ingest.services import build_services
 from madoguchi.kit.cli import app
 from madoguchi.kit.errors import InputError
-from madoguchi.kit.services import build_services
 
 FAQ = (
     "ID,質問,回答,所管部署,電話番号,URL\n"

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from fastapi.testclient import TestClient
 
-from madoguchi.kit.services import build_services
+from madoguchi.ingest.services import build_services
 from madoguchi.kit.types import SourceDocument
 from madoguchi.ui import api as api_module
 from madoguchi.ui.api import create_app

@@ -22,8 +22,8 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from madoguchi.ingest.services import build_services
 from madoguchi.kit.config import Settings
-from madoguchi.kit.services import build_services
 from madoguchi.ui.api import create_app
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -24,7 +24,6 @@ A sibling translation file read this way yields no documents of its own.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -32,6 +31,7 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
+from madoguchi.kit.charset import decode
 from madoguchi.kit.errors import ParseError
 from madoguchi.kit.lang import normalise_lang
 from madoguchi.kit.types import SourceDocument
@@ -85,7 +85,6 @@ TITLE_COLUMNS = ("name", "品目", "品名", "名称", "名前", "施設名", "�
 READING_COLUMNS = ("furigana", "ふりがな", "フリガナ", "よみがな", "ヨミガナ", "読み", "よみ")
 # the 5374 garbage-sorting layout (type,name,notice) in words a resident reads
 LABELS_5374 = {"name": "品目", "type": "分別", "notice": "出し方・注意"}
-_CONTROL_OK = frozenset("\t\n\r\f\v")
 
 
 def _norm(name: str) -> str:
@@ -220,45 +219,6 @@ def translation_files(path: Path) -> list[tuple[Path, str]]:
     return found
 
 
-def _looks_binary(text: str) -> bool:
-    sample = text[:20000]
-    bad = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in _CONTROL_OK)
-    return bad > max(2, len(sample) // 100)
-
-
-def decode_bytes(raw: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM), then CP932, then charset-normalizer's best guess.
-
-    UTF-16 with a BOM (Excel's "Unicode text") is honoured first; any other file
-    holding NUL bytes, or decoding to control characters, is binary.
-    """
-    for bom, enc in ((codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if raw.startswith(bom):
-            try:
-                return raw.decode(enc)
-            except UnicodeDecodeError as exc:
-                raise ParseError(f"{name}: broken UTF-16 text ({exc.reason})") from exc
-    if b"\x00" in raw:
-        raise ParseError(f"{name}: binary data (NUL bytes), not a text/CSV file")
-    text: str | None = None
-    for enc in ("utf-8-sig", "cp932"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(raw).best()
-        if best is None:
-            raise ParseError(f"{name}: binary data or unknown text encoding, cannot decode")
-        text = str(best)
-    if _looks_binary(text):
-        raise ParseError(f"{name}: binary data (control characters), not a text/CSV file")
-    return text
-
-
 def read_table(path: Path, name: str) -> tuple[list[str], list[list[str]]]:
     """Header and data records of a CSV (or tab-separated) file, decoded.
 
@@ -272,7 +232,7 @@ def read_table(path: Path, name: str) -> tuple[list[str], list[list[str]]]:
         raise ParseError(f"{name}: cannot read: {exc.strerror or exc}") from exc
     if not raw.strip():
         raise ParseError(f"{name}: empty file, no rows")
-    text = decode_bytes(raw, name)
+    text = decode(raw, name)
     first_line = text.lstrip("\ufeff\r\n").split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     try:

@@ -32,6 +32,7 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
+from madoguchi.kit.charset import decode, meta_charset
 from madoguchi.kit.config import WebSettings
 from madoguchi.kit.errors import FetchError
 from madoguchi.kit.types import SourceDocument
@@ -202,58 +203,6 @@ class _Links(HTMLParser):
             self.base = str(a["href"]).strip()
         elif tag == "meta" and (a.get("name") or "").lower() in ("robots", "madoguchi"):
             self.robots += " " + (a.get("content") or "").lower()
-
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_ALIASES = {
-    "shift_jis": "cp932",
-    "shift-jis": "cp932",
-    "sjis": "cp932",
-    "x-sjis": "cp932",
-    "windows-31j": "cp932",
-    "euc-jp": "euc_jis_2004",
-    "x-euc-jp": "euc_jis_2004",
-}
-_SINGLE_BYTE = frozenset(["iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252", "ascii"])
-
-
-def decode_page(raw: bytes, header_charset: str | None, name: str) -> str:
-    """A page's text: valid UTF-8 is UTF-8; else the header's charset, else the page's
-    ``<meta charset>``, else charset-normalizer's guess among the Japanese encodings.
-
-    Headers and meta tags lie often on old municipal sites (a server-wide
-    ``charset=UTF-8`` over Shift_JIS files), so a declaration is only taken when
-    the bytes decode under it without error; Latin-1-like declarations decode
-    anything and are therefore never trusted.
-    """
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    declared: list[str] = []
-    if header_charset:
-        declared.append(header_charset)
-    m = _META_CHARSET.search(raw[:4096])
-    if m:
-        declared.append(m.group(1).decode("ascii", "replace"))
-    for d in declared:
-        enc = d.strip().strip("\"'").lower()
-        if enc in _SINGLE_BYTE or enc in ("utf-8", "utf8"):
-            continue
-        try:
-            return raw.decode(_ALIASES.get(enc, enc))
-        except (LookupError, UnicodeDecodeError):
-            continue
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(raw, cp_isolation=["cp932", "euc_jp", "iso2022_jp", "utf_8"]).best()
-    if best is not None:
-        return str(best)
-    from madoguchi.connectors.faq_csv import decode_bytes
-
-    return decode_bytes(raw, name)
 
 
 @dataclass
@@ -484,7 +433,7 @@ class WebConnector:
             rp.parse(_DISALLOW_ALL)
             h.robots_reason = f"robots.txt answers {resp.status}; not crawled"
         else:
-            text = decode_page(resp.body, None, robots_url)
+            text = decode(resp.body, robots_url)
             rp.parse(text.splitlines())
             ua = self.settings.user_agent
             delay = rp.crawl_delay(ua)
@@ -685,7 +634,7 @@ class WebConnector:
         )
         meta: dict[str, Any] = {}
         if ctype in HTML_TYPES:
-            text = decode_page(resp.body, charset, final)
+            text = decode(resp.body, final, (charset, meta_charset(resp.body)))
             p = _Links()
             try:
                 p.feed(text)
@@ -710,7 +659,7 @@ class WebConnector:
             name = urlsplit(final).path.rsplit("/", 1)[-1] or final
             body: bytes | str = resp.body
             if mime in ("text/plain", "text/markdown"):
-                body = decode_page(resp.body, charset, final)
+                body = decode(resp.body, final, (charset, meta_charset(resp.body)))
             return final, [SourceDocument(final, final, name, body, mime, {"kind": kind})], []
         if ctype in TABLE_TYPES:
             self.fetched[final] = info

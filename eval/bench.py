@@ -38,9 +38,10 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from madoguchi.ingest.index import embed_text
+from madoguchi.ingest.search import IndexView
 from madoguchi.ingest.services import TownServices, build_services
 from madoguchi.kit.config import Settings
+from madoguchi.kit.fields import embed_text
 from madoguchi.kit.services import Services
 
 REPO = Path(__file__).resolve().parents[1]
@@ -244,19 +245,13 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 class SyntheticIndex:
-    """What ``HybridRetriever`` reads from an ``Index``, over a synthesised corpus."""
+    """A ``kit.store.Store`` over a synthesised corpus: one fixed view."""
 
-    def __init__(
-        self, embedder: Any, state: Any, vectors: Any, title_vectors: Any, lead_vectors: Any
-    ) -> None:
-        self.embedder = embedder
-        self._state = state
-        self.vectors = vectors
-        self.title_vectors = title_vectors
-        self.lead_vectors = lead_vectors
+    def __init__(self, view: IndexView) -> None:
+        self._view = view
 
-    def search_state(self) -> Any:
-        return self._state
+    def view(self) -> IndexView:
+        return self._view
 
     def close(self) -> None:
         return None
@@ -292,7 +287,7 @@ def synthesise(
     """
     from dataclasses import replace
 
-    from madoguchi.ingest.index import chunk_tokens, title_id
+    from madoguchi.kit.fields import chunk_tokens, title_id
     from madoguchi.kit.lexical import tokenize
 
     rng = np.random.default_rng(seed)
@@ -358,7 +353,7 @@ TITLE_SHARE = 4
 
 
 def _title_key(c: Any, j: int, base: int) -> str:
-    from madoguchi.ingest.index import title_id
+    from madoguchi.kit.fields import title_id
 
     tid = title_id(c)
     if not tid:
@@ -369,7 +364,6 @@ def _title_key(c: Any, j: int, base: int) -> str:
 
 def build_scaled(
     settings: Settings,
-    embedder: Any,
     chunks: Sequence[Any],
     vecs: np.ndarray,
     title_vecs: dict[str, np.ndarray],
@@ -378,37 +372,19 @@ def build_scaled(
     lead_vecs: dict[str, np.ndarray] | None = None,
 ) -> tuple[SyntheticIndex, dict[str, float]]:
     """A searchable synthetic index of ``n`` chunks in the configured vector store."""
-    from madoguchi.ingest.index import (
-        ChromaVectorIndex,
-        ExactVectors,
-        MemoryVectorIndex,
-        SearchState,
-    )
-    from madoguchi.kit.lexical import BM25Index
+    from madoguchi.ingest.search import VectorFields
+    from madoguchi.ingest.vectors import ChromaVectorIndex, MemoryVectorIndex, VectorIndex
 
     t0 = time.perf_counter()
     syn, ttoks, qtoks, svecs, stitles, sleads = synthesise(
         chunks, vecs, title_vecs, n, lead_vecs=lead_vecs
     )
     t1 = time.perf_counter()
-    by_title: dict[str, list[int]] = {}
-    for j, c in enumerate(syn):
-        key = _title_key(c, j, len(chunks))
-        if key:
-            by_title.setdefault(key, []).append(j)
-    state = SearchState(
-        generation=0,
-        chunks=list(syn),
-        position_of={c.id: i for i, c in enumerate(syn)},
-        bm25_text=BM25Index(ttoks),
-        bm25_question=BM25Index(qtoks),
-        by_title=by_title,
-        with_lead=frozenset(sleads),
-    )
+    title_keys = [_title_key(c, j, len(chunks)) for j, c in enumerate(syn)]
     t2 = time.perf_counter()
-    vectors: Any
-    titles: Any
-    leads: Any
+    vectors: VectorIndex
+    titles: VectorIndex
+    leads: VectorIndex
     if settings.store.kind == "memory":
         vectors, titles, leads = MemoryVectorIndex(), MemoryVectorIndex(), MemoryVectorIndex()
     else:
@@ -422,15 +398,16 @@ def build_scaled(
     if sleads:
         lids = list(sleads)
         leads.upsert(lids, np.stack([sleads[i] for i in lids]))
-    if n <= settings.store.exact_search_max:  # as Index.search_state does
-        state.dense = ExactVectors(*vectors.all_vectors())
-        state.titles = ExactVectors(*titles.all_vectors())
-        if sleads:
-            state.leads = ExactVectors(*leads.all_vectors())
+    if n <= settings.store.exact_search_max:  # as Index.view does
+        fields = VectorFields.exact_copies(vectors, titles, leads)
+    else:
+        fields = VectorFields(vectors, titles, leads)
     t3 = time.perf_counter()
-    return SyntheticIndex(embedder, state, vectors, titles, leads), {
+    view = IndexView(0, syn, ttoks, qtoks, title_keys, fields, with_lead=sleads)
+    t4 = time.perf_counter()
+    return SyntheticIndex(view), {
         "synthesise_s": t1 - t0,
-        "bm25_build_s": t2 - t1,
+        "bm25_build_s": t4 - t3,
         "vector_upsert_s": t3 - t2,
         "title_vectors": float(len(tids)),
         "lead_vectors": float(len(sleads)),
@@ -477,10 +454,10 @@ def ingest_table(title: str, report: Any, raw: dict[str, float]) -> Table:
 
 def ingest_vs_raw(svc: TownServices) -> dict[str, Any]:
     """Ingest demo/ and embed the very same texts with the bare embedder, in this run."""
-    from madoguchi.ingest.index import title_text
+    from madoguchi.kit.fields import title_text
 
     report = svc.ingest(["demo/faq.csv", "demo/pages", "demo/pdf"])
-    chunks = list(svc.index.search_state().chunks)
+    chunks = list(svc.index.view().chunks())
     texts = [embed_text(c) for c in chunks]
     raw, vecs = raw_embed(svc, texts)
     titles = sorted({title_text(c) for c in chunks if title_text(c)})
@@ -500,7 +477,7 @@ def ingest_vs_raw(svc: TownServices) -> dict[str, Any]:
 def bench_speed(args: argparse.Namespace, *, scale_only: bool = False) -> dict[str, Any]:
     """Ingest throughput against the raw embedder, then ask latency at growing corpus sizes."""
     from madoguchi.eval.dataset import load_dataset
-    from madoguchi.ingest.index import title_id, title_text
+    from madoguchi.kit.fields import title_id, title_text
 
     sizes = [int(x) for x in str(args.sizes).split(",") if x.strip()]
     tmp = Path(tempfile.mkdtemp(prefix="madoguchi-bench-"))
@@ -538,7 +515,6 @@ def bench_speed(args: argparse.Namespace, *, scale_only: bool = False) -> dict[s
         for n in sizes:
             index, build = build_scaled(
                 settings,
-                svc.embedder,
                 chunks,
                 got["vecs"],
                 title_vecs,
@@ -546,7 +522,7 @@ def bench_speed(args: argparse.Namespace, *, scale_only: bool = False) -> dict[s
                 tmp / f"scale-{n}",
                 lead_vecs=got["leads"],
             )
-            ssvc = Services(settings, svc.embedder, index)  # type: ignore[arg-type]
+            ssvc = Services(settings, svc.embedder, index)
             lat = latency_breakdown(ssvc, qs, repeat=args.repeat)
             rows.append({"chunks": n, **build, **lat, "peak_rss_mb": peak_rss_mb()})
             console.print(

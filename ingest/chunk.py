@@ -35,10 +35,11 @@ def chunk_document(
             return []
         meta = _meta(doc, parsed, kind=doc.kind)
         return [
-            Chunk(Chunk.make_id(doc.source_id, 0, text), doc.source_id, text, parsed.title, 0, meta)
+            Chunk(Chunk.make_id(doc.source_id, text), doc.source_id, text, parsed.title, 0, meta)
         ]
 
     chunks: list[Chunk] = []
+    repeats: dict[str, int] = {}  # a text that occurs again gets its own id
     for section in parsed.sections:
         heading = section.heading.strip()
         # the heading prefix counts against max_chars, but never squeezes the text below half
@@ -56,12 +57,14 @@ def chunk_document(
                 continue
             text = f"{heading}\n{piece}" if heading and not piece.startswith(heading) else piece
             pos = len(chunks)
+            occurrence = repeats.get(text, 0)
+            repeats[text] = occurrence + 1
             extra: dict[str, Any] = {"kind": doc.kind, "heading": heading}
             if section.page is not None:
                 extra["page"] = section.page
             chunks.append(
                 Chunk(
-                    Chunk.make_id(doc.source_id, pos, text),
+                    Chunk.make_id(doc.source_id, text, occurrence),
                     doc.source_id,
                     text,
                     parsed.title,

@@ -201,7 +201,7 @@ def embedder_name(emb: Embeddings) -> str:
     return str(getattr(emb, "name", type(emb).__name__))
 
 
-def count_tokens(emb: Embeddings, text: str) -> int:
+def count_tokens(emb: object, text: str) -> int:
     """Tokens as the model counts them when it can say, else characters / 1.5."""
     counter = getattr(emb, "count_tokens", None)
     if counter is not None:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from typing import Any
 
-from madoguchi.connectors.faq_csv import decode_bytes
 from madoguchi.connectors.office import DOCX, PPTX, docx_markdown, pptx_markdown
+from madoguchi.kit.charset import decode, meta_charset
 from madoguchi.kit.errors import ParseError
 from madoguchi.kit.types import SourceDocument
 
@@ -132,7 +132,7 @@ def updated_from_text(text: str) -> str | None:
 def parse(doc: SourceDocument) -> ParsedDocument:
     kind = doc.kind
     if kind in ("faq", "table"):
-        body = doc.body if isinstance(doc.body, str) else decode_bytes(doc.body, doc.source_id)
+        body = doc.body if isinstance(doc.body, str) else decode(doc.body, doc.source_id)
         return ParsedDocument(doc.title, [Section(doc.title, body)], dict(doc.meta))
     if doc.mime == "application/pdf":
         return parse_pdf(doc)
@@ -145,9 +145,9 @@ def parse(doc: SourceDocument) -> ParsedDocument:
     if isinstance(doc.body, str):
         text = doc.body
     elif doc.mime == "text/html":
-        text = _decode_html(doc.body, doc.source_id)
+        text = decode(doc.body, doc.source_id, (meta_charset(doc.body),))
     else:
-        text = decode_bytes(doc.body, doc.source_id)
+        text = decode(doc.body, doc.source_id)
     if doc.mime == "text/html":
         return parse_html(text, doc)
     if doc.mime == "text/markdown":
@@ -156,33 +156,6 @@ def parse(doc: SourceDocument) -> ParsedDocument:
     if not text:
         raise ParseError(f"{doc.source_id}: empty document")
     return ParsedDocument(doc.title, [Section(doc.title, text)], _page_meta(doc, text))
-
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_SINGLE_BYTE = frozenset(
-    ["iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252", "us-ascii", "ascii"]
-)
-_CHARSET_ALIASES = {"shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932"}
-
-
-def _decode_html(raw: bytes, name: str) -> str:
-    """UTF-8, else the page's declared charset (old municipal pages: Shift_JIS, EUC-JP), else a guess."""
-    if b"\x00" in raw:
-        return decode_bytes(raw, name)  # UTF-16, or a binary file reported as such
-    try:
-        return raw.decode("utf-8-sig")  # valid UTF-8 is UTF-8, whatever the page declares
-    except UnicodeDecodeError:
-        pass
-    m = _META_CHARSET.search(raw[:4096])
-    if m:
-        declared = m.group(1).decode("ascii").lower()
-        if declared in _SINGLE_BYTE:
-            return decode_bytes(raw, name)  # these decode anything; guess instead
-        try:
-            return raw.decode(_CHARSET_ALIASES.get(declared, declared)).removeprefix("\ufeff")
-        except (LookupError, UnicodeDecodeError):
-            pass  # a wrong declaration is common; guess instead
-    return decode_bytes(raw, name)
 
 
 def _page_meta(doc: SourceDocument, text: str) -> dict[str, Any]:

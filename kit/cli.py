@@ -411,7 +411,7 @@ def synonyms_suggest(
         raise InputError(f"no conversation log yet ({path}): it is written by 'madoguchi serve'")
     log = ConversationLog(path, svc.settings.server.retention_days)
     try:
-        rows = suggest_from_log(log, svc.index, svc.synonyms.current(), limit)
+        rows = suggest_from_log(log, svc.index.view(), svc.embedder, svc.synonyms.current(), limit)
     finally:
         log.close()
     if as_json:

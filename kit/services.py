@@ -14,9 +14,6 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
-
-from langchain_core.embeddings import Embeddings
 
 from madoguchi.kit.answering import ExtractiveAnswerer, GroundedAnswerer
 from madoguchi.kit.config import Settings
@@ -24,7 +21,9 @@ from madoguchi.kit.conversation import ConversationStore, Turn, contextual_query
 from madoguchi.kit.errors import InputError
 from madoguchi.kit.lang import detect_language, normalise_lang
 from madoguchi.kit.llm import build_llm
+from madoguchi.kit.protocols import Embedder
 from madoguchi.kit.retrieval import HybridRetriever
+from madoguchi.kit.store import Store
 from madoguchi.kit.synonyms import SynonymFile
 from madoguchi.kit.types import Answer, ScoredChunk
 
@@ -51,12 +50,12 @@ _SENTENCE_PIECES = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+|\n+|$)")
 
 
 class Services:
-    def __init__(self, settings: Settings, embedder: Embeddings, index: Any) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, store: Store) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.index = index
+        self.store = store
         self.synonyms = SynonymFile(settings.synonyms_path)
-        self.retriever = HybridRetriever(index, settings.retrieval, self.synonyms)
+        self.retriever = HybridRetriever(store, embedder, settings.retrieval, self.synonyms)
         self.answerer = ExtractiveAnswerer(settings.answer)
         # composes answers when an LLM is configured (MADOGUCHI_LLM__BASE_URL), else None
         llm = build_llm(settings.llm)
@@ -159,7 +158,7 @@ class Services:
         return AskResult(answer=answer, hits=hits, latency_ms=(t2 - t0) * 1000, timings=timings)
 
     def close(self) -> None:
-        self.index.close()
+        self.store.close()
 
 
 def _sentence_events(text: str) -> Iterator[StreamEvent]:

@@ -30,10 +30,15 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from madoguchi.kit.errors import InputError
 from madoguchi.kit.names import find_spans, normalise, outermost
+
+if TYPE_CHECKING:
+    from madoguchi.kit.convlog import ConversationLog
+    from madoguchi.kit.protocols import Embedder
+    from madoguchi.kit.store import SearchView
 
 MAX_REWRITES = 4
 MAX_WORD = 40
@@ -226,7 +231,8 @@ class Suggestion:
 
 def suggest(
     questions: Iterable[tuple[str, int]],
-    index: Any,
+    view: SearchView,
+    embedder: Embedder,
     synonyms: Synonyms,
     limit: int = 30,
 ) -> list[Suggestion]:
@@ -237,8 +243,6 @@ def suggest(
     スマホ → 携帯電話). Staff decide; nothing is added by itself."""
     from madoguchi.kit.lexical import noun_phrases
 
-    state = index.search_state()
-    bm25 = state.bm25_text
     found: dict[str, dict[str, Any]] = {}
     for text, times in questions:
         for run in noun_phrases(text):
@@ -251,8 +255,8 @@ def suggest(
                 if len(surface) >= 2
                 and surface not in _QUESTION_NOUNS
                 and not _HIRAGANA.fullmatch(surface)  # いくら, やつ: not a thing's name
-                and not bm25.df(form)
-                and not any(bm25.df(g) for g in groups)
+                and not view.document_frequency(form)
+                and not any(view.document_frequency(g) for g in groups)
             ]
             if not unknown:
                 continue
@@ -264,14 +268,13 @@ def suggest(
                 entry["n"] += times
     ranked = sorted(found.items(), key=lambda kv: (-kv[1]["n"], kv[0]))[:limit]
     out = []
-    titles = state.titles or index.title_vectors
     for phrase, e in ranked:
         nearest: list[str] = []
-        if state.chunks:
-            qvec = index.embedder.embed_query(phrase)
-            for tid, _ in titles.query(qvec, 10):
-                for pos in state.by_title.get(tid, ())[:1]:
-                    t = state.chunks[pos].title
+        if len(view):
+            qvec = embedder.embed_query(phrase)
+            for ids, _ in view.title_search([qvec], 10):
+                for cid in ids[:1]:
+                    t = view.chunk(cid).title
                     if t and t not in nearest:
                         nearest.append(t)
                 if len(nearest) >= 3:
@@ -280,20 +283,22 @@ def suggest(
     return out
 
 
-def suggest_from_log(log: Any, index: Any, synonyms: Synonyms, limit: int = 30) -> list[Suggestion]:
+def suggest_from_log(
+    log: ConversationLog, view: SearchView, embedder: Embedder, synonyms: Synonyms, limit: int = 30
+) -> list[Suggestion]:
     """``suggest`` over the conversation log's unanswered Japanese questions."""
     qs = [
         (str(r["question"]), int(r["count"]))
         for r in log.unanswered()
         if not r["langs"] or "ja" in str(r["langs"]).split(",")
     ]
-    return suggest(qs, index, synonyms, limit=limit)
+    return suggest(qs, view, embedder, synonyms, limit=limit)
 
 
 def read_text(path: Path) -> str:
-    from madoguchi.connectors.faq_csv import decode_bytes
+    from madoguchi.kit.charset import decode
 
     try:
-        return decode_bytes(Path(path).read_bytes(), Path(path).name)
+        return decode(Path(path).read_bytes(), Path(path).name)
     except Exception as exc:  # ParseError and friends: one clear message
         raise InputError(str(exc)) from exc

@@ -42,7 +42,8 @@ class SourceDocument:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A retrievable unit. ``id`` is a content hash, so unchanged text keeps its id."""
+    """A retrievable unit. ``id`` is a hash of its source and text (``make_id``), not of
+    its position, so unchanged text keeps its id when a paragraph is inserted before it."""
 
     id: str
     source_id: str
@@ -52,9 +53,11 @@ class Chunk:
     meta: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod
-    def make_id(source_id: str, position: int, text: str) -> str:
-        digest = hashlib.sha256(f"{source_id}\0{position}\0{text}".encode()).hexdigest()
-        return digest[:32]
+    def make_id(source_id: str, text: str, occurrence: int = 0) -> str:
+        """The id of a chunk of ``source_id`` holding ``text``; ``occurrence`` tells the
+        repeats of one text in a source apart (0 for the first)."""
+        key = f"{source_id}\0{text}" + (f"\0{occurrence}" if occurrence else "")
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

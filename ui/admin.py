@@ -235,7 +235,7 @@ class AdminActions:
         svc = self._services()
         return [
             [s.word, s.unknown, s.questions, " / ".join(s.nearest), s.example]
-            for s in suggest_from_log(log, svc.index, svc.synonyms.current())
+            for s in suggest_from_log(log, svc.index.view(), svc.embedder, svc.synonyms.current())
         ]
 
     # ------------------------------------------------------------ the log

@@ -9,7 +9,6 @@ from localsite import LocalSite, Page, html
 from madoguchi.connectors.web import (
     FetchState,
     WebConnector,
-    decode_page,
     normalize_url,
     url_problem,
 )
@@ -218,17 +217,6 @@ def test_noindex_pages_are_followed_not_indexed(site):
     conn = WebConnector([site.url("/")], web(), use_sitemaps=False)
     assert [d.source_id for d in conn.documents()] == [site.url("/gomi.html")]
     assert "noindex" in dict(conn.skipped)[site.url("/")]
-
-
-def test_decode_page_trusts_bytes_over_declarations():
-    text = "<html><head><meta charset='Shift_JIS'></head><body>住民票</body></html>"
-    assert "住民票" in decode_page(text.encode("cp932"), "utf-8", "x")
-    assert "住民票" in decode_page(text.encode("utf-8"), "shift_jis", "x")
-    plain = (
-        "<html><body>犬の登録は三十日以内に行ってください。狂犬病予防注射も忘れずに。</body></html>"
-    )
-    assert "狂犬病" in decode_page(plain.encode("euc_jp"), None, "x")
-    assert "狂犬病" in decode_page(plain.encode("cp932"), "iso-8859-1", "x")
 
 
 def test_div_layout_page_furniture_is_dropped():

@@ -9,7 +9,7 @@ import numpy as np
 
 from madoguchi.eval.bench import TITLE_SHARE, build_scaled, latency_breakdown, synthesise
 from madoguchi.ingest.embed import HashingEmbeddings
-from madoguchi.ingest.index import chunk_tokens, title_id, title_text
+from madoguchi.kit.fields import chunk_tokens, title_id, title_text
 from madoguchi.kit.services import Services
 from madoguchi.kit.types import Chunk
 
@@ -24,7 +24,7 @@ CHUNKS = [
 
 
 def _vectors(emb):
-    from madoguchi.ingest.index import embed_text
+    from madoguchi.kit.fields import embed_text
 
     vecs = np.asarray(emb.embed_documents([embed_text(c) for c in CHUNKS]), dtype=np.float32)
     titles = {title_id(c): np.asarray(emb.embed_query(title_text(c))) for c in CHUNKS}
@@ -68,13 +68,13 @@ def test_scaled_index_answers_through_the_real_services(settings, tmp_path):
     vecs, titles = _vectors(emb)
     leads = {"c1": vecs[0], "c2": vecs[1]}
     index, build = build_scaled(
-        settings, emb, CHUNKS, vecs, titles, 30, tmp_path / "s", lead_vecs=leads
+        settings, CHUNKS, vecs, titles, 30, tmp_path / "s", lead_vecs=leads
     )
     assert set(build) == {
         "synthesise_s", "bm25_build_s", "vector_upsert_s", "title_vectors", "lead_vectors"
     }  # fmt: skip
     assert build["lead_vectors"] == 20  # 2 of the 3 chunks are FAQ rows, 10 copies each
-    svc = Services(settings, emb, index)  # type: ignore[arg-type]
+    svc = Services(settings, emb, index)
     res, trace = svc.retriever.search("犬の登録の手数料は？", 5)
     assert res and res[0].chunk.source_id.startswith("faq.csv#2")
     assert "lead" in trace.ranked and len(trace.ranked["lead"]) > 0

@@ -35,7 +35,7 @@ def test_faq_row_is_exactly_one_chunk_however_long():
     c = chunks[0]
     assert c.text == f"{q}\n{a}"
     assert (c.source_id, c.title, c.position) == ("faq.csv#12", q, 0)
-    assert c.id == Chunk.make_id("faq.csv#12", 0, c.text)
+    assert c.id == Chunk.make_id("faq.csv#12", c.text)
     assert {k: c.meta[k] for k in ("kind", "question", "answer", "department", "phone", "url")} == {
         "kind": "faq",
         "question": q,

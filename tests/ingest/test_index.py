@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from madoguchi.ingest.embed import HashingEmbeddings
-from madoguchi.ingest.index import Index, MemoryVectorIndex, covers
+from madoguchi.ingest.index import Index, covers
+from madoguchi.ingest.vectors import MemoryVectorIndex
 from madoguchi.kit.errors import ConfigError
 from madoguchi.kit.types import Chunk, SourceDocument
 
@@ -24,7 +25,7 @@ def faq(sid: str, q: str, a: str) -> tuple[SourceDocument, str, list[Chunk]]:
     doc = SourceDocument(
         sid, sid, q, f"{q}\n{a}", "text/csv", {"kind": "faq", "question": q, "answer": a}
     )
-    chunk = Chunk(Chunk.make_id(sid, 0, doc.body), sid, f"{q}\n{a}", q, 0, dict(doc.meta))  # type: ignore[arg-type]
+    chunk = Chunk(Chunk.make_id(sid, doc.body), sid, f"{q}\n{a}", q, 0, dict(doc.meta))  # type: ignore[arg-type]
     return doc, doc.content_hash(), [chunk]
 
 
@@ -52,8 +53,8 @@ def test_update_replaces_old_chunks(index):
     index.apply([faq("f.csv#1", "粗大ごみは？", "電話で予約してください。")])
     assert index.chunk_count() == 1
     assert len(index.vectors.ids()) == 1
-    state = index.search_state()
-    assert "電話" in state.chunks[0].text
+    view = index.view()
+    assert "電話" in view.chunks()[0].text
 
 
 def test_shared_titles_are_embedded_once_and_dropped_with_the_last_user(index):
@@ -89,17 +90,17 @@ def test_reconcile_repairs_orphans_and_missing(index):
     index.title_vectors.upsert(["t-orphan"], [[0.0] * 64])
     assert index.reconcile() == {"orphans_removed": 1, "missing_embedded": 1}
     assert tid in index.title_vectors.ids()
-    rows = {c.id for c in index.search_state().chunks}
+    rows = {c.id for c in index.view().chunks()}
     assert index.vectors.ids() == rows
     assert index.reconcile() == {"orphans_removed": 0, "missing_embedded": 0}
 
 
-def test_search_state_is_cached_until_change(index):
+def test_the_view_is_cached_until_change(index):
     index.apply([faq("f.csv#1", "a", "b")])
-    s1 = index.search_state()
-    assert index.search_state() is s1
+    v1 = index.view()
+    assert index.view() is v1
     index.apply([faq("f.csv#2", "c", "d")])
-    assert index.search_state() is not s1
+    assert index.view() is not v1
 
 
 def test_embedder_mismatch_is_a_config_error(settings):
@@ -147,7 +148,7 @@ def test_covers(root, sid, expected):
 def test_exact_vectors_rank_by_cosine_and_break_ties_by_id():
     import numpy as np
 
-    from madoguchi.ingest.index import ExactVectors
+    from madoguchi.ingest.vectors import ExactVectors
 
     vecs = np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 3.0], [1.0, 0.0], [0.0, 0.0]])
     ex = ExactVectors(["d", "b", "c", "a", "zero"], vecs)
@@ -161,8 +162,8 @@ def test_exact_vectors_rank_by_cosine_and_break_ties_by_id():
 
 
 def test_questions_use_the_exact_copy_up_to_the_limit_and_chroma_above(chroma_settings, tmp_path):
-    from madoguchi.ingest.index import ExactVectors
     from madoguchi.ingest.services import build_services
+    from madoguchi.ingest.vectors import ExactVectors
 
     (tmp_path / "faq.csv").write_text(
         "ID,質問,回答\n" + "".join(f"{i},質問{i}について,回答{i}です。\n" for i in range(1, 30)),
@@ -170,11 +171,11 @@ def test_questions_use_the_exact_copy_up_to_the_limit_and_chroma_above(chroma_se
     )
     exact = build_services(chroma_settings)
     exact.ingest([tmp_path / "faq.csv"])
-    state = exact.index.search_state()
-    assert isinstance(state.dense, ExactVectors) and len(state.dense) == 29
-    assert state.titles is not None and len(state.titles) == 29
+    fields = exact.index.view().vectors
+    assert isinstance(fields.passages, ExactVectors) and len(fields.passages) == 29
+    assert isinstance(fields.titles, ExactVectors) and len(fields.titles) == 29
     hnsw = build_services(chroma_settings.with_overrides(**{"store.exact_search_max": 10}))
-    assert hnsw.index.search_state().dense is None
+    assert not isinstance(hnsw.index.view().vectors.passages, ExactVectors)
     q = "質問7について知りたい"
     a, ta = exact.retriever.search(q, 5)
     b, tb = hnsw.retriever.search(q, 5)
@@ -187,14 +188,15 @@ def test_questions_use_the_exact_copy_up_to_the_limit_and_chroma_above(chroma_se
     assert all(abs(da[c] - db[c]) < 1e-5 for c in set(da) & set(db))
     # the copy follows the index: a removed source's vectors are gone from it
     exact.index.remove([exact.index.sources()[0].source_id])
-    assert len(exact.index.search_state().dense) == 28
+    passages = exact.index.view().vectors.passages
+    assert isinstance(passages, ExactVectors) and len(passages) == 28
 
 
 # --- lead sentences of FAQ answers ---------------------------------------------------------
 
 
 def test_lead_text_is_a_faq_answers_first_sentence():
-    from madoguchi.ingest.index import lead_text
+    from madoguchi.kit.fields import lead_text
 
     def chunk(meta):
         return Chunk("c", "s", "x", "t", 0, meta)
@@ -220,10 +222,10 @@ def test_lead_vectors_follow_the_faq_chunks(index):
     assert stats.leads == 2
     # the same lead text is embedded once
     assert index.embedder.embedded.count("予約制です。") == 1
-    ids = {c.id for c in index.search_state().chunks}
+    ids = {c.id for c in index.view().chunks()}
     assert index.lead_vectors.ids() == ids
     index.apply([faq("f.csv#1", "粗大ごみは？", "電話で申し込みます。")])
-    assert index.lead_vectors.ids() == {c.id for c in index.search_state().chunks}
+    assert index.lead_vectors.ids() == {c.id for c in index.view().chunks()}
     index.remove(["f.csv#2"])
     assert len(index.lead_vectors.ids()) == 1
 
@@ -233,5 +235,5 @@ def test_reconcile_adds_lead_vectors_an_older_index_lacks(index):
     index.lead_vectors.delete(sorted(index.lead_vectors.ids()))  # as built before leads
     index.lead_vectors.upsert(["gone"], [[0.0] * 64])
     assert index.reconcile() == {"orphans_removed": 1, "missing_embedded": 2}
-    assert index.lead_vectors.ids() == {c.id for c in index.search_state().chunks}
+    assert index.lead_vectors.ids() == {c.id for c in index.view().chunks()}
     assert index.reconcile() == {"orphans_removed": 0, "missing_embedded": 0}

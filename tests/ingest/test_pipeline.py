@@ -108,7 +108,7 @@ def test_shift_jis_csv_with_unknown_columns_becomes_a_table(settings, town):
     svc = build_services(settings)
     r = svc.ingest(["town/items.csv"])
     assert r.added == ["town/items.csv#1"]
-    assert "スプレー缶" in svc.index.search_state().chunks[0].text
+    assert "スプレー缶" in svc.index.view().chunks()[0].text
 
 
 def test_a_file_that_breaks_keeps_its_previous_entries(settings, town):
@@ -151,7 +151,7 @@ KILL_SCRIPT = textwrap.dedent(
 
 def _snapshot(settings) -> tuple[set, set]:
     svc = build_services(settings)
-    rows = {(c.id, c.source_id) for c in svc.index.search_state().chunks}
+    rows = {(c.id, c.source_id) for c in svc.index.view().chunks()}
     vecs = svc.index.vectors.ids()
     svc.close()
     return rows, vecs

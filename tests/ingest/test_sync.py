@@ -52,7 +52,7 @@ def test_unchanged_resync_embeds_nothing_and_asks_with_validators(settings, site
 def test_changed_page_re_embeds_only_that_page(settings, site):
     svc = build_services(settings)
     run_sync(svc.index, config(site))
-    chunks_before = {c.id for c in svc.index.search_state().chunks if "gomi" not in c.source_id}
+    chunks_before = {c.id for c in svc.index.view().chunks() if "gomi" not in c.source_id}
     site.put(
         "/gomi.html",
         html("ごみの出し方", "<p>粗大ごみの処理券は400円になりました。</p>"),
@@ -61,7 +61,7 @@ def test_changed_page_re_embeds_only_that_page(settings, site):
     assert r.updated == [site.url("/gomi.html")] and r.added == []
     assert r.chunks_embedded == svc.index.sources(prefix=site.url("/gomi.html"))[0].n_chunks
     assert len(r.unchanged) == 8
-    others = {c.id for c in svc.index.search_state().chunks if "gomi" not in c.source_id}
+    others = {c.id for c in svc.index.view().chunks() if "gomi" not in c.source_id}
     assert others == chunks_before
     assert "400円" in svc.ask("粗大ごみの処理券はいくら").hits[0].chunk.text
 
@@ -77,7 +77,7 @@ def test_removed_page_disappears_with_its_chunks(settings, site):
     r = run_sync(svc.index, config(site, timeout=5))
     assert r.removed == [gone]
     assert not svc.index.sources(prefix=gone)
-    assert all(c.source_id != gone for c in svc.index.search_state().chunks)
+    assert all(c.source_id != gone for c in svc.index.view().chunks())
     # a page answered 404 while still linked is removed too
     del site.pages["/euc.html"]
     r = run_sync(svc.index, config(site))
@@ -200,7 +200,7 @@ def test_cli_sync_table_and_dry_run(cli_env, site):
 def _snapshot(settings) -> tuple[list[tuple[str, str]], list[str], set[str]]:
     svc = build_services(settings)
     sources = sorted((s.source_id, s.hash) for s in svc.index.sources())
-    chunks = sorted(c.id for c in svc.index.search_state().chunks)
+    chunks = sorted(c.id for c in svc.index.view().chunks())
     vecs = svc.index.vectors.ids()
     svc.close()
     return sources, chunks, vecs

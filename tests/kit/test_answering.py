@@ -13,7 +13,7 @@ from madoguchi.kit.types import Chunk, ScoredChunk
 
 def hit(sid, text, *, dense, ranks=None, kind="faq", score=0.03, coverage=0.8, name=None, **meta):
     base = {"kind": kind, **meta}
-    chunk = Chunk(Chunk.make_id(sid, 0, text), sid, text, meta.get("question", sid), 0, base)
+    chunk = Chunk(Chunk.make_id(sid, text), sid, text, meta.get("question", sid), 0, base)
     signals = {"dense": dense, "coverage": coverage}
     if name is not None:
         signals["name"] = name

@@ -30,7 +30,7 @@ WIDGET_CODES = ["ja", "en", "zh-Hans", "zh-Hant", "ko", "vi", "pt", "es", "tl", 
 def hit(sid, *, dense=0.93, kind="faq", score=0.03, **meta):
     text = f"{meta.get('question', '')}\n{meta.get('answer', '')}"
     chunk = Chunk(
-        Chunk.make_id(sid, 0, text), sid, text, meta.get("question", sid), 0, {"kind": kind, **meta}
+        Chunk.make_id(sid, text), sid, text, meta.get("question", sid), 0, {"kind": kind, **meta}
     )
     return ScoredChunk(chunk, score, {"dense": 1, "bm25": 1}, {"dense": dense, "coverage": 0.8})
 

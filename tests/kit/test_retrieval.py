@@ -145,13 +145,13 @@ def test_faq_rows_carry_a_lead_signal_and_pages_stand_in_with_their_passage(sett
             "bus.md": "# 町のバス\n\nデマンドバスは電話で予約すると家の前まで来ます。\n",
         },
     )
-    state = svc.index.search_state()
-    faq_id = next(c.id for c in state.chunks if c.meta.get("kind") == "faq")
-    assert state.with_lead == {faq_id}
+    view = svc.index.view()
+    faq_id = next(c.id for c in view.chunks() if c.meta.get("kind") == "faq")
+    assert {c.id for c in view.chunks() if view.has_lead(c.id)} == {faq_id}
     _, trace = svc.retriever.search("バスの予約", 5)
     lead = dict(trace.ranked["lead"])
     dense = dict(trace.ranked["dense"])
-    page_ids = [c.id for c in state.chunks if c.id != faq_id]
+    page_ids = [c.id for c in view.chunks() if c.id != faq_id]
     assert faq_id in lead
     # a page's lead value is its passage similarity
     assert all(lead[c] == pytest.approx(dense[c]) for c in page_ids if c in dense)
@@ -166,7 +166,7 @@ def test_no_lead_signal_in_an_index_without_faq_rows(settings, tmp_path):
 def test_a_question_in_another_language_is_matched_by_meaning_alone(settings, tmp_path):
     faq = "ID,質問,回答\n1,ＦＡＱとは？,よくある質問のことです。\n2,住民票の写しは？,住民課で交付します。\n"
     svc = ingested(settings, tmp_path, {"faq.csv": faq})
-    assert svc.index.search_state().languages == {"ja"}
+    assert svc.index.view().languages == {"ja"}
     for lang in (None, "ja", "ja-easy"):
         assert "bm25" in svc.retriever.search("What is an FAQ", 3, lang=lang)[1].ranked
     _, trace = svc.retriever.search("What is an FAQ", 3, lang="en")
@@ -181,7 +181,7 @@ def test_words_are_matched_in_a_language_the_faq_is_translated_into(settings, tm
         "At the Residents Section.\n"
     )
     svc = ingested(settings, tmp_path, {"faq.csv": faq})
-    assert svc.index.search_state().languages == {"ja", "en"}
+    assert svc.index.view().languages == {"ja", "en"}
     assert "bm25" in svc.retriever.search("residence certificate", 3, lang="en")[1].ranked
     assert "bm25" not in svc.retriever.search("giấy cư trú", 3, lang="vi")[1].ranked
 

@@ -162,7 +162,7 @@ def test_suggestions_are_the_unanswered_questions_words_no_document_uses(setting
         ("いくらかかる？", 1),  # hiragana: not a thing's name
         ("前のスマホ 捨てたい", 1),
     ]
-    got = {s.word: s for s in suggest(qs, svc.index, Synonyms())}
+    got = {s.word: s for s in suggest(qs, svc.index.view(), svc.embedder, Synonyms())}
     assert set(got) == {"スマホ", "キャリーケース"}
     assert got["スマホ"].questions == 3 and got["スマホ"].example == "前のスマホどうしたらいい"
     # ケース is in 収納ケース: only キャリー is unknown, shown with its phrase
@@ -171,7 +171,7 @@ def test_suggestions_are_the_unanswered_questions_words_no_document_uses(setting
     assert set(got["スマホ"].nearest) <= titles
     assert len(got["スマホ"].nearest) == 3
     # a word the town's list covers is not suggested again
-    covered = suggest(qs, svc.index, Synonyms([("スマホ", "携帯電話")]))
+    covered = suggest(qs, svc.index.view(), svc.embedder, Synonyms([("スマホ", "携帯電話")]))
     assert [s.word for s in covered] == ["キャリーケース"]
     # from the log: refused Japanese questions only
     log = ConversationLog.in_data_dir(tmp_path / "log")
@@ -182,7 +182,7 @@ def test_suggestions_are_the_unanswered_questions_words_no_document_uses(setting
         question="キャリーケースを捨てたい", lang="ja", answer="…", citations=[],
         refused=False, mode="faq", confidence=0.9, latency_ms=10.0,
     )  # fmt: skip
-    rows = suggest_from_log(log, svc.index, Synonyms())
+    rows = suggest_from_log(log, svc.index.view(), svc.embedder, Synonyms())
     assert [(s.word, s.questions) for s in rows] == [("スマホ", 2)]
 
 

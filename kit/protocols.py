@@ -26,6 +26,7 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> list[float]: ...
 
 
+@runtime_checkable
 class Retriever(Protocol):
     """Ranked chunks for a question (``kit.retrieval.HybridRetriever``); the LangChain
     adapter (``kit.langchain``) wraps any of them."""

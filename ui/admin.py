@@ -1,10 +1,11 @@
 """The staff screen (Gradio), mounted on the API app at ``/admin`` behind the admin key.
 
-Five tabs: documents (upload + ingest with progress, re-sync, list and remove
+Four tabs: documents (upload + ingest with progress, re-sync, list and remove
 sources), try a question (answer plus the retrieved passages and their
-scores), the town's synonym list (kit.synonyms), and the conversation log
-(filter by refused / thumbs-down) with the unanswered questions as CSV, so staff
-can write new FAQ entries or synonyms.
+scores), the town's synonym list (kit.synonyms) with words of unanswered
+questions that no document uses, and the conversation log (filter by refused /
+thumbs-down) with the unanswered questions as CSV, so staff can write new FAQ
+entries or synonyms. ``build_admin`` lays them out, one builder per tab.
 
 The work is done by ``AdminActions`` (plain Python, tested directly); the
 Gradio layer only wires widgets to it. Services and the log are reached
@@ -20,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from madoguchi.ingest.services import TownServices
 from madoguchi.kit.config import Settings
@@ -285,40 +286,72 @@ class AdminActions:
         return str(path)
 
 
+class OnOpen(NamedTuple):
+    """What a tab refreshes when the screen opens: ``blocks.load(fn, inputs, outputs)``."""
+
+    fn: Callable[..., Any]
+    inputs: list[Any] | None
+    outputs: list[Any]
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A KitError becomes a Gradio error message instead of a stack trace."""
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KitError as exc:
+            import gradio as gr
+
+            raise gr.Error(str(exc)) from exc
+
+    return wrapped
+
+
+def _progress_reporter(progress: Any) -> Reporter:
+    return lambda n, desc: progress((n, None), desc=desc, unit="文書")
+
+
 def build_admin(actions: AdminActions) -> Any:
-    """The Gradio Blocks of the staff screen."""
+    """The Gradio Blocks of the staff screen: the four tabs, then what loads on opening."""
     import gradio as gr
 
-    def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
-        """A KitError becomes a Gradio error message instead of a stack trace."""
+    town = actions.settings.widget.town
+    with gr.Blocks(title=f"madoguchi 管理画面 — {town}", analytics_enabled=False) as blocks:
+        gr.Markdown(
+            f"# madoguchi 管理画面 — {town}\n"
+            "資料の取り込み・削除、質問の試行、会話ログの確認ができます。"
+            " [ログアウト](/logout)"
+        )
+        sources = _documents_tab(actions)
+        _try_tab(actions)
+        synonyms = _synonyms_tab(actions)
+        log = _log_tab(actions)
+        for on_open in (sources, log, synonyms):
+            blocks.load(on_open.fn, on_open.inputs, on_open.outputs)
+    return blocks
 
-        @functools.wraps(fn)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except KitError as exc:
-                raise gr.Error(str(exc)) from exc
 
-        return wrapped
+def _documents_tab(actions: AdminActions) -> OnOpen:
+    """Upload and ingest (with progress), re-sync, list and remove sources."""
+    import gradio as gr
 
-    def progress_reporter(progress: Any) -> Reporter:
-        return lambda n, desc: progress((n, None), desc=desc, unit="文書")
-
-    @guard
+    @_guard
     def do_upload(files: list[Any] | None, progress: Any = gr.Progress()) -> tuple[str, Any]:  # noqa: B008
         paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in files or []]
-        text = actions.upload_and_ingest(paths, progress_reporter(progress))
+        text = actions.upload_and_ingest(paths, _progress_reporter(progress))
         return text, actions.sources()
 
-    @guard
+    @_guard
     def do_resync(progress: Any = gr.Progress()) -> tuple[str, Any]:  # noqa: B008
-        return actions.resync(progress_reporter(progress)), actions.sources()
+        return actions.resync(_progress_reporter(progress)), actions.sources()
 
-    @guard
+    @_guard
     def do_remove(source: str, prefix: str) -> tuple[str, Any]:
         return actions.remove(source), actions.sources(prefix)
 
-    @guard
+    @_guard
     def do_sources(prefix: str) -> Any:
         return actions.sources(prefix)
 
@@ -330,135 +363,145 @@ def build_admin(actions: AdminActions) -> Any:
     # ``from __future__ import annotations`` and the local import)
     pick_source.__annotations__["evt"] = gr.SelectData
 
-    @guard
+    with gr.Tab("資料 (documents)"):
+        gr.Markdown(
+            "FAQ の CSV、PDF、HTML、Markdown、Word/Excel/PowerPoint を選んで取り込みます。"
+            "同じ名前のファイルは新しい内容で置き換わります。"
+        )
+        files = gr.File(
+            label="アップロード (upload)",
+            file_count="multiple",
+            file_types=sorted(UPLOAD_SUFFIXES),
+        )
+        with gr.Row():
+            upload_btn = gr.Button("取り込む (ingest)", variant="primary")
+            resync_btn = gr.Button("アップロード済みを再同期 (re-sync)")
+        ingest_out = gr.Markdown()
+        with gr.Row():
+            prefix = gr.Textbox(label="絞り込み (source prefix)", scale=3)
+            refresh_btn = gr.Button("一覧を更新 (refresh)", scale=1)
+        sources = gr.Dataframe(
+            headers=SOURCE_COLUMNS,
+            label="索引にある出典 (indexed sources)",
+            interactive=False,
+            wrap=True,
+            max_height=420,
+        )
+        with gr.Row():
+            remove_box = gr.Textbox(
+                label="削除する出典 (source id, or a folder/file for all its rows)", scale=3
+            )
+            remove_btn = gr.Button("削除 (remove)", variant="stop", scale=1)
+        remove_out = gr.Markdown()
+        upload_btn.click(do_upload, [files], [ingest_out, sources])
+        resync_btn.click(do_resync, None, [ingest_out, sources])
+        refresh_btn.click(do_sources, [prefix], [sources])
+        prefix.submit(do_sources, [prefix], [sources])
+        remove_btn.click(do_remove, [remove_box, prefix], [remove_out, sources])
+        sources.select(pick_source, None, [remove_box])
+    return OnOpen(do_sources, [prefix], [sources])
+
+
+def _try_tab(actions: AdminActions) -> None:
+    """A question answered as residents would get it, with the passages and their scores."""
+    import gradio as gr
+
+    @_guard
     def do_try(question: str, lang: str) -> tuple[str, Any]:
         return actions.try_question(question, None if lang == "auto" else lang)
 
-    @guard
-    def do_logs(which: str) -> tuple[str, Any]:
-        return actions.log_summary(), actions.logs(which)
+    with gr.Tab("質問を試す (try)"):
+        with gr.Row():
+            question = gr.Textbox(label="質問 (question)", scale=4)
+            lang = gr.Dropdown(
+                ["auto", *actions.settings.widget.languages],
+                value="auto",
+                label="言語 (language)",
+                scale=1,
+            )
+        try_btn = gr.Button("回答を見る (ask)", variant="primary")
+        answer = gr.Markdown()
+        hits = gr.Dataframe(
+            headers=HIT_COLUMNS,
+            label="検索された文章とスコア (retrieved passages and scores)",
+            interactive=False,
+            wrap=True,
+            column_widths=["4%", "13%", "15%", "7%", "7%", "7%", "13%", "34%"],
+        )
+        try_btn.click(do_try, [question, lang], [answer, hits])
+        question.submit(do_try, [question, lang], [answer, hits])
 
-    @guard
+
+def _synonyms_tab(actions: AdminActions) -> OnOpen:
+    """The town's synonym list, and words of unanswered questions that no document uses."""
+    import gradio as gr
+
+    @_guard
     def do_synonyms() -> str:
         return actions.synonyms_text()
 
-    @guard
+    @_guard
     def do_save_synonyms(text: str) -> str:
         return actions.save_synonyms(text)
 
-    @guard
+    @_guard
     def do_suggest() -> list[list[Any]]:
         return actions.synonym_suggestions()
 
-    @guard
+    with gr.Tab("言い換え (synonyms)"):
+        gr.Markdown(
+            "住民の言い方と資料の言い方が違う語を、1 行に 1 グループ、カンマ区切りで書きます"
+            "（例: `スマホ, スマートフォン, 携帯電話`）。質問にどれかの語があると、"
+            "ほかの語でも検索します。回答できなかった質問（会話ログ）を見て足してください。"
+        )
+        syn_text = gr.Textbox(label="言い換え辞書 (synonyms.csv)", lines=14, max_lines=40)
+        syn_btn = gr.Button("保存 (save)", variant="primary")
+        syn_out = gr.Markdown()
+        syn_btn.click(do_save_synonyms, [syn_text], [syn_out])
+        gr.Markdown(
+            "回答できなかった質問のうち、どの資料にも出てこない語と、意味の近い見出し"
+            "（品目名・FAQ の質問）です。資料の言い方が分かれば上に 1 行足してください。"
+        )
+        suggest_btn = gr.Button("言い換え候補を表示 (suggest from the log)")
+        suggestions = gr.Dataframe(
+            headers=SUGGESTION_COLUMNS,
+            label="資料にない語 (words no document uses)",
+            interactive=False,
+            wrap=True,
+        )
+        suggest_btn.click(do_suggest, None, [suggestions])
+    return OnOpen(do_synonyms, None, [syn_text])
+
+
+def _log_tab(actions: AdminActions) -> OnOpen:
+    """The conversation log (all, refused, thumbs-down) and the unanswered questions as CSV."""
+    import gradio as gr
+
+    @_guard
+    def do_logs(which: str) -> tuple[str, Any]:
+        return actions.log_summary(), actions.logs(which)
+
+    @_guard
     def do_export() -> str:
         return actions.export_unanswered()
 
-    town = actions.settings.widget.town
-    with gr.Blocks(title=f"madoguchi 管理画面 — {town}", analytics_enabled=False) as blocks:
-        gr.Markdown(
-            f"# madoguchi 管理画面 — {town}\n"
-            "資料の取り込み・削除、質問の試行、会話ログの確認ができます。"
-            " [ログアウト](/logout)"
+    with gr.Tab("会話ログ (log)"):
+        with gr.Row():
+            which = gr.Radio(list(LOG_FILTERS), value="すべて (all)", label="表示", scale=3)
+            log_btn = gr.Button("表示 (show)", scale=1)
+        summary = gr.Markdown()
+        turns = gr.Dataframe(
+            headers=LOG_COLUMNS, label="会話 (turns)", interactive=False, wrap=True
         )
-        with gr.Tab("資料 (documents)"):
-            gr.Markdown(
-                "FAQ の CSV、PDF、HTML、Markdown、Word/Excel/PowerPoint を選んで取り込みます。"
-                "同じ名前のファイルは新しい内容で置き換わります。"
-            )
-            files = gr.File(
-                label="アップロード (upload)",
-                file_count="multiple",
-                file_types=sorted(UPLOAD_SUFFIXES),
-            )
-            with gr.Row():
-                upload_btn = gr.Button("取り込む (ingest)", variant="primary")
-                resync_btn = gr.Button("アップロード済みを再同期 (re-sync)")
-            ingest_out = gr.Markdown()
-            with gr.Row():
-                prefix = gr.Textbox(label="絞り込み (source prefix)", scale=3)
-                refresh_btn = gr.Button("一覧を更新 (refresh)", scale=1)
-            sources = gr.Dataframe(
-                headers=SOURCE_COLUMNS,
-                label="索引にある出典 (indexed sources)",
-                interactive=False,
-                wrap=True,
-                max_height=420,
-            )
-            with gr.Row():
-                remove_box = gr.Textbox(
-                    label="削除する出典 (source id, or a folder/file for all its rows)", scale=3
-                )
-                remove_btn = gr.Button("削除 (remove)", variant="stop", scale=1)
-            remove_out = gr.Markdown()
-            upload_btn.click(do_upload, [files], [ingest_out, sources])
-            resync_btn.click(do_resync, None, [ingest_out, sources])
-            refresh_btn.click(do_sources, [prefix], [sources])
-            prefix.submit(do_sources, [prefix], [sources])
-            remove_btn.click(do_remove, [remove_box, prefix], [remove_out, sources])
-            sources.select(pick_source, None, [remove_box])
-        with gr.Tab("質問を試す (try)"):
-            with gr.Row():
-                question = gr.Textbox(label="質問 (question)", scale=4)
-                lang = gr.Dropdown(
-                    ["auto", *actions.settings.widget.languages],
-                    value="auto",
-                    label="言語 (language)",
-                    scale=1,
-                )
-            try_btn = gr.Button("回答を見る (ask)", variant="primary")
-            answer = gr.Markdown()
-            hits = gr.Dataframe(
-                headers=HIT_COLUMNS,
-                label="検索された文章とスコア (retrieved passages and scores)",
-                interactive=False,
-                wrap=True,
-                column_widths=["4%", "13%", "15%", "7%", "7%", "7%", "13%", "34%"],
-            )
-            try_btn.click(do_try, [question, lang], [answer, hits])
-            question.submit(do_try, [question, lang], [answer, hits])
-        with gr.Tab("言い換え (synonyms)"):
-            gr.Markdown(
-                "住民の言い方と資料の言い方が違う語を、1 行に 1 グループ、カンマ区切りで書きます"
-                "（例: `スマホ, スマートフォン, 携帯電話`）。質問にどれかの語があると、"
-                "ほかの語でも検索します。回答できなかった質問（会話ログ）を見て足してください。"
-            )
-            syn_text = gr.Textbox(label="言い換え辞書 (synonyms.csv)", lines=14, max_lines=40)
-            syn_btn = gr.Button("保存 (save)", variant="primary")
-            syn_out = gr.Markdown()
-            syn_btn.click(do_save_synonyms, [syn_text], [syn_out])
-            gr.Markdown(
-                "回答できなかった質問のうち、どの資料にも出てこない語と、意味の近い見出し"
-                "（品目名・FAQ の質問）です。資料の言い方が分かれば上に 1 行足してください。"
-            )
-            suggest_btn = gr.Button("言い換え候補を表示 (suggest from the log)")
-            suggestions = gr.Dataframe(
-                headers=SUGGESTION_COLUMNS,
-                label="資料にない語 (words no document uses)",
-                interactive=False,
-                wrap=True,
-            )
-            suggest_btn.click(do_suggest, None, [suggestions])
-        with gr.Tab("会話ログ (log)"):
-            with gr.Row():
-                which = gr.Radio(list(LOG_FILTERS), value="すべて (all)", label="表示", scale=3)
-                log_btn = gr.Button("表示 (show)", scale=1)
-            summary = gr.Markdown()
-            turns = gr.Dataframe(
-                headers=LOG_COLUMNS, label="会話 (turns)", interactive=False, wrap=True
-            )
-            log_btn.click(do_logs, [which], [summary, turns])
-            which.change(do_logs, [which], [summary, turns])
-            gr.Markdown(
-                "回答できなかった質問と 👎 の質問を CSV で書き出し、新しい FAQ の作成に使えます。"
-            )
-            export_btn = gr.Button("未回答の質問を CSV で書き出す (export unanswered)")
-            export_file = gr.File(label="CSV", interactive=False)
-            export_btn.click(do_export, None, [export_file])
-        blocks.load(do_sources, [prefix], [sources])
-        blocks.load(do_logs, [which], [summary, turns])
-        blocks.load(do_synonyms, None, [syn_text])
-    return blocks
+        log_btn.click(do_logs, [which], [summary, turns])
+        which.change(do_logs, [which], [summary, turns])
+        gr.Markdown(
+            "回答できなかった質問と 👎 の質問を CSV で書き出し、新しい FAQ の作成に使えます。"
+        )
+        export_btn = gr.Button("未回答の質問を CSV で書き出す (export unanswered)")
+        export_file = gr.File(label="CSV", interactive=False)
+        export_btn.click(do_export, None, [export_file])
+    return OnOpen(do_logs, [which], [summary, turns])
 
 
 def mount_admin(

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from madoguchi.ingest.services import build_services
 from madoguchi.kit.types import SourceDocument
-from madoguchi.ui import api as api_module
 from madoguchi.ui.api import create_app
+from madoguchi.ui.api import residents as api_module
 
 Q = "粗大ごみの出し方は？"
 A = "電話で予約して処理券を貼って出してください。01234-5-1103 まで。"

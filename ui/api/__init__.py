@@ -1,0 +1,115 @@
+"""The FastAPI service residents' widget and staff tools talk to.
+
+``create_app()`` builds the app; services are built once in the lifespan
+(warm-up included) and reached through ``deps.get_services`` so tests can swap
+them with ``app.dependency_overrides``. A ``KitError`` becomes one JSON error
+with a 4xx status, never a 500 with a traceback (``errors``).
+
+Public (the widget, ``residents``): ``POST /api/v1/ask``, ``POST /api/v1/ask/stream``
+(SSE), ``POST /api/v1/feedback``, ``GET /api/v1/config``, ``GET /widget.js``, ``GET /``.
+Operations (``operations``): ``/healthz``, ``/readyz``, ``/metrics``, ``/docs``.
+Staff (admin key or login, ``admin``): ``/api/v1/admin/*`` and the Gradio screen at ``/admin``.
+
+The other modules: ``deps`` (what routes depend on), ``models`` (bodies),
+``answering`` (the answering threads), ``middleware`` and ``metrics``, ``pages``
+(the HTML pages, from ``ui/templates/``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+
+from madoguchi.ingest.services import TownServices, build_services
+from madoguchi.kit.config import Settings, get_settings
+from madoguchi.kit.convlog import ConversationLog
+from madoguchi.ui.api import admin as admin_routes
+from madoguchi.ui.api import operations, residents
+from madoguchi.ui.api.answering import Answering
+from madoguchi.ui.api.deps import get_services, services_of
+from madoguchi.ui.api.errors import add_exception_handlers
+from madoguchi.ui.api.metrics import Metrics
+from madoguchi.ui.api.middleware import add_middlewares
+from madoguchi.ui.security import RateLimiter
+
+__all__ = ["create_app", "get_services"]
+
+
+def create_app(
+    settings: Settings | None = None,
+    services: TownServices | None = None,
+    *,
+    admin: bool = True,
+) -> FastAPI:
+    """The service. ``services`` (tests) skips building and warming up the real ones."""
+    if settings is None:
+        settings = services.settings if services is not None else get_settings()
+    srv = settings.server
+
+    app = FastAPI(
+        title="madoguchi",
+        version="0.1.0",
+        summary="Answers residents' questions from the town's own documents, with citations.",
+        lifespan=_lifespan(services),
+    )
+    app.state.settings = settings
+    app.state.services = None
+    app.state.log = None
+    app.state.metrics = Metrics()
+    app.state.limiter = RateLimiter(srv.rate_limit_per_minute, srv.daily_cap)
+    app.state.feedback_limiter = RateLimiter(srv.rate_limit_per_minute * 2, srv.daily_cap * 2)
+    app.state.answering = Answering(app)
+
+    add_middlewares(app, settings, app.state.metrics)
+    add_exception_handlers(app)
+    app.include_router(residents.router)
+    app.include_router(operations.router)
+    app.include_router(admin_routes.router)
+    app.include_router(admin_routes.login_router)
+
+    if admin:
+        from madoguchi.ui.admin import mount_admin
+
+        mount_admin(app, lambda: services_of(app), lambda: app.state.log, settings)
+
+    return app
+
+
+def _lifespan(
+    services: TownServices | None,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start-up and shut-down: the log, the services (given, or built and warmed up)
+    and the answering threads."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        conf: Settings = app.state.settings
+        answering: Answering = app.state.answering
+        if conf.server.log_conversations:
+            app.state.log = ConversationLog.in_data_dir(conf.data_dir, conf.server.retention_days)
+        if services is not None:
+            app.state.services = services
+        else:
+            svc = build_services(conf)
+            await anyio.to_thread.run_sync(svc.warm_up)
+            app.state.services = svc
+        answering.open()
+        if services is None:  # each answering thread builds its tokenizer now, not on a question
+            await asyncio.gather(
+                *(answering.run(app.state.services.warm_up) for _ in range(answering.workers))
+            )
+        try:
+            yield
+        finally:
+            answering.close()
+            if services is None:
+                app.state.services.close()
+            app.state.services = None
+            if app.state.log is not None:
+                app.state.log.close()
+
+    return lifespan

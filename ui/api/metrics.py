@@ -1,0 +1,82 @@
+"""Prometheus metrics of one app, and the middleware that counts and times every request."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class Metrics:
+    """Per-app registry, so several apps (tests) never collide on metric names."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "madoguchi_http_requests",
+            "HTTP requests by route, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "madoguchi_http_request_seconds",
+            "HTTP request duration by route (streams: until the last event).",
+            ["route"],
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.answers = Counter(
+            "madoguchi_answers",
+            "Answers given, by mode (faq, extractive, llm, abstain) and language.",
+            ["mode", "lang"],
+            registry=self.registry,
+        )
+        self.refusals = Counter(
+            "madoguchi_refusals",
+            "Questions the assistant declined to answer.",
+            registry=self.registry,
+        )
+        self.answer_latency = Histogram(
+            "madoguchi_answer_seconds",
+            "Time to compose one answer (retrieval + answering).",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.feedback = Counter(
+            "madoguchi_feedback", "Feedback received.", ["helpful"], registry=self.registry
+        )
+        self.rate_limited = Counter(
+            "madoguchi_rate_limited",
+            "Requests refused by the rate limit or daily cap.",
+            registry=self.registry,
+        )
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        status = 500
+
+        async def capture(msg: Message) -> None:
+            nonlocal status
+            if msg["type"] == "http.response.start":
+                status = int(msg["status"])
+            await send(msg)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            path: str = scope.get("path", "")
+            route = getattr(scope.get("route"), "path", None)
+            if route is None:
+                route = "/admin" if path.startswith("/admin") else "unmatched"
+            self.metrics.requests.labels(route, scope.get("method", ""), str(status)).inc()
+            self.metrics.latency.labels(route).observe(time.perf_counter() - t0)

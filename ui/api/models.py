@@ -1,0 +1,111 @@
+"""Request and response bodies of the HTTP API, and the error responses it documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class AskRequest(BaseModel):
+    question: str = Field(..., description="The resident's question.", max_length=20000)
+    lang: str | None = Field(
+        None,
+        description="Answer language: ja, en, zh-Hans, zh-Hant, ko, vi, pt, es, tl, ne, "
+        "ja-easy (or the kit's codes); detected from the question when absent.",
+        max_length=16,
+    )
+    conversation_id: str | None = Field(
+        None,
+        description="Links follow-up questions; a new one is returned when absent.",
+        max_length=128,
+    )
+
+
+class CitationOut(BaseModel):
+    source: str
+    title: str
+    url: str | None
+
+
+class AskResponse(BaseModel):
+    answer: str
+    refused: bool
+    lang: str
+    follow_up: str | None
+    citations: list[CitationOut]
+    department: str | None = None
+    phone: str | None = None
+    confidence: float = 0.0
+    mode: str = "extractive"
+    original: str | None = None
+    related: list[CitationOut] = Field(
+        default_factory=list,
+        description="With a refusal: documents that may help, not sources of an answer.",
+    )
+    latency_ms: float = 0.0
+    answer_id: str = Field(..., description="Send it back with POST /api/v1/feedback.")
+    conversation_id: str
+
+
+class FeedbackRequest(BaseModel):
+    answer_id: str = Field(..., min_length=1, max_length=64)
+    helpful: bool
+    comment: str | None = Field(None, max_length=1000)
+
+
+class StatusOut(BaseModel):
+    status: str
+
+
+class WidgetConfigOut(BaseModel):
+    town: str
+    phone: str | None
+    disclaimer: str
+    suggestions: list[str]
+    languages: list[str]
+
+
+class ErrorOut(BaseModel):
+    error: str
+    detail: str
+
+
+class HitOut(BaseModel):
+    rank: int
+    source: str
+    title: str
+    score: float
+    ranks: dict[str, int]
+    signals: dict[str, float]
+    text: str
+
+
+class TryResponse(AskResponse):
+    hits: list[HitOut]
+    timings: dict[str, float]
+
+
+class SourceOut(BaseModel):
+    source: str
+    title: str
+    kind: str
+    chunks: int
+
+
+class RemovedOut(BaseModel):
+    removed: int
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Unusable input (empty or too long question)."},
+    403: {"model": ErrorOut, "description": "Calling page's origin is not allowed."},
+    413: {"model": ErrorOut, "description": "Body too large."},
+    422: {"model": ErrorOut, "description": "Malformed body."},
+    429: {"model": ErrorOut, "description": "Rate limit or daily cap; see Retry-After."},
+    503: {"model": ErrorOut, "description": "Starting up or index unavailable."},
+}
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    401: {"model": ErrorOut, "description": "Admin key missing or wrong."},
+}

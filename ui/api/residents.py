@@ -1,0 +1,158 @@
+"""What residents' browsers call: questions (plain and streamed), feedback, the widget's
+configuration, script and assets, and the sample page at ``/``."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sse_starlette import EventSourceResponse
+
+from madoguchi.ui.api.deps import (
+    AnsweringDep,
+    LogDep,
+    MetricsDep,
+    ServicesDep,
+    SettingsDep,
+    limit_feedback,
+    limit_questions,
+)
+from madoguchi.ui.api.models import (
+    ERRORS,
+    AskRequest,
+    AskResponse,
+    ErrorOut,
+    FeedbackRequest,
+    StatusOut,
+    WidgetConfigOut,
+)
+from madoguchi.ui.api.pages import render_home
+
+WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
+WIDGET_TYPES = {
+    ".js": "application/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".json": "application/json",
+}
+
+router = APIRouter(tags=["residents"])
+
+
+@router.post(
+    "/api/v1/ask",
+    response_model=AskResponse,
+    responses=ERRORS,
+    dependencies=[Depends(limit_questions)],
+)
+async def ask(body: AskRequest, svc: ServicesDep, answering: AnsweringDep) -> dict[str, Any]:
+    """Answer one question; the same fields as ``madoguchi ask --json`` plus the ids."""
+    return await answering.run(answering.ask, svc, body)
+
+
+@router.post(
+    "/api/v1/ask/stream",
+    responses={
+        **ERRORS,
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "Events: `delta` {text} pieces (a `reset` {} means: discard the "
+            "text shown so far, e.g. a generated answer failed verification), then `final` "
+            "(the /api/v1/ask JSON) or `error` {error, detail}.",
+        },
+    },
+    dependencies=[Depends(limit_questions)],
+)
+async def ask_stream(
+    body: AskRequest, svc: ServicesDep, answering: AnsweringDep
+) -> EventSourceResponse:
+    """The answer as server-sent events, so the widget can show it as it comes."""
+    svc.clean_question(body.question)  # a bad question is a 400, not a broken stream
+    return EventSourceResponse(answering.stream(svc, body), ping=15)
+
+
+@router.post(
+    "/api/v1/feedback",
+    response_model=StatusOut,
+    responses={**ERRORS, 404: {"model": ErrorOut, "description": "Unknown answer_id."}},
+    dependencies=[Depends(limit_feedback)],
+)
+def feedback(
+    body: FeedbackRequest, log: LogDep, answering: AnsweringDep, metrics: MetricsDep
+) -> dict[str, str] | JSONResponse:
+    """Helpful or not (and an optional comment) for one answer."""
+    found = (
+        log.feedback(body.answer_id, body.helpful, body.comment)
+        if log is not None
+        else answering.known(body.answer_id)
+    )
+    if not found:
+        return JSONResponse(
+            status_code=404,
+            content={"error": "NotFound", "detail": f"no answer with id {body.answer_id!r}"},
+        )
+    metrics.feedback.labels("yes" if body.helpful else "no").inc()
+    return {"status": "ok"}
+
+
+@router.get("/api/v1/config", response_model=WidgetConfigOut)
+def widget_config(settings: SettingsDep) -> dict[str, Any]:
+    """What the widget shows: town, phone, disclaimer, suggested questions, languages."""
+    w = settings.widget
+    return {
+        "town": w.town,
+        "phone": w.phone,
+        "disclaimer": w.disclaimer,
+        "suggestions": list(w.suggestions),
+        "languages": list(w.languages),
+    }
+
+
+@router.get(
+    "/widget.js",
+    response_class=Response,
+    responses={200: {"content": {"application/javascript": {}}}, 404: {"model": ErrorOut}},
+)
+def widget_js(request: Request) -> Response:
+    """The embeddable chat widget script."""
+    return _static(request, WIDGET_DIR / "widget.js")
+
+
+@router.get(
+    "/widget/{name}",
+    response_class=Response,
+    responses={404: {"model": ErrorOut}},
+    include_in_schema=False,
+)
+def widget_asset(name: str, request: Request) -> Response:
+    path = (WIDGET_DIR / name).resolve()
+    if path.parent != WIDGET_DIR or path.suffix not in WIDGET_TYPES:
+        return JSONResponse({"error": "NotFound", "detail": name}, status_code=404)
+    return _static(request, path)
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return HTMLResponse(render_home(settings, str(request.base_url).rstrip("/")))
+
+
+def _static(request: Request, path: Path) -> Response:
+    if not path.is_file():
+        return JSONResponse(
+            {"error": "NotFound", "detail": f"{path.name} is not built yet"}, status_code=404
+        )
+    data = path.read_bytes()
+    etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+    headers = {
+        "Cache-Control": "public, max-age=300, must-revalidate",
+        "ETag": etag,
+        "X-Content-Type-Options": "nosniff",
+        "Cross-Origin-Resource-Policy": "cross-origin",
+    }
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=WIDGET_TYPES.get(path.suffix, "text/plain"), headers=headers)

@@ -496,95 +496,86 @@ class WebConnector:
 
     # ---- the crawl -------------------------------------------------------------
     def documents(self) -> Iterator[SourceDocument]:
+        frontier = _Frontier(self)
+        with self._client() as client:
+            for u in self.start_urls:
+                frontier.add(u, 0, start=True)
+            if self.use_sitemaps:
+                for loc in self._sitemap_locations(client):
+                    frontier.add(loc, 0)
+            fetched = 0
+            while frontier.queue:
+                url, depth, start = frontier.queue.popleft()
+                if fetched >= self.settings.max_pages:
+                    self.truncated = True
+                    self._skip(url, f"not fetched: max_pages ({self.settings.max_pages}) reached")
+                    continue
+                problem = self._crawl_problem(client, url)
+                if problem:
+                    self._skip(url, problem)
+                    continue
+                fetched += 1
+                yield from self._crawl(client, frontier, url, depth, start)
+
+    def _client(self) -> httpx.Client:
         s = self.settings
-        queue: deque[tuple[str, int, bool]] = deque()  # (url, depth, is a start URL)
-        queued: set[str] = set()
-        done_final: set[str] = set()
-
-        def enqueue(url: str, depth: int, start: bool = False, via: str | None = None) -> None:
-            if url.startswith(_IGNORED_SCHEMES) or not url:
-                return
-            problem = url_problem(url)
-            if problem:
-                self._skip(redact(url), problem + (f" (linked from {via})" if via else ""))
-                return
-            url = normalize_url(url)
-            if url in queued:
-                return
-            if not self._allowed_host(url):
-                self._skip(url, "host not in the allowlist; not followed")
-                return
-            if not start and not self._passes_patterns(url):
-                self._skip(url, "excluded by the include/exclude patterns")
-                return
-            if depth > s.max_depth:
-                self._skip(url, f"deeper than max_depth ({s.max_depth})")
-                return
-            queued.add(url)
-            queue.append((url, depth, start))
-
-        headers = {"User-Agent": s.user_agent, "Accept-Language": "ja,en;q=0.5"}
-        timeout = httpx.Timeout(s.timeout)
-        client = httpx.Client(
-            headers=headers,
-            timeout=timeout,
+        return httpx.Client(
+            headers={"User-Agent": s.user_agent, "Accept-Language": "ja,en;q=0.5"},
+            timeout=httpx.Timeout(s.timeout),
             follow_redirects=False,
             transport=self._transport,
             proxy=s.proxy or None,
             trust_env=False,
         )
-        with client:
-            for u in self.start_urls:
-                enqueue(u, 0, start=True)
-            if self.use_sitemaps:
-                maps = list(self.sitemaps)
-                for u in self.start_urls:
-                    if url_problem(u) is None and self._address_problem(u) is None:
-                        h = self._host_state(client, normalize_url(u))
-                        p = urlsplit(u)
-                        maps.extend(h.sitemaps or [f"{p.scheme}://{p.netloc}/sitemap.xml"])
-                for m in dict.fromkeys(maps):
-                    for loc in self._sitemap_urls(client, m):
-                        enqueue(loc, 0)
-            fetched = 0
-            while queue:
-                url, depth, start = queue.popleft()
-                if fetched >= s.max_pages:
-                    self.truncated = True
-                    self._skip(url, f"not fetched: max_pages ({s.max_pages}) reached")
-                    continue
-                problem = self._address_problem(url)
-                if problem:
-                    self._skip(url, problem)
-                    continue
-                host = self._host_state(client, url)
-                if host.robots_reason:
-                    self._skip(url, host.robots_reason)
-                    continue
-                if not self._robots_allow(client, url):
-                    self._skip(url, "disallowed by robots.txt")
-                    continue
-                fetched += 1
-                try:
-                    final, docs, links = self._fetch(client, url, done_final)
-                except _SkipWithLinks as exc:
-                    self._skip(url, str(exc))
-                    for link in exc.links:
-                        enqueue(link, depth + 1, via=url)
-                    continue
-                except _Skip as exc:
-                    self._skip(url, str(exc))
-                    continue
-                except FetchError as exc:
-                    self._skip(url, str(exc))
-                    self.failed.append(url)
-                    continue
-                for link in links:
-                    enqueue(link, depth + 1, via=url)
-                if docs and start and not self._passes_patterns(final):
-                    self._skip(final, "excluded by the patterns (links followed)")
-                    continue
-                yield from docs
+
+    def _sitemap_locations(self, client: httpx.Client) -> Iterator[str]:
+        """The page URLs of the given sitemaps and of the start hosts' (robots.txt's
+        ``Sitemap:`` lines, else /sitemap.xml)."""
+        maps = list(self.sitemaps)
+        for u in self.start_urls:
+            if url_problem(u) is None and self._address_problem(u) is None:
+                h = self._host_state(client, normalize_url(u))
+                p = urlsplit(u)
+                maps.extend(h.sitemaps or [f"{p.scheme}://{p.netloc}/sitemap.xml"])
+        for m in dict.fromkeys(maps):
+            yield from self._sitemap_urls(client, m)
+
+    def _crawl_problem(self, client: httpx.Client, url: str) -> str | None:
+        """Why ``url`` may not be fetched (its address, its host's robots.txt), if so."""
+        problem = self._address_problem(url)
+        if problem:
+            return problem
+        host = self._host_state(client, url)
+        if host.robots_reason:
+            return host.robots_reason
+        if not self._robots_allow(client, url):
+            return "disallowed by robots.txt"
+        return None
+
+    def _crawl(
+        self, client: httpx.Client, frontier: _Frontier, url: str, depth: int, start: bool
+    ) -> Iterator[SourceDocument]:
+        """Fetch one page: its documents, its links into the frontier, or a skip."""
+        try:
+            final, docs, links = self._fetch(client, url, frontier.done_final)
+        except _SkipWithLinks as exc:
+            self._skip(url, str(exc))
+            for link in exc.links:
+                frontier.add(link, depth + 1, via=url)
+            return
+        except _Skip as exc:
+            self._skip(url, str(exc))
+            return
+        except FetchError as exc:
+            self._skip(url, str(exc))
+            self.failed.append(url)
+            return
+        for link in links:
+            frontier.add(link, depth + 1, via=url)
+        if docs and start and not self._passes_patterns(final):
+            self._skip(final, "excluded by the patterns (links followed)")
+            return
+        yield from docs
 
     def _conditional(self, url: str) -> dict[str, str]:
         state = self.previous(url)
@@ -667,6 +658,39 @@ class WebConnector:
             self.skipped.extend(skipped)
             return final, docs, []
         raise _Skip(f"unsupported content type {ctype or '(none)'!r}")
+
+
+class _Frontier:
+    """The crawl's queue: each URL once, checked before it is queued."""
+
+    def __init__(self, conn: WebConnector) -> None:
+        self.conn = conn
+        self.queue: deque[tuple[str, int, bool]] = deque()  # (url, depth, is a start URL)
+        self.queued: set[str] = set()
+        self.done_final: set[str] = set()
+
+    def add(self, url: str, depth: int, start: bool = False, via: str | None = None) -> None:
+        conn = self.conn
+        if url.startswith(_IGNORED_SCHEMES) or not url:
+            return
+        problem = url_problem(url)
+        if problem:
+            conn._skip(redact(url), problem + (f" (linked from {via})" if via else ""))
+            return
+        url = normalize_url(url)
+        if url in self.queued:
+            return
+        if not conn._allowed_host(url):
+            conn._skip(url, "host not in the allowlist; not followed")
+            return
+        if not start and not conn._passes_patterns(url):
+            conn._skip(url, "excluded by the include/exclude patterns")
+            return
+        if depth > conn.settings.max_depth:
+            conn._skip(url, f"deeper than max_depth ({conn.settings.max_depth})")
+            return
+        self.queued.add(url)
+        self.queue.append((url, depth, start))
 
 
 class _SkipWithLinks(_Skip):

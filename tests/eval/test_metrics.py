@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from factories import source_hit as _hit
 
 from madoguchi.eval import metrics as m
 from madoguchi.eval.dataset import EvalItem, source_matches
-from madoguchi.kit.types import Chunk, Citation, ScoredChunk
+from madoguchi.kit.types import Citation
 
 LOG2_3 = math.log2(3)  # 1.5849625...: the discount denominator at rank 2
 
@@ -33,10 +34,6 @@ LOG2_3 = math.log2(3)  # 1.5849625...: the discount denominator at rank 2
 def test_source_matches_is_symmetric_and_boundary_aware(a, b, expected):
     assert source_matches(a, b) is expected
     assert source_matches(b, a) is expected
-
-
-def _hit(sid: str, pos: int = 0) -> ScoredChunk:
-    return ScoredChunk(Chunk(f"{sid}@{pos}", sid, "text", "title", pos), 1.0)
 
 
 def test_dedupe_sources_keeps_first_occurrence_in_order():

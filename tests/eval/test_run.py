@@ -6,11 +6,12 @@ import json
 from dataclasses import dataclass, field
 
 import pytest
+from factories import source_hit as hit
 
 from madoguchi.eval.dataset import EvalItem
 from madoguchi.eval.run import FIGURES, EvalRun, EvalSummary, run_items
 from madoguchi.kit.errors import InputError, StoreError
-from madoguchi.kit.types import Answer, Chunk, Citation, ScoredChunk
+from madoguchi.kit.types import Answer, Citation, ScoredChunk
 
 DETAIL_KEYS = {"id", "retrieved", "answer", "refused", "lang", "citations", "latency_ms"}
 
@@ -20,10 +21,6 @@ class FakeAskResult:
     answer: Answer
     hits: list[ScoredChunk]
     latency_ms: float
-
-
-def hit(sid: str, pos: int = 0) -> ScoredChunk:
-    return ScoredChunk(Chunk(f"{sid}@{pos}", sid, "text", "title", pos), 1.0)
 
 
 def cite(sid: str, url: str | None = None) -> Citation:

@@ -5,20 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from factories import hit
 
 from madoguchi.kit.answering import ExtractiveAnswerer, confidence, evidence, likely_contact
 from madoguchi.kit.config import AnswerSettings
-from madoguchi.kit.types import Chunk, ScoredChunk
-
-
-def hit(sid, text, *, dense, ranks=None, kind="faq", score=0.03, coverage=0.8, name=None, **meta):
-    base = {"kind": kind, **meta}
-    chunk = Chunk(Chunk.make_id(sid, text), sid, text, meta.get("question", sid), 0, base)
-    signals = {"dense": dense, "coverage": coverage}
-    if name is not None:
-        signals["name"] = name
-    return ScoredChunk(chunk, score, ranks or {"dense": 1, "bm25": 1, "question": 1}, signals)
-
 
 FAQ = dict(
     question="粗大ごみの出し方",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import hit
 
 from madoguchi.ingest.services import build_services
 from madoguchi.kit.answering import ExtractiveAnswerer, GroundedAnswerer, verify_generated
@@ -19,7 +20,6 @@ from madoguchi.kit.config import AnswerSettings, LLMSettings
 from madoguchi.kit.conversation import ConversationStore, Turn, contextual_query
 from madoguchi.kit.lang import GENERATED_NOTE
 from madoguchi.kit.llm import LLMClient, build_llm
-from madoguchi.kit.types import Chunk, ScoredChunk
 
 
 class Scripted(BaseHTTPRequestHandler):
@@ -113,14 +113,6 @@ def server():
     yield srv
     srv.shutdown()
     srv.server_close()
-
-
-def hit(sid, *, dense=0.93, kind="faq", score=0.03, **meta):
-    text = f"{meta.get('question', '')}\n{meta.get('answer', '')}"
-    chunk = Chunk(
-        Chunk.make_id(sid, text), sid, text, meta.get("question", sid), 0, {"kind": kind, **meta}
-    )
-    return ScoredChunk(chunk, score, {"dense": 1, "bm25": 1}, {"dense": dense, "coverage": 0.8})
 
 
 SODAI = hit(

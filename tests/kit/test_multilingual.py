@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from factories import hit
 
 from madoguchi.kit.answering import ExtractiveAnswerer
 from madoguchi.kit.config import AnswerSettings
@@ -19,20 +20,11 @@ from madoguchi.kit.lang import (
     normalise_lang,
     phrase,
 )
-from madoguchi.kit.types import Chunk, ScoredChunk
 
 # thresholds independent of the confidence model's weights: every hit answers
 SURE = AnswerSettings(faq_threshold=0.0, answer_threshold=0.0)
 
 WIDGET_CODES = ["ja", "en", "zh-Hans", "zh-Hant", "ko", "vi", "pt", "es", "tl", "ne", "ja-easy"]
-
-
-def hit(sid, *, dense=0.93, kind="faq", score=0.03, **meta):
-    text = f"{meta.get('question', '')}\n{meta.get('answer', '')}"
-    chunk = Chunk(
-        Chunk.make_id(sid, text), sid, text, meta.get("question", sid), 0, {"kind": kind, **meta}
-    )
-    return ScoredChunk(chunk, score, {"dense": 1, "bm25": 1}, {"dense": dense, "coverage": 0.8})
 
 
 FAQ = dict(

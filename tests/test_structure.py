@@ -72,7 +72,7 @@ def test_the_check_sees_an_outer_import(tmp_path):
     probe = REPO / "kit" / "_probe_for_test.py"
     probe.write_text("def f():\n    from madoguchi.ingest.index import Index\n", encoding="utf-8")
     try:
-        with pytest.raises(AssertionError, match="_probe_for_test.py:2 imports madoguchi.ingest"):
+        with pytest.raises(AssertionError, match=r"_probe_for_test\.py:2 imports madoguchi\.ingest"):
             test_kit_imports_nothing_from_the_outer_packages()
     finally:
         probe.unlink()

@@ -5,7 +5,7 @@ question and an answer column yields one ``faq`` document per row; any other
 CSV (e.g. a 5374 garbage-sorting ``target.csv``) yields one ``table`` document
 per record with its cells as readable "列名: 値" lines.
 
-Source ids follow DESIGN.md §4: ``<file id>#<ID column value>``, or
+Source ids follow docs/ARCHITECTURE.md: ``<file id>#<ID column value>``, or
 ``#<1-based data record number>`` when there is no ID column. Records are
 counted as ``csv.reader`` yields them after the header (a quoted multi-line
 record counts once, a blank line in the middle counts too), so the numbers

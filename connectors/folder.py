@@ -1,7 +1,7 @@
 """Files and folders on disk: PDF, HTML, Markdown, text, DOCX, PPTX, and CSV/XLSX (FAQ or table).
 
 Source ids are the path as given on the command line, relative to the current
-directory, with POSIX separators and no leading ``./`` (DESIGN.md §4); a file
+directory, with POSIX separators and no leading ``./`` (docs/ARCHITECTURE.md); a file
 found inside a given folder gets the folder's id + "/" + its relative path.
 Nothing is decoded or parsed here (that is ``ingest.parse``), except CSVs,
 and XLSX workbooks, whose rows are the documents. A file that cannot be read, has an unsupported
@@ -44,7 +44,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 def source_id_for(path: str | Path) -> str:
-    """The DESIGN §4 source id of a path given by the user.
+    """The source id (docs/ARCHITECTURE.md) of a path given by the user.
 
     Kept as given (an absolute path stays absolute, ``..`` stays), only with
     POSIX separators, without ``.`` components, repeated or trailing slashes.

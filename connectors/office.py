@@ -5,7 +5,7 @@ A DOCX becomes Markdown (headings from the 見出し/Heading styles, tables as
 PPTX becomes one section per slide. An XLSX sheet is a table: like a CSV, a
 sheet with question and answer columns yields FAQ rows, any other sheet one
 ``table`` document per record with readable "列名: 値" lines (connectors.faq_csv
-decides which, with the same column names). Source ids per DESIGN.md §4: the
+decides which, with the same column names). Source ids per docs/ARCHITECTURE.md: the
 file's id + ``#`` + the ID column value or the 1-based data record number; a
 workbook with several non-empty sheets adds the sheet name: ``book.xlsx#施設一覧!3``.
 """

@@ -12,7 +12,7 @@ on every hop, before the request.
 
 Every URL that was seen but not indexed is recorded in ``skipped`` with the
 reason, so the sync report can say why a page is missing. The source id of a
-page is its final URL (DESIGN.md §4).
+page is its final URL (docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations

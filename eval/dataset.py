@@ -1,4 +1,4 @@
-"""Evaluation datasets: the JSON Lines format of DESIGN.md §4, validated line by line."""
+"""Evaluation datasets: the JSON Lines format of docs/ARCHITECTURE.md, validated line by line."""
 
 from __future__ import annotations
 
@@ -142,7 +142,7 @@ def select_half(items: list[EvalItem], split_file: str | Path, half: str) -> lis
 
 
 def source_matches(expected: str, retrieved: str) -> bool:
-    """Equal, or one ends with the other at a "/" boundary (DESIGN.md §4).
+    """Equal, or one ends with the other at a "/" boundary (docs/ARCHITECTURE.md).
 
     The boundary rule lets a dataset written relative to one directory
     ("data/town/faq.csv#12") match ids ingested from another

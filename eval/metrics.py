@@ -1,6 +1,6 @@
 """Metrics, each a small pure function. Retrieved lists are source ids, best first.
 
-Matching of an expected source and a retrieved one follows DESIGN.md §4
+Matching of an expected source and a retrieved one follows docs/ARCHITECTURE.md
 (``source_matches``). Retrieval hits are chunks, and several chunks may share a
 source, so hit lists go through ``dedupe_sources`` first: otherwise two chunks
 of one wrong page would push the right page down a rank. Graded nDCG uses

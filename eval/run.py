@@ -21,7 +21,7 @@ from madoguchi.eval import metrics as m
 from madoguchi.eval.dataset import EvalItem
 from madoguchi.kit.errors import InputError
 
-#: How many deduplicated source ids a details record keeps (DESIGN.md §4).
+#: How many deduplicated source ids a details record keeps (docs/ARCHITECTURE.md).
 DETAILS_TOP = 10
 
 #: Figure names, stable: they are the keys of ``EvalSummary.figures`` and of its JSON.
@@ -57,13 +57,13 @@ class ItemResult:
     citations: list[dict[str, Any]]  # {"source", "title", "url"}
     latency_ms: float
     error: str | None = None  # an InputError the service raised; counted as a refusal
-    # not in the details record (DESIGN.md §4 is fixed), but the HTML report shows them
+    # not in the details record (docs/ARCHITECTURE.md is fixed), but the HTML report shows them
     confidence: float = 0.0
     mode: str = ""  # faq | extractive | llm | abstain
     retrieved_titles: list[str] = field(default_factory=list)  # parallel to ``retrieved``
 
     def details(self) -> dict[str, Any]:
-        """The per-question record of DESIGN.md §4, exactly these keys."""
+        """The per-question record of docs/ARCHITECTURE.md, exactly these keys."""
         return {
             "id": self.item.id,
             "retrieved": self.retrieved,
@@ -328,7 +328,7 @@ def run_items(
 ) -> EvalRun:
     """Ask every item's question (``lang=None``: the service detects it) and score the answers.
 
-    With ``details_path``, the per-question records of DESIGN.md §4 are
+    With ``details_path``, the per-question records of docs/ARCHITECTURE.md are
     written as UTF-8 JSON Lines, one flushed line per question, so a long run
     that is interrupted still leaves what it measured. ``progress`` is called
     with 1 after each question (a ``rich`` progress bar's ``advance``).

@@ -179,7 +179,7 @@ def ingest(
 
 
 def _source_root(path: str | Path) -> str:
-    """The source-id form of a path given on the command line (DESIGN §4)."""
+    """The source-id form of a path given on the command line (docs/ARCHITECTURE.md)."""
     s = str(path).replace("\\", "/")
     if "://" in s:
         return s

@@ -22,7 +22,7 @@ Confidence is a logistic function of retrieval evidence: the dense cosine of
 the best hit (what the multilingual model thinks), whether the lexical signals
 agree on that hit, and how far it stands above the runner-up. Its weights and
 the two thresholds were calibrated on the demo set and on our own paraphrased
-questions over the real FAQ data (see ``eval/`` and the README); they are
+questions over the real FAQ data (see ``eval/`` and docs/BENCHMARKS.md); they are
 settings, so a town can move the accuracy / refusal trade-off.
 """
 

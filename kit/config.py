@@ -61,7 +61,7 @@ class RetrievalSettings(BaseModel):
     # "score": weighted sum of the signals' own values (cosines as they are, BM25 divided
     # by the query's best BM25 score); "rrf": weighted reciprocal rank fusion (the
     # weights above). Score fusion keeps how far ahead a candidate is, which ranks throw
-    # away; weights chosen on the localgovFAQ tuning half (see README, issue 8 ablation).
+    # away; weights chosen on the localgovFAQ tuning half (docs/BENCHMARKS.md, the issue 8 ablation).
     fusion: Literal["score", "rrf"] = "score"
     # "name": a table row whose item name the question contains (kit.names), weight chosen
     # on our Kameoka 5374 questions (hit@5 0.903 -> 0.968), checked on the held-out Kyotango set

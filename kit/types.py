@@ -78,7 +78,7 @@ class Citation:
     snippet: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """The citation shape of the public answer JSON and of DESIGN.md §4 details."""
+        """The citation shape of the public answer JSON and of docs/ARCHITECTURE.md details."""
         return {"source": self.source_id, "title": self.title, "url": self.url}
 
 

@@ -2,7 +2,7 @@
 
     python eval/datasets/check_datasets.py [--data ../shared/data] [--quiet]
 
-Checks: every line parses; required fields and types (DESIGN.md §4); ids are
+Checks: every line parses; required fields and types (docs/ARCHITECTURE.md); ids are
 unique; answerable items have sources, unanswerable ones have none; every
 expected/relevance source id exists (FAQ row ID present / 5374 record number in
 range: 1..1760 Kameoka, 1..776 Kyotango; Otoineppu: a Markdown file under

@@ -1,4 +1,4 @@
-"""Folder walks: source ids as given (DESIGN §4), kinds, CSV delegation, skips, order."""
+"""Folder walks: source ids as given (docs/ARCHITECTURE.md), kinds, CSV delegation, skips, order."""
 
 from __future__ import annotations
 

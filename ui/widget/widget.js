@@ -1,7 +1,7 @@
 /*!
  * madoguchi resident chat widget — one self-contained file, no framework, no build step.
  *
- * Embed with one tag (see README "Embedding the chat widget"):
+ * Embed with one tag (see README "Embedding the residents' chat widget"):
  *   <script src="https://ai.town.example.jp/widget.js" data-lang="ja" async></script>
  *
  * Everything lives in a closed Shadow DOM: the host page's CSS cannot reach inside and the

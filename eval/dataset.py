@@ -109,6 +109,8 @@ def load_dataset(path: str | Path) -> list[EvalItem]:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{where}: not valid JSON ({exc.msg})") from None
+        if not items and not seen and not unlabelled and _is_provenance(data):
+            continue  # who wrote the set, how, and from what: for people, not scored
         try:
             item = parse_item(data, where)
         except UnlabelledError as exc:
@@ -126,6 +128,22 @@ def load_dataset(path: str | Path) -> list[EvalItem]:
     if not items:
         raise DatasetError(f"{p}: no questions in the file")
     return items
+
+
+def _is_provenance(data: Any) -> bool:
+    """A set's first record may be ``{"provenance": {...}}`` alone: who wrote the
+    questions and how (a blind set records that it was written without running the
+    system), the corpus, its origin and licence."""
+    return isinstance(data, dict) and set(data) == {"provenance"}
+
+
+def load_provenance(path: str | Path) -> dict[str, Any] | None:
+    """The provenance record of a set, if its first line holds one."""
+    for line in Path(path).read_text(encoding="utf-8-sig").split("\n"):
+        if line.strip():
+            data = json.loads(line)
+            return dict(data["provenance"]) if _is_provenance(data) else None
+    return None
 
 
 def select_half(items: list[EvalItem], split_file: str | Path, half: str) -> list[EvalItem]:

@@ -171,3 +171,18 @@ def test_real_localgovfaq_set_loads(shared_data):
     assert all(i.relevance for i in items)
     # unanswerable items carry only grade-1 "related" judgements
     assert all(max(i.relevance.values()) <= 1 for i in items if not i.answerable)
+
+
+def test_a_first_line_of_provenance_is_read_apart_and_not_scored(tmp_path):
+    from madoguchi.eval.dataset import load_dataset, load_provenance
+
+    p = tmp_path / "blind.jsonl"
+    prov = {"provenance": {"written_by": "a helper that never ran the system", "blind": True}}
+    item = {"id": "b1", "question": "粗大ごみは？", "answerable": False}
+    p.write_text(json.dumps(prov) + "\n" + json.dumps(item) + "\n", encoding="utf-8")
+    assert [it.id for it in load_dataset(p)] == ["b1"]
+    assert load_provenance(p) == prov["provenance"]
+    # anywhere else it is a malformed item, as before
+    p.write_text(json.dumps(item) + "\n" + json.dumps(prov) + "\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match=":2: field 'id' is required"):
+        load_dataset(p)

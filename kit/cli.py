@@ -42,39 +42,9 @@ err = Console(stderr=True)
 
 
 def _settings(overrides: list[str] | None = None, config: Path | None = None) -> Any:
-    from madoguchi.kit.config import Settings
-    from madoguchi.kit.errors import ConfigError
+    from madoguchi.kit.config import load_settings
 
-    if config is not None and not config.is_file():
-        raise ConfigError(f"--config {config}: no such file")
-    saved = os.environ.get("MADOGUCHI_CONFIG")
-    try:
-        if config is not None:  # read as MADOGUCHI_CONFIG would be: env > file > defaults
-            os.environ["MADOGUCHI_CONFIG"] = str(config)
-        settings = Settings()
-    except Exception as exc:  # pydantic's ValidationError: show it as a config error
-        raise ConfigError(f"invalid settings: {exc}") from exc
-    finally:
-        if config is not None:
-            if saved is None:
-                os.environ.pop("MADOGUCHI_CONFIG", None)
-            else:
-                os.environ["MADOGUCHI_CONFIG"] = saved
-    if overrides:
-        changes: dict[str, Any] = {}
-        for item in overrides:
-            if "=" not in item:
-                raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
-            key, value = item.split("=", 1)
-            try:
-                changes[key.strip()] = json.loads(value)
-            except json.JSONDecodeError:
-                changes[key.strip()] = value
-        try:
-            settings = settings.with_overrides(**changes)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"invalid --set override: {exc}") from exc
-    return settings
+    return load_settings(overrides, config)
 
 
 def _services(overrides: list[str] | None = None) -> Any:

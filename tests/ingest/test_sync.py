@@ -166,7 +166,7 @@ def cli_env(tmp_path, monkeypatch):
 
 
 def test_cli_ingest_url_refuses_loopback_then_crawls_when_allowed(cli_env, site):
-    from madoguchi.kit.cli import app
+    from madoguchi.ui.cli import app
 
     runner = CliRunner()
     with pytest.raises(InputError, match="--allow-private-network"):
@@ -183,7 +183,7 @@ def test_cli_ingest_url_refuses_loopback_then_crawls_when_allowed(cli_env, site)
 
 
 def test_cli_sync_table_and_dry_run(cli_env, site):
-    from madoguchi.kit.cli import app
+    from madoguchi.ui.cli import app
 
     toml = cli_env / "town.toml"
     toml.write_text(f'[[sources]]\nurl = "{site.url("/")}"\n', encoding="utf-8")

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from madoguchi.ingest.services import build_services
-from madoguchi.kit.cli import app
 from madoguchi.kit.errors import InputError
+from madoguchi.ui.cli import app
 
 FAQ = (
     "ID,質問,回答,所管部署,電話番号,URL\n"
@@ -71,7 +71,7 @@ def test_cli_ingest_ask_json_and_sources(env):
 
 
 def test_cli_main_turns_kit_errors_into_one_line(env, capsys, monkeypatch):
-    from madoguchi.kit import cli
+    from madoguchi.ui import cli
 
     monkeypatch.setattr("sys.argv", ["madoguchi", "ask", "   "])
     with pytest.raises(SystemExit) as exc:

@@ -1,17 +1,23 @@
-"""The ``madoguchi`` command as a user meets it: JSON shapes, clear errors, sources."""
+"""The ``madoguchi`` command as a user meets it: JSON shapes, clear errors, the
+registered command modules, and an instant ``--help``."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from madoguchi.kit.errors import ConfigError, InputError
 from madoguchi.ui import cli
 from madoguchi.ui.cli import app
 
+REPO = Path(__file__).resolve().parents[2]
 FAQ = (
     "ID,質問,回答,所管部署,電話番号,URL\n"
     "1,粗大ごみの出し方は？,電話で予約して処理券を貼って出してください。,環境衛生課,0120-000-111,https://town.example.jp/sodai\n"
@@ -155,3 +161,97 @@ def test_cli_sync_table_and_dry_run(cli_env, site):
     assert r.exit_code == 0 and "added" in r.output
     with pytest.raises(ConfigError):
         runner.invoke(app, ["sync", "missing.toml"], catch_exceptions=False)
+
+
+def test_ctrl_c_exits_130(env, monkeypatch):
+    def interrupted(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("madoguchi.ui.cli.index.town_services", interrupted)
+    monkeypatch.setattr("sys.argv", ["madoguchi", "sources", "list"])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    assert exc.value.code == 130
+
+
+def test_help_lists_the_commands_of_the_registered_eval_module():
+    r = runner.invoke(app, ["--help"])
+    assert r.exit_code == 0, r.output
+    for cmd in ("eval", "bench"):
+        assert cmd in r.output
+    r = runner.invoke(app, ["eval", "--help"])
+    assert r.exit_code == 0, r.output
+    for cmd in ("run", "compare", "starter"):
+        assert cmd in r.output
+
+
+def test_a_command_module_that_fails_is_reported_in_one_line_and_skipped(capsys):
+    """Reported and skipped, not raised: the other commands (here eval) keep working."""
+    root = typer.Typer()
+    cli.register_commands(
+        root, ("madoguchi.no_such_module", "madoguchi.eval.cli"), group="madoguchi.tests-none"
+    )
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "warning: commands of madoguchi.no_such_module not loaded: "
+        "ModuleNotFoundError: No module named 'madoguchi.no_such_module'"
+    ]
+    r = runner.invoke(root, ["eval", "--help"])
+    assert r.exit_code == 0 and "compare" in r.output
+
+
+def _plugin_dir(tmp_path: Path) -> Path:
+    """An installed package declaring two entry points of madoguchi.commands: one
+    module that adds a ``hello`` command, one whose import fails."""
+    dist = tmp_path / "townplugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: townplugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[madoguchi.commands]\nhello = townplugin_hello\nbroken = townplugin_broken\n"
+    )
+    (tmp_path / "townplugin_hello.py").write_text(
+        "def register(app):\n"
+        "    @app.command()\n"
+        "    def hello() -> None:\n"
+        '        """Say hello from a plugin."""\n'
+        '        print("hello from a plugin")\n'
+    )
+    (tmp_path / "townplugin_broken.py").write_text("import no_such_dependency\n")
+    return tmp_path
+
+
+def test_entry_point_modules_add_commands_and_a_broken_one_is_skipped(tmp_path):
+    env = {**os.environ, "PYTHONPATH": f"{_plugin_dir(tmp_path)}{os.pathsep}{REPO}"}
+    run = [sys.executable, "-m", "madoguchi.ui.cli"]
+    r = subprocess.run([*run, "--help"], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "Say hello from a plugin." in r.stdout and "eval" in r.stdout
+    assert r.stderr.splitlines() == [
+        "warning: commands of broken = townplugin_broken not loaded: "
+        "ModuleNotFoundError: No module named 'no_such_dependency'"
+    ]
+    r = subprocess.run([*run, "hello"], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0 and r.stdout == "hello from a plugin\n"
+
+
+def test_help_imports_no_heavy_library():
+    """``madoguchi --help`` must stay instant: no model, store or web framework loaded."""
+    code = (
+        "import json, sys\n"
+        "sys.argv = ['madoguchi', '--help']\n"
+        "from madoguchi.ui.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert r.returncode == 0 and "eval" in r.stdout, r.stderr
+    loaded = set(json.loads(r.stderr.splitlines()[-1]))
+    heavy = {"torch", "chromadb", "sentence_transformers", "gradio", "fastapi", "langchain",
+             "langchain_core", "uvicorn", "pydantic", "numpy"}  # fmt: skip
+    assert not loaded & heavy

@@ -7,6 +7,7 @@ Every piece of state (vector store, lexical index, manifest, logs) lives under
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from madoguchi.kit.errors import ConfigError
 
 
 class EmbedderSettings(BaseModel):
@@ -268,3 +271,39 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def load_settings(overrides: list[str] | None = None, config: Path | None = None) -> Settings:
+    """Settings as a command line gives them: ``config`` is read as ``MADOGUCHI_CONFIG``
+    would be (environment > file > defaults), then each ``KEY=VALUE`` of ``overrides``
+    wins (a JSON value, or else the text). Every problem is a ``ConfigError``."""
+    if config is not None and not config.is_file():
+        raise ConfigError(f"--config {config}: no such file")
+    saved = os.environ.get("MADOGUCHI_CONFIG")
+    try:
+        if config is not None:
+            os.environ["MADOGUCHI_CONFIG"] = str(config)
+        settings = Settings()
+    except Exception as exc:  # pydantic's ValidationError: show it as a config error
+        raise ConfigError(f"invalid settings: {exc}") from exc
+    finally:
+        if config is not None:
+            if saved is None:
+                os.environ.pop("MADOGUCHI_CONFIG", None)
+            else:
+                os.environ["MADOGUCHI_CONFIG"] = saved
+    if not overrides:
+        return settings
+    changes: dict[str, Any] = {}
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        try:
+            changes[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            changes[key.strip()] = value
+    try:
+        return settings.with_overrides(**changes)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"invalid --set override: {exc}") from exc

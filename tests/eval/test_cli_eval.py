@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from madoguchi.kit.cli import app
 from madoguchi.kit.errors import ConfigError, InputError
+from madoguchi.ui.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()

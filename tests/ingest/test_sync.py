@@ -12,16 +12,14 @@ from pathlib import Path
 
 import pytest
 from localsite import LocalSite, Page, html
-from typer.testing import CliRunner
 
 from madoguchi.ingest.services import build_services
 from madoguchi.ingest.sync import load_config, parse_config, run_sync
 from madoguchi.kit.config import WebSettings
-from madoguchi.kit.errors import ConfigError, InputError
+from madoguchi.kit.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = WebSettings(rate_limit=0, timeout=0.5, retries=0, max_bytes=100_000)
-
 
 
 def config(site: LocalSite, **web):
@@ -150,51 +148,6 @@ def test_bad_toml_and_bad_pattern(tmp_path):
         load_config(bad, WEB)
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "none.toml", WEB)
-
-
-@pytest.fixture
-def cli_env(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MADOGUCHI_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MADOGUCHI_EMBEDDER__KIND", "fake")
-    monkeypatch.setenv("MADOGUCHI_STORE__KIND", "memory")
-    monkeypatch.setenv("MADOGUCHI_WEB__RATE_LIMIT", "0")
-    monkeypatch.setenv("MADOGUCHI_WEB__TIMEOUT", "0.5")
-    monkeypatch.setenv("MADOGUCHI_WEB__RETRIES", "0")
-    monkeypatch.setenv("MADOGUCHI_WEB__MAX_BYTES", "100000")
-    return tmp_path
-
-
-def test_cli_ingest_url_refuses_loopback_then_crawls_when_allowed(cli_env, site):
-    from madoguchi.kit.cli import app
-
-    runner = CliRunner()
-    with pytest.raises(InputError, match="--allow-private-network"):
-        runner.invoke(app, ["ingest", site.url("/")], catch_exceptions=False)
-    assert sum(site.hits.values()) == 0
-    r = runner.invoke(app, ["ingest", site.url("/"), "--allow-private-network", "--json"])
-    assert r.exit_code == 0, r.output
-    import json
-
-    data = json.loads(r.output)
-    assert data["added"] == 9 and data["skipped"] == 8
-    reasons = {d["source"]: d["reason"] for d in data["skipped_detail"]}
-    assert reasons[site.url("/private/secret.html")] == "disallowed by robots.txt"
-
-
-def test_cli_sync_table_and_dry_run(cli_env, site):
-    from madoguchi.kit.cli import app
-
-    toml = cli_env / "town.toml"
-    toml.write_text(f'[[sources]]\nurl = "{site.url("/")}"\n', encoding="utf-8")
-    runner = CliRunner()
-    r = runner.invoke(app, ["sync", str(toml), "--dry-run", "--allow-private-network"])
-    assert r.exit_code == 0, r.output
-    assert "sync (dry run)" in r.output and "disallowed by robots.txt" in r.output
-    r = runner.invoke(app, ["sync", str(toml), "--allow-private-network"])
-    assert r.exit_code == 0 and "added" in r.output
-    with pytest.raises(ConfigError):
-        runner.invoke(app, ["sync", "missing.toml"], catch_exceptions=False)
 
 
 def _snapshot(settings) -> tuple[list[tuple[str, str]], list[str], set[str]]:

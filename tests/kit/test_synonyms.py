@@ -190,9 +190,9 @@ def test_cli_and_admin_show_the_suggestions(chroma_settings, tmp_path, monkeypat
     settings = chroma_settings
     from typer.testing import CliRunner
 
-    from madoguchi.kit.cli import app
     from madoguchi.kit.convlog import ConversationLog
     from madoguchi.ui.admin import AdminActions
+    from madoguchi.ui.cli import app
 
     svc = ingested(settings, tmp_path, {"target.csv": ROWS})
     log = ConversationLog.in_data_dir(settings.data_dir)

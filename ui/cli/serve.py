@@ -1,0 +1,48 @@
+"""``madoguchi serve``: the HTTP API, the widget script and the admin screen."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from madoguchi.ui.cli.options import SetOpt, out
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    admin: Annotated[
+        bool, typer.Option("--admin/--no-admin", help="Mount the staff screen at /admin.")
+    ] = True,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request line.")
+    ] = True,
+    set_: SetOpt = None,
+) -> None:
+    """Start the HTTP API, the widget script and the admin screen (uvicorn).
+
+    Residents: POST /api/v1/ask, /api/v1/ask/stream, /api/v1/feedback, GET /widget.js;
+    staff: /admin (MADOGUCHI_SERVER__ADMIN_KEY); operations: /healthz, /readyz, /metrics, /docs.
+    """
+    import uvicorn
+
+    from madoguchi.kit.config import load_settings
+    from madoguchi.ui.api import create_app
+
+    settings = load_settings(set_)
+    out.print(f"madoguchi API on http://{host}:{port}/ (docs: /docs), data: {settings.data_dir}")
+    if admin and not settings.server.admin_key:
+        out.print("admin screen disabled: set MADOGUCHI_SERVER__ADMIN_KEY to enable /admin")
+    uvicorn.run(
+        create_app(settings, admin=admin),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+        timeout_graceful_shutdown=10,
+    )

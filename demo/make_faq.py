@@ -424,83 +424,260 @@ print(f"wrote {out} ({len(ROWS)} rows)")
 # as in most towns.
 T: dict[str, dict[int, tuple[str, str]]] = {
     "en": {
-        1: ("How do I put out oversized garbage?", "Furniture (chests, sofas, beds), bicycles, futons and other items too large for the designated bags are oversized garbage, collected by appointment only. Call the Environment and Sanitation Section (01234-5-1103) at least 3 days before the collection day, buy an oversized garbage ticket (500 yen per item) at the town office or a shop in town, stick it on the item and put it outside your entrance by 8 a.m. on the assigned day. Up to 5 items at a time."),
-        2: ("Can I put out a TV or refrigerator as oversized garbage?", "TVs, air conditioners, refrigerators/freezers and washing machines/dryers fall under the Home Appliance Recycling Law, so the town cannot collect them. Ask the shop where you bought it (or where you buy a new one) to take it back, or buy a home appliance recycling ticket at the post office and bring the item to the designated collection point (Midorikawa Unso, Warehouse No. 2)."),
-        3: ("Which days is burnable garbage collected?", "Burnable garbage is collected on Mondays and Thursdays in the East district and on Tuesdays and Fridays in the West district. Put it in the town's yellow designated bag at your district's garbage station by 8 a.m. on collection day. Collection also takes place on public holidays (except the New Year holidays)."),
-        4: ("Where can I buy the designated garbage bags, and how much are they?", "Designated bags are sold at supermarkets and convenience stores in town and at the shop on the 1st floor of the town office. Burnable (yellow): large 400 yen for 10, small 200 yen for 10; non-burnable (blue): 300 yen for 10."),
-        6: ("How do I throw away spray cans and gas canisters?", "Use up the contents, do not puncture them, and put them out as \"hazardous waste\" on a recyclables collection day. Cans with contents left can cause fires and are not collected."),
-        9: ("Where can I get a copy of my residence certificate (juminhyo), and what do I need?", "Request it at the Residents Section counter on the 1st floor of the town office. Bring photo ID (driver's license, My Number Card, etc.). The fee is 300 yen per copy. Anyone not in your household needs a letter of proxy."),
-        15: ("I have just moved to Midorikawa. What do I need to do?", "Submit a moving-in notification at the Residents Section counter within 14 days of moving. Bring the moving-out certificate from your previous municipality (not needed if you gave notice with your My Number Card), photo ID and your My Number Card. You may also need to arrange National Health Insurance, child allowance and the start of water service."),
-        18: ("How do I apply for a My Number Card?", "Mail the application form attached to your notification, or apply online from a smartphone or computer. The Residents Section takes the ID photo for free and helps you apply at its counter. The card is ready about 1 month after you apply; you need an appointment to collect it."),
-        25: ("I left my job. How do I join National Health Insurance?", "Within 14 days of leaving your company's health insurance, apply at the National Health Insurance and Pension desk of the Residents Section. Bring the certificate of loss of health insurance eligibility, photo ID and something showing your My Number. Premiums are charged back to the month you became eligible."),
-        31: ("How much is the child allowance?", "The monthly child allowance is 15,000 yen for children under 3 and 10,000 yen from age 3 to high-school age. From the third child on it is 30,000 yen regardless of age. There is no income limit."),
-        39: ("Where are the evacuation shelters for disasters?", "The town has 7 designated shelters, including the Midorikawa Town General Gymnasium, the Chuo Elementary School gym and the Higashino District Center. The list and map are in the \"Disaster Prevention Guide\" on the town website and on the hazard map delivered to every household."),
-        53: ("How much is the town bus fare?", "Any ride within the town costs 200 yen for adults and 100 yen for elementary school children. People aged 70 or over and holders of a disability certificate ride free by showing the \"Yuyu Pass\" issued at the town office."),
-        54: ("I got a dog. Do I need to register it?", "Register any dog 91 days old or older at the Environment and Sanitation Section within 30 days of getting it (registration fee 3,000 yen). Every year between April and June the dog must get a rabies vaccination; group vaccinations are held around town in April (3,300 yen for the shot and the vaccination tag)."),
+        1: (
+            "How do I put out oversized garbage?",
+            "Furniture (chests, sofas, beds), bicycles, futons and other items too large for the designated bags are oversized garbage, collected by appointment only. Call the Environment and Sanitation Section (01234-5-1103) at least 3 days before the collection day, buy an oversized garbage ticket (500 yen per item) at the town office or a shop in town, stick it on the item and put it outside your entrance by 8 a.m. on the assigned day. Up to 5 items at a time.",
+        ),
+        2: (
+            "Can I put out a TV or refrigerator as oversized garbage?",
+            "TVs, air conditioners, refrigerators/freezers and washing machines/dryers fall under the Home Appliance Recycling Law, so the town cannot collect them. Ask the shop where you bought it (or where you buy a new one) to take it back, or buy a home appliance recycling ticket at the post office and bring the item to the designated collection point (Midorikawa Unso, Warehouse No. 2).",
+        ),
+        3: (
+            "Which days is burnable garbage collected?",
+            "Burnable garbage is collected on Mondays and Thursdays in the East district and on Tuesdays and Fridays in the West district. Put it in the town's yellow designated bag at your district's garbage station by 8 a.m. on collection day. Collection also takes place on public holidays (except the New Year holidays).",
+        ),
+        4: (
+            "Where can I buy the designated garbage bags, and how much are they?",
+            "Designated bags are sold at supermarkets and convenience stores in town and at the shop on the 1st floor of the town office. Burnable (yellow): large 400 yen for 10, small 200 yen for 10; non-burnable (blue): 300 yen for 10.",
+        ),
+        6: (
+            "How do I throw away spray cans and gas canisters?",
+            'Use up the contents, do not puncture them, and put them out as "hazardous waste" on a recyclables collection day. Cans with contents left can cause fires and are not collected.',
+        ),
+        9: (
+            "Where can I get a copy of my residence certificate (juminhyo), and what do I need?",
+            "Request it at the Residents Section counter on the 1st floor of the town office. Bring photo ID (driver's license, My Number Card, etc.). The fee is 300 yen per copy. Anyone not in your household needs a letter of proxy.",
+        ),
+        15: (
+            "I have just moved to Midorikawa. What do I need to do?",
+            "Submit a moving-in notification at the Residents Section counter within 14 days of moving. Bring the moving-out certificate from your previous municipality (not needed if you gave notice with your My Number Card), photo ID and your My Number Card. You may also need to arrange National Health Insurance, child allowance and the start of water service.",
+        ),
+        18: (
+            "How do I apply for a My Number Card?",
+            "Mail the application form attached to your notification, or apply online from a smartphone or computer. The Residents Section takes the ID photo for free and helps you apply at its counter. The card is ready about 1 month after you apply; you need an appointment to collect it.",
+        ),
+        25: (
+            "I left my job. How do I join National Health Insurance?",
+            "Within 14 days of leaving your company's health insurance, apply at the National Health Insurance and Pension desk of the Residents Section. Bring the certificate of loss of health insurance eligibility, photo ID and something showing your My Number. Premiums are charged back to the month you became eligible.",
+        ),
+        31: (
+            "How much is the child allowance?",
+            "The monthly child allowance is 15,000 yen for children under 3 and 10,000 yen from age 3 to high-school age. From the third child on it is 30,000 yen regardless of age. There is no income limit.",
+        ),
+        39: (
+            "Where are the evacuation shelters for disasters?",
+            'The town has 7 designated shelters, including the Midorikawa Town General Gymnasium, the Chuo Elementary School gym and the Higashino District Center. The list and map are in the "Disaster Prevention Guide" on the town website and on the hazard map delivered to every household.',
+        ),
+        53: (
+            "How much is the town bus fare?",
+            'Any ride within the town costs 200 yen for adults and 100 yen for elementary school children. People aged 70 or over and holders of a disability certificate ride free by showing the "Yuyu Pass" issued at the town office.',
+        ),
+        54: (
+            "I got a dog. Do I need to register it?",
+            "Register any dog 91 days old or older at the Environment and Sanitation Section within 30 days of getting it (registration fee 3,000 yen). Every year between April and June the dog must get a rabies vaccination; group vaccinations are held around town in April (3,300 yen for the shot and the vaccination tag).",
+        ),
     },
     "zh-Hans": {
-        1: ("大件垃圾怎么扔？", "家具（衣柜、沙发、床等）、自行车、被褥等装不进指定垃圾袋的大件物品属于大件垃圾，需事先预约。请在收集日3天前致电环境卫生课（01234-5-1103）预约，在町公所或町内商店购买大件垃圾处理券（每件500日元）贴在物品上，于指定日早上8点前放在家门口。每次最多5件。"),
-        2: ("电视、冰箱可以当大件垃圾扔吗？", "电视、空调、冰箱/冰柜、洗衣机/干衣机属于《家电回收法》对象，町里不作为大件垃圾收集。请委托购买或换新的商店回收，或在邮局购买家电回收券后送到指定回收点（绿川运送 第2仓库）。"),
-        3: ("可燃垃圾哪天收？", "可燃垃圾：东地区为周一和周四，西地区为周二和周五。请在收集日早上8点前装入町指定的黄色垃圾袋，放到所在地区的垃圾站。节假日照常收集（年末年初除外）。"),
-        4: ("指定垃圾袋在哪里买？多少钱？", "町指定垃圾袋在町内超市、便利店和町公所1楼小卖部有售。可燃垃圾用（黄色）大号10个400日元，小号10个200日元；不可燃垃圾用（蓝色）10个300日元。"),
-        6: ("喷雾罐和卡式气罐怎么扔？", "请用完里面的内容物，不要打孔，作为“有害垃圾”在资源垃圾收集日扔出。有残留的罐子可能引起火灾，不予收集。"),
-        9: ("住民票的副本在哪里办？需要带什么？", "请到町公所1楼住民课窗口申请。请携带身份证明（驾照、个人编号卡等）。手续费每份300日元。非同一户的人代办需要委托书。"),
-        15: ("我刚搬到绿川町，需要办哪些手续？", "请在搬来之日起14天内到住民课窗口办理迁入登记。请携带原住址发行的迁出证明（用个人编号卡办理迁出的人不需要）、身份证明和个人编号卡。另外可能还需要办理国民健康保险、儿童补贴、开通自来水等手续。"),
-        18: ("怎么申请个人编号卡？", "可以邮寄通知书附带的申请书，也可以用手机或电脑在线申请。町公所住民课可免费拍摄申请用照片，并设有协助申请的窗口。申请后约1个月可领卡，领取时需要预约。"),
-        25: ("我辞职了，想加入国民健康保险。", "请在退出公司健康保险之日起14天内，到住民课国保年金系办理加入手续。需要健康保险资格丧失证明、身份证明和能确认个人编号的材料。保险费从加入的月份开始追溯计算。"),
-        31: ("儿童补贴每月多少钱？", "儿童补贴月额：未满3岁为15,000日元，3岁至高中年龄为10,000日元。第3个孩子起不论年龄均为30,000日元。没有收入限制。"),
-        39: ("发生灾害时避难所在哪里？", "町指定避难所共7处，包括绿川町综合体育馆、中央小学体育馆、东野地区中心等。避难所一览和地图刊登在町网站的“防灾指南”以及发放到每户的灾害风险地图上。"),
-        53: ("町营巴士票价多少？", "町营巴士在町内乘坐任意距离，成人200日元，小学生100日元。70岁以上者和持有残疾人手册者出示町公所发放的“悠悠通行证”可免费乘坐。"),
-        54: ("开始养狗了，需要登记吗？", "饲养出生91天以上的狗，请在30天内到环境卫生课登记（登记手续费3,000日元）。另外每年4月至6月必须让狗接种狂犬病疫苗。4月在町内各地举行集体接种（注射费和注射证明牌手续费合计3,300日元）。"),
+        1: (
+            "大件垃圾怎么扔？",
+            "家具（衣柜、沙发、床等）、自行车、被褥等装不进指定垃圾袋的大件物品属于大件垃圾，需事先预约。请在收集日3天前致电环境卫生课（01234-5-1103）预约，在町公所或町内商店购买大件垃圾处理券（每件500日元）贴在物品上，于指定日早上8点前放在家门口。每次最多5件。",
+        ),
+        2: (
+            "电视、冰箱可以当大件垃圾扔吗？",
+            "电视、空调、冰箱/冰柜、洗衣机/干衣机属于《家电回收法》对象，町里不作为大件垃圾收集。请委托购买或换新的商店回收，或在邮局购买家电回收券后送到指定回收点（绿川运送 第2仓库）。",
+        ),
+        3: (
+            "可燃垃圾哪天收？",
+            "可燃垃圾：东地区为周一和周四，西地区为周二和周五。请在收集日早上8点前装入町指定的黄色垃圾袋，放到所在地区的垃圾站。节假日照常收集（年末年初除外）。",
+        ),
+        4: (
+            "指定垃圾袋在哪里买？多少钱？",
+            "町指定垃圾袋在町内超市、便利店和町公所1楼小卖部有售。可燃垃圾用（黄色）大号10个400日元，小号10个200日元；不可燃垃圾用（蓝色）10个300日元。",
+        ),
+        6: (
+            "喷雾罐和卡式气罐怎么扔？",
+            "请用完里面的内容物，不要打孔，作为“有害垃圾”在资源垃圾收集日扔出。有残留的罐子可能引起火灾，不予收集。",
+        ),
+        9: (
+            "住民票的副本在哪里办？需要带什么？",
+            "请到町公所1楼住民课窗口申请。请携带身份证明（驾照、个人编号卡等）。手续费每份300日元。非同一户的人代办需要委托书。",
+        ),
+        15: (
+            "我刚搬到绿川町，需要办哪些手续？",
+            "请在搬来之日起14天内到住民课窗口办理迁入登记。请携带原住址发行的迁出证明（用个人编号卡办理迁出的人不需要）、身份证明和个人编号卡。另外可能还需要办理国民健康保险、儿童补贴、开通自来水等手续。",
+        ),
+        18: (
+            "怎么申请个人编号卡？",
+            "可以邮寄通知书附带的申请书，也可以用手机或电脑在线申请。町公所住民课可免费拍摄申请用照片，并设有协助申请的窗口。申请后约1个月可领卡，领取时需要预约。",
+        ),
+        25: (
+            "我辞职了，想加入国民健康保险。",
+            "请在退出公司健康保险之日起14天内，到住民课国保年金系办理加入手续。需要健康保险资格丧失证明、身份证明和能确认个人编号的材料。保险费从加入的月份开始追溯计算。",
+        ),
+        31: (
+            "儿童补贴每月多少钱？",
+            "儿童补贴月额：未满3岁为15,000日元，3岁至高中年龄为10,000日元。第3个孩子起不论年龄均为30,000日元。没有收入限制。",
+        ),
+        39: (
+            "发生灾害时避难所在哪里？",
+            "町指定避难所共7处，包括绿川町综合体育馆、中央小学体育馆、东野地区中心等。避难所一览和地图刊登在町网站的“防灾指南”以及发放到每户的灾害风险地图上。",
+        ),
+        53: (
+            "町营巴士票价多少？",
+            "町营巴士在町内乘坐任意距离，成人200日元，小学生100日元。70岁以上者和持有残疾人手册者出示町公所发放的“悠悠通行证”可免费乘坐。",
+        ),
+        54: (
+            "开始养狗了，需要登记吗？",
+            "饲养出生91天以上的狗，请在30天内到环境卫生课登记（登记手续费3,000日元）。另外每年4月至6月必须让狗接种狂犬病疫苗。4月在町内各地举行集体接种（注射费和注射证明牌手续费合计3,300日元）。",
+        ),
     },
     "ko": {
-        1: ("대형 쓰레기는 어떻게 버리나요?", "가구(옷장, 소파, 침대 등), 자전거, 이불 등 지정 봉투에 들어가지 않는 큰 쓰레기는 대형 쓰레기이며 사전 신청제입니다. 수거일 3일 전까지 환경위생과(01234-5-1103)에 전화로 신청하고, 관공서나 마을 상점에서 파는 대형 쓰레기 처리권(1점 500엔)을 붙여 지정일 아침 8시까지 현관 앞에 내놓으세요. 한 번에 5점까지 가능합니다."),
-        3: ("타는 쓰레기는 무슨 요일에 수거하나요?", "타는 쓰레기는 동지구가 월요일과 목요일, 서지구가 화요일과 금요일입니다. 수거일 아침 8시까지 마을 지정 노란색 봉투에 넣어 지구 쓰레기 배출장소에 내놓으세요. 공휴일에도 수거합니다(연말연시 제외)."),
-        9: ("주민표 사본은 어디에서 발급받고 무엇이 필요한가요?", "관공서 1층 주민과 창구에서 신청할 수 있습니다. 신분증(운전면허증, 마이넘버 카드 등)을 지참하세요. 수수료는 1통 300엔입니다. 같은 세대가 아닌 사람이 신청할 때는 위임장이 필요합니다."),
-        15: ("미도리카와초로 이사 왔습니다. 어떤 절차가 필요한가요?", "이사 온 날부터 14일 이내에 주민과 창구에 전입신고를 하세요. 이전 주소지에서 발행한 전출증명서(마이넘버 카드로 전출신고를 한 분은 불필요), 신분증, 마이넘버 카드를 지참하세요. 국민건강보험, 아동수당, 수도 사용 개시 등의 절차가 함께 필요할 수 있습니다."),
-        25: ("회사를 그만둬서 국민건강보험에 가입하고 싶어요.", "회사 건강보험을 그만둔 날부터 14일 이내에 주민과 국보연금계에서 가입 절차를 하세요. 건강보험 자격상실증명서, 신분증, 마이넘버를 확인할 수 있는 서류가 필요합니다. 보험료는 가입 대상이 된 달까지 소급하여 계산됩니다."),
-        31: ("아동수당은 얼마인가요?", "아동수당 월액은 3세 미만 15,000엔, 3세부터 고등학생 연령까지 10,000엔입니다. 셋째 아이부터는 나이와 관계없이 30,000엔입니다. 소득 제한은 없습니다."),
-        39: ("재해 때 대피소는 어디인가요?", "마을 지정 대피소는 미도리카와초 종합체육관, 주오초등학교 체육관, 히가시노지구센터 등 7곳입니다. 대피소 목록과 지도는 마을 홈페이지의 '방재 가이드'와 모든 가구에 배포한 해저드 맵에 있습니다. 문의: 총무과 방재계 01234-5-1106"),
-        53: ("마을 버스 요금은 얼마인가요?", "마을 버스는 마을 안 어디까지 타도 성인 200엔, 초등학생 100엔입니다. 70세 이상과 장애인 수첩 소지자는 관공서에서 발급하는 '유유 패스'를 보여주면 무료입니다."),
-        54: ("개를 키우기 시작했는데 등록이 필요한가요?", "생후 91일 이상의 개를 키우기 시작하면 30일 이내에 환경위생과에서 등록하세요(등록 수수료 3,000엔). 또 매년 4월부터 6월 사이에 광견병 예방주사를 맞혀야 합니다. 4월에 마을 곳곳에서 집단 접종을 합니다(주사비와 주사필증 발급 수수료 합계 3,300엔)."),
+        1: (
+            "대형 쓰레기는 어떻게 버리나요?",
+            "가구(옷장, 소파, 침대 등), 자전거, 이불 등 지정 봉투에 들어가지 않는 큰 쓰레기는 대형 쓰레기이며 사전 신청제입니다. 수거일 3일 전까지 환경위생과(01234-5-1103)에 전화로 신청하고, 관공서나 마을 상점에서 파는 대형 쓰레기 처리권(1점 500엔)을 붙여 지정일 아침 8시까지 현관 앞에 내놓으세요. 한 번에 5점까지 가능합니다.",
+        ),
+        3: (
+            "타는 쓰레기는 무슨 요일에 수거하나요?",
+            "타는 쓰레기는 동지구가 월요일과 목요일, 서지구가 화요일과 금요일입니다. 수거일 아침 8시까지 마을 지정 노란색 봉투에 넣어 지구 쓰레기 배출장소에 내놓으세요. 공휴일에도 수거합니다(연말연시 제외).",
+        ),
+        9: (
+            "주민표 사본은 어디에서 발급받고 무엇이 필요한가요?",
+            "관공서 1층 주민과 창구에서 신청할 수 있습니다. 신분증(운전면허증, 마이넘버 카드 등)을 지참하세요. 수수료는 1통 300엔입니다. 같은 세대가 아닌 사람이 신청할 때는 위임장이 필요합니다.",
+        ),
+        15: (
+            "미도리카와초로 이사 왔습니다. 어떤 절차가 필요한가요?",
+            "이사 온 날부터 14일 이내에 주민과 창구에 전입신고를 하세요. 이전 주소지에서 발행한 전출증명서(마이넘버 카드로 전출신고를 한 분은 불필요), 신분증, 마이넘버 카드를 지참하세요. 국민건강보험, 아동수당, 수도 사용 개시 등의 절차가 함께 필요할 수 있습니다.",
+        ),
+        25: (
+            "회사를 그만둬서 국민건강보험에 가입하고 싶어요.",
+            "회사 건강보험을 그만둔 날부터 14일 이내에 주민과 국보연금계에서 가입 절차를 하세요. 건강보험 자격상실증명서, 신분증, 마이넘버를 확인할 수 있는 서류가 필요합니다. 보험료는 가입 대상이 된 달까지 소급하여 계산됩니다.",
+        ),
+        31: (
+            "아동수당은 얼마인가요?",
+            "아동수당 월액은 3세 미만 15,000엔, 3세부터 고등학생 연령까지 10,000엔입니다. 셋째 아이부터는 나이와 관계없이 30,000엔입니다. 소득 제한은 없습니다.",
+        ),
+        39: (
+            "재해 때 대피소는 어디인가요?",
+            "마을 지정 대피소는 미도리카와초 종합체육관, 주오초등학교 체육관, 히가시노지구센터 등 7곳입니다. 대피소 목록과 지도는 마을 홈페이지의 '방재 가이드'와 모든 가구에 배포한 해저드 맵에 있습니다. 문의: 총무과 방재계 01234-5-1106",
+        ),
+        53: (
+            "마을 버스 요금은 얼마인가요?",
+            "마을 버스는 마을 안 어디까지 타도 성인 200엔, 초등학생 100엔입니다. 70세 이상과 장애인 수첩 소지자는 관공서에서 발급하는 '유유 패스'를 보여주면 무료입니다.",
+        ),
+        54: (
+            "개를 키우기 시작했는데 등록이 필요한가요?",
+            "생후 91일 이상의 개를 키우기 시작하면 30일 이내에 환경위생과에서 등록하세요(등록 수수료 3,000엔). 또 매년 4월부터 6월 사이에 광견병 예방주사를 맞혀야 합니다. 4월에 마을 곳곳에서 집단 접종을 합니다(주사비와 주사필증 발급 수수료 합계 3,300엔).",
+        ),
     },
     "vi": {
-        1: ("Làm thế nào để vứt rác cỡ lớn?", "Đồ nội thất (tủ, sofa, giường…), xe đạp, chăn nệm và những thứ không vừa túi rác chỉ định là rác cỡ lớn, phải đăng ký trước. Hãy gọi cho Phòng Vệ sinh Môi trường (01234-5-1103) ít nhất 3 ngày trước ngày thu gom, mua phiếu xử lý rác cỡ lớn (500 yên/món) ở tòa thị chính hoặc cửa hàng trong thị trấn, dán lên đồ và để trước cửa nhà trước 8 giờ sáng ngày được chỉ định. Mỗi lần tối đa 5 món."),
-        6: ("Làm thế nào để vứt bình xịt và bình ga mini?", "Hãy dùng hết bên trong, không đục lỗ, và bỏ ra như \"rác nguy hại\" vào ngày thu gom rác tài nguyên. Bình còn sót bên trong có thể gây cháy nên không được thu gom."),
-        9: ("Tôi muốn lấy bản sao phiếu cư trú (juminhyo). Làm ở đâu và cần gì?", "Bạn có thể yêu cầu tại quầy Phòng Cư dân, tầng 1 tòa thị chính. Mang theo giấy tờ tùy thân (bằng lái xe, thẻ My Number…). Lệ phí 300 yên/bản. Người không cùng hộ cần giấy ủy quyền."),
-        25: ("Tôi đã nghỉ việc, muốn tham gia bảo hiểm y tế quốc dân.", "Trong vòng 14 ngày kể từ ngày rời bảo hiểm y tế của công ty, hãy làm thủ tục tại bộ phận Bảo hiểm Quốc dân – Hưu trí của Phòng Cư dân. Cần giấy chứng nhận mất tư cách bảo hiểm, giấy tờ tùy thân và giấy tờ cho biết số My Number. Phí bảo hiểm được tính truy hồi từ tháng bạn thuộc diện tham gia."),
-        31: ("Trợ cấp nhi đồng là bao nhiêu?", "Trợ cấp nhi đồng hằng tháng: dưới 3 tuổi 15.000 yên, từ 3 tuổi đến tuổi học cấp 3 là 10.000 yên. Từ con thứ 3 trở đi là 30.000 yên bất kể tuổi. Không giới hạn thu nhập."),
-        39: ("Khi có thiên tai, nơi lánh nạn ở đâu?", "Thị trấn có 7 nơi lánh nạn chỉ định, gồm Nhà thi đấu tổng hợp thị trấn Midorikawa, nhà thể chất Trường tiểu học Chuo, Trung tâm khu Higashino… Danh sách và bản đồ có trong \"Hướng dẫn phòng chống thiên tai\" trên trang web của thị trấn và trên bản đồ nguy cơ đã phát cho mọi hộ."),
-        53: ("Giá vé xe buýt của thị trấn là bao nhiêu?", "Đi bất kỳ đâu trong thị trấn: người lớn 200 yên, học sinh tiểu học 100 yên. Người từ 70 tuổi trở lên và người có sổ khuyết tật được đi miễn phí khi xuất trình \"Yuyu Pass\" do tòa thị chính cấp."),
+        1: (
+            "Làm thế nào để vứt rác cỡ lớn?",
+            "Đồ nội thất (tủ, sofa, giường…), xe đạp, chăn nệm và những thứ không vừa túi rác chỉ định là rác cỡ lớn, phải đăng ký trước. Hãy gọi cho Phòng Vệ sinh Môi trường (01234-5-1103) ít nhất 3 ngày trước ngày thu gom, mua phiếu xử lý rác cỡ lớn (500 yên/món) ở tòa thị chính hoặc cửa hàng trong thị trấn, dán lên đồ và để trước cửa nhà trước 8 giờ sáng ngày được chỉ định. Mỗi lần tối đa 5 món.",
+        ),
+        6: (
+            "Làm thế nào để vứt bình xịt và bình ga mini?",
+            'Hãy dùng hết bên trong, không đục lỗ, và bỏ ra như "rác nguy hại" vào ngày thu gom rác tài nguyên. Bình còn sót bên trong có thể gây cháy nên không được thu gom.',
+        ),
+        9: (
+            "Tôi muốn lấy bản sao phiếu cư trú (juminhyo). Làm ở đâu và cần gì?",
+            "Bạn có thể yêu cầu tại quầy Phòng Cư dân, tầng 1 tòa thị chính. Mang theo giấy tờ tùy thân (bằng lái xe, thẻ My Number…). Lệ phí 300 yên/bản. Người không cùng hộ cần giấy ủy quyền.",
+        ),
+        25: (
+            "Tôi đã nghỉ việc, muốn tham gia bảo hiểm y tế quốc dân.",
+            "Trong vòng 14 ngày kể từ ngày rời bảo hiểm y tế của công ty, hãy làm thủ tục tại bộ phận Bảo hiểm Quốc dân – Hưu trí của Phòng Cư dân. Cần giấy chứng nhận mất tư cách bảo hiểm, giấy tờ tùy thân và giấy tờ cho biết số My Number. Phí bảo hiểm được tính truy hồi từ tháng bạn thuộc diện tham gia.",
+        ),
+        31: (
+            "Trợ cấp nhi đồng là bao nhiêu?",
+            "Trợ cấp nhi đồng hằng tháng: dưới 3 tuổi 15.000 yên, từ 3 tuổi đến tuổi học cấp 3 là 10.000 yên. Từ con thứ 3 trở đi là 30.000 yên bất kể tuổi. Không giới hạn thu nhập.",
+        ),
+        39: (
+            "Khi có thiên tai, nơi lánh nạn ở đâu?",
+            'Thị trấn có 7 nơi lánh nạn chỉ định, gồm Nhà thi đấu tổng hợp thị trấn Midorikawa, nhà thể chất Trường tiểu học Chuo, Trung tâm khu Higashino… Danh sách và bản đồ có trong "Hướng dẫn phòng chống thiên tai" trên trang web của thị trấn và trên bản đồ nguy cơ đã phát cho mọi hộ.',
+        ),
+        53: (
+            "Giá vé xe buýt của thị trấn là bao nhiêu?",
+            'Đi bất kỳ đâu trong thị trấn: người lớn 200 yên, học sinh tiểu học 100 yên. Người từ 70 tuổi trở lên và người có sổ khuyết tật được đi miễn phí khi xuất trình "Yuyu Pass" do tòa thị chính cấp.',
+        ),
     },
     "pt": {
-        1: ("Como descartar lixo de grande porte?", "Móveis (armários, sofás, camas), bicicletas, futons e outros itens que não cabem nos sacos oficiais são lixo de grande porte, coletado somente com agendamento. Ligue para a Seção de Meio Ambiente e Saneamento (01234-5-1103) até 3 dias antes da coleta, compre o selo de lixo de grande porte (500 ienes por item) na prefeitura ou em lojas da cidade, cole-o no item e deixe-o na frente da entrada até as 8h do dia marcado. Até 5 itens por vez."),
-        4: ("Onde compro os sacos de lixo oficiais e quanto custam?", "Os sacos oficiais são vendidos em supermercados e lojas de conveniência da cidade e na loja do 1º andar da prefeitura. Lixo queimável (amarelo): grande, 400 ienes por 10; pequeno, 200 ienes por 10. Lixo não queimável (azul): 300 ienes por 10."),
-        9: ("Onde tiro uma cópia do atestado de residência (juminhyo) e o que preciso levar?", "Peça no balcão da Seção de Residentes, no 1º andar da prefeitura. Leve um documento de identidade (carteira de motorista, cartão My Number etc.). A taxa é de 300 ienes por cópia. Quem não é do mesmo domicílio precisa de procuração."),
-        15: ("Acabei de me mudar para Midorikawa. Que procedimentos preciso fazer?", "Entregue a notificação de mudança no balcão da Seção de Residentes em até 14 dias após a mudança. Leve o certificado de saída emitido pelo município anterior (dispensado para quem o fez com o cartão My Number), documento de identidade e o cartão My Number. Também pode ser preciso tratar do Seguro Nacional de Saúde, do auxílio infantil e da ligação da água."),
-        31: ("Qual é o valor do auxílio infantil?", "O auxílio infantil mensal é de 15.000 ienes para menores de 3 anos e 10.000 ienes dos 3 anos até a idade do ensino médio. A partir do terceiro filho, 30.000 ienes, qualquer que seja a idade. Não há limite de renda."),
-        53: ("Quanto custa a passagem do ônibus municipal?", "Qualquer trajeto dentro da cidade custa 200 ienes para adultos e 100 ienes para alunos do ensino fundamental. Pessoas com 70 anos ou mais e portadores de caderneta de deficiência viajam de graça mostrando o \"Yuyu Pass\" emitido pela prefeitura."),
-        54: ("Comecei a criar um cachorro. Preciso registrá-lo?", "Registre o cão com 91 dias de vida ou mais na Seção de Meio Ambiente e Saneamento em até 30 dias (taxa de registro de 3.000 ienes). Todo ano, entre abril e junho, ele deve tomar a vacina antirrábica; em abril há vacinação coletiva em vários locais da cidade (3.300 ienes pela vacina e pela plaqueta)."),
+        1: (
+            "Como descartar lixo de grande porte?",
+            "Móveis (armários, sofás, camas), bicicletas, futons e outros itens que não cabem nos sacos oficiais são lixo de grande porte, coletado somente com agendamento. Ligue para a Seção de Meio Ambiente e Saneamento (01234-5-1103) até 3 dias antes da coleta, compre o selo de lixo de grande porte (500 ienes por item) na prefeitura ou em lojas da cidade, cole-o no item e deixe-o na frente da entrada até as 8h do dia marcado. Até 5 itens por vez.",
+        ),
+        4: (
+            "Onde compro os sacos de lixo oficiais e quanto custam?",
+            "Os sacos oficiais são vendidos em supermercados e lojas de conveniência da cidade e na loja do 1º andar da prefeitura. Lixo queimável (amarelo): grande, 400 ienes por 10; pequeno, 200 ienes por 10. Lixo não queimável (azul): 300 ienes por 10.",
+        ),
+        9: (
+            "Onde tiro uma cópia do atestado de residência (juminhyo) e o que preciso levar?",
+            "Peça no balcão da Seção de Residentes, no 1º andar da prefeitura. Leve um documento de identidade (carteira de motorista, cartão My Number etc.). A taxa é de 300 ienes por cópia. Quem não é do mesmo domicílio precisa de procuração.",
+        ),
+        15: (
+            "Acabei de me mudar para Midorikawa. Que procedimentos preciso fazer?",
+            "Entregue a notificação de mudança no balcão da Seção de Residentes em até 14 dias após a mudança. Leve o certificado de saída emitido pelo município anterior (dispensado para quem o fez com o cartão My Number), documento de identidade e o cartão My Number. Também pode ser preciso tratar do Seguro Nacional de Saúde, do auxílio infantil e da ligação da água.",
+        ),
+        31: (
+            "Qual é o valor do auxílio infantil?",
+            "O auxílio infantil mensal é de 15.000 ienes para menores de 3 anos e 10.000 ienes dos 3 anos até a idade do ensino médio. A partir do terceiro filho, 30.000 ienes, qualquer que seja a idade. Não há limite de renda.",
+        ),
+        53: (
+            "Quanto custa a passagem do ônibus municipal?",
+            'Qualquer trajeto dentro da cidade custa 200 ienes para adultos e 100 ienes para alunos do ensino fundamental. Pessoas com 70 anos ou mais e portadores de caderneta de deficiência viajam de graça mostrando o "Yuyu Pass" emitido pela prefeitura.',
+        ),
+        54: (
+            "Comecei a criar um cachorro. Preciso registrá-lo?",
+            "Registre o cão com 91 dias de vida ou mais na Seção de Meio Ambiente e Saneamento em até 30 dias (taxa de registro de 3.000 ienes). Todo ano, entre abril e junho, ele deve tomar a vacina antirrábica; em abril há vacinação coletiva em vários locais da cidade (3.300 ienes pela vacina e pela plaqueta).",
+        ),
     },
     "es": {
-        1: ("¿Cómo saco la basura de gran tamaño?", "Los muebles (armarios, sofás, camas), bicicletas, futones y demás objetos que no caben en las bolsas oficiales son basura de gran tamaño y se recogen solo con cita previa. Llame a la Sección de Medio Ambiente y Sanidad (01234-5-1103) al menos 3 días antes, compre el boleto para basura de gran tamaño (500 yenes por objeto) en el ayuntamiento o en tiendas del pueblo, péguelo en el objeto y déjelo delante de su entrada antes de las 8 de la mañana del día indicado. Hasta 5 objetos cada vez."),
-        9: ("¿Dónde saco una copia del certificado de residencia (juminhyo) y qué necesito?", "Solicítela en la ventanilla de la Sección de Residentes, en la planta 1 del ayuntamiento. Traiga un documento de identidad (licencia de conducir, tarjeta My Number, etc.). La tasa es de 300 yenes por copia. Quien no sea de su mismo hogar necesita una carta poder."),
+        1: (
+            "¿Cómo saco la basura de gran tamaño?",
+            "Los muebles (armarios, sofás, camas), bicicletas, futones y demás objetos que no caben en las bolsas oficiales son basura de gran tamaño y se recogen solo con cita previa. Llame a la Sección de Medio Ambiente y Sanidad (01234-5-1103) al menos 3 días antes, compre el boleto para basura de gran tamaño (500 yenes por objeto) en el ayuntamiento o en tiendas del pueblo, péguelo en el objeto y déjelo delante de su entrada antes de las 8 de la mañana del día indicado. Hasta 5 objetos cada vez.",
+        ),
+        9: (
+            "¿Dónde saco una copia del certificado de residencia (juminhyo) y qué necesito?",
+            "Solicítela en la ventanilla de la Sección de Residentes, en la planta 1 del ayuntamiento. Traiga un documento de identidad (licencia de conducir, tarjeta My Number, etc.). La tasa es de 300 yenes por copia. Quien no sea de su mismo hogar necesita una carta poder.",
+        ),
     },
     "tl": {
-        1: ("Paano magtapon ng malalaking basura?", "Ang muwebles (aparador, sopa, kama), bisikleta, futon at iba pang hindi kasya sa itinakdang supot ay malalaking basura, at kinokolekta lamang kapag may paunang aplikasyon. Tumawag sa Seksyon ng Kapaligiran at Kalinisan (01234-5-1103) hanggang 3 araw bago ang araw ng koleksyon, bumili ng tiket para sa malalaking basura (500 yen bawat isa) sa munisipyo o sa mga tindahan sa bayan, idikit ito at ilabas sa harap ng inyong pasukan bago mag-8 ng umaga sa itinakdang araw. Hanggang 5 piraso bawat beses."),
-        9: ("Saan kukuha ng kopya ng residence certificate (juminhyo), at ano ang kailangan?", "Mag-request sa counter ng Seksyon ng mga Residente, ika-1 palapag ng munisipyo. Magdala ng ID (lisensya sa pagmamaneho, My Number Card, atbp.). Ang bayad ay 300 yen bawat kopya. Kailangan ng sulat ng awtorisasyon kung hindi kasambahay ang kukuha."),
+        1: (
+            "Paano magtapon ng malalaking basura?",
+            "Ang muwebles (aparador, sopa, kama), bisikleta, futon at iba pang hindi kasya sa itinakdang supot ay malalaking basura, at kinokolekta lamang kapag may paunang aplikasyon. Tumawag sa Seksyon ng Kapaligiran at Kalinisan (01234-5-1103) hanggang 3 araw bago ang araw ng koleksyon, bumili ng tiket para sa malalaking basura (500 yen bawat isa) sa munisipyo o sa mga tindahan sa bayan, idikit ito at ilabas sa harap ng inyong pasukan bago mag-8 ng umaga sa itinakdang araw. Hanggang 5 piraso bawat beses.",
+        ),
+        9: (
+            "Saan kukuha ng kopya ng residence certificate (juminhyo), at ano ang kailangan?",
+            "Mag-request sa counter ng Seksyon ng mga Residente, ika-1 palapag ng munisipyo. Magdala ng ID (lisensya sa pagmamaneho, My Number Card, atbp.). Ang bayad ay 300 yen bawat kopya. Kailangan ng sulat ng awtorisasyon kung hindi kasambahay ang kukuha.",
+        ),
     },
     "ne": {
-        1: ("ठूला फोहोर कसरी फाल्ने?", "फर्निचर (दराज, सोफा, खाट), साइकल, डसना आदि तोकिएको झोलामा नअट्ने ठूला सामान ठूलो फोहोर हो, र पहिले आवेदन दिनुपर्छ। सङ्कलन दिनभन्दा कम्तीमा 3 दिनअघि वातावरण तथा सरसफाइ शाखा (01234-5-1103) मा फोन गर्नुहोस्, नगरपालिका वा नगरका पसलमा ठूलो फोहोर टिकट (प्रति सामान 500 येन) किनेर टाँस्नुहोस्, र तोकिएको दिन बिहान 8 बजेभित्र ढोकाअगाडि राख्नुहोस्। एक पटकमा 5 वटासम्म।"),
-        9: ("बसोबास प्रमाणपत्र (जुमिन्ह्यो) को प्रतिलिपि कहाँ पाइन्छ, के चाहिन्छ?", "नगरपालिकाको पहिलो तलामा रहेको बासिन्दा शाखाको काउन्टरमा माग्न सकिन्छ। परिचयपत्र (सवारी चालक अनुमतिपत्र, माइ नम्बर कार्ड आदि) ल्याउनुहोस्। शुल्क प्रति प्रति 300 येन। एउटै घरपरिवारबाहेकका व्यक्तिलाई अख्तियारनामा चाहिन्छ।"),
+        1: (
+            "ठूला फोहोर कसरी फाल्ने?",
+            "फर्निचर (दराज, सोफा, खाट), साइकल, डसना आदि तोकिएको झोलामा नअट्ने ठूला सामान ठूलो फोहोर हो, र पहिले आवेदन दिनुपर्छ। सङ्कलन दिनभन्दा कम्तीमा 3 दिनअघि वातावरण तथा सरसफाइ शाखा (01234-5-1103) मा फोन गर्नुहोस्, नगरपालिका वा नगरका पसलमा ठूलो फोहोर टिकट (प्रति सामान 500 येन) किनेर टाँस्नुहोस्, र तोकिएको दिन बिहान 8 बजेभित्र ढोकाअगाडि राख्नुहोस्। एक पटकमा 5 वटासम्म।",
+        ),
+        9: (
+            "बसोबास प्रमाणपत्र (जुमिन्ह्यो) को प्रतिलिपि कहाँ पाइन्छ, के चाहिन्छ?",
+            "नगरपालिकाको पहिलो तलामा रहेको बासिन्दा शाखाको काउन्टरमा माग्न सकिन्छ। परिचयपत्र (सवारी चालक अनुमतिपत्र, माइ नम्बर कार्ड आदि) ल्याउनुहोस्। शुल्क प्रति प्रति 300 येन। एउटै घरपरिवारबाहेकका व्यक्तिलाई अख्तियारनामा चाहिन्छ।",
+        ),
     },
     "zh-Hant": {
-        1: ("大型垃圾要怎麼丟？", "家具（衣櫃、沙發、床等）、腳踏車、棉被等裝不進指定垃圾袋的大型物品屬於大型垃圾，須事先預約。請在收集日3天前致電環境衛生課（01234-5-1103）預約，在町公所或町內商店購買大型垃圾處理券（每件500日圓）貼在物品上，於指定日早上8點前放在家門口。每次最多5件。"),
-        9: ("住民票的副本在哪裡辦？需要帶什麼？", "請到町公所1樓住民課窗口申請。請攜帶身分證明（駕照、個人編號卡等）。手續費每份300日圓。非同一戶的人代辦需要委託書。"),
+        1: (
+            "大型垃圾要怎麼丟？",
+            "家具（衣櫃、沙發、床等）、腳踏車、棉被等裝不進指定垃圾袋的大型物品屬於大型垃圾，須事先預約。請在收集日3天前致電環境衛生課（01234-5-1103）預約，在町公所或町內商店購買大型垃圾處理券（每件500日圓）貼在物品上，於指定日早上8點前放在家門口。每次最多5件。",
+        ),
+        9: (
+            "住民票的副本在哪裡辦？需要帶什麼？",
+            "請到町公所1樓住民課窗口申請。請攜帶身分證明（駕照、個人編號卡等）。手續費每份300日圓。非同一戶的人代辦需要委託書。",
+        ),
     },
     "ja-easy": {
-        1: ("大きい ごみは どう 出しますか", "大きい ごみ（たんす、ソファ、ベッド、自転車、ふとん など）は、先に 申し込みが 必要です。集める 日の 3日前までに 環境衛生課（01234-5-1103）に 電話して ください。役場や 町の 店で 券（1つ 500円）を 買って、ごみに はります。決められた 日の 朝8時までに 家の 前に 出して ください。1回に 5つまでです。"),
-        9: ("住民票は どこで もらえますか", "役場の 1階の 住民課で もらえます。運転免許証や マイナンバーカードなど、自分の ことが わかる カードを 持って きて ください。1枚 300円です。同じ 家に 住んで いない 人が もらう ときは、委任状が いります。"),
+        1: (
+            "大きい ごみは どう 出しますか",
+            "大きい ごみ（たんす、ソファ、ベッド、自転車、ふとん など）は、先に 申し込みが 必要です。集める 日の 3日前までに 環境衛生課（01234-5-1103）に 電話して ください。役場や 町の 店で 券（1つ 500円）を 買って、ごみに はります。決められた 日の 朝8時までに 家の 前に 出して ください。1回に 5つまでです。",
+        ),
+        9: (
+            "住民票は どこで もらえますか",
+            "役場の 1階の 住民課で もらえます。運転免許証や マイナンバーカードなど、自分の ことが わかる カードを 持って きて ください。1枚 300円です。同じ 家に 住んで いない 人が もらう ときは、委任状が いります。",
+        ),
     },
 }
 

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 eval_app = typer.Typer(help="Evaluate accuracy and speed on a question set.", no_args_is_help=True)
 
-DatasetArg = Annotated[Path, typer.Argument(help="Evaluation set (JSON Lines, docs/ARCHITECTURE.md).")]
+DatasetArg = Annotated[
+    Path, typer.Argument(help="Evaluation set (JSON Lines, docs/ARCHITECTURE.md).")
+]
 ReportOpt = Annotated[
     Path | None,
     typer.Option("--report", help="Write a self-contained HTML report (+ Markdown beside it)."),

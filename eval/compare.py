@@ -200,9 +200,7 @@ def _source_roots(index: Any) -> list[str]:
     return [r for r in roots if Path(r).exists()]
 
 
-def resolve_variants(
-    base: Settings, variants: Sequence[Variant]
-) -> list[tuple[Variant, Settings]]:
+def resolve_variants(base: Settings, variants: Sequence[Variant]) -> list[tuple[Variant, Settings]]:
     """Each variant's settings: the base with its changes, its own index when it embeds
     differently, and the base's synonym list (the town's list belongs to the town, not
     to one index, so another embedder's index runs with it too)."""

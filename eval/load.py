@@ -217,7 +217,9 @@ def summarise(samples: list[Sample], wall: float) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    ap = argparse.ArgumentParser(prog="python -m madoguchi.eval.load", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m madoguchi.eval.load", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("--data-dir", type=Path, default=REPO / "var" / "demo")
     ap.add_argument("--questions", type=Path, default=REPO / "demo" / "eval.jsonl")
     ap.add_argument("--clients", type=int, default=16)

@@ -29,7 +29,9 @@ class VectorFields:
     leads: VectorIndex | ExactVectors
 
     @staticmethod
-    def exact_copies(passages: VectorIndex, titles: VectorIndex, leads: VectorIndex) -> VectorFields:
+    def exact_copies(
+        passages: VectorIndex, titles: VectorIndex, leads: VectorIndex
+    ) -> VectorFields:
         """Every vector read once into normalised matrices: exact, repeatable search."""
         return VectorFields(
             ExactVectors(*passages.all_vectors()),

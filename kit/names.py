@@ -93,7 +93,8 @@ class NameIndex:
         q = normalise(query)
         # (key, its reading, positions)
         matches = [
-            (k, self.reading_of[k], p) for k, p in outermost(find_spans(q, self.written, self.longest))
+            (k, self.reading_of[k], p)
+            for k, p in outermost(find_spans(q, self.written, self.longest))
         ]
         read, words = reading_and_synonyms(query)  # one Sudachi pass for both
         if self.spoken:

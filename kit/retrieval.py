@@ -144,9 +144,7 @@ class HybridRetriever:
         all_toks = toks + [t for vt in variant_toks[1:] for t in vt if t not in seen]
         return _Query(variants, toks, variant_toks, all_toks)
 
-    def _dense(
-        self, view: SearchView, q: _Query, n: int, trace: RetrievalTrace
-    ) -> dict[str, Hits]:
+    def _dense(self, view: SearchView, q: _Query, n: int, trace: RetrievalTrace) -> dict[str, Hits]:
         """The embedding signals: passage, title field and lead sentence."""
         t = time.perf_counter()
         qvecs = [self.embedder.embed_query(v) for v in q.variants]
@@ -154,9 +152,9 @@ class HybridRetriever:
         t = time.perf_counter()
         ranked: dict[str, Hits] = {"dense": view.passage_search(qvecs, n)}
         # title vectors are shared by chunks with the same title: fan them out
-        ranked["title"] = [
-            (cid, sim) for ids, sim in view.title_search(qvecs, n) for cid in ids
-        ][: n * 2]
+        ranked["title"] = [(cid, sim) for ids, sim in view.title_search(qvecs, n) for cid in ids][
+            : n * 2
+        ]
         if view.has_leads:
             # a chunk without a lead sentence (a page section, a PDF passage, a table
             # row: short and to the point already) stands in with its passage's

@@ -165,4 +165,3 @@ def _sentence_events(text: str) -> Iterator[StreamEvent]:
     for piece in _SENTENCE_PIECES.findall(text):
         if piece:
             yield StreamEvent("delta", text=piece)
-

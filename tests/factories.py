@@ -26,7 +26,9 @@ def hit(
     item-name match when ``name`` is given)."""
     if text is None:
         text = f"{meta.get('question', '')}\n{meta.get('answer', '')}"
-    chunk = Chunk(Chunk.make_id(sid, text), sid, text, meta.get("question", sid), 0, {"kind": kind, **meta})
+    chunk = Chunk(
+        Chunk.make_id(sid, text), sid, text, meta.get("question", sid), 0, {"kind": kind, **meta}
+    )
     signals = {"dense": dense, "coverage": coverage}
     if name is not None:
         signals["name"] = name

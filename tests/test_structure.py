@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -26,7 +27,9 @@ MAX_FUNCTION_LINES = 120
 
 
 def _python_files(*folders: str) -> list[Path]:
-    return sorted(p for f in folders for p in (REPO / f).rglob("*.py") if "__pycache__" not in p.parts)
+    return sorted(
+        p for f in folders for p in (REPO / f).rglob("*.py") if "__pycache__" not in p.parts
+    )
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:
@@ -41,7 +44,9 @@ def _imports(path: Path) -> list[tuple[int, str]]:
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package[: len(package) - node.level + 1]
-                out.append((node.lineno, ".".join([*base, *([node.module] if node.module else [])])))
+                out.append(
+                    (node.lineno, ".".join([*base, *([node.module] if node.module else [])]))
+                )
             elif node.module:
                 out.append((node.lineno, node.module))
     return out
@@ -72,7 +77,9 @@ def test_the_check_sees_an_outer_import(tmp_path):
     probe = REPO / "kit" / "_probe_for_test.py"
     probe.write_text("def f():\n    from madoguchi.ingest.index import Index\n", encoding="utf-8")
     try:
-        with pytest.raises(AssertionError, match=r"_probe_for_test\.py:2 imports madoguchi\.ingest"):
+        with pytest.raises(
+            AssertionError, match=r"_probe_for_test\.py:2 imports madoguchi\.ingest"
+        ):
             test_kit_imports_nothing_from_the_outer_packages()
     finally:
         probe.unlink()
@@ -106,9 +113,14 @@ def test_every_package_folder_is_in_the_wheel():
 
 @pytest.mark.slow
 def test_the_wheel_installs_only_madoguchi(tmp_path):
+    src = tmp_path / "src"  # a copy: building writes build/ and egg-info into the tree
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "madoguchi", *SOURCES):
+        copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy2
+        copy(REPO / name, src / name, **({"symlinks": True} if copy is shutil.copytree else {}))
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-         "-w", str(tmp_path), str(REPO)],
+         "-w", str(tmp_path), str(src)],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     (wheel,) = tmp_path.glob("madoguchi-*.whl")

@@ -67,9 +67,7 @@ def test_scaled_index_answers_through_the_real_services(settings, tmp_path):
     emb = HashingEmbeddings(settings.embedder.dim)
     vecs, titles = _vectors(emb)
     leads = {"c1": vecs[0], "c2": vecs[1]}
-    index, build = build_scaled(
-        settings, CHUNKS, vecs, titles, 30, tmp_path / "s", lead_vecs=leads
-    )
+    index, build = build_scaled(settings, CHUNKS, vecs, titles, 30, tmp_path / "s", lead_vecs=leads)
     assert set(build) == {
         "synthesise_s", "bm25_build_s", "vector_upsert_s", "title_vectors", "lead_vectors"
     }  # fmt: skip

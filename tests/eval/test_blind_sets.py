@@ -63,5 +63,7 @@ def test_every_expected_source_exists(path: Path):
             elif not found:
                 missing.append(f"{it.id}: {sid}")
     assert not missing, missing
-    if absent and not any(_exists(s, shared) for it in load_dataset(path) for s in it.expected_sources):
+    if absent and not any(
+        _exists(s, shared) for it in load_dataset(path) for s in it.expected_sources
+    ):
         pytest.skip("this set's corpus is not present here")

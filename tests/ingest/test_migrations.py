@@ -10,7 +10,9 @@ from madoguchi.ingest.embed import HashingEmbeddings
 from madoguchi.ingest.migrations import MIGRATIONS, migrate
 from madoguchi.ingest.services import build_services
 
-PAGE = "# 町のごみ\n\n## 粗大ごみ\n\n粗大ごみは予約制です。\n\n## 資源ごみ\n\n缶とびんは水曜日です。\n"
+PAGE = (
+    "# 町のごみ\n\n## 粗大ごみ\n\n粗大ごみは予約制です。\n\n## 資源ごみ\n\n缶とびんは水曜日です。\n"
+)
 
 
 class CountingEmbedder(HashingEmbeddings):
@@ -60,7 +62,9 @@ def test_an_index_of_the_previous_release_opens_with_nothing_re_embedded(
 ):
     monkeypatch.chdir(tmp_path)
     Path("page.md").write_text(PAGE, encoding="utf-8")
-    Path("faq.csv").write_text("ID,質問,回答\n1,犬の登録は？,役場で手続きします。\n", encoding="utf-8")
+    Path("faq.csv").write_text(
+        "ID,質問,回答\n1,犬の登録は？,役場で手続きします。\n", encoding="utf-8"
+    )
     svc = build_services(chroma_settings, embedder=HashingEmbeddings(dim=32))
     first = svc.ingest(["page.md", "faq.csv"])
     assert first.chunks_embedded == 3
@@ -84,13 +88,17 @@ def test_an_index_of_the_previous_release_opens_with_nothing_re_embedded(
 
 def test_inserting_a_paragraph_re_embeds_only_the_new_text(settings, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    body = "# 案内\n\n" + "\n\n".join(f"第{i}段落。" + "町の手続きの説明です。" * 30 for i in range(8))
+    body = "# 案内\n\n" + "\n\n".join(
+        f"第{i}段落。" + "町の手続きの説明です。" * 30 for i in range(8)
+    )
     Path("page.md").write_text(body, encoding="utf-8")
     emb = CountingEmbedder()
     svc = build_services(settings, embedder=emb)
     assert svc.ingest(["page.md"]).chunks_embedded >= 8
     emb.embedded.clear()
-    Path("page.md").write_text(body.replace("# 案内\n\n", "# 案内\n\nお知らせ：窓口の時間が変わりました。\n\n"))
+    Path("page.md").write_text(
+        body.replace("# 案内\n\n", "# 案内\n\nお知らせ：窓口の時間が変わりました。\n\n")
+    )
     report = svc.ingest(["page.md"])
     assert report.chunks_embedded == 1
     assert len(emb.embedded) == 1 and "お知らせ" in emb.embedded[0]
@@ -98,7 +106,9 @@ def test_inserting_a_paragraph_re_embeds_only_the_new_text(settings, tmp_path, m
 
 def test_a_text_repeated_in_a_page_gets_its_own_chunk_each_time(settings, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    Path("page.md").write_text("# A\n\n同じ文です。\n\n# B\n\n別の文です。\n\n# A\n\n同じ文です。\n")
+    Path("page.md").write_text(
+        "# A\n\n同じ文です。\n\n# B\n\n別の文です。\n\n# A\n\n同じ文です。\n"
+    )
     svc = build_services(settings, embedder=HashingEmbeddings(dim=16))
     svc.ingest(["page.md"])
     chunks = svc.index.view().chunks()

@@ -122,18 +122,21 @@ def test_table_rows_and_named_items_enter_the_confidence_by_their_weights():
     assert evidence([faq_hit])["name"] == 0.0
 
 
-
-
 def test_best_sentences_keep_a_table_rows_lines():
     from madoguchi.kit.answering import _best_sentences
     from madoguchi.kit.lexical import tokenize
 
-    row = "品目: 自転車\n分別: 粗大ごみ\n出し方・注意: 防犯登録を抹消してください。申込みが必要です。"
+    row = (
+        "品目: 自転車\n分別: 粗大ごみ\n出し方・注意: 防犯登録を抹消してください。申込みが必要です。"
+    )
     # short enough: every line as it was
     assert _best_sentences(row, set(), 500) == row
     # cut: the chosen sentences in the text's order, each line still ending its line
     qtoks = set(tokenize("自転車の防犯登録"))
-    assert _best_sentences(row, qtoks, 30) == "品目: 自転車\n出し方・注意: 防犯登録を抹消してください。"
+    assert (
+        _best_sentences(row, qtoks, 30)
+        == "品目: 自転車\n出し方・注意: 防犯登録を抹消してください。"
+    )
 
 
 def test_a_page_hit_is_a_feature_with_no_default_weight():

@@ -52,7 +52,9 @@ class TestMadoguchiRetriever(RetrieversIntegrationTests):
 
 
 def test_documents_carry_the_source_title_url_and_scores():
-    docs = MadoguchiRetriever(retriever=demo_retriever(), k=3).invoke("犬を飼い始めた。登録は必要？")
+    docs = MadoguchiRetriever(retriever=demo_retriever(), k=3).invoke(
+        "犬を飼い始めた。登録は必要？"
+    )
     assert len(docs) == 3 and all(isinstance(d, Document) for d in docs)
     assert [d.metadata["score"] for d in docs] == sorted(
         (d.metadata["score"] for d in docs), reverse=True

@@ -72,7 +72,9 @@ def test_a_huge_question_is_bounded():
 
 
 def test_a_one_word_name_is_found_by_its_synonym_group():
-    idx = NameIndex(enumerate(["自転車", "デジタルカメラ", "カメラ（フィルム）", "自転車の空気入れ"]))
+    idx = NameIndex(
+        enumerate(["自転車", "デジタルカメラ", "カメラ（フィルム）", "自転車の空気入れ"])
+    )
     assert [i for i, _ in idx.search("古いチャリ処分したい")] == [0]
     assert [i for i, _ in idx.search("デジカメいらなくなった")] == [1]
 

@@ -258,7 +258,9 @@ def test_admin_screenshot(browser, screenshot_dir, admin_app, tmp_path, monkeypa
                 data={"answer_id": r.json()["answer_id"], "helpful": False},
             )
         page.get_by_role("button", name="言い換え候補を表示 (suggest from the log)").click()
-        page.get_by_text("ハムスター", exact=True).filter(visible=True).first.wait_for(timeout=20000)
+        page.get_by_text("ハムスター", exact=True).filter(visible=True).first.wait_for(
+            timeout=20000
+        )
         page.screenshot(path=str(screenshot_dir / "admin_synonyms_1280.png"), full_page=True)
         page.get_by_role("tab", name="質問を試す (try)").click()
         page.get_by_label("質問 (question)").fill("ワンちゃんの登録")

@@ -1,9 +1,10 @@
-"""Test data builders shared by the test modules (retrieved hits)."""
+"""Test data builders shared by the test modules: retrieved hits, a counting embedder."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from madoguchi.ingest.embed import HashingEmbeddings
 from madoguchi.kit.types import Chunk, ScoredChunk
 
 
@@ -38,3 +39,15 @@ def hit(
 def source_hit(sid: str, position: int = 0) -> ScoredChunk:
     """A hit where only its source and position matter (evaluation metrics)."""
     return ScoredChunk(Chunk(f"{sid}@{position}", sid, "text", "title", position), 1.0)
+
+
+class CountingEmbedder(HashingEmbeddings):
+    """The fake embedder, remembering every text it embedded as a document."""
+
+    def __init__(self, dim: int = 64) -> None:
+        super().__init__(dim=dim)
+        self.embedded: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded.extend(texts)
+        return super().embed_documents(texts)

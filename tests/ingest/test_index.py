@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from factories import CountingEmbedder
 
 from madoguchi.ingest.embed import HashingEmbeddings
 from madoguchi.ingest.index import Index, covers
 from madoguchi.ingest.vectors import MemoryVectorIndex
 from madoguchi.kit.errors import ConfigError
 from madoguchi.kit.types import Chunk, SourceDocument
-
-
-class CountingEmbedder(HashingEmbeddings):
-    def __init__(self) -> None:
-        super().__init__(dim=64)
-        self.embedded: list[str] = []
-
-    def embed_documents(self, texts):
-        self.embedded.extend(texts)
-        return super().embed_documents(texts)
 
 
 def faq(sid: str, q: str, a: str) -> tuple[SourceDocument, str, list[Chunk]]:

@@ -6,6 +6,8 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
+from factories import CountingEmbedder
+
 from madoguchi.ingest.embed import HashingEmbeddings
 from madoguchi.ingest.migrations import MIGRATIONS, migrate
 from madoguchi.ingest.services import build_services
@@ -13,16 +15,6 @@ from madoguchi.ingest.services import build_services
 PAGE = (
     "# 町のごみ\n\n## 粗大ごみ\n\n粗大ごみは予約制です。\n\n## 資源ごみ\n\n缶とびんは水曜日です。\n"
 )
-
-
-class CountingEmbedder(HashingEmbeddings):
-    def __init__(self) -> None:
-        super().__init__(dim=32)
-        self.embedded: list[str] = []
-
-    def embed_documents(self, texts):
-        self.embedded.extend(texts)
-        return super().embed_documents(texts)
 
 
 def test_a_new_catalogue_has_every_migration_once(tmp_path: Path):
@@ -72,7 +64,7 @@ def test_an_index_of_the_previous_release_opens_with_nothing_re_embedded(
     _make_it_old(Path(chroma_settings.data_dir), svc)
     svc.close()
 
-    emb = CountingEmbedder()
+    emb = CountingEmbedder(32)
     upgraded = build_services(chroma_settings, embedder=emb)
     view = upgraded.index.view()  # runs migration 4 and moves the vectors
     assert {c.text: c.id for c in view.chunks()} == before
@@ -92,7 +84,7 @@ def test_inserting_a_paragraph_re_embeds_only_the_new_text(settings, tmp_path, m
         f"第{i}段落。" + "町の手続きの説明です。" * 30 for i in range(8)
     )
     Path("page.md").write_text(body, encoding="utf-8")
-    emb = CountingEmbedder()
+    emb = CountingEmbedder(32)
     svc = build_services(settings, embedder=emb)
     assert svc.ingest(["page.md"]).chunks_embedded >= 8
     emb.embedded.clear()

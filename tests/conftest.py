@@ -53,9 +53,13 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = REPO / "var" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     """Headless Debian Chromium through Playwright.
+
+    One per test module, not per session: while sync Playwright runs, its event loop is
+    marked running in the main thread, which would stop every later async test
+    (langchain-tests' standard tests) from starting a loop of its own.
 
     Skipped on a developer machine without chromium; on CI (CI=true) a missing
     browser is a failure, because ./run test installs it.

@@ -120,12 +120,20 @@ def eval_run(
     limit: LimitOpt = None,
     split: SplitOpt = None,
     half: HalfOpt = "report",
+    drag: Annotated[
+        bool,
+        typer.Option(
+            "--drag",
+            help="Also ask each question right after an unrelated one and count the answers "
+            "that changed (the earlier topic dragged in).",
+        ),
+    ] = False,
     config: ConfigOpt = None,
     set_: SetOpt = None,
 ) -> None:
     """Ask every question of a dataset and print hit@5, MRR, accuracy, refusals, latency."""
     from madoguchi.eval.report import by_lang_table, summary_markdown, summary_table
-    from madoguchi.eval.run import run_items
+    from madoguchi.eval.run import drag_check, run_items
     from madoguchi.ingest.services import build_services
 
     inputs = EvalInputs.load(dataset, split, half, limit, config, set_)
@@ -134,6 +142,7 @@ def eval_run(
     svc.warm_up()
     n_syn = inputs.synonym_groups()
     summary = run_items(svc, inputs.items, details_path=details)
+    dragged = drag_check(svc, summary) if drag else None
     if report:
         from madoguchi.eval.htmlreport import RunPage, run_html, write_report
 
@@ -149,10 +158,21 @@ def eval_run(
         md = write_report(report, run_html(page), summary_markdown(summary, title=str(dataset)))
         err.print(f"report: {report} (summary: {md})")
     if as_json:
-        print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
+        data = summary.to_dict()
+        if dragged is not None:
+            data["drag"] = dragged.to_dict()
+        print(json.dumps(data, ensure_ascii=False, indent=2))
         return
     out.print(summary_table(summary, title=f"{dataset} ({len(inputs.items)} questions)"))
     out.print(by_lang_table(summary))
+    if dragged is not None:
+        out.print(
+            f"drag check: {len(dragged.changed)} of {dragged.asked} answers changed when asked "
+            "right after an unrelated question",
+            highlight=False,
+        )
+        for item_id, earlier in dragged.changed:
+            out.print(f"  {item_id} (after {earlier!r})", highlight=False, markup=False)
     if details:
         out.print(f"per-question results: {details}")
 

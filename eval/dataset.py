@@ -29,6 +29,8 @@ class EvalItem:
     expected_answer_contains: tuple[str, ...] = ()
     relevance: dict[str, int] = field(default_factory=dict)
     note: str = ""
+    # earlier questions of the same conversation, oldest first, replayed before this one
+    history: tuple[str, ...] = ()
 
 
 def _strs(value: Any, name: str, where: str) -> tuple[str, ...]:
@@ -72,6 +74,7 @@ def parse_item(data: Any, where: str) -> EvalItem:
     ):
         raise DatasetError(f"{where}: field 'relevance' must map source ids to integer grades >= 0")
     note = data.get("note") or ""
+    history = _strs(data.get("history"), "history", where)
     return EvalItem(
         id=data["id"],
         question=data["question"],
@@ -81,6 +84,7 @@ def parse_item(data: Any, where: str) -> EvalItem:
         expected_answer_contains=contains,
         relevance=dict(rel),
         note=str(note),
+        history=history,
     )
 
 

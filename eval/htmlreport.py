@@ -152,9 +152,12 @@ def compare_plot(runs: Mapping[str, EvalRun]) -> str:
 
 def tradeoff_plot(sweeps: Mapping[str, Sweep]) -> str:
     """Left: answer accuracy against unanswerable refused, one curve per configuration, the
-    configured threshold marked. Right: the first configuration's figures by threshold."""
-    fig = _figure(11.5, 4.2)
-    left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    configured threshold marked. Middle: answered precision against coverage, the curve a
+    town picks its operating point on. Right: the first configuration's figures by
+    threshold."""
+    fig = _figure(16.5, 4.2)
+    left, middle, right = (fig.add_subplot(1, 3, i) for i in (1, 2, 3))
+    _precision_coverage(middle, sweeps)
     for name, sw in sweeps.items():
         pts = [p for p in sw.points if p["refusal_recall"] is not None]
         if not pts:
@@ -180,10 +183,11 @@ def tradeoff_plot(sweeps: Mapping[str, Sweep]) -> str:
         ts = [float(p["threshold"] or 0.0) for p in sw.points]
         for key, colour in (
             ("answer_accuracy", "#2da44e"),
+            ("answered_precision", "#0969da"),
             ("refusal_recall", "#8250df"),
             ("false_refusal_rate", "#cf222e"),
         ):
-            vals = [p[key] for p in sw.points]
+            vals = [p.get(key) for p in sw.points]
             if any(v is not None for v in vals):
                 right.plot(ts, [math.nan if v is None else v for v in vals], color=colour,
                            label=LABELS[key])  # fmt: skip
@@ -194,6 +198,28 @@ def tradeoff_plot(sweeps: Mapping[str, Sweep]) -> str:
         right.set_ylim(-0.02, 1.02)
         right.legend(fontsize=8, loc="center right")
     return svg_of(fig)
+
+
+def _precision_coverage(ax: Any, sweeps: Mapping[str, Sweep]) -> None:
+    for name, sw in sweeps.items():
+        pts = [p for p in sw.points if p.get("coverage") is not None]
+        pts = [p for p in pts if p.get("answered_precision") is not None]
+        if not pts:
+            continue
+        (line,) = ax.plot([float(p["coverage"] or 0.0) for p in pts],
+                          [float(p["answered_precision"] or 0.0) for p in pts],
+                          linewidth=1.5, label=name)  # fmt: skip
+        at = sw.at(sw.configured)
+        if at.get("coverage") is not None and at.get("answered_precision") is not None:
+            ax.plot([at["coverage"]], [at["answered_precision"]], marker="o", markersize=8,
+                    color=line.get_color(), markeredgecolor="#1b1f24")  # fmt: skip
+    ax.set_xlabel("coverage (answerable questions answered)")
+    ax.set_ylabel("answered precision (answers that are right)")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title("Precision / coverage (dot: configured)")
+    if ax.get_lines():
+        ax.legend(fontsize=8, loc="lower left")
 
 
 # ---- tables ----------------------------------------------------------------------------

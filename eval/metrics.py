@@ -245,6 +245,15 @@ def threshold_sweep(
                 "answer_accuracy": sum(right[i] for i in ans) / len(ans) if ans else None,
                 "false_refusal_rate": sum(refused[i] for i in ans) / len(ans) if ans else None,
                 "refusal_recall": sum(refused[i] for i in una) / len(una) if una else None,
+                "answered_precision": answered_precision(right, refused),
+                "coverage": 1 - sum(refused[i] for i in ans) / len(ans) if ans else None,
             }
         )
     return out
+
+
+def answered_precision(right: Sequence[bool], refused: Sequence[bool]) -> float | None:
+    """Of the questions answered (not refused), the share answered right; an answered
+    unanswerable question counts as wrong. None when nothing was answered."""
+    answered = [r for r, x in zip(right, refused, strict=True) if not x]
+    return sum(answered) / len(answered) if answered else None

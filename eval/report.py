@@ -19,6 +19,8 @@ LABELS = {
     "recall@10": "recall@10",
     "ndcg@10": "nDCG@10 (graded)",
     "answer_accuracy": "answer accuracy",
+    "answered_precision": "answered precision",
+    "coverage": "coverage (answerable answered)",
     "citation_precision": "citation precision",
     "refusal_recall": "unanswerable refused",
     "refusal_precision": "refusal precision",
@@ -33,6 +35,7 @@ COMPARE = (
 )  # fmt: skip
 SHORT = {
     "answer_accuracy": "answer acc",
+    "answered_precision": "answered prec",
     "refusal_recall": "refused unansw.",
     "false_refusal_rate": "false refusal",
     "ndcg@10": "nDCG@10",

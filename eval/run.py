@@ -31,6 +31,8 @@ FIGURES = (
     "recall@10",
     "ndcg@10",
     "answer_accuracy",
+    "answered_precision",
+    "coverage",
     "citation_precision",
     "refusal_recall",
     "refusal_precision",
@@ -42,7 +44,9 @@ FIGURES = (
 
 
 class AsksQuestions(Protocol):
-    def ask(self, question: str, lang: str | None = None) -> Any: ...
+    def ask(
+        self, question: str, lang: str | None = None, conversation_id: str | None = None
+    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -188,6 +192,11 @@ def summarise(results: Sequence[ItemResult]) -> EvalSummary:
         ),
         "ndcg@10": _fig([m.ndcg_at_k(r.retrieved, r.item.relevance, 10) for r in graded]),
         "answer_accuracy": _fig([float(r.correct) for r in ans]),
+        # of the answers given, the share that are right (an answered unanswerable is wrong)
+        "answered_precision": _fig(
+            [float(r.item.answerable and r.correct) for r in results if not r.refused]
+        ),
+        "coverage": _fig([float(not r.refused) for r in ans]),
         "citation_precision": _fig(cprec),
         "refusal_recall": _fig([float(r.refused) for r in una]),
         "refusal_precision": _fig([float(not r.item.answerable) for r in refused_all]),
@@ -280,7 +289,8 @@ def sweep(
 
 
 def ask_item(services: AsksQuestions, item: EvalItem) -> ItemResult:
-    """One question through the service.
+    """One question through the service; an item with ``history`` is asked after its
+    earlier questions, in one conversation, as a resident's chat would be.
 
     Only ``InputError`` (say, a question over the length limit) is caught
     and counted as a refusal, as a resident would see it; any other error
@@ -288,7 +298,13 @@ def ask_item(services: AsksQuestions, item: EvalItem) -> ItemResult:
     broken setup as a cautious one.
     """
     try:
-        res = services.ask(item.question, lang=None)
+        if item.history:  # the conversation first, as the widget and the API would send it
+            conv = f"eval:{item.id}"
+            for earlier in item.history:
+                services.ask(earlier, lang=None, conversation_id=conv)
+            res = services.ask(item.question, lang=None, conversation_id=conv)
+        else:
+            res = services.ask(item.question, lang=None)
     except InputError as exc:
         return ItemResult(item, [], "", True, item.lang, [], 0.0, error=str(exc))
     a = res.answer
@@ -344,3 +360,55 @@ def run_items(
             if progress is not None:
                 progress(1)
     return EvalRun(results=results, summary=summarise(results))
+
+
+@dataclass(frozen=True)
+class DragCheck:
+    """Questions asked once more right after an unrelated earlier question: the ones whose
+    answer changed (the earlier topic dragged in). A question that stands on its own must
+    be answered as if asked alone."""
+
+    asked: int
+    changed: list[tuple[str, str]]  # (item id, the earlier question it was asked after)
+
+    @property
+    def rate(self) -> float | None:
+        return len(self.changed) / self.asked if self.asked else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "asked": self.asked,
+            "changed": len(self.changed),
+            "rate": self.rate,
+            "items": [{"id": i, "after": q} for i, q in self.changed],
+        }
+
+
+def _unrelated(items: Sequence[EvalItem], i: int) -> EvalItem | None:
+    """The next answerable item (cyclically) sharing no expected source with item ``i``."""
+    mine = set(items[i].expected_sources)
+    for k in range(1, len(items)):
+        other = items[(i + k) % len(items)]
+        if other.answerable and not other.history and not mine & set(other.expected_sources):
+            return other
+    return None
+
+
+def _same_answer(a: ItemResult, b: ItemResult) -> bool:
+    return (a.refused, a.cited, a.answer) == (b.refused, b.cited, b.answer)
+
+
+def drag_check(services: AsksQuestions, run: EvalRun) -> DragCheck:
+    """Ask every question of ``run`` that has no history again, right after an unrelated
+    one (``_unrelated``) in one conversation, and compare with its answer alone."""
+    items = [r.item for r in run.results]
+    asked, changed = 0, []
+    for i, alone in enumerate(run.results):
+        other = _unrelated(items, i)
+        if alone.item.history or other is None:
+            continue
+        after = ask_item(services, replace(alone.item, history=(other.question,)))
+        asked += 1
+        if not _same_answer(alone, after):
+            changed.append((alone.item.id, other.question))
+    return DragCheck(asked, changed)

@@ -58,6 +58,18 @@ def test_eval_run_with_config_set_details_and_report(town):
     assert md.startswith("### ") and "| answer accuracy |" in md
 
 
+def test_eval_run_reports_answered_precision_coverage_and_the_drag_check(town):
+    _, dataset = town
+    r = runner.invoke(app, ["eval", "run", str(dataset), "--drag", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert {"answered_precision", "coverage"} <= set(data["figures"])
+    drag = data["drag"]
+    assert drag["asked"] >= 10 and drag["changed"] == len(drag["items"])
+    r = runner.invoke(app, ["eval", "run", str(dataset), "--drag"])
+    assert "answered" in r.stdout and "coverage" in r.stdout and "drag check:" in r.stdout
+
+
 def test_eval_run_config_errors(town):
     tmp, dataset = town
     with pytest.raises(ConfigError, match="no such file"):

@@ -251,11 +251,14 @@ def test_threshold_sweep_by_hand():
     correct = [True, False, None, False, False]
     pts = m.threshold_sweep(conf, answerable, correct, [0.0, 0.4, 0.5, 0.6, 1.0])
     # t=0: a, b answered (a right), c refused; d, e answered
+    # answers given: a (right), b, d, e -> precision 1/4; answerable answered: a, b of 3
     assert pts[0] == {
         "threshold": 0.0,
         "answer_accuracy": pytest.approx(1 / 3),
         "false_refusal_rate": pytest.approx(1 / 3),
         "refusal_recall": 0.0,
+        "answered_precision": 0.25,
+        "coverage": pytest.approx(2 / 3),
     }
     # t=0.4: d refused (0.3 < 0.4)
     assert pts[1]["refusal_recall"] == 0.5 and pts[1]["false_refusal_rate"] == pytest.approx(1 / 3)
@@ -267,15 +270,18 @@ def test_threshold_sweep_by_hand():
         "answer_accuracy": pytest.approx(1 / 3),
         "false_refusal_rate": pytest.approx(2 / 3),
         "refusal_recall": 1.0,
+        "answered_precision": 1.0,
+        "coverage": pytest.approx(1 / 3),
     }
-    # t=1.0: everything refused
+    # t=1.0: everything refused, so no answer to be right or wrong
     assert pts[4]["answer_accuracy"] == 0.0 and pts[4]["false_refusal_rate"] == 1.0
+    assert pts[4]["answered_precision"] is None and pts[4]["coverage"] == 0.0
 
 
 def test_threshold_sweep_empty_and_one_sided_sets():
     assert m.threshold_sweep([], [], [], [0.5]) == [
         {"threshold": 0.5, "answer_accuracy": None, "false_refusal_rate": None,
-         "refusal_recall": None}
+         "refusal_recall": None, "answered_precision": None, "coverage": None}
     ]  # fmt: skip
     only_unanswerable = m.threshold_sweep([0.2], [False], [False], [0.1, 0.3])
     assert [p["refusal_recall"] for p in only_unanswerable] == [0.0, 1.0]

@@ -157,6 +157,11 @@ def test_summary_by_hand(run_and_details):
     assert s["refusal_precision"] == pytest.approx(1 / 3)
     # answerable refused: q4, q6 -> 2/4
     assert s["false_refusal_rate"] == 0.5
+    # answers given: q1 (right), q3 (right), q5 (unanswerable, so wrong) -> 2/3;
+    # answerable answered: q1, q3 of q1, q3, q4, q6 -> 2/4
+    assert s["answered_precision"] == pytest.approx(2 / 3)
+    assert s.figures["answered_precision"].n == 3
+    assert s["coverage"] == 0.5
     # latency over the 5 answered items 10, 20.04, 30, 40, 50 (the rejected one excluded)
     # linear: p50 at index 2 -> 30; p95 at 3.8 -> 40 + 0.8*10 = 48; p99 at 3.96 -> 49.6
     assert s["latency_p50_ms"] == 30.0
@@ -238,3 +243,50 @@ def test_other_kit_errors_abort_but_keep_what_was_measured(tmp_path):
         run_items(BrokenServices(), ITEMS, details_path=details)
     rows = [json.loads(x) for x in details.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == ["q1"]  # flushed line by line
+
+
+@dataclass
+class ChatServices:
+    """A service with conversations: answers "いくらですか" from the chat's earlier topic."""
+
+    calls: list[tuple[str, str | None]] = field(default_factory=list)
+    topic: dict[str, str] = field(default_factory=dict)
+    drags: bool = False
+
+    def ask(self, question: str, lang: str | None = None, conversation_id: str | None = None):
+        self.calls.append((question, conversation_id))
+        earlier = self.topic.get(conversation_id or "", "")
+        if conversation_id:
+            self.topic[conversation_id] = question
+        about = earlier if ("いくら" in question or self.drags) and earlier else question
+        src = "faq#dog" if "犬" in about else "faq#gomi"
+        return FakeAskResult(Answer(f"{src} の答え", (cite(src),), False, "ja"), [hit(src)], 5.0)
+
+
+def test_an_item_with_history_is_asked_after_it_in_one_conversation():
+    item = EvalItem("f1", "いくらですか", "ja", True, ("faq#dog",), history=("犬の登録は？",))
+    svc = ChatServices()
+    run = run_items(svc, [item, EvalItem("s1", "粗大ごみは？", "ja", True, ("faq#gomi",))])
+    (q1, c1), (q2, c2), (q3, c3) = svc.calls
+    assert (q1, q2, q3) == ("犬の登録は？", "いくらですか", "粗大ごみは？")
+    assert c1 == c2 and c1 is not None and c3 is None  # one conversation, then none
+    assert [r.correct for r in run.results] == [True, True]
+
+
+def test_the_drag_check_counts_answers_an_earlier_question_changed():
+    from madoguchi.eval.run import drag_check
+
+    items = [
+        EvalItem("d1", "犬の登録は？", "ja", True, ("faq#dog",)),
+        EvalItem("g1", "粗大ごみは？", "ja", True, ("faq#gomi",)),
+        EvalItem("g2", "ごみの日は？", "ja", True, ("faq#gomi",)),
+    ]
+    fair = ChatServices()
+    assert drag_check(fair, run_items(fair, items)).changed == []
+    dragging = ChatServices(drags=True)
+    check = drag_check(dragging, run_items(dragging, items))
+    # d1 after g1: the garbage topic wins; g1 and g2 after d1: the dog's
+    assert check.asked == 3
+    assert [i for i, _ in check.changed] == ["d1", "g1", "g2"]
+    assert check.changed[0][1] == "粗大ごみは？" and check.rate == 1.0
+    assert check.to_dict()["changed"] == 3

@@ -157,69 +157,57 @@ def tradeoff_plot(sweeps: Mapping[str, Sweep]) -> str:
     threshold."""
     fig = _figure(16.5, 4.2)
     left, middle, right = (fig.add_subplot(1, 3, i) for i in (1, 2, 3))
-    _precision_coverage(middle, sweeps)
-    for name, sw in sweeps.items():
-        pts = [p for p in sw.points if p["refusal_recall"] is not None]
-        if not pts:
-            continue
-        xs = [float(p["refusal_recall"] or 0.0) for p in pts]
-        ys = [float(p["answer_accuracy"] or 0.0) for p in pts]
-        (line,) = left.plot(xs, ys, linewidth=1.5, label=name)
-        at = sw.at(sw.configured)
-        if at["refusal_recall"] is not None:
-            left.plot([at["refusal_recall"]], [at["answer_accuracy"]], marker="o", markersize=8,
-                      color=line.get_color(), markeredgecolor="#1b1f24")  # fmt: skip
+    _curves(left, sweeps, "refusal_recall", "answer_accuracy")
     left.set_xlabel("unanswerable questions refused")
     left.set_ylabel("answer accuracy (answerable)")
-    left.set_xlim(-0.02, 1.02)
-    left.set_ylim(-0.02, 1.02)
     left.set_title("Accuracy / refusal trade-off (dot: configured)")
-    if left.get_lines():
-        left.legend(fontsize=8, loc="lower left")
-    else:
+    if not left.get_lines():
         left.text(0.5, 0.5, "no unanswerable questions in the set", ha="center", va="center")
+    _curves(middle, sweeps, "coverage", "answered_precision")
+    middle.set_xlabel("coverage (answerable questions answered)")
+    middle.set_ylabel("answered precision (answers that are right)")
+    middle.set_title("Precision / coverage (dot: configured)")
     if sweeps:
-        name, sw = next(iter(sweeps.items()))
-        ts = [float(p["threshold"] or 0.0) for p in sw.points]
-        for key, colour in (
-            ("answer_accuracy", "#2da44e"),
-            ("answered_precision", "#0969da"),
-            ("refusal_recall", "#8250df"),
-            ("false_refusal_rate", "#cf222e"),
-        ):
-            vals = [p.get(key) for p in sw.points]
-            if any(v is not None for v in vals):
-                right.plot(ts, [math.nan if v is None else v for v in vals], color=colour,
-                           label=LABELS[key])  # fmt: skip
-        right.axvline(sw.configured, color="#1b1f24", linestyle="--", linewidth=1)
-        right.text(sw.configured, 1.0, f" configured {sw.configured:.2f}", fontsize=8, va="top")
-        right.set_title(f"{name}: figures by abstention threshold")
-        right.set_xlabel("answer threshold (confidence below it: refuse)")
-        right.set_ylim(-0.02, 1.02)
-        right.legend(fontsize=8, loc="center right")
+        _by_threshold(right, *next(iter(sweeps.items())))
     return svg_of(fig)
 
 
-def _precision_coverage(ax: Any, sweeps: Mapping[str, Sweep]) -> None:
+def _curves(ax: Any, sweeps: Mapping[str, Sweep], x: str, y: str) -> None:
+    """One curve of ``y`` against ``x`` per configuration, its configured point marked."""
     for name, sw in sweeps.items():
-        pts = [p for p in sw.points if p.get("coverage") is not None]
-        pts = [p for p in pts if p.get("answered_precision") is not None]
+        pts = [p for p in sw.points if p.get(x) is not None and p.get(y) is not None]
         if not pts:
             continue
-        (line,) = ax.plot([float(p["coverage"] or 0.0) for p in pts],
-                          [float(p["answered_precision"] or 0.0) for p in pts],
+        (line,) = ax.plot([float(p[x] or 0.0) for p in pts], [float(p[y] or 0.0) for p in pts],
                           linewidth=1.5, label=name)  # fmt: skip
         at = sw.at(sw.configured)
-        if at.get("coverage") is not None and at.get("answered_precision") is not None:
-            ax.plot([at["coverage"]], [at["answered_precision"]], marker="o", markersize=8,
-                    color=line.get_color(), markeredgecolor="#1b1f24")  # fmt: skip
-    ax.set_xlabel("coverage (answerable questions answered)")
-    ax.set_ylabel("answered precision (answers that are right)")
+        if at.get(x) is not None and at.get(y) is not None:
+            ax.plot([at[x]], [at[y]], marker="o", markersize=8, color=line.get_color(),
+                    markeredgecolor="#1b1f24")  # fmt: skip
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_title("Precision / coverage (dot: configured)")
     if ax.get_lines():
         ax.legend(fontsize=8, loc="lower left")
+
+
+def _by_threshold(ax: Any, name: str, sw: Sweep) -> None:
+    ts = [float(p["threshold"] or 0.0) for p in sw.points]
+    for key, colour in (
+        ("answer_accuracy", "#2da44e"),
+        ("answered_precision", "#0969da"),
+        ("refusal_recall", "#8250df"),
+        ("false_refusal_rate", "#cf222e"),
+    ):
+        vals = [p.get(key) for p in sw.points]
+        if any(v is not None for v in vals):
+            ax.plot(ts, [math.nan if v is None else v for v in vals], color=colour,
+                    label=LABELS[key])  # fmt: skip
+    ax.axvline(sw.configured, color="#1b1f24", linestyle="--", linewidth=1)
+    ax.text(sw.configured, 1.0, f" configured {sw.configured:.2f}", fontsize=8, va="top")
+    ax.set_title(f"{name}: figures by abstention threshold")
+    ax.set_xlabel("answer threshold (confidence below it: refuse)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8, loc="center right")
 
 
 # ---- tables ----------------------------------------------------------------------------

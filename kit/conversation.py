@@ -21,6 +21,8 @@ class Turn:
     answer: str
     lang: str
     sources: tuple[str, ...] = ()
+    # what was searched for the question: itself, or it read with the earlier topic
+    query: str = ""
 
 
 class ConversationStore:
@@ -73,22 +75,52 @@ class ConversationStore:
             del self._data[cid]
 
 
-# Words that point back at the previous question ("それは", "there", "那个" ...).
+# Words that point back at the previous question ("それは", "there", "那个" ...): for
+# questions in languages without a Japanese analysis.
 _REFERRING = re.compile(
     r"(それ|そこ|その|そちら|あれ|これ|この|ここ|どこで|いつ|いくら|何時|何が|何を"
     r"|\b(it|its|that|there|this|they|them|those)\b"
     r"|那|这|它|那裡|這|그것|거기|그거|이것|nó|đó|isso|isto|lá|eso|allí|ahí|iyon|doon)",
     re.IGNORECASE,
 )
+#: the longest earlier context carried into a follow-up's search
+MAX_CONTEXT_CHARS = 200
+
+
+def previous_query(history: Sequence[Turn]) -> str:
+    """What the last turn was about: the text it was searched with (a follow-up's
+    includes its own earlier topic), else its question."""
+    last = history[-1]
+    return (last.query or last.question)[-MAX_CONTEXT_CHARS:]
+
+
+def with_context(question: str, history: Sequence[Turn]) -> str:
+    """A follow-up read with the conversation's topic: the previous search, then it."""
+    return f"{previous_query(history)}\n{question}"
+
+
+def names_its_topic(question: str, lang: str) -> bool:
+    """Whether the question names a thing of its own (Sudachi: a common or proper noun
+    that is not a counter, a time, a manner or an adjectival word), so that it may stand
+    alone: 「出生届って何がいるの」 does, 「必要なものは？」「土日もやってる？」 do not.
+    A question in another language names one unless it is short and refers back
+    ("How much is it?")."""
+    if lang.split("-")[0] != "ja":
+        q = question.strip()
+        return not (len(q) <= 40 and _REFERRING.search(q))
+    from madoguchi.kit.lexical import topic_nouns
+
+    return bool(topic_nouns(question))
 
 
 def contextual_query(question: str, history: Sequence[Turn], max_chars: int = 24) -> str:
-    """What retrieval searches for: a short question that refers back ("それはどこで？",
-    "How much is it?") is searched together with the previous question; anything
-    else on its own, so a new topic is not dragged back to the old one."""
+    """The follow-up reading of ``question`` when it cannot stand alone by its words
+    (``names_its_topic``), else the question itself: the first step of the decision in
+    ``kit.services.Services``, which also compares how confidently each reading is
+    answered."""
     if not history:
         return question
     q = question.strip()
     if len(q) <= max_chars and _REFERRING.search(q):
-        return f"{history[-1].question}\n{q}"
+        return with_context(q, history)
     return question

@@ -166,6 +166,24 @@ def tokenize(text: str) -> list[str]:
     return _shared_tokenizer.tokens(text)
 
 
+def topic_nouns(text: str) -> list[str]:
+    """The nouns of ``text`` that name a thing (Sudachi: 普通名詞-一般 and 固有名詞, not
+    pronouns, counters, times or adjectival nouns), as written: what a question is about
+    when it names it (町長, 給料, 出生届), and nothing for 「必要なものは？」."""
+    from sudachipy import tokenizer as sudachi_tokenizer
+
+    text = unicodedata.normalize("NFKC", text)[:4000]
+    if not text.strip():
+        return []
+    tok = _shared_tokenizer._get()
+    out = []
+    for m in tok.tokenize(text, sudachi_tokenizer.Tokenizer.SplitMode.C):
+        pos = m.part_of_speech()
+        if pos[0] == "名詞" and (pos[1] == "固有名詞" or pos[1:3] == ("普通名詞", "一般")):
+            out.append(m.surface())
+    return out
+
+
 def noun_phrases(text: str) -> list[list[tuple[str, str, tuple[str, ...]]]]:
     """Runs of consecutive nouns in ``text`` (キャリー + ケース), each noun as (surface,
     its index token as ``tokenize`` writes it, its synonym-group tokens); numbers and

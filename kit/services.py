@@ -15,14 +15,15 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from madoguchi.kit.answering import ExtractiveAnswerer, GroundedAnswerer
+from madoguchi.kit.answering import ExtractiveAnswerer, GroundedAnswerer, confidence
 from madoguchi.kit.config import Settings
-from madoguchi.kit.conversation import ConversationStore, Turn, contextual_query
+from madoguchi.kit.conversation import ConversationStore, Turn, names_its_topic, with_context
 from madoguchi.kit.errors import InputError
 from madoguchi.kit.lang import detect_language, normalise_lang
+from madoguchi.kit.lexical import tokenize
 from madoguchi.kit.llm import build_llm
 from madoguchi.kit.protocols import Embedder
-from madoguchi.kit.retrieval import HybridRetriever
+from madoguchi.kit.retrieval import HybridRetriever, RetrievalTrace
 from madoguchi.kit.store import Store
 from madoguchi.kit.synonyms import SynonymFile
 from madoguchi.kit.types import Answer, ScoredChunk
@@ -34,6 +35,16 @@ class AskResult:
     hits: list[ScoredChunk]
     latency_ms: float
     timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Retrieved:
+    question: str  # cleaned
+    lang: str  # the answer's language
+    hits: list[ScoredChunk]
+    history: list[Turn]
+    timings: dict[str, float]
+    query: str  # what was searched: the question, or it read with the earlier topic
 
 
 @dataclass(frozen=True)
@@ -88,13 +99,14 @@ class Services:
         see ``kit.lang.normalise_lang``), else the question's language is detected;
         ``conversation_id`` links follow-up questions ("それはどこで？") to earlier ones."""
         t0 = time.perf_counter()
-        q, lang, hits, history, timings = self._retrieve(question, lang, conversation_id)
+        r = self._retrieve(question, lang, conversation_id)
+        q, lang, hits, history, timings = r.question, r.lang, r.hits, r.history, r.timings
         t1 = time.perf_counter()
         if self.generator is not None:
             answer = self.generator.answer(q, hits, lang=lang, history=history)
         else:
             answer = self.answerer.answer(q, hits, lang=lang)
-        return self._result(q, answer, hits, conversation_id, timings, t0, t1)
+        return self._result(q, r.query, answer, hits, conversation_id, timings, t0, t1)
 
     def ask_stream(
         self, question: str, lang: str | None = None, conversation_id: str | None = None
@@ -113,7 +125,8 @@ class Services:
             yield StreamEvent("final", result=res)
             return
         t0 = time.perf_counter()
-        q, lang, hits, history, timings = self._retrieve(question, lang, conversation_id)
+        r = self._retrieve(question, lang, conversation_id)
+        q, lang, hits, history, timings = r.question, r.lang, r.hits, r.history, r.timings
         t1 = time.perf_counter()
         for kind, payload in self.generator.stream(q, hits, lang=lang, history=history):
             if kind == "delta":
@@ -124,25 +137,59 @@ class Services:
                 answer, reason = payload
                 if reason is not None:
                     yield from _sentence_events(answer.text)
-                res = self._result(q, answer, hits, conversation_id, timings, t0, t1)
+                res = self._result(q, r.query, answer, hits, conversation_id, timings, t0, t1)
                 yield StreamEvent("final", result=res)
 
-    def _retrieve(
-        self, question: str, lang: str | None, conversation_id: str | None
-    ) -> tuple[str, str, list[ScoredChunk], list[Turn], dict[str, float]]:
+    def _retrieve(self, question: str, lang: str | None, conversation_id: str | None) -> _Retrieved:
         q = self.clean_question(question)
         asked_in = detect_language(q)
         lang = normalise_lang(lang) or asked_in
         history = self.conversations.history(conversation_id)
-        # words are matched only when the documents are in the question's language
-        hits, trace = self.retriever.search(
-            contextual_query(q, history), self.settings.retrieval.k, lang=asked_in
-        )
-        return q, lang, hits, history, dict(trace.timings)
+        query, hits, trace = self._search_in_context(q, history, asked_in, lang)
+        return _Retrieved(q, lang, hits, history, dict(trace.timings), query)
+
+    def _search_in_context(
+        self, q: str, history: list[Turn], asked_in: str, lang: str
+    ) -> tuple[str, list[ScoredChunk], RetrievalTrace]:
+        """Read a question on its own unless the evidence says it continues the
+        conversation, and search that reading.
+
+        - No earlier turn: on its own.
+        - It names no thing of its own (「必要なものは？」, "How much is it?"): a follow-up,
+          read with the previous turn's topic.
+        - It names one and is answered confidently on its own: on its own, so a new topic
+          (「図書館は何時まで？」 after a garbage question) is never dragged back.
+        - Else it is read with the topic too, and that reading is taken only when it is
+          answered confidently and its best passage holds at least half of the question's
+          own words (「コンビニでも取れる？」 after 住民票 does; 「町長の給料は？」 after a dog
+          question, whose best passage is the dog's, does not).
+
+        Words are matched only when the documents are in the question's language
+        (``asked_in``)."""
+        k = self.settings.retrieval.k
+        search = self.retriever.search
+        if not history:
+            return q, *search(q, k, lang=asked_in)
+        followup = with_context(q, history)
+        if not names_its_topic(q, asked_in):
+            return followup, *search(followup, k, lang=asked_in)
+        alone, trace = search(q, k, lang=asked_in)
+        threshold = self.settings.answer.answer_threshold
+        if alone and confidence(alone, self.settings.answer, lang) >= threshold:
+            return q, alone, trace
+        read, rtrace = search(followup, k, lang=asked_in)
+        if (
+            read
+            and confidence(read, self.settings.answer, lang) >= threshold
+            and self.store.view().coverage(tokenize(q), read[0].chunk.id) >= 0.5
+        ):
+            return followup, read, rtrace
+        return q, alone, trace
 
     def _result(
         self,
         q: str,
+        query: str,
         answer: Answer,
         hits: list[ScoredChunk],
         conversation_id: str | None,
@@ -153,7 +200,9 @@ class Services:
         t2 = time.perf_counter()
         timings = {**timings, "retrieve_ms": (t1 - t0) * 1000, "answer_ms": (t2 - t1) * 1000}
         answer = Answer(**{**answer.__dict__, "timings": timings})
-        turn = Turn(q, answer.text, answer.lang, tuple(c.source_id for c in answer.citations))
+        turn = Turn(
+            q, answer.text, answer.lang, tuple(c.source_id for c in answer.citations), query
+        )
         self.conversations.add(conversation_id, turn)
         return AskResult(answer=answer, hits=hits, latency_ms=(t2 - t0) * 1000, timings=timings)
 

@@ -80,6 +80,9 @@ class RetrievalSettings(BaseModel):
     }
     # the town's synonym list (kit.synonyms); default <data_dir>/synonyms.csv
     synonyms_file: Path | None = None
+    # the bundled municipal glossary (kit.glossary): a question in another language is also
+    # searched as the Japanese terms of the town-life concepts it names
+    glossary: bool = True
 
 
 class AnswerSettings(BaseModel):

@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 
 from madoguchi.kit.config import RetrievalSettings
+from madoguchi.kit.glossary import Glossary, Match, bundled
 from madoguchi.kit.lang import base_lang
 from madoguchi.kit.lexical import tokenize
 from madoguchi.kit.protocols import Embedder
@@ -47,6 +48,8 @@ class RetrievalTrace:
     ranked: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     # words of the town's synonym list found in the question (kit.synonyms)
     expansions: list[Expansion] = field(default_factory=list)
+    # glossary phrases of a question in another language, and their Japanese terms
+    glossary: list[Match] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class _Query:
     tokens: list[str]  # the question's own words
     variant_tokens: list[list[str]]  # each variant's words, the question's first
     all_tokens: list[str]  # the question's words, then the variants' new ones
+    # a question in a language the documents are not written in: only the glossary's
+    # Japanese terms are matched as words (the question's own words meet them by accident)
+    japanese: str = ""
 
 
 class HybridRetriever:
@@ -69,11 +75,22 @@ class HybridRetriever:
         embedder: Embedder,
         settings: RetrievalSettings,
         synonyms: SynonymFile | Synonyms | None = None,
+        glossary: Glossary | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
         self.synonyms = synonyms
+        self._glossary = glossary
+
+    @property
+    def glossary(self) -> Glossary | None:
+        """The municipal glossary (the bundled one unless given; off by setting)."""
+        if not self.settings.glossary:
+            return None
+        if self._glossary is None:
+            self._glossary = bundled()
+        return self._glossary
 
     def _synonyms(self) -> Synonyms | None:
         if isinstance(self.synonyms, SynonymFile):
@@ -82,8 +99,10 @@ class HybridRetriever:
 
     def warm_up(self) -> None:
         """Load everything the first real question would: catalogue state, tokenizer,
-        model, and the vector indexes (Chroma reads its HNSW files on first query)."""
+        model, the glossary, and the vector indexes (Chroma reads its HNSW files on first
+        query)."""
         self.search("ウォームアップ", 1)
+        _ = self.glossary
 
     def retrieve(self, query: str, k: int) -> list[ScoredChunk]:
         """The ``kit.protocols.Retriever`` interface: the best ``k`` chunks."""
@@ -111,19 +130,21 @@ class HybridRetriever:
             return [], trace
         n = max(s.candidates, k)
         lexical = lang is None or base_lang(lang) in view.languages
-        q = self._query(query, trace)
+        q = self._query(query, trace, foreign=not lexical)
         ranked: dict[str, Hits] = {}
         if s.mode in ("hybrid", "dense"):
             ranked.update(self._dense(view, q, n, trace))
         t = time.perf_counter()
         trace.query_tokens = q.tokens
-        if s.mode == "bm25" or (s.mode == "hybrid" and lexical):
-            ranked["bm25"] = view.lexical_search("text", q.all_tokens, n)
-            ranked["question"] = view.lexical_search("title", q.all_tokens, n)
+        words = q.all_tokens if lexical else tokenize(q.japanese)
+        if words and (s.mode == "bm25" or (s.mode == "hybrid" and (lexical or q.japanese))):
+            ranked["bm25"] = view.lexical_search("text", words, n)
+            ranked["question"] = view.lexical_search("title", words, n)
             trace.timings["bm25_ms"] = (time.perf_counter() - t) * 1000
-        if s.mode == "hybrid" and lexical and view.has_names:
+        if s.mode == "hybrid" and (lexical or q.japanese) and view.has_names:
             t = time.perf_counter()
-            ranked["name"] = best_of([view.name_search(v) for v in q.variants], n)
+            named = q.variants if lexical else [q.japanese]
+            ranked["name"] = best_of([view.name_search(v) for v in named], n)
             trace.timings["name_ms"] = (time.perf_counter() - t) * 1000
         out = self._fuse(view, ranked, q, n, k, trace)
         for name, hits in ranked.items():
@@ -132,17 +153,25 @@ class HybridRetriever:
         trace.ranked = ranked
         return out, trace
 
-    def _query(self, query: str, trace: RetrievalTrace) -> _Query:
+    def _query(self, query: str, trace: RetrievalTrace, *, foreign: bool = False) -> _Query:
         syn = self._synonyms()
         variants = [query]
         if syn is not None and len(syn):
             trace.expansions, more = syn.rewrites(query)
             variants += more
+        japanese = ""
+        glossary = self.glossary if foreign else None
+        if glossary is not None:
+            trace.glossary = glossary.matches(query)
+            terms = list(dict.fromkeys(m.japanese for m in trace.glossary))[:4]
+            if terms:  # the question once more as the Japanese terms it names
+                japanese = " ".join(terms)
+                variants.append(japanese)
         toks = tokenize(query)  # also needed for coverage, whatever the mode
         variant_toks = [toks, *(tokenize(v) for v in variants[1:])]
         seen = set(toks)  # a word the question repeats counts twice, as before
         all_toks = toks + [t for vt in variant_toks[1:] for t in vt if t not in seen]
-        return _Query(variants, toks, variant_toks, all_toks)
+        return _Query(variants, toks, variant_toks, all_toks, japanese)
 
     def _dense(self, view: SearchView, q: _Query, n: int, trace: RetrievalTrace) -> dict[str, Hits]:
         """The embedding signals: passage, title field and lead sentence."""

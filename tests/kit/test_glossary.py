@@ -37,3 +37,30 @@ def test_a_japanese_term_belongs_to_one_concept():
 
 def concepts_terms() -> list[set[str]]:
     return [set(c["ja"]) for c in _concepts()]
+
+
+def test_phrases_are_found_in_every_script_and_fold_accents():
+    from madoguchi.kit.glossary import bundled
+
+    g = bundled()
+    cases = {
+        "Where can I throw away an old TV?": "テレビ",
+        "Como descartar lâmpada fluorescente?": "蛍光灯",
+        "Como descartar lampada fluorescente?": "蛍光灯",
+        "Saan puwedeng itapon ang lumang aircon?": "エアコン",
+        "how to get juminhyo": "住民票",
+        "toi muon xin giay chung nhan cu tru": "住民票",
+        "बाल भत्ता कसरी पाउने?": "児童手当",
+        "대형 쓰레기 버리는 방법": "粗大ごみ",
+    }
+    for question, term in cases.items():
+        assert term in g.terms(question), question
+
+
+def test_a_phrase_never_matches_inside_a_word():
+    from madoguchi.kit.glossary import Glossary
+
+    g = Glossary([{"key": "tv", "ja": ["テレビ"], "en": ["tv"]}])
+    assert g.terms("my old TV broke") == ["テレビ"]
+    assert g.terms("a tvset and ctv") == []
+    assert g.terms("How much is it?") == []

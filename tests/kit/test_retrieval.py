@@ -203,3 +203,23 @@ def test_services_pass_the_questions_own_language(settings, tmp_path):
     # the widget's language setting does not decide it: the question's language does
     svc.ask("住民票の写しが欲しい", lang="en")
     assert seen == ["ja", "en", "ja"]
+
+
+def test_a_foreign_question_is_also_searched_as_the_glossarys_japanese_terms(settings, tmp_path):
+    from madoguchi.kit.glossary import Glossary
+
+    svc = ingested(
+        settings,
+        tmp_path,
+        {"target.csv": "type,name\n粗大ごみ,ソファー\n家電リサイクル,テレビ\n"},
+    )
+    svc.retriever._glossary = Glossary(
+        [{"key": "tv", "ja": ["テレビ"], "en": ["tv", "television"]}]
+    )
+    hits, trace = svc.retriever.search("Where can I throw away an old TV?", 3, lang="en")
+    assert [m.japanese for m in trace.glossary] == ["テレビ"]
+    assert hits[0].chunk.title == "テレビ" and "name" in trace.ranked and "bm25" in trace.ranked
+    off = svc.retriever.settings.model_copy(update={"glossary": False})
+    svc.retriever.settings = off
+    _, trace = svc.retriever.search("Where can I throw away an old TV?", 3, lang="en")
+    assert trace.glossary == [] and "bm25" not in trace.ranked

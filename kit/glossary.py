@@ -81,7 +81,7 @@ class Glossary:
 
     def __init__(self, concepts: Iterable[dict[str, object]]) -> None:
         self._japanese: dict[str, str] = {}
-        written: list[tuple[str, str]] = []
+        self._written: dict[str, list[tuple[str, str]]] = {f: [] for f in FOREIGN_FIELDS}
         for c in concepts:
             key = str(c["key"])
             ja = [str(t) for t in c.get("ja", []) or []]  # type: ignore[attr-defined]
@@ -89,18 +89,36 @@ class Glossary:
                 continue
             self._japanese[key] = ja[0]
             for field in FOREIGN_FIELDS:
-                written += [(str(p), key) for p in c.get(field, []) or []]  # type: ignore[attr-defined]
-        # as written (for questions with accents), and with the accents dropped
-        self._exact = _Phrases(written, accents=False)
-        self._folded = _Phrases(written, accents=True)
+                self._written[field] += [(str(p), key) for p in c.get(field, []) or []]  # type: ignore[attr-defined]
+        self._compiled: dict[tuple[tuple[str, ...], bool], _Phrases] = {}
+
+    def _phrases(self, lang: str | None, folded: bool) -> _Phrases:
+        """The phrases of the question's language, English and romaji (all languages when
+        it is not known): a word of one language is often another's ("got" is Indonesian
+        for a gutter), so each question meets only the words its language could mean."""
+        base = (lang or "").split("-")[0].lower()
+        fields = tuple(
+            f
+            for f in FOREIGN_FIELDS
+            if not base or f in ("en", "romaji") or f.split("-")[0] == base
+        )
+        if base and len(fields) == 2 and base not in ("en",):
+            fields = FOREIGN_FIELDS  # a language the glossary has no field for: every one
+        key = (fields, folded)
+        if key not in self._compiled:
+            written = [w for f in fields for w in self._written[f]]
+            # as written (for questions with accents), or with the accents dropped
+            self._compiled[key] = _Phrases(written, accents=folded)
+        return self._compiled[key]
 
     def __len__(self) -> int:
         return len(self._japanese)
 
-    def matches(self, question: str) -> list[Match]:
-        """The glossary phrases in ``question``, longest first, never overlapping."""
+    def matches(self, question: str, lang: str | None = None) -> list[Match]:
+        """The glossary phrases in ``question`` (asked in ``lang``, when known), longest
+        first, never overlapping."""
         folded = not has_accents(question)
-        phrases = self._folded if folded else self._exact
+        phrases = self._phrases(lang, folded)
         out: list[Match] = []
         seen: set[str] = set()
         for phrase, key in phrases.find(fold(question, accents=folded)):
@@ -109,9 +127,9 @@ class Glossary:
                 out.append(Match(phrase, key, self._japanese[key]))
         return out
 
-    def terms(self, question: str) -> list[str]:
+    def terms(self, question: str, lang: str | None = None) -> list[str]:
         """The Japanese terms of the concepts the question names (at most ``MAX_TERMS``)."""
-        return [m.japanese for m in self.matches(question)][:MAX_TERMS]
+        return [m.japanese for m in self.matches(question, lang)][:MAX_TERMS]
 
     @staticmethod
     def load(paths: Iterable[Path] | None = None) -> Glossary:

@@ -102,7 +102,8 @@ class HybridRetriever:
         model, the glossary, and the vector indexes (Chroma reads its HNSW files on first
         query)."""
         self.search("ウォームアップ", 1)
-        _ = self.glossary
+        if self.glossary is not None:
+            self.glossary.matches("warm up", "en")
 
     def retrieve(self, query: str, k: int) -> list[ScoredChunk]:
         """The ``kit.protocols.Retriever`` interface: the best ``k`` chunks."""
@@ -130,7 +131,7 @@ class HybridRetriever:
             return [], trace
         n = max(s.candidates, k)
         lexical = lang is None or base_lang(lang) in view.languages
-        q = self._query(query, trace, foreign=not lexical)
+        q = self._query(query, trace, foreign=not lexical, lang=lang)
         ranked: dict[str, Hits] = {}
         if s.mode in ("hybrid", "dense"):
             ranked.update(self._dense(view, q, n, trace))
@@ -153,7 +154,9 @@ class HybridRetriever:
         trace.ranked = ranked
         return out, trace
 
-    def _query(self, query: str, trace: RetrievalTrace, *, foreign: bool = False) -> _Query:
+    def _query(
+        self, query: str, trace: RetrievalTrace, *, foreign: bool = False, lang: str | None = None
+    ) -> _Query:
         syn = self._synonyms()
         variants = [query]
         if syn is not None and len(syn):
@@ -162,11 +165,11 @@ class HybridRetriever:
         japanese = ""
         glossary = self.glossary if foreign else None
         if glossary is not None:
-            trace.glossary = glossary.matches(query)
+            trace.glossary = glossary.matches(query, lang)
             terms = list(dict.fromkeys(m.japanese for m in trace.glossary))[:4]
-            if terms:  # the question once more as the Japanese terms it names
+            if terms:  # the question once more with the Japanese terms it names
                 japanese = " ".join(terms)
-                variants.append(japanese)
+                variants.append(f"{query} {japanese}")
         toks = tokenize(query)  # also needed for coverage, whatever the mode
         variant_toks = [toks, *(tokenize(v) for v in variants[1:])]
         seen = set(toks)  # a word the question repeats counts twice, as before

@@ -64,3 +64,13 @@ def test_a_phrase_never_matches_inside_a_word():
     assert g.terms("my old TV broke") == ["テレビ"]
     assert g.terms("a tvset and ctv") == []
     assert g.terms("How much is it?") == []
+
+
+def test_a_question_meets_only_the_words_its_language_could_mean():
+    from madoguchi.kit.glossary import Glossary
+
+    g = Glossary([{"key": "sokko", "ja": ["側溝"], "id": ["got", "selokan"], "en": ["gutter"]}])
+    assert g.terms("I just got a puppy", "en") == []  # "got" is Indonesian for a gutter
+    assert g.terms("got depan rumah tersumbat", "id") == ["側溝"]
+    assert g.terms("the gutter is blocked", "en") == ["側溝"]
+    assert g.terms("I just got a puppy") == ["側溝"]  # language unknown: every field

@@ -37,6 +37,10 @@ FOREIGN_FIELDS = ("en", "zh-Hans", "zh-Hant", "ko", "vi", "pt", "es", "tl", "ne"
 #: phrases shorter than this (after folding) are left out: "tv" yes, "ac" no
 MIN_PHRASE = 2
 MAX_TERMS = 4
+#: languages whose words carry accents (a question in them is matched as written)
+ACCENTED = frozenset({"vi", "pt", "es", "tl"})
+#: the languages the widget offers that are not Japanese, compiled at warm-up
+WARM_LANGS = ("en", "zh-Hans", "ko", "vi", "pt", "es", "tl", "ne")
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,15 @@ class Glossary:
 
     def __len__(self) -> int:
         return len(self._japanese)
+
+    def warm_up(self, langs: Iterable[str] = ()) -> None:
+        """Compile the phrase patterns of these languages now (a few tenths of a second
+        each), not at the first question in each: the unaccented form for every one, and
+        the accented one too where the language writes accents."""
+        for lang in langs:
+            self._phrases(lang, True)
+            if lang.split("-")[0] in ACCENTED:
+                self._phrases(lang, False)
 
     def matches(self, question: str, lang: str | None = None) -> list[Match]:
         """The glossary phrases in ``question`` (asked in ``lang``, when known), longest

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 
 from madoguchi.kit.config import RetrievalSettings
-from madoguchi.kit.glossary import Glossary, Match, bundled
+from madoguchi.kit.glossary import WARM_LANGS, Glossary, Match, bundled
 from madoguchi.kit.lang import base_lang
 from madoguchi.kit.lexical import tokenize
 from madoguchi.kit.protocols import Embedder
@@ -103,7 +103,7 @@ class HybridRetriever:
         query)."""
         self.search("ウォームアップ", 1)
         if self.glossary is not None:
-            self.glossary.matches("warm up", "en")
+            self.glossary.warm_up(WARM_LANGS)
 
     def retrieve(self, query: str, k: int) -> list[ScoredChunk]:
         """The ``kit.protocols.Retriever`` interface: the best ``k`` chunks."""

@@ -111,16 +111,3 @@ def names_its_topic(question: str, lang: str) -> bool:
     from madoguchi.kit.lexical import topic_nouns
 
     return bool(topic_nouns(question))
-
-
-def contextual_query(question: str, history: Sequence[Turn], max_chars: int = 24) -> str:
-    """The follow-up reading of ``question`` when it cannot stand alone by its words
-    (``names_its_topic``), else the question itself: the first step of the decision in
-    ``kit.services.Services``, which also compares how confidently each reading is
-    answered."""
-    if not history:
-        return question
-    q = question.strip()
-    if len(q) <= max_chars and _REFERRING.search(q):
-        return with_context(q, history)
-    return question

@@ -17,7 +17,7 @@ from factories import hit
 from madoguchi.ingest.services import build_services
 from madoguchi.kit.answering import ExtractiveAnswerer, GroundedAnswerer, verify_generated
 from madoguchi.kit.config import AnswerSettings, LLMSettings
-from madoguchi.kit.conversation import ConversationStore, Turn, contextual_query
+from madoguchi.kit.conversation import ConversationStore, Turn, names_its_topic, with_context
 from madoguchi.kit.lang import GENERATED_NOTE
 from madoguchi.kit.llm import LLMClient, build_llm
 
@@ -404,15 +404,13 @@ def test_widget_language_setting_wins_over_detection(services, server):
     assert "Easy Japanese" in server.prompt()
 
 
-def test_contextual_query_only_for_referring_short_questions():
+def test_only_a_question_naming_nothing_of_its_own_is_read_with_the_earlier_one():
     hist = [Turn("住民票の写しはどこで取れますか？", "住民課です。", "ja")]
-    assert contextual_query("それはいくら？", hist).startswith("住民票の写し")
-    assert contextual_query("How much is it?", hist).startswith("住民票の写し")
-    assert (
-        contextual_query("粗大ごみの出し方を教えてください", hist)
-        == "粗大ごみの出し方を教えてください"
-    )
-    assert contextual_query("それはいくら？", []) == "それはいくら？"
+    assert not names_its_topic("それはいくら？", "ja")
+    assert with_context("それはいくら？", hist).startswith("住民票の写し")
+    assert not names_its_topic("How much is it?", "en")
+    assert with_context("How much is it?", hist).startswith("住民票の写し")
+    assert names_its_topic("粗大ごみの出し方を教えてください", "ja")
 
 
 def test_conversation_store_is_bounded_in_turns_count_and_age():

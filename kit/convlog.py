@@ -3,9 +3,11 @@
 One SQLite file, ``<data_dir>/conversations.sqlite``, table ``turns``. Staff
 review it on the admin screen and turn unanswered questions into new FAQ
 entries; the evaluation tools read it to build starter datasets, so the schema
-below is a contract. Questions are masked (phone numbers, e-mail addresses,
-12-digit numbers) *before* they reach this module's storage, by
-``mask_pii`` here; rows older than the retention period are deleted.
+below is a contract. Questions and comments are masked *before* they reach
+this module's storage, by ``kit.pii.mask_pii`` (phone, My Number, card and
+account numbers, e-mail addresses, birth dates, addresses, names; control
+characters dropped); answers lose what they repeat of the question's personal
+data. Rows older than the retention period are deleted.
 
 Thread-safe: one connection guarded by a lock (the API answers in a thread
 pool), WAL journal so the admin screen can read while the API writes.
@@ -16,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import sqlite3
 import threading
 import time
@@ -27,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from madoguchi.kit.errors import InputError, StoreError
+from madoguchi.kit.pii import mask_echo, mask_pii
+
+__all__ = ["FILENAME", "ConversationLog", "Turn", "mask_pii", "new_id"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS turns (
@@ -49,25 +53,6 @@ CREATE INDEX IF NOT EXISTS turns_conversation ON turns (conversation_id);
 """
 
 FILENAME = "conversations.sqlite"
-
-# E-mail addresses first (they may contain digits), then 12-digit numbers (マイナンバー,
-# written with or without separators), then phone numbers (0X-XXXX-XXXX, 090..., +81 ...).
-# Full-width digits are matched too: residents type them on Japanese keyboards.
-_D = "[0-9０-９]"
-_SEP = "[-‐－―ー−– 　.]"
-_EMAIL = re.compile(r"[\w.+\-]+(?:@|＠)[\w\-]+(?:\.[\w\-]+)+")
-_TWELVE = re.compile(rf"(?<![0-9０-９]){_D}{{4}}{_SEP}?{_D}{{4}}{_SEP}?{_D}{{4}}(?![0-9０-９])")
-_PHONE = re.compile(
-    rf"(?<![0-9０-９])(?:(?:\+|＋)(?:81|８１){_SEP}?{_D}{{1,4}}|[0０]{_D}{{1,4}})"
-    rf"(?:{_SEP}|[(（]|[)）])?{_D}{{1,4}}(?:{_SEP}|[)）])?{_D}{{3,4}}(?![0-9０-９])"
-)
-
-
-def mask_pii(text: str) -> str:
-    """Replace e-mail addresses, 12-digit numbers and phone numbers with placeholders."""
-    text = _EMAIL.sub("[メール]", text)
-    text = _TWELVE.sub("[番号]", text)
-    return _PHONE.sub("[電話]", text)
 
 
 @dataclass(frozen=True)
@@ -147,14 +132,18 @@ class ConversationLog:
         turn_id: str | None = None,
         ts: float | None = None,
     ) -> Turn:
-        """Store one answered question (masked here) and return the stored turn."""
+        """Store one answered question (masked here) and return the stored turn.
+
+        The answer keeps the town's own text (its phone numbers, its addresses) but not
+        what it repeats of the resident's personal data; control characters go from both.
+        """
         turn = Turn(
             id=turn_id or new_id(),
             conversation_id=conversation_id or new_id(),
             ts=time.time() if ts is None else ts,
             question=mask_pii(question),
             lang=lang,
-            answer=answer,
+            answer=mask_echo(answer, question),
             citations=[
                 {"source": c.get("source"), "title": c.get("title"), "url": c.get("url")}
                 for c in citations
@@ -191,7 +180,7 @@ class ConversationLog:
         """Attach feedback to a turn; False when no such turn exists. The comment is masked."""
         if comment is not None and len(comment) > 1000:
             raise InputError("the comment is longer than 1,000 characters")
-        masked = mask_pii(comment.strip()) if comment and comment.strip() else None
+        masked = (mask_pii(comment).strip() if comment else "") or None
         cur = self._run(
             "UPDATE turns SET feedback = ?, comment = COALESCE(?, comment) WHERE id = ?",
             (int(helpful), masked, turn_id),

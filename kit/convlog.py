@@ -7,7 +7,8 @@ below is a contract. Questions and comments are masked *before* they reach
 this module's storage, by ``kit.pii.mask_pii`` (phone, My Number, card and
 account numbers, e-mail addresses, birth dates, addresses, names; control
 characters dropped); answers lose what they repeat of the question's personal
-data. Rows older than the retention period are deleted.
+data. Rows older than the retention period are deleted. The CSV export quotes
+cells a spreadsheet would read as formulas (``spreadsheet_cell``).
 
 Thread-safe: one connection guarded by a lock (the API answers in a thread
 pool), WAL journal so the admin screen can read while the API writes.
@@ -28,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from madoguchi.kit.errors import InputError, StoreError
-from madoguchi.kit.pii import mask_echo, mask_pii
+from madoguchi.kit.pii import clean_text, mask_echo, mask_pii
 
-__all__ = ["FILENAME", "ConversationLog", "Turn", "mask_pii", "new_id"]
+__all__ = ["FILENAME", "ConversationLog", "Turn", "mask_pii", "new_id", "spreadsheet_cell"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS turns (
@@ -53,6 +54,21 @@ CREATE INDEX IF NOT EXISTS turns_conversation ON turns (conversation_id);
 """
 
 FILENAME = "conversations.sqlite"
+
+# A cell that begins with one of these is a formula to Excel (and LibreOffice), after
+# leading blanks too; Japanese Excel reads the full-width forms as the ASCII ones.
+_FORMULA_START = frozenset("=+-@＝＋－＠﹦﹢﹣﹫\u2212")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A CSV cell Excel shows as text: one starting with ``= + - @`` (after blanks, or
+    their full-width forms), a tab or a CR gets a leading single quote (OWASP, "CSV
+    injection"). Other values are returned unchanged."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in "\t\r" or value.lstrip()[:1] in _FORMULA_START:
+        return "'" + value
+    return value
 
 
 @dataclass(frozen=True)
@@ -247,7 +263,12 @@ class ConversationLog:
         w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\r\n")
         w.writeheader()
         for row in self.unanswered(since):
-            w.writerow(row)
+            w.writerow(
+                {
+                    k: spreadsheet_cell(clean_text(v) if isinstance(v, str) else v)
+                    for k, v in row.items()
+                }
+            )
         return "\ufeff" + buf.getvalue()
 
     def purge(self, now: float | None = None) -> int:

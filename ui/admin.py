@@ -15,6 +15,7 @@ through getters because they are built in the API's lifespan, after mounting.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 import tempfile
@@ -282,7 +283,9 @@ class AdminActions:
             raise InputError("会話ログは無効です (conversation log is off)")
         folder = Path(tempfile.mkdtemp(prefix="madoguchi-export-"))
         path = folder / f"unanswered-{time.strftime('%Y%m%d-%H%M')}.csv"
-        path.write_text(log.unanswered_csv(), encoding="utf-8")
+        # the owner's only, like the log it comes from (the folder is already 0700)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+            f.write(log.unanswered_csv().encode("utf-8"))
         return str(path)
 
 

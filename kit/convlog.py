@@ -7,8 +7,10 @@ below is a contract. Questions and comments are masked *before* they reach
 this module's storage, by ``kit.pii.mask_pii`` (phone, My Number, card and
 account numbers, e-mail addresses, birth dates, addresses, names; control
 characters dropped); answers lose what they repeat of the question's personal
-data. Rows older than the retention period are deleted. The CSV export quotes
-cells a spreadsheet would read as formulas (``spreadsheet_cell``).
+data. Rows older than the retention period are deleted, and their text with
+them: ``secure_delete`` overwrites it, a checkpoint empties the WAL. The files
+are the owner's only (0600). The CSV export quotes cells a spreadsheet would
+read as formulas (``spreadsheet_cell``).
 
 Thread-safe: one connection guarded by a lock (the API answers in a thread
 pool), WAL journal so the admin screen can read while the API writes.
@@ -19,7 +21,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import os
 import sqlite3
+import stat
 import threading
 import time
 import uuid
@@ -32,6 +37,8 @@ from madoguchi.kit.errors import InputError, StoreError
 from madoguchi.kit.pii import clean_text, mask_echo, mask_pii
 
 __all__ = ["FILENAME", "ConversationLog", "Turn", "mask_pii", "new_id", "spreadsheet_cell"]
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS turns (
@@ -54,6 +61,9 @@ CREATE INDEX IF NOT EXISTS turns_conversation ON turns (conversation_id);
 """
 
 FILENAME = "conversations.sqlite"
+# PRAGMA user_version of a file whose deleted rows are known to be overwritten: older
+# versions deleted without secure_delete, so the first open scrubs the file (VACUUM).
+SCRUBBED = 1
 
 # A cell that begins with one of these is a formula to Excel (and LibreOffice), after
 # leading blanks too; Japanese Excel reads the full-width forms as the ASCII ones.
@@ -69,6 +79,20 @@ def spreadsheet_cell(value: Any) -> Any:
     if value[0] in "\t\r" or value.lstrip()[:1] in _FORMULA_START:
         return "'" + value
     return value
+
+
+def _private_file(path: Path) -> None:
+    """Create the log file readable by its owner only, and tighten one an older version
+    left world-readable. SQLite gives its -wal and -shm files the database's mode."""
+    if os.name == "nt":
+        return
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if p.exists() and stat.S_IMODE(p.stat().st_mode) & 0o077:
+                os.chmod(p, 0o600)
+        except OSError as exc:  # another user's file: say so, keep serving
+            log.warning("cannot make %s private: %s", p, exc)
 
 
 @dataclass(frozen=True)
@@ -105,10 +129,17 @@ class ConversationLog:
         self._last_purge = 0.0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private_file(self.path)
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
+            # deleted rows are overwritten with zeros, not left in free pages
+            self._db.execute("PRAGMA secure_delete=ON")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
             self._db.commit()
+            if self._db.execute("PRAGMA user_version").fetchone()[0] < SCRUBBED:
+                self._db.execute("VACUUM")
+                self._db.execute(f"PRAGMA user_version={SCRUBBED}")
+                self._checkpoint()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the conversation log {self.path}: {exc}") from exc
         self.purge()
@@ -272,10 +303,26 @@ class ConversationLog:
         return "\ufeff" + buf.getvalue()
 
     def purge(self, now: float | None = None) -> int:
-        """Delete turns older than the retention period; returns how many went."""
+        """Delete turns older than the retention period; returns how many went.
+
+        Their text goes from the files too: secure_delete zeroes it in the database, and
+        the checkpoint empties the write-ahead log that still held the rows as written.
+        """
         cutoff = (time.time() if now is None else now) - self.retention_days * 86400
         self._last_purge = time.time()
-        return self._run("DELETE FROM turns WHERE ts < ?", (cutoff,)).rowcount
+        gone = self._run("DELETE FROM turns WHERE ts < ?", (cutoff,)).rowcount
+        if gone:
+            self._checkpoint()
+        return gone
+
+    def _checkpoint(self) -> None:
+        try:
+            with self._lock:
+                busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise StoreError(f"conversation log {self.path}: {exc}") from exc
+        if busy:  # a reader in another process: the next purge or the last close empties it
+            log.warning("conversation log %s: the write-ahead log is still in use", self.path)
 
     def close(self) -> None:
         with self._lock:

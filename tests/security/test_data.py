@@ -3,20 +3,25 @@
 - CSV exports open in Excel: a cell a resident wrote must never be read as a formula
   (OWASP "CSV injection"), through every way staff export (the API route, the admin
   screen's button).
+- Deleted and expired rows leave no text in the database files (``secure_delete``,
+  a checkpoint after the purge), and the files are readable by their owner only.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
+import sqlite3
 import stat
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from madoguchi.kit.convlog import ConversationLog
+from madoguchi.kit.convlog import FILENAME, ConversationLog
 from madoguchi.ui.admin import AdminActions
 from madoguchi.ui.api import create_app
 from tests.ui.test_api import make_services
@@ -122,3 +127,79 @@ def test_old_rows_with_control_characters_are_cleaned_in_the_export(tmp_path):
     log._run("UPDATE turns SET question = ? WHERE id = ?", ("\x1b\x07\t=1+1", t.id))
     rows = rows_of(log.unanswered_csv())
     assert rows[0]["question"] == "'\t=1+1"
+
+
+# ------------------------------------------------------------- data at rest
+
+MARKER = "宇宙船ZQXJ免許の取り方を教えてください"
+
+
+def file_bytes(db: Path) -> bytes:
+    return b"".join(
+        p.read_bytes() for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists()
+    )
+
+
+def test_a_purged_question_leaves_no_text_in_the_files(tmp_path):
+    db = tmp_path / FILENAME
+    log = ConversationLog(db, retention_days=30)
+    now = time.time()
+    for i in range(50):
+        log.record(
+            question=f"{MARKER} {i}", lang="ja", answer=f"回答 {MARKER}", citations=[],
+            refused=True, mode="abstain", confidence=0.1, latency_ms=1.0, ts=now - 40 * 86400,
+        )  # fmt: skip
+    keep = log.record(
+        question="粗大ごみは？", lang="ja", answer="a", citations=[], refused=False,
+        mode="faq", confidence=0.9, latency_ms=1.0,
+    )  # fmt: skip
+    assert MARKER.encode() in file_bytes(db)
+    assert log.purge(now) == 50
+    assert MARKER.encode() not in file_bytes(db)
+    assert [t.id for t in log.turns()] == [keep.id]  # the rest is still there
+    log.close()
+    assert MARKER.encode() not in file_bytes(db)
+
+
+def test_a_log_from_an_older_version_is_scrubbed_on_open(tmp_path):
+    db = tmp_path / FILENAME
+    log = ConversationLog(db)
+    t = log.record(
+        question=MARKER, lang="ja", answer="", citations=[], refused=True,
+        mode="abstain", confidence=0.1, latency_ms=1.0,
+    )  # fmt: skip
+    log.close()
+    # an older version deleted without secure_delete: the text stays in free space
+    raw = sqlite3.connect(db)
+    raw.execute("PRAGMA secure_delete=OFF")
+    raw.execute("PRAGMA user_version=0")
+    raw.execute("DELETE FROM turns WHERE id = ?", (t.id,))
+    raw.commit()
+    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw.close()
+    assert MARKER.encode() in file_bytes(db)
+    ConversationLog(db).close()
+    assert MARKER.encode() not in file_bytes(db)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_the_log_files_are_private(tmp_path):
+    old = os.umask(0o022)  # the usual umask that made the file 0644
+    try:
+        db = tmp_path / "data" / FILENAME
+        log = ConversationLog(db)
+        log.record(
+            question="q", lang="ja", answer="a", citations=[], refused=False,
+            mode="faq", confidence=0.9, latency_ms=1.0,
+        )  # fmt: skip
+        files = [db, Path(f"{db}-wal"), Path(f"{db}-shm")]
+        assert all(p.exists() for p in files)
+        for p in files:
+            assert stat.S_IMODE(p.stat().st_mode) == 0o600, (p, oct(p.stat().st_mode))
+        log.close()
+        # a file an older version left world-readable is tightened on open
+        os.chmod(db, 0o644)
+        ConversationLog(db).close()
+        assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)

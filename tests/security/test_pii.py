@@ -195,11 +195,32 @@ def test_the_measure_can_fail():
         ("名前は山田太郎です", "山田"),
         ("氏名：鈴木 花子", "鈴木"),
         ("私は佐藤と申します", "佐藤"),
+        ("I was born in 1990 in Brazil", "1990"),
     ],
 )
 def test_forms_that_got_through_are_masked(text, secret):
     out = mask_pii(text)
     assert secret not in out, out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "自宅は2024年に建てました",
+        "電話で12345件の相談がありました",
+        "口座振替は毎月27日",
+        "カードの再発行は1,100円",
+        "普通徴収で年4回",
+        "TEL受付は8:30-17:15",
+        "生年月日欄の書き方",
+        "〒123-4567 北海道",
+        "平成生まれです",
+        "マイナンバーカード交付率は80%",
+        "my name is not important",
+    ],
+)
+def test_words_that_announce_personal_data_alone_mask_nothing(text):
+    assert mask_pii(text) == text
 
 
 def test_an_email_address_is_masked_alone():

@@ -682,21 +682,23 @@ def run(
     in_a_row = 0
     for i, task in enumerate(tasks):
         e = task.entry
-        report.text_chars += len(e.question) + len(e.answer)
-        report.prompt_chars += sum(len(c) for _, c in messages(e, task.lang, town))
+        text_chars = len(e.question) + len(e.answer)
+        prompt_chars = sum(len(c) for _, c in messages(e, task.lang, town))
+        if not dry_run:
+            assert translator is not None
+            try:
+                outcome, server_failed = _one(task, translator, stamp(), report)
+            except StopRun as exc:
+                report.stopped = str(exc)
+                report.not_sent += len(tasks) - i
+                break
         report.sent += 1
+        report.text_chars += text_chars
+        report.prompt_chars += prompt_chars
         if dry_run:
             if progress:
                 progress(task, None)
             continue
-        assert translator is not None
-        try:
-            outcome, server_failed = _one(task, translator, stamp(), report)
-        except StopRun as exc:
-            report.stopped = str(exc)
-            report.sent -= 1
-            report.not_sent += len(tasks) - i
-            break
         report.outcomes.append(outcome)
         if progress:
             progress(task, outcome)
@@ -790,6 +792,8 @@ def decide(
     and what the checks still find in an approved text (staff have the last word)."""
     if action not in ("approve", "reject"):
         raise InputError(f"unknown action {action!r}: approve or reject")
+    if normalise_lang(lang, strict=False) != lang or lang not in TARGETS:
+        raise InputError(f"{lang!r} is not a language translations are made in")
     entries, _ = read_entries(file)
     entry = next((e for e in entries if e.key == key), None)
     if entry is None:

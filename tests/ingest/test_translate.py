@@ -284,6 +284,8 @@ def test_approved_translations_lose_the_mark_and_rejected_ones_are_not_shown(
         decide(town, "en", "1", "approve", answer=" ")
     with pytest.raises(InputError, match="no such entry"):
         decide(town, "en", "99", "reject")
+    with pytest.raises(InputError, match="not a language"):
+        decide(town, "../x", "1", "reject")
 
 
 def test_rerun_sends_only_what_changed_and_a_stale_translation_is_not_shown(town, llm_server):
@@ -388,6 +390,7 @@ def test_a_wrong_key_or_model_stops_the_run_at_once(town, llm_server, status):
     assert report.stopped and f"HTTP {status}" in report.stopped
     assert "MADOGUCHI_LLM__BASE_URL" in report.stopped
     assert report.outcomes == [] and report.not_sent == 3 and len(llm_server.requests) == 1
+    assert report.sent == 0 and report.text_chars == 0
 
 
 def test_no_llm_is_a_clear_error_and_a_dry_run_needs_none(town, llm_server):

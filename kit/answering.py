@@ -44,6 +44,7 @@ from madoguchi.kit.lang import (
     FOLLOW_UP,
     GENERATED_NOTE,
     JAPANESE_ONLY_NOTE,
+    MACHINE_TRANSLATED_NOTE,
     REFUSAL,
     TRANSLATED_NOTE,
     base_lang,
@@ -186,6 +187,7 @@ class ExtractiveAnswerer:
         if not is_japanese(lang):
             text, original = _localised(body, parts, used, lang, dept, phone, cites)
         return Answer(
+            machine_translation=_shows_machine_translation(used, lang),
             text=text,
             citations=cites,
             refused=False,
@@ -349,6 +351,18 @@ def translation(h: ScoredChunk, lang: str, field: str = "answer") -> str | None:
     return str(value).strip() or None if value else None
 
 
+def machine_translated(h: ScoredChunk, lang: str) -> bool:
+    """Whether the entry's ``lang`` text is a machine translation staff have not checked."""
+    return lang in str(h.chunk.meta.get("machine_langs") or "").split(",")
+
+
+def _shows_machine_translation(used: Sequence[ScoredChunk], lang: str) -> bool:
+    """Whether a translated answer built from ``used`` shows an unchecked machine translation."""
+    if is_japanese(lang) or not used or translation(used[0], lang) is None:
+        return False
+    return any(machine_translated(h, lang) for h in used if translation(h, lang))
+
+
 def _localised(
     body: str,
     parts: list[str],
@@ -378,7 +392,8 @@ def _localised(
     if footer:
         lines.append("\n".join(footer))
     if translated:
-        lines.append(phrase(TRANSLATED_NOTE, lang))
+        machine = _shows_machine_translation(used, lang)
+        lines.append(phrase(MACHINE_TRANSLATED_NOTE if machine else TRANSLATED_NOTE, lang))
     return "\n\n".join(lines), body
 
 

@@ -234,6 +234,29 @@ TRANSLATED_NOTE = {
     "ne": "यो नगरको आधिकारिक उत्तरको अनुवाद हो। जापानी मूल पाठ पनि हेर्न सकिन्छ।",
 }
 
+# Instead of TRANSLATED_NOTE when the entry's translation was made by machine
+# (``madoguchi translate``) and town staff have not checked it yet.
+MACHINE_TRANSLATED_NOTE = {
+    "ja-easy": "町の 答えを 機械（きかい）で やさしい 日本語に しました。まだ 町の 人が "
+    "確かめて いません。元の 答えも 見る ことが できます。",
+    "en": "Machine translation of the town's official answer, not yet checked by town staff. "
+    "The Japanese original is available.",
+    "zh-Hans": "本回答由机器翻译自本町的官方日文回答，尚未经本町工作人员确认，可查看日文原文。",
+    "zh-Hant": "本回答由機器翻譯自本町的官方日文回答，尚未經本町工作人員確認，可查看日文原文。",
+    "ko": "마을의 공식 답변을 기계 번역한 것으로, 아직 마을 직원이 확인하지 않았습니다. "
+    "일본어 원문도 볼 수 있습니다.",
+    "vi": "Đây là bản dịch máy câu trả lời chính thức của thị trấn, chưa được nhân viên "
+    "kiểm tra. Có thể xem bản gốc tiếng Nhật.",
+    "pt": "Tradução automática da resposta oficial da cidade, ainda não revisada pelos "
+    "funcionários. O original em japonês está disponível.",
+    "es": "Traducción automática de la respuesta oficial del municipio, aún no revisada por "
+    "el personal. El original en japonés está disponible.",
+    "tl": "Salin ng makina ang opisyal na sagot ng bayan at hindi pa ito nasusuri ng kawani. "
+    "Makikita rin ang orihinal sa wikang Hapon.",
+    "ne": "यो नगरको आधिकारिक उत्तरको मेसिन अनुवाद हो, नगरका कर्मचारीले अझै जाँच गरेका छैनन्। "
+    "जापानी मूल पाठ पनि हेर्न सकिन्छ।",
+}
+
 # Shown with an answer composed by the LLM from the cited passages.
 GENERATED_NOTE = {
     "ja": "この回答は町の資料をもとに AI が作成しました。正確な内容は出典をご確認ください。",

@@ -99,6 +99,8 @@ class Answer:
     # with a refusal: the closest documents, offered to read ("these may help"), never
     # presented as the answer's sources
     related: tuple[Citation, ...] = ()
+    # the text shown is a machine translation town staff have not checked yet
+    machine_translation: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The public shape shared by ``madoguchi ask --json`` and ``POST /api/v1/ask``."""
@@ -114,4 +116,5 @@ class Answer:
             "mode": self.mode,
             "original": self.original,
             "related": [c.to_json() for c in self.related],
+            "machine_translation": self.machine_translation,
         }

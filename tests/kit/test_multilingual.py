@@ -14,6 +14,7 @@ from madoguchi.kit.lang import (
     GENERATED_NOTE,
     JAPANESE_ONLY_NOTE,
     LANGS,
+    MACHINE_TRANSLATED_NOTE,
     REFUSAL,
     TRANSLATED_NOTE,
     detect_language,
@@ -93,11 +94,20 @@ def test_detection_returns_widget_codes(text, lang):
 
 
 @pytest.mark.parametrize(
-    "table", [REFUSAL, JAPANESE_ONLY_NOTE, TRANSLATED_NOTE, GENERATED_NOTE, CONTACT, FOLLOW_UP]
+    "table",
+    [
+        REFUSAL,
+        JAPANESE_ONLY_NOTE,
+        TRANSLATED_NOTE,
+        MACHINE_TRANSLATED_NOTE,
+        GENERATED_NOTE,
+        CONTACT,
+        FOLLOW_UP,
+    ],
 )
 def test_every_answer_language_has_its_own_phrase(table):
     for code in LANGS:
-        if code == "ja" and table in (JAPANESE_ONLY_NOTE, TRANSLATED_NOTE):
+        if code == "ja" and table in (JAPANESE_ONLY_NOTE, TRANSLATED_NOTE, MACHINE_TRANSLATED_NOTE):
             continue  # plain Japanese needs no note
         assert code in table, (code, table)
     # やさしい日本語 and traditional Chinese have their own text, not a fallback
@@ -125,6 +135,19 @@ def test_translated_entry_is_returned_with_japanese_original():
     assert a.citations[0].title == EN["question_en"]
     js = a.to_json()
     assert js["original"] == FAQ["answer"] and js["answer"] == a.text
+
+
+def test_a_machine_translation_says_so_until_staff_approve_it():
+    machine = hit("f.csv#1", **FAQ, **EN, machine_langs="en,vi")
+    a = ExtractiveAnswerer(SURE).answer("How do I throw away a sofa?", [machine], lang="en")
+    assert a.text.startswith(EN["answer_en"]) and a.text.endswith(MACHINE_TRANSLATED_NOTE["en"])
+    assert TRANSLATED_NOTE["en"] not in a.text
+    assert a.machine_translation and a.to_json()["machine_translation"] is True
+    approved = hit("f.csv#1", **FAQ, **EN, machine_langs="vi")
+    a = ExtractiveAnswerer(SURE).answer("How do I throw away a sofa?", [approved], lang="en")
+    assert a.text.endswith(TRANSLATED_NOTE["en"]) and not a.machine_translation
+    a = ExtractiveAnswerer(SURE).answer("ソファを捨てたい", [machine], lang="ja")
+    assert not a.machine_translation and a.text == FAQ["answer"]
 
 
 def test_other_language_without_translation_gets_japanese_note_phone_and_link():

@@ -43,6 +43,11 @@ class AskResponse(BaseModel):
         default_factory=list,
         description="With a refusal: documents that may help, not sources of an answer.",
     )
+    machine_translation: bool = Field(
+        False,
+        description="The answer shows a machine translation town staff have not checked yet "
+        "(its text says so too).",
+    )
     latency_ms: float = 0.0
     answer_id: str = Field(..., description="Send it back with POST /api/v1/feedback.")
     conversation_id: str

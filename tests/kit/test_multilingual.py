@@ -127,7 +127,7 @@ def test_translated_entry_is_returned_with_japanese_original():
     )
     assert not a.refused
     assert a.text.startswith(EN["answer_en"])
-    assert "Contact: 環境衛生課 0120-000-111" in a.text
+    assert "Contact: 環境衛生課 (Environmental Sanitation Division, tel. 0120-000-111)" in a.text
     assert TRANSLATED_NOTE["en"] in a.text
     assert JAPANESE_ONLY_NOTE["en"] not in a.text
     assert a.original == FAQ["answer"]
@@ -156,7 +156,7 @@ def test_other_language_without_translation_gets_japanese_note_phone_and_link():
     )
     assert a.text.startswith(JAPANESE_ONLY_NOTE["vi"])
     assert FAQ["answer"] in a.text
-    assert "Liên hệ: 環境衛生課 0120-000-111" in a.text
+    assert "Liên hệ: 環境衛生課 (Phòng Vệ sinh Môi trường, ĐT 0120-000-111)" in a.text
     assert "https://example.invalid/gomi" in a.text
     assert a.original == FAQ["answer"]
     assert a.citations[0].title == FAQ["question"]
@@ -246,7 +246,7 @@ def test_ingested_translation_file_answers_in_the_residents_language(settings, t
     assert res2.answer.citations[0].source_id.endswith("faq.csv#2")
     assert res2.answer.text.startswith(JAPANESE_ONLY_NOTE["en"])
     assert "住民課窓口で交付します。" in res2.answer.text
-    assert "Contact: 住民課 0120-000-222" in res2.answer.text
+    assert "Contact: 住民課 (Residents Division, tel. 0120-000-222)" in res2.answer.text
     with pytest.raises(InputError):
         svc.ask("How do I put out oversized garbage?", lang="xx-nope")
 

@@ -223,7 +223,7 @@ def parse_pdf(doc: SourceDocument, limits: IngestSettings | None = None) -> Pars
     """Pages as sections. The page count (of the page tree pypdf walked, not the /Count
     the file claims) is checked before any page is read, the text page by page."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     _quiet_pypdf()
     limits = limits or IngestSettings()
@@ -235,8 +235,8 @@ def parse_pdf(doc: SourceDocument, limits: IngestSettings | None = None) -> Pars
             try:
                 if not reader.decrypt(""):
                     raise ParseError(f"{doc.source_id}: the PDF is password-protected")
-            except NotImplementedError as exc:
-                raise ParseError(f"{doc.source_id}: encrypted PDF: {exc}") from exc
+            except (NotImplementedError, DependencyError) as exc:  # AES needs `cryptography`
+                raise ParseError(f"{doc.source_id}: encrypted PDF, cannot decrypt: {exc}") from exc
         n_pages = len(reader.pages)
         if n_pages > limits.max_pdf_pages:
             raise limits.exceeded(doc.source_id, "too many pages", n_pages, "max_pdf_pages")
@@ -252,6 +252,8 @@ def parse_pdf(doc: SourceDocument, limits: IngestSettings | None = None) -> Pars
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except ParseError:
         raise
+    except DependencyError as exc:  # PdfReader itself tries the empty password; AES needs it
+        raise ParseError(f"{doc.source_id}: encrypted PDF, cannot decrypt: {exc}") from exc
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError) as exc:
         raise ParseError(
             f"{doc.source_id}: not a readable PDF ({type(exc).__name__}: {exc})"

@@ -535,3 +535,51 @@ def test_truncated_office_file_is_skipped(tmp_path, town, name):
     _svc, r = run(settings_with(tmp_path))
     why = reason(r, f"town/{name}")
     assert "not a readable" in why and not why.startswith("unexpected")
+
+
+def test_aes_encrypted_pdf_is_skipped_with_a_reason(tmp_path, town):
+    """An AES-256 (V5/R6) encryption dictionary: pypdf needs the cryptography package to even
+    try the empty password; without it that was a bare 'DependencyError'."""
+    objects = {
+        1: CATALOG,
+        2: b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        4: PAGE,
+        5: CONTENT,
+        6: b"<< /Filter /Standard /V 5 /R 6 /Length 256 /P -4"
+        + b" /O <"
+        + b"00" * 48
+        + b"> /U <"
+        + b"00" * 48
+        + b">"
+        + b" /OE <"
+        + b"00" * 32
+        + b"> /UE <"
+        + b"00" * 32
+        + b"> /Perms <"
+        + b"00" * 16
+        + b">"
+        + b" /CF << /StdCF << /CFM /AESV3 /AuthEvent /DocOpen /Length 32 >> >>"
+        + b" /StmF /StdCF /StrF /StdCF >>",
+    }
+    raw = raw_pdf(objects).replace(
+        b"/Root 1 0 R >>", b"/Root 1 0 R /Encrypt 6 0 R /ID [<00> <00>] >>"
+    )
+    (town / "aes.pdf").write_bytes(raw)
+    _svc, r = run(settings_with(tmp_path))
+    why = reason(r, "town/aes.pdf")
+    assert "encrypted PDF" in why or "password-protected" in why
+
+
+def test_encrypted_zip_member_is_refused(tmp_path, town):
+    docx_with_body(town / "locked.docx", paragraphs(3, "本文"))
+    raw = bytearray((town / "locked.docx").read_bytes())
+    with zipfile.ZipFile(io.BytesIO(bytes(raw))) as z:
+        at = z.start_dir
+        for _ in z.infolist():
+            n, m, k = struct.unpack_from("<HHH", raw, at + 28)
+            flags = struct.unpack_from("<H", raw, at + 8)[0]
+            struct.pack_into("<H", raw, at + 8, flags | 0x1)  # "encrypted"
+            at += 46 + n + m + k
+    (town / "locked.docx").write_bytes(bytes(raw))
+    _svc, r = run(settings_with(tmp_path))
+    assert "encrypted zip member" in reason(r, "town/locked.docx")

@@ -44,7 +44,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from madoguchi.kit.charset import decode
+from madoguchi.kit.charset import decode, decode_checked
+from madoguchi.kit.config import IngestSettings
 from madoguchi.kit.errors import ParseError
 from madoguchi.kit.lang import normalise_lang
 from madoguchi.kit.types import SourceDocument
@@ -385,12 +386,19 @@ def update_machine_translations(
     return rows
 
 
-def read_table(path: Path, name: str) -> tuple[list[str], list[list[str]]]:
+def read_table(
+    path: Path,
+    name: str,
+    limits: IngestSettings | None = None,
+    warnings: list[tuple[str, str]] | None = None,
+) -> tuple[list[str], list[list[str]]]:
     """Header and data records of a CSV (or tab-separated) file, decoded.
 
     Records keep their position: blank records inside the file stay (as empty
     lists) so record numbers match a plain ``csv.reader``; blank lines at the
-    start and at the end are dropped.
+    start and at the end are dropped. Records and cells are counted against
+    ``limits`` (the file is refused past them); a doubtful decoding is added to
+    ``warnings`` as (name, what).
     """
     try:
         raw = path.read_bytes()
@@ -398,11 +406,23 @@ def read_table(path: Path, name: str) -> tuple[list[str], list[list[str]]]:
         raise ParseError(f"{name}: cannot read: {exc.strerror or exc}") from exc
     if not raw.strip():
         raise ParseError(f"{name}: empty file, no rows")
-    text = decode(raw, name)
+    decoded = decode_checked(raw, name)
+    if decoded.warning and warnings is not None:
+        warnings.append((name, decoded.warning))
+    text = decoded.text
     first_line = text.lstrip("\ufeff\r\n").split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    limits = limits or IngestSettings()
+    rows: list[list[str]] = []
+    cells = 0
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            rows.append(record)
+            cells += len(record)
+            if len(rows) > limits.max_table_rows:
+                raise limits.exceeded(name, "too many rows", len(rows), "max_table_rows", more=True)
+            if cells > limits.max_table_cells:
+                raise limits.exceeded(name, "too many cells", cells, "max_table_cells", more=True)
     except csv.Error as exc:
         raise ParseError(f"{name}: not a readable CSV: {exc}") from exc
 
@@ -448,6 +468,8 @@ class FaqCsvConnector:
         path: Path | str,
         source_id: str,
         uri: str | None = None,
+        limits: IngestSettings | None = None,
+        root: Path | None = None,
         *,
         machine_translations: bool = True,
     ) -> None:
@@ -456,14 +478,18 @@ class FaqCsvConnector:
         self.uri = uri or source_id
         # False: the town's own text and translations only (what ``madoguchi translate`` reads)
         self.machine_translations = machine_translations
+        self.limits = limits or IngestSettings()
+        # translation files beside this one are read only when they resolve inside ``root``
+        self.root = root
         self.skipped: list[tuple[str, str]] = []
+        self.warnings: list[tuple[str, str]] = []  # (source id, doubtful decoding)
         # "faq", "table", or "translation" (a sibling file read with its base), known once read
         self.kind: str | None = None
 
     def documents(self) -> Iterator[SourceDocument]:
         if self._is_translation_file():
             return
-        header, rows = read_table(self.path, self.source_id)
+        header, rows = read_table(self.path, self.source_id, self.limits, self.warnings)
         cols = map_columns(header)
         faq = "question" in cols and "answer" in cols
         self.kind = "faq" if faq else "table"
@@ -555,8 +581,11 @@ class FaqCsvConnector:
         out: dict[str, dict[tuple[str, str], str]] = {}
         for path, lang in translation_files(self.path):
             name = self._folder() + path.name
+            if self.root is not None and not path.resolve().is_relative_to(self.root):
+                self.skipped.append((name, "symbolic link to a file outside the folder; not read"))
+                continue
             try:
-                header, rows = read_table(path, name)
+                header, rows = read_table(path, name, self.limits, self.warnings)
             except ParseError as exc:
                 self.skipped.append((name, str(exc).removeprefix(f"{name}: ")))
                 continue

@@ -4,6 +4,11 @@ DOCX/PPTX (as Markdown, via connectors.office).
 Text is kept as written (no NFKC) because answers quote it back to residents;
 only runs of white space are tidied. Department and phone found in a page's
 お問い合わせ block become metadata, so a refusal can point to the right desk.
+
+The per-document limits (``kit.config.IngestSettings``) are checked as early as the
+format allows: a PDF's page count before any page is read, its text page by page,
+an Office file's zip before it is opened (``connectors.office``), any text before it
+is split. A doubtful decoding (``kit.charset``) comes back in ``ParsedDocument.warnings``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from html.parser import HTMLParser
 from typing import Any
 
 from madoguchi.connectors.office import DOCX, PPTX, docx_markdown, pptx_markdown
-from madoguchi.kit.charset import decode, meta_charset
+from madoguchi.kit.charset import decode_checked, meta_charset
+from madoguchi.kit.config import IngestSettings
 from madoguchi.kit.errors import ParseError
 from madoguchi.kit.types import SourceDocument
 
@@ -33,6 +39,7 @@ class ParsedDocument:
     title: str
     sections: list[Section]
     meta: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # e.g. a doubtful text encoding
 
     @property
     def text(self) -> str:
@@ -129,33 +136,56 @@ def updated_from_text(text: str) -> str | None:
     return None
 
 
-def parse(doc: SourceDocument) -> ParsedDocument:
+def parse(doc: SourceDocument, limits: IngestSettings | None = None) -> ParsedDocument:
+    """Sections of ``doc``; a ``ParseError`` when it cannot be read or passes a limit."""
+    limits = limits or IngestSettings()
+    parsed = _parse(doc, limits)
+    chars = sum(len(s.text) for s in parsed.sections)
+    if chars > limits.max_chars:
+        raise limits.exceeded(doc.source_id, "too much text", chars, "max_chars", "characters")
+    return parsed
+
+
+def _parse(doc: SourceDocument, limits: IngestSettings) -> ParsedDocument:
     kind = doc.kind
+    warnings: list[str] = []
+
+    def text_of(body: bytes | str, declared: tuple[str | None, ...] = ()) -> str:
+        if isinstance(body, str):
+            return body
+        decoded = decode_checked(body, doc.source_id, declared)
+        if decoded.warning:
+            warnings.append(decoded.warning)
+        return decoded.text
+
     if kind in ("faq", "table"):
-        body = doc.body if isinstance(doc.body, str) else decode(doc.body, doc.source_id)
-        return ParsedDocument(doc.title, [Section(doc.title, body)], dict(doc.meta))
+        body = text_of(doc.body)
+        return ParsedDocument(doc.title, [Section(doc.title, body)], dict(doc.meta), warnings)
     if doc.mime == "application/pdf":
-        return parse_pdf(doc)
+        return parse_pdf(doc, limits)
     if doc.mime in (DOCX, PPTX) and isinstance(doc.body, bytes):
         convert = docx_markdown if doc.mime == DOCX else pptx_markdown
-        title, markdown = convert(doc.body, doc.source_id)
+        title, markdown = convert(doc.body, doc.source_id, limits)
         if not markdown.strip():
             raise ParseError(f"{doc.source_id}: no text in the document")
         return parse_markdown(markdown, replace(doc, title=title or doc.title))
-    if isinstance(doc.body, str):
-        text = doc.body
-    elif doc.mime == "text/html":
-        text = decode(doc.body, doc.source_id, (meta_charset(doc.body),))
-    else:
-        text = decode(doc.body, doc.source_id)
+    declared = (
+        (meta_charset(doc.body),) if doc.mime == "text/html" and isinstance(doc.body, bytes) else ()
+    )
+    text = text_of(doc.body, declared)
+    if doc.mime != "text/html" and len(text) > limits.max_chars:
+        # before splitting it: text is about as long as what it becomes (HTML is not)
+        raise limits.exceeded(doc.source_id, "too much text", len(text), "max_chars", "characters")
     if doc.mime == "text/html":
-        return parse_html(text, doc)
-    if doc.mime == "text/markdown":
-        return parse_markdown(text, doc)
-    text = _tidy(text)
-    if not text:
-        raise ParseError(f"{doc.source_id}: empty document")
-    return ParsedDocument(doc.title, [Section(doc.title, text)], _page_meta(doc, text))
+        parsed = parse_html(text, doc)
+    elif doc.mime == "text/markdown":
+        parsed = parse_markdown(text, doc)
+    else:
+        text = _tidy(text)
+        if not text:
+            raise ParseError(f"{doc.source_id}: empty document")
+        parsed = ParsedDocument(doc.title, [Section(doc.title, text)], _page_meta(doc, text))
+    return replace(parsed, warnings=warnings)
 
 
 def _page_meta(doc: SourceDocument, text: str) -> dict[str, Any]:
@@ -189,11 +219,14 @@ def _quiet_pypdf() -> None:
         log.addHandler(logging.NullHandler())
 
 
-def parse_pdf(doc: SourceDocument) -> ParsedDocument:
+def parse_pdf(doc: SourceDocument, limits: IngestSettings | None = None) -> ParsedDocument:
+    """Pages as sections. The page count (of the page tree pypdf walked, not the /Count
+    the file claims) is checked before any page is read, the text page by page."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     _quiet_pypdf()
+    limits = limits or IngestSettings()
 
     raw = doc.body if isinstance(doc.body, bytes) else doc.body.encode("latin-1", "replace")
     try:
@@ -202,12 +235,25 @@ def parse_pdf(doc: SourceDocument) -> ParsedDocument:
             try:
                 if not reader.decrypt(""):
                     raise ParseError(f"{doc.source_id}: the PDF is password-protected")
-            except NotImplementedError as exc:
-                raise ParseError(f"{doc.source_id}: encrypted PDF: {exc}") from exc
-        pages = [p.extract_text() or "" for p in reader.pages]
+            except (NotImplementedError, DependencyError) as exc:  # AES needs `cryptography`
+                raise ParseError(f"{doc.source_id}: encrypted PDF, cannot decrypt: {exc}") from exc
+        n_pages = len(reader.pages)
+        if n_pages > limits.max_pdf_pages:
+            raise limits.exceeded(doc.source_id, "too many pages", n_pages, "max_pdf_pages")
+        pages: list[str] = []
+        chars = 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            chars += len(pages[-1])
+            if chars > limits.max_chars:
+                raise limits.exceeded(
+                    doc.source_id, "too much text", chars, "max_chars", "characters", more=True
+                )
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except ParseError:
         raise
+    except DependencyError as exc:  # PdfReader itself tries the empty password; AES needs it
+        raise ParseError(f"{doc.source_id}: encrypted PDF, cannot decrypt: {exc}") from exc
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError) as exc:
         raise ParseError(
             f"{doc.source_id}: not a readable PDF ({type(exc).__name__}: {exc})"

@@ -5,6 +5,11 @@ document that fails is reported as skipped and the run goes on; sources under
 a root that could not be read keep what the index already had for them (a
 broken upload must not erase last week's good answers). Sources that
 disappeared from a root that *was* read completely are removed.
+
+A document over one of the per-document limits (``settings.ingest``: pages, text,
+chunks, rows, unpacked bytes) is skipped whole before anything of it is written, with
+a reason naming the setting. A doubtful text decoding is indexed but listed in
+``warnings``.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from pathlib import Path
 from madoguchi.connectors.folder import FolderConnector
 from madoguchi.ingest.chunk import chunk_document
 from madoguchi.ingest.index import EmbedStats, Index, covers
-from madoguchi.ingest.parse import parse
+from madoguchi.ingest.parse import ParsedDocument, parse
+from madoguchi.kit.config import IngestSettings
 from madoguchi.kit.errors import KitError
 from madoguchi.kit.types import Chunk, SourceDocument
 
@@ -31,6 +37,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # (source id, what is doubtful): indexed, but staff should look, e.g. mojibake
+    warnings: list[tuple[str, str]] = field(default_factory=list)
     chunks_embedded: int = 0
     tokens_embedded: int = 0
     embed_seconds: float = 0.0
@@ -55,6 +63,7 @@ class IngestReport:
         return {
             **self.counts(),
             "skipped_detail": [{"source": s, "reason": r} for s, r in self.skipped],
+            "warnings": [{"source": s, "warning": w} for s, w in self.warnings],
             "chunks_embedded": self.chunks_embedded,
             "tokens_embedded": self.tokens_embedded,
             "embed_seconds": round(self.embed_seconds, 3),
@@ -66,18 +75,23 @@ class IngestReport:
 
 
 def _documents(
-    roots: list[str], report: IngestReport, failed_roots: set[str], data_dir: Path
+    roots: list[str],
+    report: IngestReport,
+    failed_roots: set[str],
+    data_dir: Path,
+    limits: IngestSettings,
 ) -> Iterator[SourceDocument]:
     for root in roots:
         if not Path(root).exists():
             report.skipped.append((root, "not found"))
             failed_roots.add(root)
             continue
-        connector = FolderConnector([root], exclude=[data_dir])
+        connector = FolderConnector([root], exclude=[data_dir], limits=limits)
         yield from connector.documents()
         for sid, reason in connector.skipped:
             report.skipped.append((sid, reason))
             failed_roots.add(sid)
+        report.warnings.extend(connector.warnings)
 
 
 def ingest(
@@ -100,10 +114,11 @@ def ingest(
     if not dry_run:
         report.repaired = {k: v for k, v in index.reconcile().items() if v}
     failed: set[str] = set()
+    limits = index.settings.ingest
     docs = (
         documents
         if documents is not None
-        else _documents(root_ids, report, failed, Path(index.settings.data_dir))
+        else _documents(root_ids, report, failed, Path(index.settings.data_dir), limits)
     )
 
     seen: set[str] = set()
@@ -140,7 +155,7 @@ def ingest(
             report.unchanged.append(doc.source_id)
             continue
         try:
-            chunks = chunk_document(doc, parse(doc))
+            parsed, chunks = _parse_and_chunk(doc, limits)
         except KitError as exc:
             report.skipped.append((doc.source_id, str(exc)))
             failed.add(doc.source_id)
@@ -153,6 +168,7 @@ def ingest(
             report.skipped.append((doc.source_id, "no text found"))
             failed.add(doc.source_id)
             continue
+        report.warnings.extend((doc.source_id, w) for w in parsed.warnings)
         kind = "added" if old is None else "updated"
         if dry_run:
             (report.added if kind == "added" else report.updated).append(doc.source_id)
@@ -176,6 +192,16 @@ def ingest(
     report.removed = gone
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _parse_and_chunk(
+    doc: SourceDocument, limits: IngestSettings
+) -> tuple[ParsedDocument, list[Chunk]]:
+    parsed = parse(doc, limits)
+    chunks = chunk_document(doc, parsed)
+    if len(chunks) > limits.max_chunks:
+        raise limits.exceeded(doc.source_id, "too many chunks", len(chunks), "max_chunks")
+    return parsed, chunks
 
 
 def _source_root(path: str | Path) -> str:

@@ -187,6 +187,7 @@ def _merge(into: SyncReport, part: IngestReport) -> None:
     into.unchanged += part.unchanged
     into.removed += part.removed
     into.skipped += part.skipped
+    into.warnings += part.warnings
     into.chunks_embedded += part.chunks_embedded
     into.tokens_embedded += part.tokens_embedded
     into.embed_seconds += part.embed_seconds

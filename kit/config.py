@@ -21,7 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from madoguchi.kit.errors import ConfigError
+from madoguchi.kit.errors import ConfigError, ParseError
 
 
 class EmbedderSettings(BaseModel):
@@ -226,6 +226,44 @@ class WebSettings(BaseModel):
     proxy: str | None = None
 
 
+class IngestSettings(BaseModel):
+    """Limits per document, so that one upload or one linked file cannot mean hours of
+    parsing and embedding (docs/ARCHITECTURE.md, "Limits"). A document over a limit is
+    skipped whole, with a reason that names the limit and its setting; what the index had
+    for it stays. Zip checks (DOCX, PPTX, XLSX) read the central directory first and count
+    again while unpacking, since a header can lie."""
+
+    max_file_bytes: int = Field(default=50 * 1024 * 1024, ge=1)  # a file on disk
+    # bytes of all members of an Office file once unpacked (photos included)
+    max_unpacked_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    max_zip_members: int = Field(default=10_000, ge=1)
+    # unpacked / packed size of one member over 1 MiB (Office XML packs 5-30 times;
+    # a zip bomb 200-1000 times)
+    max_compression_ratio: float = Field(default=100.0, ge=1.0)
+    max_pdf_pages: int = Field(default=2_000, ge=1)
+    # rows visited (blank ones included) and cells of a whole workbook or CSV file
+    max_table_rows: int = Field(default=20_000, ge=1)
+    max_table_cells: int = Field(default=1_000_000, ge=1)
+    # text of one document (a table: of the whole file), and its chunks
+    max_chars: int = Field(default=2_000_000, ge=1)
+    max_chunks: int = Field(default=5_000, ge=1)
+
+    def exceeded(
+        self, source: str, what: str, value: float, limit: str, unit: str = "", more: bool = False
+    ) -> ParseError:
+        """The skip reason, e.g. "x.pdf: too many pages: 20,000 > limit 2,000 (setting
+        MADOGUCHI_INGEST__MAX_PDF_PAGES)"; ``more`` when reading stopped at ``value``."""
+
+        def n(v: float) -> str:
+            return f"{v:,.0f}" if isinstance(v, float) else f"{v:,}"
+
+        seen = ("at least " if more else "") + n(value) + (f" {unit}" if unit else "")
+        return ParseError(
+            f"{source}: {what}: {seen} > limit {n(getattr(self, limit))}"
+            f" (setting MADOGUCHI_INGEST__{limit.upper()})"
+        )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MADOGUCHI_",
@@ -243,6 +281,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     server: ServerSettings = ServerSettings()
     widget: WidgetSettings = WidgetSettings()
+    ingest: IngestSettings = IngestSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -144,6 +144,8 @@ class AdminActions:
             )
         for sid, reason in res.skipped:
             lines.append(f"- スキップ `{sid}`: {reason}")
+        for sid, warning in res.warnings:
+            lines.append(f"- 要確認 `{sid}`: {warning}")
         lines.append(f"索引の合計: {svc.index.chunk_count()} 個の文章")
         return "\n\n".join(lines)
 

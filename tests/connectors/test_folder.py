@@ -170,10 +170,14 @@ def test_unreadable_file_is_skipped_and_the_walk_goes_on(town):
 
 
 def test_unreadable_file_is_skipped_even_as_root(town, monkeypatch):
-    def refuse(self):
-        raise PermissionError(13, "Permission denied")
+    opener = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    def refuse(path, *args, **kwargs):
+        if "town/pages" in str(path):
+            raise PermissionError(13, "Permission denied")
+        return opener(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
     conn = FolderConnector(["town/pages"])
     assert ids(conn) == []
     assert dict(conn.skipped)["town/pages/bousai.md"] == "cannot read: Permission denied"
@@ -188,3 +192,83 @@ def test_broken_symlink_is_skipped(town):
 
 def test_walk_is_deterministic(town):
     assert ids(FolderConnector(["town"])) == ids(FolderConnector(["town"]))
+
+
+# ------------------------------------------------------------------ symbolic links
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder beside the town's, with what must not be indexed through a link."""
+    out = tmp_path / "private"
+    out.mkdir()
+    (out / "secret.md").write_text("# 職員名簿\n非公開の内容。", encoding="utf-8")
+    (out / "faq_en.csv").write_text("ID,Question,Answer\n1,secret?,leaked answer\n")
+    return out
+
+
+def test_linked_file_that_leaves_the_folder_is_skipped_with_a_reason(town, outside):
+    (town / "pages" / "leak.md").symlink_to(outside / "secret.md")
+    conn = FolderConnector(["town"])
+    docs = list(conn.documents())
+    assert "town/pages/leak.md" not in [d.source_id for d in docs]
+    bodies = [
+        d.body if isinstance(d.body, str) else d.body.decode("utf-8", "replace") for d in docs
+    ]
+    assert not any("非公開" in b for b in bodies)
+    assert dict(conn.skipped)["town/pages/leak.md"] == (
+        "symbolic link to a file outside the folder: not followed"
+    )
+
+
+def test_linked_file_inside_the_folder_is_read(town):
+    (town / "pages" / "same.md").symlink_to(town / "pages" / "bousai.md")
+    (town / "pages" / "rel.md").symlink_to("sub/../bousai.md")
+    got = ids(FolderConnector(["town"]))
+    assert {"town/pages/same.md", "town/pages/rel.md"} <= set(got)
+
+
+def test_linked_folders_are_reported_and_not_walked(town, outside):
+    (town / "pages" / "private").symlink_to(outside, target_is_directory=True)
+    (town / "pages" / "loop").symlink_to(town, target_is_directory=True)  # a cycle
+    (town / "pages" / "inner").symlink_to(town / "pdf", target_is_directory=True)
+    conn = FolderConnector(["town"])
+    got = ids(conn)
+    assert not [s for s in got if "/private/" in s or "/loop/" in s or "/inner/" in s]
+    skipped = dict(conn.skipped)
+    for name in ("private", "loop", "inner"):
+        assert skipped[f"town/pages/{name}"].startswith(
+            "linked folder (symbolic link): not followed"
+        )
+
+
+def test_a_link_named_on_the_command_line_is_followed(town, outside, tmp_path):
+    """The user chose it: a root given by path is read wherever it points."""
+    (tmp_path / "shortcut").symlink_to(town, target_is_directory=True)
+    assert "shortcut/pages/bousai.md" in ids(FolderConnector(["shortcut"]))
+
+
+def test_faq_translation_linked_from_outside_is_not_read(town, outside):
+    (town / "faq_en.csv").symlink_to(outside / "faq_en.csv")
+    conn = FolderConnector(["town"])
+    docs = {d.source_id: d for d in conn.documents()}
+    assert "leaked answer" not in str(docs["town/faq.csv#1"].meta)
+    skipped = dict(conn.skipped)
+    assert "outside the folder" in skipped["town/faq_en.csv"]
+
+
+def test_a_file_swapped_for_a_link_after_the_walk_is_not_followed(town, outside, monkeypatch):
+    """Checked path, then opened with O_NOFOLLOW: a link put there in between fails."""
+    conn = FolderConnector(["town/pages"])
+    original = FolderConnector._open
+
+    def swap_then_open(self, path, sid):
+        if path.name == "bousai.md":
+            path.unlink()
+            path.symlink_to(outside / "secret.md")
+        return original(self, path, sid)
+
+    monkeypatch.setattr(FolderConnector, "_open", swap_then_open)
+    docs = list(conn.documents())
+    assert "town/pages/bousai.md" not in [d.source_id for d in docs]
+    assert dict(conn.skipped)["town/pages/bousai.md"] == "symbolic link: not followed"

@@ -219,3 +219,45 @@ def test_the_index_own_data_dir_is_never_walked(tmp_path, monkeypatch):
     svc.ingest(["."])
     r = svc.ingest(["."])
     assert r.skipped == [] and len(r.unchanged) == 3
+
+
+# ------------------------------------------------------------------ EUC-JP and doubtful text
+
+EUC_TEXT = "産業振興室\n電話 01656-5-3313\n農林係 産業振興室内\n"
+EUC_CSV = "ID,質問,回答,担当課\n1,農林係の電話番号は,産業振興室農林係 01656-5-3313,産業振興室\n"
+EUC_HTML = (
+    "<html><head><title>産業振興室 | 音威子府村</title></head><body>"
+    "<h1>産業振興室</h1><p>農林係 電話 01656-5-3313</p></body></html>"
+)
+
+
+def test_undeclared_euc_jp_text_csv_and_html_are_indexed_as_written(settings, town):
+    (town / "desk.txt").write_bytes(EUC_TEXT.encode("euc_jp"))
+    (town / "desk.csv").write_bytes(EUC_CSV.encode("euc_jp"))
+    (town / "pages" / "desk.html").write_bytes(EUC_HTML.encode("euc_jp"))
+    svc = build_services(settings)
+    r = svc.ingest(["town"])
+    assert {"town/desk.txt", "town/desk.csv#1", "town/pages/desk.html"} <= set(r.added)
+    texts = {c.source_id: c.text for c in svc.index.view().chunks()}
+    assert "産業振興室" in texts["town/desk.txt"]
+    assert "産業振興室農林係" in texts["town/desk.csv#1"]
+    assert "農林係 電話" in texts["town/pages/desk.html"]
+    assert not any("ｻｺｶﾈ" in t for t in texts.values())
+    assert r.warnings == []
+
+
+def test_doubtful_decoding_is_a_warning_in_the_report(settings, town):
+    (town / "moji.txt").write_text(
+        "説明: " + "こんにちは".encode().decode("cp932"), encoding="utf-8"
+    )
+    broken = EUC_CSV.encode("euc_jp")
+    (town / "broken.csv").write_bytes(broken[:40] + b"\xff" + broken[40:])
+    svc = build_services(settings)
+    r = svc.ingest(["town"])
+    assert "town/moji.txt" in r.added, "indexed, but flagged"
+    warned = dict(r.warnings)
+    assert "mojibake" in warned["town/moji.txt"]
+    assert "could not be decoded as EUC-JP" in warned["town/broken.csv"]
+    assert {"source": "town/moji.txt", "warning": warned["town/moji.txt"]} in r.to_json()[
+        "warnings"
+    ]

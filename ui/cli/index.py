@@ -79,6 +79,8 @@ def _print_report(svc: TownServices, report: IngestReport, title: str, dry_run: 
     out.print(t)
     for sid, reason in report.skipped:
         out.print(f"[yellow]skipped[/] {sid}: {reason}", highlight=False)
+    for sid, warning in report.warnings:
+        out.print(f"[magenta]warning[/] {sid}: {warning}", highlight=False)
     for sid in report.removed:
         out.print(f"[red]removed[/] {sid}", highlight=False)
     if isinstance(report, SyncReport):

@@ -20,15 +20,28 @@ cites the town's own row): either extra columns in the same file
 with ``langs`` listing the languages present; the translated questions are also
 appended to the indexed text so a question in that language finds the entry.
 A sibling translation file read this way yields no documents of its own.
+
+Machine translations (``madoguchi translate``, ``ingest/translate.py``) live in files of
+their own beside the FAQ, ``faq_en.mt.csv`` (columns ID, Question, Answer, status,
+source_hash, model, updated, note), so the town's files are never rewritten. A row is
+indexed while its ``status`` is ``machine`` or ``approved`` and its ``source_hash`` is the
+hash of the entry's current Japanese text (:func:`source_hash`): a translation of an
+earlier wording is not used, and is reported. The town's own translation of an entry
+always wins over a machine one. Languages whose text is a machine translation staff have
+not approved yet are listed in the entry's ``machine_langs``, so the answer can say so.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import os
 import re
+import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from madoguchi.kit.charset import decode
@@ -193,8 +206,8 @@ def _split_lang_stem(stem: str) -> tuple[str, str] | None:
 
 def translation_base(path: Path) -> tuple[Path, str] | None:
     """(base file, language) when ``path`` is a translation file such as ``faq_en.csv``
-    beside a FAQ ``faq.csv``; else None."""
-    split = _split_lang_stem(path.stem)
+    (or a machine translation ``faq_en.mt.csv``) beside a FAQ ``faq.csv``; else None."""
+    split = _machine_stem(path.stem) or _split_lang_stem(path.stem)
     if split is None:
         return None
     base = path.with_name(split[0] + path.suffix)
@@ -213,10 +226,163 @@ def translation_files(path: Path) -> list[tuple[Path, str]]:
     for p in siblings:
         if p == path or p.suffix.lower() != path.suffix.lower() or not p.is_file():
             continue
+        if _machine_stem(p.stem):  # faq_zh-Hans.mt.csv: read as machine translations
+            continue
         split = _split_lang_stem(p.stem)
         if split is not None and split[0] == path.stem:
             found.append((p, split[1]))
     return found
+
+
+# --- machine translations: faq_en.mt.csv beside faq.csv ------------------------------
+
+MACHINE_MARK = "mt"
+MACHINE_HEADER = ("ID", "Question", "Answer", "status", "source_hash", "model", "updated", "note")
+#: machine: not yet checked by staff (the answer says so); approved: checked; review: the
+#: reply failed a check (a figure, phone or URL missing, another language), kept for staff
+#: and not indexed; rejected: staff turned it down (not indexed, not asked for again until
+#: the Japanese text changes)
+STATUSES = ("machine", "approved", "review", "rejected")
+INDEXED = ("machine", "approved")
+_STATUS_WORDS = {
+    "機械翻訳": "machine",
+    "承認": "approved",
+    "承認済み": "approved",
+    "要確認": "review",
+    "却下": "rejected",
+}
+
+
+def source_hash(question: str, answer: str) -> str:
+    """A short hash of an entry's Japanese text, stored with each machine translation so
+    a re-run translates only what changed and a stale translation is never shown."""
+    text = unicodedata.normalize("NFC", f"{question.strip()}\0{answer.strip()}")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def machine_translation_path(path: Path, lang: str) -> Path:
+    """Where the machine translations of ``path`` into ``lang`` live: ``faq_en.mt.csv``."""
+    return path.with_name(f"{path.stem}_{lang}.{MACHINE_MARK}{path.suffix}")
+
+
+def _machine_stem(stem: str) -> tuple[str, str] | None:
+    """("faq", "en") for "faq_en.mt"; None for any other stem."""
+    tail = "." + MACHINE_MARK
+    if not stem.endswith(tail):
+        return None
+    return _split_lang_stem(stem[: -len(tail)])
+
+
+def machine_translation_files(path: Path) -> list[tuple[Path, str]]:
+    """The machine translation files of a FAQ file, with their languages, sorted."""
+    try:
+        siblings = sorted(path.parent.iterdir())
+    except OSError:
+        return []
+    found = []
+    for p in siblings:
+        split = _machine_stem(p.stem)
+        if split and split[0] == path.stem and p.suffix.lower() == path.suffix.lower():
+            found.append((p, split[1]))
+    return found
+
+
+@dataclass(frozen=True)
+class MachineTranslation:
+    """One row of a machine translation file: an entry's translation into one language."""
+
+    key: str  # the entry's ID (or record number) in the FAQ file
+    question: str
+    answer: str
+    status: str  # one of STATUSES
+    source_hash: str  # source_hash() of the Japanese text it translates
+    model: str = ""
+    updated: str = ""  # ISO time of the last change
+    note: str = ""  # why it needs review, who approved it
+
+    def row(self) -> list[str]:
+        return [self.key, self.question, self.answer, self.status, self.source_hash,
+                self.model, self.updated, self.note]  # fmt: skip
+
+
+def read_machine_translations(path: Path, name: str | None = None) -> dict[str, MachineTranslation]:
+    """Entry key -> row of a machine translation file, in file order ({} if there is none).
+
+    The file may have been opened and saved in a spreadsheet (Shift_JIS, reordered
+    columns, 承認 for approved): the columns are found by name. An unknown status is
+    kept as written (it is simply not indexed). A file without ID and status columns is
+    a ParseError."""
+    name = name or path.name
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ParseError(f"{name}: cannot read: {exc.strerror or exc}") from exc
+    text = decode(raw, name) if raw.strip() else ""
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise ParseError(f"{name}: not a readable CSV: {exc}") from exc
+    if not rows:
+        return {}
+    header = [_norm(h.lstrip("\ufeff")) for h in rows[0]]
+    col = {h: i for i, h in reversed(list(enumerate(header)))}
+    if "id" not in col or "status" not in col:
+        raise ParseError(f"{name}: not a machine translation file (no ID and status columns)")
+    out: dict[str, MachineTranslation] = {}
+    for r in rows[1:]:
+
+        def cell(field: str, r: list[str] = r) -> str:
+            i = col.get(field)
+            return r[i].strip() if i is not None and i < len(r) else ""
+
+        key = cell("id")
+        if not key:
+            continue
+        status = cell("status")
+        status = _STATUS_WORDS.get(status, status.lower())
+        out[key] = MachineTranslation(
+            key, cell("question"), cell("answer"), status, cell("source_hash"),
+            cell("model"), cell("updated"), cell("note"),
+        )  # fmt: skip
+    return out
+
+
+def write_machine_translations(path: Path, rows: Mapping[str, MachineTranslation]) -> None:
+    """Write a machine translation file whole, atomically (a reader never sees half a
+    file), UTF-8 with a BOM so a spreadsheet opens it as such; no rows: the file goes."""
+    if not rows:
+        path.unlink(missing_ok=True)
+        return
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(MACHINE_HEADER)
+    for r in rows.values():
+        w.writerow(r.row())
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
+            f.write(buf.getvalue())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def update_machine_translations(
+    path: Path, changes: Mapping[str, MachineTranslation | None]
+) -> dict[str, MachineTranslation]:
+    """Re-read the file, apply ``changes`` (None deletes a row) and write it back, so two
+    writers (a translate run, the admin screen) each change only their own rows."""
+    rows = read_machine_translations(path)
+    for key, row in changes.items():
+        if row is None:
+            rows.pop(key, None)
+        else:
+            rows[key] = row
+    write_machine_translations(path, rows)
+    return rows
 
 
 def read_table(path: Path, name: str) -> tuple[list[str], list[list[str]]]:
@@ -277,22 +443,25 @@ class FaqCsvConnector:
     yielded.
     """
 
-    def __init__(self, path: Path | str, source_id: str, uri: str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        source_id: str,
+        uri: str | None = None,
+        *,
+        machine_translations: bool = True,
+    ) -> None:
         self.path = Path(path)
         self.source_id = source_id
         self.uri = uri or source_id
+        # False: the town's own text and translations only (what ``madoguchi translate`` reads)
+        self.machine_translations = machine_translations
         self.skipped: list[tuple[str, str]] = []
         # "faq", "table", or "translation" (a sibling file read with its base), known once read
         self.kind: str | None = None
 
     def documents(self) -> Iterator[SourceDocument]:
-        base = translation_base(self.path)
-        if base is not None:
-            self.kind = "translation"
-            lang = base[1]
-            self.skipped.append(
-                (self.source_id, f"{lang} translation of {base[0].name}: read together with it")
-            )
+        if self._is_translation_file():
             return
         header, rows = read_table(self.path, self.source_id)
         cols = map_columns(header)
@@ -300,6 +469,7 @@ class FaqCsvConnector:
         self.kind = "faq" if faq else "table"
         tcols = translation_columns(header) if faq else {}
         sibling = self._sibling_translations() if faq else {}
+        machine = self._machine_translations() if faq and self.machine_translations else {}
         seen: set[str] = set()
         for n, row in enumerate(rows, start=1):
             row = row + [""] * (len(header) - len(row))
@@ -309,7 +479,8 @@ class FaqCsvConnector:
             if faq:
                 tr = dict(sibling.get(key, {}))
                 tr.update({tf: row[i].strip() for tf, i in tcols.items() if row[i].strip()})
-                doc = self._faq_doc(sid, fields, tr)
+                unchecked = self._add_machine(key, fields, tr, machine)
+                doc = self._faq_doc(sid, fields, tr, unchecked)
             else:
                 doc = self._table_doc(sid, header, row)
             if doc is None:
@@ -321,8 +492,29 @@ class FaqCsvConnector:
             seen.add(sid)
             yield doc
 
+    def _is_translation_file(self) -> bool:
+        """True (and the reason noted) for ``faq_en.csv`` or ``faq_en.mt.csv``, which are
+        read together with their ``faq.csv``."""
+        machine = _machine_stem(self.path.stem)
+        base = translation_base(self.path)
+        if base is None and machine is None:
+            return False
+        self.kind = "translation"
+        if base is None:  # a machine translation whose FAQ file is gone: never a FAQ of its own
+            stem = machine[0] if machine else self.path.stem
+            reason = f"machine translation of {stem}{self.path.suffix}, which is missing or no FAQ"
+        else:
+            what = "machine translation" if machine else "translation"
+            reason = f"{base[1]} {what} of {base[0].name}: read together with it"
+        self.skipped.append((self.source_id, reason))
+        return True
+
     def _faq_doc(
-        self, sid: str, fields: dict[str, str], translations: dict[tuple[str, str], str]
+        self,
+        sid: str,
+        fields: dict[str, str],
+        translations: dict[tuple[str, str], str],
+        unchecked: Iterable[str] = (),
     ) -> SourceDocument | None:
         q, a = fields.get("question", ""), fields.get("answer", "")
         if not q and not a:
@@ -345,6 +537,9 @@ class FaqCsvConnector:
                 body += f"\n{tq}"
         if langs:
             meta["langs"] = ",".join(langs)
+        machine = sorted(set(unchecked) & set(langs))
+        if machine:  # machine translations staff have not approved yet
+            meta["machine_langs"] = ",".join(machine)
         return SourceDocument(
             source_id=sid,
             uri=meta.get("url") or self.uri,
@@ -359,8 +554,7 @@ class FaqCsvConnector:
         files beside this one. A broken translation file is reported in ``skipped``."""
         out: dict[str, dict[tuple[str, str], str]] = {}
         for path, lang in translation_files(self.path):
-            folder = self.source_id.rsplit("/", 1)[0] + "/" if "/" in self.source_id else ""
-            name = folder + path.name
+            name = self._folder() + path.name
             try:
                 header, rows = read_table(path, name)
             except ParseError as exc:
@@ -382,6 +576,58 @@ class FaqCsvConnector:
                 if a_i is not None and row[a_i].strip():
                     entry[("answer", lang)] = row[a_i].strip()
         return out
+
+    def _folder(self) -> str:
+        return self.source_id.rsplit("/", 1)[0] + "/" if "/" in self.source_id else ""
+
+    def _machine_translations(self) -> dict[str, dict[str, tuple[str, MachineTranslation]]]:
+        """Entry key -> {lang: (file name, row)} from the ``<stem>_<lang>.mt.csv`` files."""
+        out: dict[str, dict[str, tuple[str, MachineTranslation]]] = {}
+        for path, lang in machine_translation_files(self.path):
+            name = self._folder() + path.name
+            try:
+                rows = read_machine_translations(path, name)
+            except ParseError as exc:
+                self.skipped.append((name, str(exc).removeprefix(f"{name}: ")))
+                continue
+            for key, row in rows.items():
+                out.setdefault(key, {})[lang] = (name, row)
+        return out
+
+    def _add_machine(
+        self,
+        key: str,
+        fields: dict[str, str],
+        tr: dict[tuple[str, str], str],
+        machine: dict[str, dict[str, tuple[str, MachineTranslation]]],
+    ) -> set[str]:
+        """Add an entry's usable machine translations to ``tr`` (where the town has none
+        of its own in that language); the languages not yet approved by staff."""
+        rows = machine.get(key)
+        if not rows:
+            return set()
+        own = {lang for (_, lang), v in tr.items() if v}
+        current = source_hash(fields.get("question", ""), fields.get("answer", ""))
+        unchecked: set[str] = set()
+        for lang, (name, row) in sorted(rows.items()):
+            if lang in own or row.status not in INDEXED or not (row.question or row.answer):
+                continue
+            if row.source_hash != current:
+                self.skipped.append(
+                    (
+                        f"{name}#{key}",
+                        "machine translation of an earlier Japanese text, not used "
+                        "(run 'madoguchi translate' again)",
+                    )
+                )
+                continue
+            if row.question:
+                tr[("question", lang)] = row.question
+            if row.answer:
+                tr[("answer", lang)] = row.answer
+            if row.status == "machine":
+                unchecked.add(lang)
+        return unchecked
 
     def _table_doc(self, sid: str, header: list[str], row: list[str]) -> SourceDocument | None:
         pairs = [

@@ -38,18 +38,19 @@ from typing import Any
 
 from madoguchi.kit.config import AnswerSettings
 from madoguchi.kit.conversation import Turn
+from madoguchi.kit.departments import Departments
 from madoguchi.kit.errors import ModelUnavailable
 from madoguchi.kit.lang import (
     ENGLISH_NAMES,
     FOLLOW_UP,
     GENERATED_NOTE,
     JAPANESE_ONLY_NOTE,
+    MACHINE_TRANSLATED_NOTE,
     REFUSAL,
     TRANSLATED_NOTE,
     base_lang,
     contact_line,
     is_japanese,
-    phone_text,
     phrase,
 )
 from madoguchi.kit.lexical import tokenize
@@ -145,8 +146,10 @@ def confidence(hits: Sequence[ScoredChunk], settings: AnswerSettings, lang: str 
 
 
 class ExtractiveAnswerer:
-    def __init__(self, settings: AnswerSettings) -> None:
+    def __init__(self, settings: AnswerSettings, departments: Departments | None = None) -> None:
         self.settings = settings
+        # whom to call, named in the resident's language (the glossary's names by default)
+        self.departments = departments if departments is not None else Departments()
 
     def answer(self, question: str, hits: Sequence[ScoredChunk], lang: str = "ja") -> Answer:
         s = self.settings
@@ -182,10 +185,13 @@ class ExtractiveAnswerer:
         if rival is not None and rival.chunk.source_id not in {c.source_id for c in cites}:
             # the follow-up offers the other candidate: the resident gets its link too
             cites = (*cites, _citation(rival, lang))
+        phone = phone or self.departments.phone(dept)
         text, original = body, None
         if not is_japanese(lang):
-            text, original = _localised(body, parts, used, lang, dept, phone, cites)
+            contact = contact_line(lang, dept, phone, self.departments.translate(dept, lang))
+            text, original = _localised(body, parts, used, lang, contact, cites)
         return Answer(
+            machine_translation=_shows_machine_translation(used, lang),
             text=text,
             citations=cites,
             refused=False,
@@ -196,6 +202,7 @@ class ExtractiveAnswerer:
             confidence=conf,
             mode=mode,
             original=original,
+            department_label=self.departments.label(dept, lang),
         )
 
     def refusal(
@@ -208,8 +215,10 @@ class ExtractiveAnswerer:
     ) -> Answer:
         s = self.settings
         dept = dept or s.default_department
-        phone = phone or s.default_phone
-        text = phrase(REFUSAL, lang).format(dept=dept, phone=phone_text(lang, phone))
+        phone = phone or self.departments.phone(dept) or s.default_phone
+        # named so the resident can read it, say it at the counter and call it
+        contact = self.departments.contact(dept, phone, lang)
+        text = phrase(REFUSAL, lang).format(contact=contact)
         return Answer(
             text=text,
             citations=(),
@@ -220,6 +229,7 @@ class ExtractiveAnswerer:
             confidence=conf,
             mode="abstain",
             related=related,
+            department_label=self.departments.label(dept, lang),
         )
 
     def _related(self, hits: Sequence[ScoredChunk], lang: str) -> tuple[Citation, ...]:
@@ -349,18 +359,30 @@ def translation(h: ScoredChunk, lang: str, field: str = "answer") -> str | None:
     return str(value).strip() or None if value else None
 
 
+def machine_translated(h: ScoredChunk, lang: str) -> bool:
+    """Whether the entry's ``lang`` text is a machine translation staff have not checked."""
+    return lang in str(h.chunk.meta.get("machine_langs") or "").split(",")
+
+
+def _shows_machine_translation(used: Sequence[ScoredChunk], lang: str) -> bool:
+    """Whether a translated answer built from ``used`` shows an unchecked machine translation."""
+    if is_japanese(lang) or not used or translation(used[0], lang) is None:
+        return False
+    return any(machine_translated(h, lang) for h in used if translation(h, lang))
+
+
 def _localised(
     body: str,
     parts: list[str],
     used: Sequence[ScoredChunk],
     lang: str,
-    dept: str | None,
-    phone: str | None,
+    contact: str,
     cites: Sequence[Citation],
 ) -> tuple[str, str]:
     """The answer for a resident who reads another language: the translated entries
-    where the town has them, else the Japanese text under a note, then whom to call and
-    the source link. Returns (text, the Japanese original)."""
+    where the town has them, else the Japanese text under a note, then whom to call
+    (``contact``, its line in their language) and the source link. Returns (text, the
+    Japanese original)."""
     # One language per answer: when the best entry is translated, the translated entries
     # (the others stay one click away as citations); else the Japanese text under a note.
     translated = bool(used) and translation(used[0], lang) is not None
@@ -371,14 +393,16 @@ def _localised(
     else:
         lines.append(phrase(JAPANESE_ONLY_NOTE, lang))
         lines.append("\n\n".join(p for p in parts if p))
-    footer = [x for x in (contact_line(lang, dept, phone),) if x]
-    link = next((c.url for c in cites if c.url), None)
+    footer = [x for x in (contact,) if x]
+    # a link the resident can open (a document's javascript: or relative URL is no link)
+    link = next((c.url for c in cites if c.url and c.url.startswith(("https://", "http://"))), None)
     if link and not translated:
         footer.append(link)
     if footer:
         lines.append("\n".join(footer))
     if translated:
-        lines.append(phrase(TRANSLATED_NOTE, lang))
+        machine = _shows_machine_translation(used, lang)
+        lines.append(phrase(MACHINE_TRANSLATED_NOTE if machine else TRANSLATED_NOTE, lang))
     return "\n\n".join(lines), body
 
 
@@ -682,9 +706,10 @@ class GroundedAnswerer:
         used = [prep.hits[c] for c in cited]
         dept = str(used[0].chunk.meta.get("department") or base.department or "") or None
         phone = str(used[0].chunk.meta.get("phone") or base.phone or "") or None
+        names = self.extractive.departments
         footer = []
         if phone and phone not in text:
-            footer.append(contact_line(lang, dept, phone))
+            footer.append(contact_line(lang, dept, phone, names.translate(dept, lang)))
         footer.append(phrase(GENERATED_NOTE, lang))
         text = text + "\n\n" + "\n".join(footer)
         return (
@@ -699,6 +724,7 @@ class GroundedAnswerer:
                 confidence=base.confidence,
                 mode="llm",
                 original=base.original or base.text,
+                department_label=names.label(dept, lang),
             ),
             None,
         )

@@ -135,6 +135,9 @@ class AnswerSettings(BaseModel):
     faq_first: bool = True
     default_department: str = "総合窓口"
     default_phone: str | None = None
+    # the town's departments in residents' languages (kit.departments); default
+    # <data_dir>/departments.csv, the bundled glossary's names when there is none
+    departments_file: Path | None = None
 
 
 class LLMSettings(BaseModel):
@@ -230,6 +233,7 @@ class WidgetSettings(BaseModel):
         "es",
         "tl",
         "ne",
+        "id",
     ]
 
 
@@ -287,6 +291,10 @@ class Settings(BaseSettings):
     @property
     def synonyms_path(self) -> Path:
         return self.retrieval.synonyms_file or self.data_dir / "synonyms.csv"
+
+    @property
+    def departments_path(self) -> Path:
+        return self.answer.departments_file or self.data_dir / "departments.csv"
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with dotted-path overrides, e.g. ``{"retrieval.mode": "dense"}``."""

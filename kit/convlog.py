@@ -3,9 +3,14 @@
 One SQLite file, ``<data_dir>/conversations.sqlite``, table ``turns``. Staff
 review it on the admin screen and turn unanswered questions into new FAQ
 entries; the evaluation tools read it to build starter datasets, so the schema
-below is a contract. Questions are masked (phone numbers, e-mail addresses,
-12-digit numbers) *before* they reach this module's storage, by
-``mask_pii`` here; rows older than the retention period are deleted.
+below is a contract. Questions and comments are masked *before* they reach
+this module's storage, by ``kit.pii.mask_pii`` (phone, My Number, card and
+account numbers, e-mail addresses, birth dates, addresses, names; control
+characters dropped); answers lose what they repeat of the question's personal
+data. Rows older than the retention period are deleted, and their text with
+them: ``secure_delete`` overwrites it, a checkpoint empties the WAL. The files
+are the owner's only (0600). The CSV export quotes cells a spreadsheet would
+read as formulas (``spreadsheet_cell``).
 
 Thread-safe: one connection guarded by a lock (the API answers in a thread
 pool), WAL journal so the admin screen can read while the API writes.
@@ -16,8 +21,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
+import logging
+import os
 import sqlite3
+import stat
 import threading
 import time
 import uuid
@@ -27,6 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from madoguchi.kit.errors import InputError, StoreError
+from madoguchi.kit.pii import clean_text, mask_echo, mask_pii
+
+__all__ = ["FILENAME", "ConversationLog", "Turn", "mask_pii", "new_id", "spreadsheet_cell"]
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS turns (
@@ -49,25 +61,38 @@ CREATE INDEX IF NOT EXISTS turns_conversation ON turns (conversation_id);
 """
 
 FILENAME = "conversations.sqlite"
+# PRAGMA user_version of a file whose deleted rows are known to be overwritten: older
+# versions deleted without secure_delete, so the first open scrubs the file (VACUUM).
+SCRUBBED = 1
 
-# E-mail addresses first (they may contain digits), then 12-digit numbers (マイナンバー,
-# written with or without separators), then phone numbers (0X-XXXX-XXXX, 090..., +81 ...).
-# Full-width digits are matched too: residents type them on Japanese keyboards.
-_D = "[0-9０-９]"
-_SEP = "[-‐－―ー−– 　.]"
-_EMAIL = re.compile(r"[\w.+\-]+(?:@|＠)[\w\-]+(?:\.[\w\-]+)+")
-_TWELVE = re.compile(rf"(?<![0-9０-９]){_D}{{4}}{_SEP}?{_D}{{4}}{_SEP}?{_D}{{4}}(?![0-9０-９])")
-_PHONE = re.compile(
-    rf"(?<![0-9０-９])(?:(?:\+|＋)(?:81|８１){_SEP}?{_D}{{1,4}}|[0０]{_D}{{1,4}})"
-    rf"(?:{_SEP}|[(（]|[)）])?{_D}{{1,4}}(?:{_SEP}|[)）])?{_D}{{3,4}}(?![0-9０-９])"
-)
+# A cell that begins with one of these is a formula to Excel (and LibreOffice), after
+# leading blanks too; Japanese Excel reads the full-width forms as the ASCII ones.
+_FORMULA_START = frozenset("=+-@＝＋－＠﹦﹢﹣﹫\u2212")
 
 
-def mask_pii(text: str) -> str:
-    """Replace e-mail addresses, 12-digit numbers and phone numbers with placeholders."""
-    text = _EMAIL.sub("[メール]", text)
-    text = _TWELVE.sub("[番号]", text)
-    return _PHONE.sub("[電話]", text)
+def spreadsheet_cell(value: Any) -> Any:
+    """A CSV cell Excel shows as text: one starting with ``= + - @`` (after blanks, or
+    their full-width forms), a tab or a CR gets a leading single quote (OWASP, "CSV
+    injection"). Other values are returned unchanged."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in "\t\r" or value.lstrip()[:1] in _FORMULA_START:
+        return "'" + value
+    return value
+
+
+def _private_file(path: Path) -> None:
+    """Create the log file readable by its owner only, and tighten one an older version
+    left world-readable. SQLite gives its -wal and -shm files the database's mode."""
+    if os.name == "nt":
+        return
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if p.exists() and stat.S_IMODE(p.stat().st_mode) & 0o077:
+                os.chmod(p, 0o600)
+        except OSError as exc:  # another user's file: say so, keep serving
+            log.warning("cannot make %s private: %s", p, exc)
 
 
 @dataclass(frozen=True)
@@ -104,10 +129,17 @@ class ConversationLog:
         self._last_purge = 0.0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private_file(self.path)
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
+            # deleted rows are overwritten with zeros, not left in free pages
+            self._db.execute("PRAGMA secure_delete=ON")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
             self._db.commit()
+            if self._db.execute("PRAGMA user_version").fetchone()[0] < SCRUBBED:
+                self._db.execute("VACUUM")
+                self._db.execute(f"PRAGMA user_version={SCRUBBED}")
+                self._checkpoint()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the conversation log {self.path}: {exc}") from exc
         self.purge()
@@ -147,14 +179,18 @@ class ConversationLog:
         turn_id: str | None = None,
         ts: float | None = None,
     ) -> Turn:
-        """Store one answered question (masked here) and return the stored turn."""
+        """Store one answered question (masked here) and return the stored turn.
+
+        The answer keeps the town's own text (its phone numbers, its addresses) but not
+        what it repeats of the resident's personal data; control characters go from both.
+        """
         turn = Turn(
             id=turn_id or new_id(),
             conversation_id=conversation_id or new_id(),
             ts=time.time() if ts is None else ts,
             question=mask_pii(question),
             lang=lang,
-            answer=answer,
+            answer=mask_echo(answer, question),
             citations=[
                 {"source": c.get("source"), "title": c.get("title"), "url": c.get("url")}
                 for c in citations
@@ -191,7 +227,7 @@ class ConversationLog:
         """Attach feedback to a turn; False when no such turn exists. The comment is masked."""
         if comment is not None and len(comment) > 1000:
             raise InputError("the comment is longer than 1,000 characters")
-        masked = mask_pii(comment.strip()) if comment and comment.strip() else None
+        masked = (mask_pii(comment).strip() if comment else "") or None
         cur = self._run(
             "UPDATE turns SET feedback = ?, comment = COALESCE(?, comment) WHERE id = ?",
             (int(helpful), masked, turn_id),
@@ -258,14 +294,35 @@ class ConversationLog:
         w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\r\n")
         w.writeheader()
         for row in self.unanswered(since):
-            w.writerow(row)
+            w.writerow(
+                {
+                    k: spreadsheet_cell(clean_text(v) if isinstance(v, str) else v)
+                    for k, v in row.items()
+                }
+            )
         return "\ufeff" + buf.getvalue()
 
     def purge(self, now: float | None = None) -> int:
-        """Delete turns older than the retention period; returns how many went."""
+        """Delete turns older than the retention period; returns how many went.
+
+        Their text goes from the files too: secure_delete zeroes it in the database, and
+        the checkpoint empties the write-ahead log that still held the rows as written.
+        """
         cutoff = (time.time() if now is None else now) - self.retention_days * 86400
         self._last_purge = time.time()
-        return self._run("DELETE FROM turns WHERE ts < ?", (cutoff,)).rowcount
+        gone = self._run("DELETE FROM turns WHERE ts < ?", (cutoff,)).rowcount
+        if gone:
+            self._checkpoint()
+        return gone
+
+    def _checkpoint(self) -> None:
+        try:
+            with self._lock:
+                busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise StoreError(f"conversation log {self.path}: {exc}") from exc
+        if busy:  # a reader in another process: the next purge or the last close empties it
+            log.warning("conversation log %s: the write-ahead log is still in use", self.path)
 
     def close(self) -> None:
         with self._lock:

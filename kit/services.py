@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from madoguchi.kit.answering import ExtractiveAnswerer, GroundedAnswerer, confidence
 from madoguchi.kit.config import Settings
 from madoguchi.kit.conversation import ConversationStore, Turn, names_its_topic, with_context
+from madoguchi.kit.departments import Departments
 from madoguchi.kit.errors import InputError
 from madoguchi.kit.lang import detect_language, normalise_lang
 from madoguchi.kit.lexical import tokenize
@@ -67,7 +68,7 @@ class Services:
         self.store = store
         self.synonyms = SynonymFile(settings.synonyms_path)
         self.retriever = HybridRetriever(store, embedder, settings.retrieval, self.synonyms)
-        self.answerer = ExtractiveAnswerer(settings.answer)
+        self.answerer = ExtractiveAnswerer(settings.answer, Departments(settings.departments_path))
         # composes answers when an LLM is configured (MADOGUCHI_LLM__BASE_URL), else None
         llm = build_llm(settings.llm)
         self.generator = (

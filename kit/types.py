@@ -99,6 +99,11 @@ class Answer:
     # with a refusal: the closest documents, offered to read ("these may help"), never
     # presented as the answer's sources
     related: tuple[Citation, ...] = ()
+    # the text shown is a machine translation town staff have not checked yet
+    machine_translation: bool = False
+    # the department as the answer's language names it: 「税務課 (Tax Division)」
+    # (kit.departments); the Japanese name alone when no rendering is known
+    department_label: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The public shape shared by ``madoguchi ask --json`` and ``POST /api/v1/ask``."""
@@ -109,9 +114,11 @@ class Answer:
             "follow_up": self.follow_up,
             "citations": [c.to_json() for c in self.citations],
             "department": self.department,
+            "department_label": self.department_label,
             "phone": self.phone,
             "confidence": round(self.confidence, 4),
             "mode": self.mode,
             "original": self.original,
             "related": [c.to_json() for c in self.related],
+            "machine_translation": self.machine_translation,
         }

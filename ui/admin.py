@@ -1,11 +1,12 @@
 """The staff screen (Gradio), mounted on the API app at ``/admin`` behind the admin key.
 
-Four tabs: documents (upload + ingest with progress, re-sync, list and remove
+Five tabs: documents (upload + ingest with progress, re-sync, list and remove
 sources), try a question (answer plus the retrieved passages and their
 scores), the town's synonym list (kit.synonyms) with words of unanswered
-questions that no document uses, and the conversation log (filter by refused /
-thumbs-down) with the unanswered questions as CSV, so staff can write new FAQ
-entries or synonyms. ``build_admin`` lays them out, one builder per tab.
+questions that no document uses, the FAQ's machine translations (approve, edit
+or reject what ``madoguchi translate`` wrote), and the conversation log (filter
+by refused / thumbs-down) with the unanswered questions as CSV, so staff can
+write new FAQ entries or synonyms. ``build_admin`` lays them out, one builder per tab.
 
 The work is done by ``AdminActions`` (plain Python, tested directly); the
 Gradio layer only wires widgets to it. Services and the log are reached
@@ -52,6 +53,20 @@ SUGGESTION_COLUMNS = [
     "近い見出し (nearest)",
     "例 (example)",
 ]
+TRANSLATION_COLUMNS = ["出典 (entry)", "言語 (lang)", "状態 (status)", "日本語 (Japanese)",
+                       "翻訳 (translation)", "メモ (note)"]  # fmt: skip
+TRANSLATION_STATUS = {
+    "machine": "機械翻訳 (machine)",
+    "review": "要確認 (review)",
+    "approved": "承認済み (approved)",
+    "rejected": "却下 (rejected)",
+}
+TRANSLATION_FILTERS: dict[str, tuple[str, ...]] = {
+    "確認待ち (to check)": ("machine", "review", "stale"),
+    "すべて (all)": (),
+    "承認済み (approved)": ("approved",),
+    "却下 (rejected)": ("rejected",),
+}
 LOG_FILTERS: dict[str, dict[str, Any]] = {
     "すべて (all)": {},
     "回答できなかった (refused)": {"refused": True},
@@ -336,8 +351,76 @@ class AdminActions:
             tempfile.mkdtemp(prefix="export-", dir=self.incoming_dir or gradio_temp_dir())
         )
         path = folder / f"unanswered-{time.strftime('%Y%m%d-%H%M')}.csv"
-        path.write_text(log.unanswered_csv(), encoding="utf-8")
+        # the owner's only, like the log it comes from (the folder is already 0700)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+            f.write(log.unanswered_csv().encode("utf-8"))
         return str(path)
+
+    # ------------------------------------------------------------ machine translations
+
+    def _faq_files(self) -> list[Path]:
+        from madoguchi.ingest.translate import indexed_faq_files
+
+        return indexed_faq_files(self._services().index)[0]
+
+    def translations(self, which: str = "確認待ち (to check)", lang: str = "") -> list[list[Any]]:
+        """Machine translations of the indexed FAQ files beside their Japanese text."""
+        from madoguchi.ingest.translate import reviews
+
+        wanted = TRANSLATION_FILTERS.get(which, ())
+        rows = []
+        for r in reviews(self._faq_files(), lang or None):
+            state = "stale" if r.stale else r.row.status
+            if wanted and state not in wanted:
+                continue
+            label = (
+                "原文が変更 (Japanese changed)"
+                if r.stale
+                else TRANSLATION_STATUS.get(r.row.status, r.row.status)
+            )
+            rows.append(
+                [
+                    r.entry.source_id,
+                    r.lang,
+                    label,
+                    f"{r.entry.question}\n\n{r.entry.answer}",
+                    f"{r.row.question}\n\n{r.row.answer}",
+                    r.row.note,
+                ]
+            )
+        return rows
+
+    def translation(self, source_id: str, lang: str) -> tuple[str, str, str]:
+        """(translated question, translated answer, the Japanese) of one entry, to edit."""
+        from madoguchi.ingest.translate import reviews
+
+        for r in reviews(self._faq_files(), lang):
+            if r.entry.source_id == source_id:
+                ja = f"**{r.entry.question}**\n\n{r.entry.answer}"
+                return r.row.question, r.row.answer, ja
+        raise InputError(f"{source_id} ({lang}) に機械翻訳はありません (no such translation)")
+
+    def decide_translation(
+        self, source_id: str, lang: str, question: str, answer: str, action: str
+    ) -> str:
+        """Approve (as edited) or reject a translation, then re-index its FAQ file so the
+        answers change at once."""
+        from madoguchi.ingest.translate import decide
+
+        source_id, lang = (source_id or "").strip(), (lang or "").strip()
+        if "#" not in source_id or not lang:
+            raise InputError("一覧から翻訳を選んでください (choose a translation in the list)")
+        name, key = source_id.split("#", 1)
+        file = next((f for f in self._faq_files() if f.as_posix() == name), None)
+        if file is None:
+            raise InputError(f"{name} は索引にありません (not an indexed FAQ file)")
+        _, problems = decide(file, lang, key, action, question=question, answer=answer, who="admin")
+        res = self._services().ingest([name])
+        done = "承認しました (approved)" if action == "approve" else "却下しました (rejected)"
+        lines = [f"{source_id} ({lang}): {done}。索引を更新: 更新 {len(res.updated)} 件"]
+        if problems:
+            lines.append("確認してください (the checks still find): " + "; ".join(problems))
+        return "\n\n".join(lines)
 
 
 class OnOpen(NamedTuple):
@@ -368,7 +451,7 @@ def _progress_reporter(progress: Any) -> Reporter:
 
 
 def build_admin(actions: AdminActions) -> Any:
-    """The Gradio Blocks of the staff screen: the four tabs, then what loads on opening."""
+    """The Gradio Blocks of the staff screen: the five tabs, then what loads on opening."""
     import gradio as gr
 
     town = actions.settings.widget.town
@@ -381,8 +464,9 @@ def build_admin(actions: AdminActions) -> Any:
         sources = _documents_tab(actions)
         _try_tab(actions)
         synonyms = _synonyms_tab(actions)
+        translations = _translations_tab(actions)
         log = _log_tab(actions)
-        for on_open in (sources, log, synonyms):
+        for on_open in (sources, log, synonyms, translations):
             blocks.load(on_open.fn, on_open.inputs, on_open.outputs)
     return blocks
 
@@ -525,6 +609,74 @@ def _synonyms_tab(actions: AdminActions) -> OnOpen:
         )
         suggest_btn.click(do_suggest, None, [suggestions])
     return OnOpen(do_synonyms, None, [syn_text])
+
+
+def _translations_tab(actions: AdminActions) -> OnOpen:
+    """Machine translations of the FAQ (``madoguchi translate``): approve, edit or reject."""
+    import gradio as gr
+
+    @_guard
+    def do_list(which: str, lang: str) -> Any:
+        return actions.translations(which, "" if lang == "all" else lang)
+
+    @_guard
+    def pick(sid: str, lang: str) -> tuple[str, str, str, str, str]:
+        q, a, ja = actions.translation(sid, lang)
+        return sid, lang, ja, q, a
+
+    def do_pick(evt: Any) -> tuple[str, str, str, str, str]:
+        row = getattr(evt, "row_value", None) or ["", ""]
+        return pick(str(row[0]), str(row[1]))
+
+    do_pick.__annotations__["evt"] = gr.SelectData  # as pick_source in the documents tab
+
+    def decide(action: str) -> Callable[..., tuple[str, Any]]:
+        @_guard
+        def run(sid: str, lang: str, q: str, a: str, which: str, shown: str) -> tuple[str, Any]:
+            msg = actions.decide_translation(sid, lang, q, a, action)
+            return msg, actions.translations(which, "" if shown == "all" else shown)
+
+        return run
+
+    langs = [code for code in actions.settings.widget.languages if code != "ja"]
+    with gr.Tab("翻訳 (translations)"):
+        gr.Markdown(
+            "`madoguchi translate` が作った FAQ の機械翻訳です。住民への回答には"
+            "「機械翻訳」と表示されます。内容を確かめ、必要なら直して承認してください。"
+            "却下した翻訳は使われません（日本語の原文が変わると翻訳し直します）。"
+            "送られるのは公開 FAQ の本文だけで、住民の質問は送られません。"
+        )
+        with gr.Row():
+            which = gr.Radio(
+                list(TRANSLATION_FILTERS), value="確認待ち (to check)", label="表示", scale=3
+            )
+            lang = gr.Dropdown(["all", *langs], value="all", label="言語 (language)", scale=1)
+            list_btn = gr.Button("表示 (show)", scale=1)
+        table = gr.Dataframe(
+            headers=TRANSLATION_COLUMNS,
+            label="機械翻訳 (machine translations): 行を選ぶと下で編集できます",
+            interactive=False,
+            wrap=True,
+            max_height=420,
+        )
+        with gr.Row():
+            sid = gr.Textbox(label="出典 (entry)", interactive=False, scale=2)
+            code = gr.Textbox(label="言語 (lang)", interactive=False, scale=1)
+        japanese = gr.Markdown()
+        question = gr.Textbox(label="翻訳した質問 (translated question)", lines=2)
+        answer = gr.Textbox(label="翻訳した回答 (translated answer)", lines=6)
+        with gr.Row():
+            approve_btn = gr.Button("承認 (approve)", variant="primary")
+            reject_btn = gr.Button("却下 (reject)", variant="stop")
+        result = gr.Markdown()
+        list_btn.click(do_list, [which, lang], [table])
+        which.change(do_list, [which, lang], [table])
+        lang.change(do_list, [which, lang], [table])
+        table.select(do_pick, None, [sid, code, japanese, question, answer])
+        inputs = [sid, code, question, answer, which, lang]
+        approve_btn.click(decide("approve"), inputs, [result, table])
+        reject_btn.click(decide("reject"), inputs, [result, table])
+    return OnOpen(do_list, [which, lang], [table])
 
 
 def _log_tab(actions: AdminActions) -> OnOpen:

@@ -379,3 +379,51 @@ def test_broken_translation_file_is_reported_and_the_base_still_reads(tmp_path):
 def test_a_language_suffix_without_a_base_file_is_an_ordinary_faq(tmp_path):
     got, conn = docs(write(tmp_path, "faq_en.csv", STANDARD), "faq_en.csv")
     assert len(got) == 2 and conn.kind == "faq"
+
+
+def test_machine_translation_files_are_not_taken_for_the_towns_own(tmp_path):
+    """faq_zh-Hans.mt.csv must not pass for a sibling zh-Hans file (its tag reads as zh-Hans
+    once the .mt is ignored): it is read as machine translations, checked against the hash."""
+    from madoguchi.connectors.faq_csv import (
+        MachineTranslation,
+        machine_translation_path,
+        source_hash,
+        translation_files,
+        write_machine_translations,
+    )
+
+    faq = tmp_path / "faq.csv"
+    faq.write_text(
+        "ID,質問,回答\n1,ごみの日は？,月曜日です。\n2,犬の登録,3000円です。\n", encoding="utf-8"
+    )
+    path = machine_translation_path(faq, "zh-Hans")
+    assert path.name == "faq_zh-Hans.mt.csv"
+    write_machine_translations(
+        path,
+        {
+            "1": MachineTranslation(
+                "1",
+                "垃圾日是哪天？",
+                "星期一。",
+                "machine",
+                source_hash("ごみの日は？", "月曜日です。"),
+            ),
+            "2": MachineTranslation("2", "狗的登记", "3000日元。", "machine", "0" * 16),
+        },
+    )
+    assert translation_files(faq) == []
+    conn = FaqCsvConnector(faq, "faq.csv")
+    docs = {d.source_id: d.meta for d in conn.documents()}
+    assert docs["faq.csv#1"]["answer_zh-Hans"] == "星期一。"
+    assert docs["faq.csv#1"]["machine_langs"] == "zh-Hans" and "狗" not in str(docs["faq.csv#2"])
+    assert conn.skipped == [
+        (
+            "faq_zh-Hans.mt.csv#2",
+            "machine translation of an earlier Japanese text, not used (run 'madoguchi translate' again)",
+        )
+    ]
+    own = {
+        d.source_id: d.meta
+        for d in FaqCsvConnector(faq, "faq.csv", machine_translations=False).documents()
+    }
+    assert "langs" not in own["faq.csv#1"]

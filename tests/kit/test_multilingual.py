@@ -14,6 +14,7 @@ from madoguchi.kit.lang import (
     GENERATED_NOTE,
     JAPANESE_ONLY_NOTE,
     LANGS,
+    MACHINE_TRANSLATED_NOTE,
     REFUSAL,
     TRANSLATED_NOTE,
     detect_language,
@@ -93,11 +94,20 @@ def test_detection_returns_widget_codes(text, lang):
 
 
 @pytest.mark.parametrize(
-    "table", [REFUSAL, JAPANESE_ONLY_NOTE, TRANSLATED_NOTE, GENERATED_NOTE, CONTACT, FOLLOW_UP]
+    "table",
+    [
+        REFUSAL,
+        JAPANESE_ONLY_NOTE,
+        TRANSLATED_NOTE,
+        MACHINE_TRANSLATED_NOTE,
+        GENERATED_NOTE,
+        CONTACT,
+        FOLLOW_UP,
+    ],
 )
 def test_every_answer_language_has_its_own_phrase(table):
     for code in LANGS:
-        if code == "ja" and table in (JAPANESE_ONLY_NOTE, TRANSLATED_NOTE):
+        if code == "ja" and table in (JAPANESE_ONLY_NOTE, TRANSLATED_NOTE, MACHINE_TRANSLATED_NOTE):
             continue  # plain Japanese needs no note
         assert code in table, (code, table)
     # やさしい日本語 and traditional Chinese have their own text, not a fallback
@@ -117,7 +127,7 @@ def test_translated_entry_is_returned_with_japanese_original():
     )
     assert not a.refused
     assert a.text.startswith(EN["answer_en"])
-    assert "Contact: 環境衛生課 0120-000-111" in a.text
+    assert "Contact: 環境衛生課 (Environmental Sanitation Division, tel. 0120-000-111)" in a.text
     assert TRANSLATED_NOTE["en"] in a.text
     assert JAPANESE_ONLY_NOTE["en"] not in a.text
     assert a.original == FAQ["answer"]
@@ -127,13 +137,26 @@ def test_translated_entry_is_returned_with_japanese_original():
     assert js["original"] == FAQ["answer"] and js["answer"] == a.text
 
 
+def test_a_machine_translation_says_so_until_staff_approve_it():
+    machine = hit("f.csv#1", **FAQ, **EN, machine_langs="en,vi")
+    a = ExtractiveAnswerer(SURE).answer("How do I throw away a sofa?", [machine], lang="en")
+    assert a.text.startswith(EN["answer_en"]) and a.text.endswith(MACHINE_TRANSLATED_NOTE["en"])
+    assert TRANSLATED_NOTE["en"] not in a.text
+    assert a.machine_translation and a.to_json()["machine_translation"] is True
+    approved = hit("f.csv#1", **FAQ, **EN, machine_langs="vi")
+    a = ExtractiveAnswerer(SURE).answer("How do I throw away a sofa?", [approved], lang="en")
+    assert a.text.endswith(TRANSLATED_NOTE["en"]) and not a.machine_translation
+    a = ExtractiveAnswerer(SURE).answer("ソファを捨てたい", [machine], lang="ja")
+    assert not a.machine_translation and a.text == FAQ["answer"]
+
+
 def test_other_language_without_translation_gets_japanese_note_phone_and_link():
     a = ExtractiveAnswerer(SURE).answer(
         "Làm thế nào để vứt ghế sofa?", [hit("f.csv#1", **FAQ, **EN)], lang="vi"
     )
     assert a.text.startswith(JAPANESE_ONLY_NOTE["vi"])
     assert FAQ["answer"] in a.text
-    assert "Liên hệ: 環境衛生課 0120-000-111" in a.text
+    assert "Liên hệ: 環境衛生課 (Phòng Vệ sinh Môi trường, ĐT 0120-000-111)" in a.text
     assert "https://example.invalid/gomi" in a.text
     assert a.original == FAQ["answer"]
     assert a.citations[0].title == FAQ["question"]
@@ -223,7 +246,7 @@ def test_ingested_translation_file_answers_in_the_residents_language(settings, t
     assert res2.answer.citations[0].source_id.endswith("faq.csv#2")
     assert res2.answer.text.startswith(JAPANESE_ONLY_NOTE["en"])
     assert "住民課窓口で交付します。" in res2.answer.text
-    assert "Contact: 住民課 0120-000-222" in res2.answer.text
+    assert "Contact: 住民課 (Residents Division, tel. 0120-000-222)" in res2.answer.text
     with pytest.raises(InputError):
         svc.ask("How do I put out oversized garbage?", lang="xx-nope")
 

@@ -305,3 +305,66 @@ def test_gradio_temp_dir_is_private_to_the_process(monkeypatch):
     monkeypatch.setenv("GRADIO_TEMP_DIR", tempfile.gettempdir())
     with pytest.raises(ConfigError, match="GRADIO_TEMP_DIR"):
         gradio_temp_dir()
+
+
+def test_machine_translations_are_listed_approved_edited_and_rejected(setup, monkeypatch):
+    from madoguchi.connectors.faq_csv import (
+        MachineTranslation,
+        read_machine_translations,
+        source_hash,
+        write_machine_translations,
+    )
+
+    actions, svc, _log, tmp = setup
+    monkeypatch.chdir(tmp)
+    Path("faq.csv").write_text(FAQ, encoding="utf-8")
+    rows = list(csv.reader(FAQ.splitlines()))[1:]
+    h = {r[0]: source_hash(r[1], r[2]) for r in rows}
+    write_machine_translations(
+        Path("faq_en.mt.csv"),
+        {
+            "1": MachineTranslation("1", "How do I register a dog?", "Register at the office. "
+                                    "The fee is 3000 yen.", "machine", h["1"], "m"),
+            "2": MachineTranslation("2", "Library hours?", "From 9 a.m.", "review", h["2"], "m",
+                                    note="the figure 6 is missing"),
+        },
+    )  # fmt: skip
+    svc.ingest(["faq.csv"])
+    metas = {c.source_id: c.meta for c in svc.index.view().chunks()}
+    assert metas["faq.csv#1"]["machine_langs"] == "en" and "answer_en" not in metas["faq.csv#2"]
+
+    listed = actions.translations()
+    assert [r[:3] for r in listed] == [
+        ["faq.csv#1", "en", "機械翻訳 (machine)"],
+        ["faq.csv#2", "en", "要確認 (review)"],
+    ]
+    assert (
+        listed[0][3].startswith("犬の登録はどうすればいいですか。") and "3000 yen" in listed[0][4]
+    )
+    assert listed[1][5] == "the figure 6 is missing"
+    q, a, ja = actions.translation("faq.csv#2", "en")
+    assert (q, a) == ("Library hours?", "From 9 a.m.") and "午後6時" in ja
+
+    msg = actions.decide_translation("faq.csv#2", "en", q, "From 9 a.m. to 6 p.m.", "approve")
+    assert "承認しました" in msg and "更新 1 件" in msg and "checks" not in msg
+    msg = actions.decide_translation("faq.csv#1", "en", "", "", "reject")
+    assert "却下しました" in msg
+    assert actions.translations() == []  # nothing left to check
+    assert [r[2] for r in actions.translations("すべて (all)")] == [
+        "却下 (rejected)",
+        "承認済み (approved)",
+    ]
+    saved = read_machine_translations(Path("faq_en.mt.csv"))
+    assert saved["2"].status == "approved" and saved["2"].answer == "From 9 a.m. to 6 p.m."
+    assert saved["1"].status == "rejected"
+    metas = {c.source_id: c.meta for c in svc.index.view().chunks()}
+    assert metas["faq.csv#2"]["answer_en"] == "From 9 a.m. to 6 p.m."
+    assert "machine_langs" not in metas["faq.csv#2"] and "answer_en" not in metas["faq.csv#1"]
+
+    # the Japanese changes: the approval no longer holds, the row shows as stale
+    Path("faq.csv").write_text(FAQ.replace("午後6時", "午後7時"), encoding="utf-8")
+    assert [r[2] for r in actions.translations()] == ["原文が変更 (Japanese changed)"]
+    with pytest.raises(InputError, match="choose a translation"):
+        actions.decide_translation("", "en", "", "", "approve")
+    with pytest.raises(InputError, match="not an indexed FAQ file"):
+        actions.decide_translation("other.csv#1", "en", "", "", "approve")

@@ -79,6 +79,50 @@ def test_ask_takes_the_widget_language_codes(client, lang):
     assert r.json()["answer"]
 
 
+@pytest.mark.parametrize(
+    ("question", "menu", "answered_in"),
+    [
+        ("How do I throw away a sofa?", "ja", "en"),  # the resident's language wins
+        (Q, "en", "ja"),  # a Japanese question in an English widget
+        (Q, "ja-easy", "ja-easy"),  # Japanese text: the menu's kind of Japanese
+        ("我想扔掉旧沙发，应该怎么办？", "ko", "zh-Hans"),
+        ("소파를 버리고 싶어요", "en", "ko"),
+        ("OK", "ko", "ko"),  # says too little: the menu decides
+        ("juminhyo", "pt", "pt"),  # romanised Japanese: the menu decides
+        ("粗大ごみ", "zh-Hant", "ja"),  # kana: Japanese, whatever the menu
+        ("住民票", "zh-Hant", "zh-Hant"),  # kanji alone: Japanese or Chinese, the menu's
+        ("住民票", "en", "ja"),  # ... but not English
+        ("How do I throw away a sofa?", None, "en"),  # no menu: detected
+    ],
+)
+def test_the_answer_is_in_the_questions_language_the_menu_is_the_prior(
+    client, question, menu, answered_in
+):
+    body = {"question": question, **({"lang": menu} if menu else {})}
+    assert client.post("/api/v1/ask", json=body).json()["lang"] == answered_in
+    with client.stream("POST", "/api/v1/ask/stream", json=body) as s:
+        text = "".join(s.iter_text())
+    final = json.loads(text.split("event: final")[1].split("data: ", 1)[1].split("\r\n")[0])
+    assert final["lang"] == answered_in
+
+
+def test_an_unknown_menu_language_is_a_clear_400(client):
+    r = client.post("/api/v1/ask", json={"question": Q, "lang": "klingon"})
+    assert r.status_code == 400 and "unknown language" in r.json()["detail"]
+
+
+def test_a_refusal_names_the_department_in_the_residents_language(settings):
+    svc = make_services(settings)
+    strict = svc.settings.with_overrides(**{"answer.answer_threshold": 1.01})
+    svc.answerer = type(svc.answerer)(strict.answer, svc.answerer.departments)
+    with TestClient(create_app(services=svc, admin=False)) as c:
+        r = c.post("/api/v1/ask", json={"question": "How do I throw away a sofa?"}).json()
+    assert r["refused"] is True and r["lang"] == "en"
+    assert r["department"] == "環境衛生課"
+    assert r["department_label"] == "環境衛生課 (Environmental Sanitation Division)"
+    assert "Please contact 環境衛生課 (Environmental Sanitation Division)." in r["answer"]
+
+
 def test_ask_is_logged_masked_with_the_contract_schema(client, settings):
     r = client.post(
         "/api/v1/ask", json={"question": "粗大ごみ 090-1234-5678 taro@example.jp に連絡を"}
@@ -176,7 +220,7 @@ def test_widget_config_defaults_fit_the_demo_town(client):
     assert data["phone"] == "01234-5-1101"
     assert data["disclaimer"] and len(data["suggestions"]) >= 3
     assert set(data["languages"]) == {
-        "ja", "en", "zh-Hans", "zh-Hant", "ko", "vi", "pt", "es", "tl", "ne", "ja-easy"
+        "ja", "en", "zh-Hans", "zh-Hant", "ko", "vi", "pt", "es", "tl", "ne", "id", "ja-easy"
     }  # fmt: skip
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -255,3 +257,83 @@ def test_help_imports_no_heavy_library():
     heavy = {"torch", "chromadb", "sentence_transformers", "gradio", "fastapi", "langchain",
              "langchain_core", "uvicorn", "pydantic", "numpy"}  # fmt: skip
     assert not loaded & heavy
+
+
+# --- madoguchi translate ------------------------------------------------------------
+
+EN_REPLIES = [
+    {"question": "How do I put out oversized garbage?",
+     "answer": "Book by phone and stick a disposal ticket on it before putting it out."},
+    {"question": "Where can I get a copy of my residence certificate?",
+     "answer": "It is issued at the Residents Section counter. The fee is 300 yen."},
+]  # fmt: skip
+
+
+def test_cli_translate_dry_run_needs_no_llm_and_shows_what_would_be_sent(env):
+    r = runner.invoke(app, ["translate", "faq.csv", "--langs", "en,vi", "--dry-run"])
+    assert r.exit_code == 0, r.output
+    assert "would send 4 entry-language pairs" in r.output
+    assert "the request for faq.csv#1 (en)" in r.output and "粗大ごみの出し方は？" in r.output
+    assert not Path("faq_en.mt.csv").exists()
+    r = runner.invoke(app, ["translate", "faq.csv", "--langs", "en", "--dry-run", "--json"])
+    data = json.loads(r.output)
+    assert data["to_send"] == 2 and data["sent"] == 2 and data["dry_run"] is True
+    assert data["text_chars"] == sum(
+        len(q) + len(a)
+        for q, a in [
+            ("粗大ごみの出し方は？", "電話で予約して処理券を貼って出してください。"),
+            ("住民票の写しはどこで取れますか？", "住民課窓口で交付します。手数料は300円です。"),
+        ]
+    )
+
+
+def test_cli_translate_errors_are_one_line(env, capsys, monkeypatch):
+    for argv, expected in [
+        (["translate", "faq.csv", "--langs", "en"], "no LLM configured"),
+        (["translate", "faq.csv"], "--langs is required"),
+        (["translate", "faq.csv", "--langs", "ja"], "source language"),
+        (["translate", "--langs", "en"], "no FAQ file to translate"),  # nothing indexed yet
+    ]:
+        monkeypatch.setattr("sys.argv", ["madoguchi", *argv])
+        with pytest.raises(SystemExit) as exc:
+            cli.main()
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert "error:" in err and expected in err and "Traceback" not in err, err
+
+
+def test_cli_translate_ingest_and_ask_in_english(env, monkeypatch):
+    from tests.ingest.test_translate import FakeLLM
+
+    srv = FakeLLM()
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        assert runner.invoke(app, ["ingest", "faq.csv"]).exit_code == 0
+        monkeypatch.setenv("MADOGUCHI_LLM__BASE_URL", srv.url)
+        monkeypatch.setenv("MADOGUCHI_LLM__MODEL", "fake-mt")
+        srv.script = [{"text": json.dumps(x)} for x in EN_REPLIES]
+        r = runner.invoke(app, ["translate", "--langs", "en", "--json"])  # the indexed FAQ
+        assert r.exit_code == 0, r.output
+        data = json.loads(r.output)
+        assert data["translated"] == 2 and data["files"] == ["faq.csv"]
+        assert data["written"] == ["faq_en.mt.csv"] and data["requests"] == 2
+        r = runner.invoke(app, ["translate", "faq.csv", "--langs", "en"])
+        assert r.exit_code == 0 and len(srv.requests) == 2, r.output
+        assert re.search(r"│ en +│ +0 │ +0 │ +0 │ +0 │ +2 │ +0 │", r.output), r.output
+
+        srv.script = [{"status": 400}]  # not worth retrying: reported, and the exit code says so
+        r = runner.invoke(app, ["translate", "faq.csv", "--langs", "vi", "--limit", "1"])
+        assert r.exit_code == 1 and "failed faq.csv#1 (vi)" in r.output and "HTTP 400" in r.output
+        assert "1 left for the next run" in r.output
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    monkeypatch.delenv("MADOGUCHI_LLM__BASE_URL")
+    r = runner.invoke(app, ["ingest", "faq.csv", "--json"])
+    assert json.loads(r.output)["updated"] == 2
+    ask = ["ask", "Where can I get a residence certificate copy?", "--lang", "en", "--json",
+           "--set", "answer.answer_threshold=0.0", "--set", "answer.faq_threshold=0.0"]  # fmt: skip
+    data = json.loads(runner.invoke(app, ask).output)
+    assert data["citations"][0]["source"] == "faq.csv#2"
+    assert data["answer"].startswith(EN_REPLIES[1]["answer"])
+    assert data["machine_translation"] is True and "Machine translation" in data["answer"]

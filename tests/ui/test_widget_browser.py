@@ -1,7 +1,8 @@
 """The residents' chat widget in headless Chromium, against the real API on loopback.
 
 The API (``ui.api.create_app``) runs in uvicorn on 127.0.0.1 with fake-embedder services
-that ingested a small FAQ CSV, one row of which carries HTML/script markup. Host pages
+that ingested a small FAQ CSV (one row translated into English, one carrying HTML/script
+markup) and know the demo town's departments (``demo/departments.csv``). Host pages
 (``fixtures/``) are served by the same process under ``http://localhost:<port>``, a
 different origin from the API's ``http://127.0.0.1:<port>``, so every call is a real
 cross-origin (CORS) call, as on a town's web site. Screenshots go to ``screenshot_dir``.
@@ -10,6 +11,8 @@ cross-origin (CORS) call, as on a town's web site. Screenshots go to ``screensho
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import socket
 import threading
 import time
@@ -27,22 +30,26 @@ from madoguchi.kit.config import Settings
 from madoguchi.ui.api import create_app
 
 FIXTURES = Path(__file__).parent / "fixtures"
+DEPARTMENTS = Path(__file__).resolve().parents[2] / "demo" / "departments.csv"
 
 HOSTILE_Q = "町のお知らせ掲示板の書き方を教えてください。"
 SODAI_Q = "粗大ごみはどのように出せばよいですか。"
 SODAI_URL = "https://www.town.midorikawa.example.jp/kurashi/gomi/sodai.html"
+SODAI_EN_Q = "How do I put out oversized garbage?"
+SODAI_EN_A = "Oversized garbage is collected by appointment. Call the Environment and Sanitation"
 FAQ_CSV = (
-    "ID,質問,回答,所管部署,電話番号,URL\n"
+    "ID,質問,回答,所管部署,電話番号,URL,質問_en,回答_en\n"
     f"1,{SODAI_Q},粗大ごみは事前申込制です。環境衛生課（01234-5-1103）へ電話で申し込み、"
-    f"粗大ごみ処理券を貼って出してください。,環境衛生課,01234-5-1103,{SODAI_URL}\n"
+    f"粗大ごみ処理券を貼って出してください。,環境衛生課,01234-5-1103,{SODAI_URL},"
+    f"{SODAI_EN_Q},{SODAI_EN_A} Section (01234-5-1103) and attach a ticket.\n"
     "2,住民票の写しはコンビニで取れますか。,マイナンバーカードがあれば全国のコンビニで"
     "住民票の写しを取得できます。手数料は1通200円です。,住民課,01234-5-1102,"
-    "https://www.town.midorikawa.example.jp/kurashi/koseki/conveni.html\n"
+    "https://www.town.midorikawa.example.jp/kurashi/koseki/conveni.html,,\n"
     f'3,{HOSTILE_Q},"掲示には<script>window.__pwned=1</script>や'
     '<img src=x onerror=""window.__pwned=2"">のようなタグは使えません。",'
-    "総務課,01234-5-1101,javascript:window.__pwned=3\n"
+    "総務課,01234-5-1101,javascript:window.__pwned=3,,\n"
     "4,役場の開庁時間は何時までですか。,平日の午前8時30分から午後5時15分までです。,"
-    "総務課,01234-5-1101,\n"
+    "総務課,01234-5-1101,,,\n"
 )
 
 
@@ -95,16 +102,18 @@ def serve_host_pages(app: FastAPI, server: LoopbackServer) -> None:
     app.add_api_route("/_test/host/{name}", host_page, include_in_schema=False)
 
 
-def build_app(tmp: Path, **server: Any) -> FastAPI:
+def build_app(tmp: Path, threshold: float = 0.0, faq: str = FAQ_CSV, **server: Any) -> FastAPI:
     settings = Settings(
         data_dir=tmp / "data",
         embedder={"kind": "fake", "dim": 256},
         store={"kind": "memory"},
         server={"rate_limit_per_minute": 0, "daily_cap": 0, **server},
-    ).with_overrides(**{"answer.answer_threshold": 0.0})
+    ).with_overrides(**{"answer.answer_threshold": threshold})
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(DEPARTMENTS, settings.departments_path)  # the demo town's table
     svc = build_services(settings)
     csv = tmp / "faq.csv"
-    csv.write_text(FAQ_CSV, encoding="utf-8")
+    csv.write_text(faq, encoding="utf-8")
     report = svc.ingest([csv])
     assert report.added, report
     return create_app(settings, svc, admin=False)
@@ -211,7 +220,7 @@ def test_hostile_page_question_answer_source_feedback(
         assert page.locator("madoguchi-widget .note").text_content() == town.disclaimer
         tel = page.locator("madoguchi-widget .tel a")
         assert tel.text_content() == town.phone
-        assert tel.get_attribute("href") == "tel:" + town.phone.replace("-", "")
+        assert tel.get_attribute("href") == "tel:+81-1234-5-1101"  # reachable from any phone
         chips = page.locator("madoguchi-widget .intro .chip")
         assert chips.all_text_contents() == town.suggestions
 
@@ -224,7 +233,7 @@ def test_hostile_page_question_answer_source_feedback(
         assert "noopener" in link.get_attribute("rel")
         assert link.inner_text().startswith(SODAI_Q)
         # the phone number in the answer is a tap-to-call link; no second contact line
-        assert bubble.locator(".text a").get_attribute("href") == "tel:0123451103"
+        assert bubble.locator(".text a").get_attribute("href") == "tel:+81-1234-5-1103"
         assert bubble.locator(".contact").count() == 0
         # the question is in the log (role=log, polite live region) as the resident's message
         log = page.locator("madoguchi-widget [role=log]")
@@ -303,7 +312,7 @@ def test_language_switch_changes_labels_and_is_sent(browser, server, page_errors
         select = page.locator("madoguchi-widget select")
         options = select.locator("option").evaluate_all("os => os.map(o => o.value)")
         assert options == [
-            "ja", "ja-easy", "en", "zh-Hans", "zh-Hant", "ko", "vi", "pt", "es", "tl", "ne"
+            "ja", "ja-easy", "en", "zh-Hans", "zh-Hant", "ko", "vi", "pt", "es", "tl", "ne", "id"
         ]  # fmt: skip
         labels: dict[str, tuple[str, ...]] = {}
         for code in options:
@@ -320,7 +329,7 @@ def test_language_switch_changes_labels_and_is_sent(browser, server, page_errors
             )
         # every language has its own wording for every label
         for i in range(5):
-            assert len({v[i] for v in labels.values()}) >= 10, [v[i] for v in labels.values()]
+            assert len({v[i] for v in labels.values()}) >= 11, [v[i] for v in labels.values()]
         assert labels["en"][:3] == ("Ask us", "Type your question", "Close")
         assert labels["ja-easy"][1] == "質問を 書いて ください"
         assert labels["pt"][2] == "Fechar"
@@ -331,9 +340,11 @@ def test_language_switch_changes_labels_and_is_sent(browser, server, page_errors
         body = req.value.post_data_json
         assert body["lang"] == "en" and body["question"] == SODAI_Q
         assert "conversation_id" not in body
+        # a Japanese question is answered in Japanese, the labels of its answer too
         bubble = last_answer(page)
-        assert bubble.locator(".src h3").text_content() == "Sources"
-        assert bubble.locator(".fbtn").first.get_attribute("aria-label") == "Helpful"
+        assert bubble.get_attribute("lang") == "ja"
+        assert bubble.locator(".src h3").text_content() == "出典"
+        assert bubble.locator(".fbtn").first.get_attribute("aria-label") == "役に立った"
         final = page.evaluate(
             "k => JSON.parse(sessionStorage.getItem(k))",
             f"madoguchi-widget:{server.api}",
@@ -347,9 +358,10 @@ def test_language_switch_changes_labels_and_is_sent(browser, server, page_errors
         assert req2.value.post_data_json["conversation_id"] == cid
         last_answer(page)
 
-        # switching language re-labels the answers already shown
+        # switching the menu re-labels the widget, not the answers already shown
         select.select_option("ko")
-        assert page.locator("madoguchi-widget .src h3").first.text_content() == "출처"
+        assert page.locator("madoguchi-widget .launch").text_content() == "질문하기"
+        assert page.locator("madoguchi-widget .src h3").first.text_content() == "出典"
 
         # reload: open state, language and the conversation come back (sessionStorage)
         page.reload()
@@ -465,7 +477,7 @@ def test_desktop_screenshot_plain_page(browser, server, screenshot_dir, page_err
         bubble = last_answer(page)
         # department and phone the answer text does not mention: a contact line
         assert bubble.locator(".contact").text_content() == "お問い合わせ：住民課 電話 01234-5-1102"
-        assert bubble.locator(".contact a").get_attribute("href") == "tel:0123451102"
+        assert bubble.locator(".contact a").get_attribute("href") == "tel:+81-1234-5-1102"
         panel = page.locator("madoguchi-widget [role=dialog]").bounding_box()
         assert panel and panel["x"] + panel["width"] <= 1280 - 16 and panel["width"] == 400
         page.screenshot(path=str(screenshot_dir / "widget-1280.png"))
@@ -613,7 +625,9 @@ def test_follow_up_options_and_original_render_safely(browser, server, page_erro
             "faq.csv#3",
         ]
         assert bubble.locator(".src a").count() == 0
-        assert bubble.locator("details summary").text_content() == "日本語の原文"
+        # an English answer in a Japanese widget: its own labels are English
+        assert bubble.locator("details summary").text_content() == "Japanese original"
+        assert bubble.locator(".fbtn").first.get_attribute("aria-label") == "Helpful"
         assert bubble.locator(".contact").count() == 0
         with page.expect_request("**/api/v1/ask/stream") as req:
             bubble.locator(".follow .chip").nth(1).click()
@@ -734,5 +748,213 @@ def test_first_language_from_the_browser(browser, server, page_errors, locale, p
     context, page = open_page(browser, server.page(page_name), page_errors, locale=locale)
     try:
         assert page.locator("madoguchi-widget .launch").text_content() == label
+    finally:
+        context.close()
+
+
+# ---------------------------------------------------------------- the resident's language
+
+
+def phone_shot(page, name: str, tmp_path: Path, screenshot_dir: Path) -> Path:
+    """A screenshot of the phone-width page, in the test's folder and the screenshot one."""
+    path = tmp_path / name
+    page.screenshot(path=str(path))
+    shutil.copy(path, screenshot_dir / name)
+    return path
+
+
+def assert_fits(page, width: int = 360) -> None:
+    """Nothing of the panel reaches past the screen's edge, no text is cut inside a link."""
+    overflow = page.evaluate(
+        """w => {
+            const root = document.querySelector('madoguchi-widget').shadowRoot;
+            return [...root.querySelectorAll('.panel *')]
+                .filter(e => e.getBoundingClientRect().right > w + 0.5
+                          || (e.matches('a, .text, .contact, .call')
+                              && e.scrollWidth > e.clientWidth + 1))
+                .map(e => e.className || e.tagName);
+        }""",
+        width,
+    )
+    assert overflow == []
+
+
+# the town without its hostile row, whose markup the fake embedder finds close to any
+# English question: these tests are about the answer's language, not about ranking
+TOWN_FAQ = "".join(line for line in FAQ_CSV.splitlines(True) if not line.startswith("3,"))
+KONBINI_EN_Q = "Can I get a copy of my residence certificate at a convenience store?"
+
+
+def _serve(tmp: Path, threshold: float) -> Iterator[LoopbackServer]:
+    app = build_app(tmp, threshold=threshold, faq=TOWN_FAQ)
+    server = LoopbackServer(app)
+    serve_host_pages(app, server)
+    with server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackServer]:
+    yield from _serve(tmp_path_factory.mktemp("town"), 0.0)
+
+
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackServer]:
+    """The same town, refusing every question (the confidence never reaches 1.01)."""
+    yield from _serve(tmp_path_factory.mktemp("refusing"), 1.01)
+
+
+def test_an_english_question_in_the_japanese_widget_is_answered_in_english(
+    browser, town, tmp_path, screenshot_dir, page_errors
+):
+    context, page = open_page(
+        browser, town.page("hostile.html"), page_errors, width=360, height=740
+    )  # data-lang="ja" and a Japanese browser: the menu says 日本語
+    try:
+        page.locator("madoguchi-widget .launch").click()
+        assert page.locator("madoguchi-widget select").input_value() == "ja"
+        with page.expect_request("**/api/v1/ask/stream") as req:
+            ask_by_keyboard(page, SODAI_EN_Q)
+        assert req.value.post_data_json["lang"] == "ja"  # the menu is sent as it is
+        bubble = last_answer(page)
+        assert bubble.get_attribute("lang") == "en"
+        text = bubble.locator(".text").first.inner_text()
+        assert text.startswith(SODAI_EN_A)
+        # whom to call: the Japanese name to say at the counter, its English name, the phone
+        assert "Contact: 環境衛生課 (Environment and Sanitation Section, tel. 01234-5-1103)" in text
+        assert "Translation of the town's official answer" in text
+        calls = [a.get_attribute("href") for a in bubble.locator(".text a").all()]
+        assert calls and set(calls) == {"tel:+81-1234-5-1103"}
+        # the labels attached to the answer follow it; the widget's own stay Japanese
+        assert bubble.locator(".src h3").text_content() == "Sources"
+        assert bubble.locator("details summary").text_content() == "Japanese original"
+        assert "事前申込制" in bubble.locator("details .text").text_content()
+        assert bubble.locator(".fb .q").text_content() == "Was this answer helpful?"
+        assert (
+            page.locator("madoguchi-widget .compose textarea").get_attribute("placeholder")
+            == "質問を入力してください"
+        )
+        assert_fits(page)
+        phone_shot(page, "i15-widget-en-in-ja.png", tmp_path, screenshot_dir)
+
+        # an entry with no English translation: the official Japanese text under a note
+        # in English, whom to call and the source link; the Japanese paragraph is marked
+        ask_by_keyboard(page, KONBINI_EN_Q)
+        bubble = last_answer(page)
+        assert bubble.get_attribute("lang") == "en"
+        text = bubble.locator(".text").first.inner_text()
+        assert text.startswith("This is the town's official answer, available in Japanese only.")
+        assert "住民票の写しを取得できます" in text
+        assert "Contact: 住民課 (Residents Section, tel. 01234-5-1102)" in text
+        assert "https://www.town.midorikawa.example.jp/kurashi/koseki/conveni.html" in text
+        assert bubble.locator("details").count() == 0  # the original is what is shown
+        japanese = bubble.locator(".text span[lang=ja]")
+        assert "住民票の写しを取得できます" in japanese.first.text_content()
+        assert "tel:+81-1234-5-1102" in [a.get_attribute("href") for a in bubble.locator("a").all()]
+        assert_fits(page)
+        phone_shot(page, "i15-widget-en-japanese-only.png", tmp_path, screenshot_dir)
+        assert page_errors == []
+    finally:
+        context.close()
+
+
+def test_a_japanese_question_in_the_english_widget_is_answered_in_japanese(
+    browser, town, tmp_path, screenshot_dir, page_errors
+):
+    context, page = open_page(
+        browser, town.page("plain.html"), page_errors, width=360, height=740, locale="en-US"
+    )
+    try:
+        launch = page.locator("madoguchi-widget .launch")
+        assert launch.text_content() == "Ask us"  # the browser's language
+        launch.click()
+        page.locator("madoguchi-widget .intro .chip").first.wait_for()  # config loaded
+        with page.expect_request("**/api/v1/ask/stream") as req:
+            ask_by_keyboard(page, "粗大ごみはどうやって出せばいい？")
+        assert req.value.post_data_json["lang"] == "en"
+        bubble = last_answer(page)
+        assert bubble.get_attribute("lang") == "ja"
+        text = bubble.locator(".text").first.inner_text()
+        assert "事前申込制" in text and "This is the town's official answer" not in text
+        assert bubble.locator(".src h3").text_content() == "出典"
+        assert bubble.locator(".fbtn").first.get_attribute("aria-label") == "役に立った"
+        assert bubble.locator(".text a").get_attribute("href") == "tel:+81-1234-5-1103"
+        assert (
+            page.locator("madoguchi-widget .compose textarea").get_attribute("placeholder")
+            == "Type your question"
+        )
+        assert_fits(page)
+        phone_shot(page, "i15-widget-ja-in-en.png", tmp_path, screenshot_dir)
+        assert page_errors == []
+    finally:
+        context.close()
+
+
+CONTACT = re.compile(r"Please contact (\S+) \(([^,()]+), tel\. (01234-5-\d{4})\)\.")
+
+
+def test_a_refusal_names_the_department_in_english_with_a_call_button(
+    browser, refusing, tmp_path, screenshot_dir, page_errors
+):
+    import csv
+
+    names = {r["name"]: r for r in csv.DictReader(DEPARTMENTS.open(encoding="utf-8"))}
+    context, page = open_page(
+        browser, refusing.page("plain.html"), page_errors, width=360, height=740, locale="en-US"
+    )
+    try:
+        page.locator("madoguchi-widget .launch").click()
+        ask_by_keyboard(page, "Can I get a parking permit for my visitors?")
+        bubble = last_answer(page)
+        assert "refused" in (bubble.get_attribute("class") or "")
+        assert bubble.get_attribute("lang") == "en"
+        text = bubble.locator(".text").first.inner_text()
+        found = CONTACT.search(text)
+        assert found, text
+        dept, english, phone = found.groups()
+        # the Japanese name to say at the counter, and its name from the town's table
+        assert english == names[dept]["en"]
+        href = "tel:+81-" + phone[1:]
+        assert bubble.locator(".text a").get_attribute("href") == href
+        call = bubble.locator(".call a")
+        assert call.get_attribute("href") == href and call.inner_text() == f"Tel. {phone}"
+        box = call.bounding_box()
+        assert box and box["height"] >= 44  # a touch target
+        assert_fits(page)
+        phone_shot(page, "i15-widget-refusal-en.png", tmp_path, screenshot_dir)
+        assert page_errors == []
+    finally:
+        context.close()
+
+
+def test_a_refusal_in_chinese_and_in_easy_japanese(
+    browser, refusing, tmp_path, screenshot_dir, page_errors
+):
+    context, page = open_page(
+        browser, refusing.page("plain.html"), page_errors, width=360, height=740, locale="ja-JP"
+    )
+    try:
+        page.locator("madoguchi-widget .launch").click()
+        page.locator("madoguchi-widget .intro .chip").first.wait_for()  # config loaded
+        ask_by_keyboard(page, "我想办停车许可证，应该怎么办？")
+        zh = last_answer(page)
+        assert zh.get_attribute("lang") == "zh-Hans"
+        text = zh.locator(".text").first.inner_text()
+        # 「请联系住民课…」: the Japanese name, its Chinese name and the phone in one bracket
+        assert re.search(r"请联系\S+（[^（）]+，电话 01234-5-\d{4}）。", text), text
+        assert zh.locator(".call a").get_attribute("href").startswith("tel:+81-1234-5-")
+        # a number is never broken over two lines
+        for a in zh.locator("a[href^='tel:']").all():
+            assert len(a.evaluate("e => [...e.getClientRects()].map(r => r.top)")) == 1
+        page.locator("madoguchi-widget select").select_option("ja-easy")
+        ask_by_keyboard(page, "ちゅうしゃじょうの きょかは どう しますか")
+        easy = last_answer(page)
+        assert easy.get_attribute("lang") == "ja"  # やさしい日本語 is Japanese to the browser
+        text = easy.locator(".text").first.inner_text()
+        assert text.startswith("ごめんなさい") and "に 聞いて ください" in text
+        assert re.search(r"（[^（）]+まどぐち、電話 01234-5-\d{4}）", text), text
+        assert_fits(page)
+        phone_shot(page, "i15-widget-refusal-zh-easy.png", tmp_path, screenshot_dir)
+        assert page_errors == []
     finally:
         context.close()

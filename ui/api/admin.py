@@ -28,6 +28,7 @@ from madoguchi.ui.api.models import (
     TryResponse,
 )
 from madoguchi.ui.api.pages import login_headers, render_login
+from madoguchi.ui.api.residents import in_its_language
 from madoguchi.ui.security import ADMIN_COOKIE, ADMIN_COOKIE_HTTPS, AdminDenied, client_id
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)])
@@ -64,8 +65,9 @@ def admin_remove(
 
 @router.post("/try", response_model=TryResponse, responses=ADMIN_ERRORS)
 async def admin_try(body: AskRequest, svc: ServicesDep, answering: AnsweringDep) -> dict[str, Any]:
-    """Answer a question with the retrieved passages and their scores (not logged)."""
-    res = await answering.run(svc.ask, body.question, body.lang)
+    """Answer a question with the retrieved passages and their scores (not logged), in the
+    language a resident would get it in."""
+    res = await answering.run(svc.ask, body.question, in_its_language(body).lang)
     data = answer_json(res, "", body.conversation_id or "")
     data["hits"] = hits_json(res)
     data["timings"] = {k: round(v, 2) for k, v in res.timings.items()}

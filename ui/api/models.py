@@ -11,8 +11,11 @@ class AskRequest(BaseModel):
     question: str = Field(..., description="The resident's question.", max_length=20000)
     lang: str | None = Field(
         None,
-        description="Answer language: ja, en, zh-Hans, zh-Hant, ko, vi, pt, es, tl, ne, "
-        "ja-easy (or the kit's codes); detected from the question when absent.",
+        description="The language the resident chose (the widget's menu): ja, en, zh-Hans, "
+        "zh-Hant, ko, vi, pt, es, tl, ne, id, ja-easy (or the kit's spellings). The answer "
+        "is in the question's own language when it is clear (an English question is "
+        "answered in English whatever the menu says), in this one when the text could be "
+        "in it or says too little (OK, TV, juminhyo, a number); detected when absent.",
         max_length=16,
     )
     conversation_id: str | None = Field(
@@ -35,6 +38,12 @@ class AskResponse(BaseModel):
     follow_up: str | None
     citations: list[CitationOut]
     department: str | None = None
+    department_label: str | None = Field(
+        None,
+        description="The department as the answer's language names it: the Japanese name "
+        "and its rendering, e.g. 税務課 (Tax Division); the Japanese name alone when none "
+        "is known.",
+    )
     phone: str | None = None
     confidence: float = 0.0
     mode: str = "extractive"
@@ -42,6 +51,11 @@ class AskResponse(BaseModel):
     related: list[CitationOut] = Field(
         default_factory=list,
         description="With a refusal: documents that may help, not sources of an answer.",
+    )
+    machine_translation: bool = Field(
+        False,
+        description="The answer shows a machine translation town staff have not checked yet "
+        "(its text says so too).",
     )
     latency_ms: float = 0.0
     answer_id: str = Field(..., description="Send it back with POST /api/v1/feedback.")

@@ -1,5 +1,12 @@
 """What residents' browsers call: questions (plain and streamed), feedback, the widget's
-configuration, script and assets, and the sample page at ``/``."""
+configuration, script and assets, and the sample page at ``/``.
+
+A question's ``lang`` is the widget menu's language, not an order: the answer is given
+in the language the question is written in whenever that is clear, and in the menu's
+language when the text could be in it or says too little (``kit.lang.answer_language``).
+An English question in a widget left on 日本語 is answered in English; 「粗大ごみは？」 in
+a browser set to English, in Japanese; ``TV`` or *juminhyo*, in the menu's language.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sse_starlette import EventSourceResponse
 
+from madoguchi.kit.lang import answer_language, normalise_lang
 from madoguchi.ui.api.deps import (
     AnsweringDep,
     LogDep,
@@ -54,7 +62,14 @@ router = APIRouter(tags=["residents"])
 )
 async def ask(body: AskRequest, svc: ServicesDep, answering: AnsweringDep) -> dict[str, Any]:
     """Answer one question; the same fields as ``madoguchi ask --json`` plus the ids."""
-    return await answering.run(answering.ask, svc, body)
+    return await answering.run(answering.ask, svc, in_its_language(body))
+
+
+def in_its_language(body: AskRequest) -> AskRequest:
+    """The request with ``lang`` set to the answer's language: the question's own when
+    it is clear, else the menu's (an unknown menu code is a 400, as before)."""
+    menu = normalise_lang(body.lang)
+    return body.model_copy(update={"lang": answer_language(body.question, menu)})
 
 
 @router.post(
@@ -75,7 +90,7 @@ async def ask_stream(
 ) -> EventSourceResponse:
     """The answer as server-sent events, so the widget can show it as it comes."""
     svc.clean_question(body.question)  # a bad question is a 400, not a broken stream
-    return EventSourceResponse(answering.stream(svc, body), ping=15)
+    return EventSourceResponse(answering.stream(svc, in_its_language(body)), ping=15)
 
 
 @router.post(

@@ -15,7 +15,7 @@
   if (window.__madoguchiWidget) return; // the tag was included twice
   window.__madoguchiWidget = true;
 
-  // ---------------------------------------------------------------- labels (11 languages)
+  // ---------------------------------------------------------------- labels (12 languages)
   var LANG_NAMES = {
     ja: "日本語",
     "ja-easy": "やさしい日本語",
@@ -28,6 +28,7 @@
     es: "Español",
     tl: "Tagalog",
     ne: "नेपाली",
+    id: "Bahasa Indonesia",
   };
   var LANGS = Object.keys(LANG_NAMES);
   // the BCP 47 tag put on the panel (screen readers, CJK glyph choice)
@@ -513,6 +514,50 @@
       errServer: "त्रुटि भयो। केही बेरपछि फेरि प्रयास गर्नुहोस्।",
       errStream: "उत्तर बीचमै रोकियो। कृपया प्रश्न फेरि पठाउनुहोस्।",
     },
+    id: {
+      launch: "Tanya kami",
+      title: "Asisten AI {town}",
+      titleNoTown: "Asisten AI",
+      intro:
+        "Halo. Saya menjawab pertanyaan tentang prosedur dan kehidupan sehari-hari berdasarkan dokumen publik {town}.",
+      introNoTown:
+        "Halo. Saya menjawab pertanyaan tentang prosedur dan kehidupan sehari-hari berdasarkan dokumen publik kota.",
+      examples: "Contoh pertanyaan",
+      placeholder: "Ketik pertanyaan Anda",
+      hint: "Tekan Enter untuk mengirim, Shift+Enter untuk baris baru.",
+      send: "Kirim",
+      close: "Tutup",
+      language: "Bahasa",
+      newChat: "Percakapan baru",
+      you: "Pertanyaan Anda",
+      bot: "Jawaban",
+      thinking: "Mencari jawaban…",
+      sources: "Sumber",
+      related: "Halaman yang mungkin membantu",
+      newTab: "(terbuka di tab baru)",
+      helpful: "Apakah jawaban ini membantu?",
+      yes: "Membantu",
+      no: "Tidak membantu",
+      thanks: "Terima kasih atas masukan Anda.",
+      commentLabel: "Apa yang kurang? (opsional; jangan tulis data pribadi)",
+      commentSend: "Kirim",
+      feedbackError: "Masukan Anda tidak dapat dikirim.",
+      contact: "Kontak",
+      phone: "Telp.",
+      townPhone: "Pertanyaan lewat telepon",
+      disclaimer:
+        "Jawaban dibuat otomatis dari dokumen publik kota. Selalu periksa sumbernya, dan telepon kami jika Anda ragu. Jangan masukkan data pribadi seperti nama, alamat, atau nomor telepon.",
+      original: "Teks asli bahasa Jepang",
+      errNetwork: "Tidak dapat terhubung ke server. Periksa koneksi Anda, lalu kirim lagi.",
+      errRate: "Terlalu banyak pertanyaan dalam waktu singkat. Tunggu sekitar {s} detik, lalu kirim lagi.",
+      errRateNoTime: "Terlalu banyak pertanyaan dalam waktu singkat. Tunggu sebentar, lalu kirim lagi.",
+      errDaily: "Batas pertanyaan hari ini sudah tercapai. Silakan coba lagi besok atau telepon kami.",
+      errBusy: "Layanan sedang tidak tersedia. Silakan coba lagi nanti.",
+      errTooLong: "Pertanyaan Anda terlalu panjang. Mohon persingkat.",
+      errBad: "Pertanyaan ini tidak dapat dikirim. Mohon periksa isinya.",
+      errServer: "Terjadi kesalahan. Silakan coba lagi nanti.",
+      errStream: "Jawaban terputus. Silakan kirim pertanyaan Anda lagi.",
+    },
   };
 
   // ---------------------------------------------------------------- the script tag's settings
@@ -611,18 +656,35 @@
   }
 
   // "label：value" in Japanese and Chinese, "label: value" elsewhere
-  function colon() {
-    return /^(ja|zh)/.test(state.lang) ? "：" : ": ";
+  function colon(lang) {
+    return /^(ja|zh)/.test(lang || state.lang) ? "：" : ": ";
   }
 
+  // a label in the menu's language (the widget's own chrome)
   function t(key, vars) {
-    var s = (T[state.lang] && T[state.lang][key]) || T.ja[key] || key;
+    return tr(state.lang, key, vars);
+  }
+
+  // a label in a given language: Japanese for Japanese, English for a language without labels
+  function tr(lang, key, vars) {
+    var table = T[lang] || (/^ja/.test(lang) ? T.ja : T.en);
+    var s = table[key] || T.en[key] || key;
     if (vars) {
       Object.keys(vars).forEach(function (k) {
         s = s.split("{" + k + "}").join(String(vars[k]));
       });
     }
     return s;
+  }
+
+  // The language of an answer: the server answers in the question's language when it is
+  // clear (an English question in a widget set to 日本語), so the labels attached to an
+  // answer (sources, contact, feedback, the original) follow the answer, not the menu.
+  function answerLang(m) {
+    if (!m || typeof m.lang !== "string" || !m.lang) return state.lang;
+    var c = canonLang(m.lang);
+    if (c) return c;
+    return /^ja/i.test(m.lang) ? "ja" : "en";
   }
 
   // ---------------------------------------------------------------- DOM helpers (no innerHTML)
@@ -651,6 +713,9 @@
     close: { stroke: "M6 6l12 12M18 6L6 18" },
     send: { fill: "M3 20.5l18.5-8.5L3 3.5v6.6l12.5 1.9L3 13.9z" },
     restart: { stroke: "M4.5 12a7.5 7.5 0 1 0 2.2-5.3M4.5 3.5v3.8h3.8" },
+    phone: {
+      fill: "M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z",
+    },
     globe: {
       stroke:
         "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18zM3 12h18M12 3c2.6 2.6 3.6 5.6 3.6 9s-1 6.4-3.6 9M12 3c-2.6 2.6-3.6 5.6-3.6 9s1 6.4 3.6 9",
@@ -693,25 +758,40 @@
     }
   }
 
+  /**
+   * A tap-to-call link for a Japanese phone number as documents write it ("01234-5-1101",
+   * full-width digits, ー or － as dashes, "(01234) 5-1101"): the international form
+   * (tel:+81-1234-5-1101), which also works on a phone brought from abroad; free-dial and
+   * navigation numbers (0120, 0800, 0570 …), often unreachable that way, stay domestic.
+   */
   function telHref(phone) {
-    var digits = String(phone).replace(/[０-９]/g, function (d) {
+    var s = String(phone).replace(/[０-９＋]/g, function (d) {
       return String.fromCharCode(d.charCodeAt(0) - 0xfee0);
     });
-    digits = digits.replace(/[^0-9+]/g, "");
-    return digits.length >= 6 ? "tel:" + digits : null;
+    s = s.replace(/[‐‑–—−ー－]/g, "-").replace(/[()（）\s.]+/g, "-");
+    s = s.replace(/[^0-9+-]/g, "").replace(/-+/g, "-").replace(/^-|-$/g, "");
+    var digits = s.replace(/\D/g, "");
+    if (digits.length < 6 || digits.length > 15) return null;
+    if (s.charAt(0) === "+") return "tel:" + s;
+    if (/^0(120|800|570|180|990)/.test(digits)) return "tel:" + digits;
+    if (/^0[1-9]/.test(digits)) return "tel:+81-" + s.slice(1);
+    return "tel:" + digits;
   }
 
-  function extLink(href, label) {
+  function extLink(href, label, lang) {
     return el("a", { href: href, target: "_blank", rel: "noopener noreferrer" }, [
       label,
-      el("span", { class: "sr", text: t("newTab") }),
+      el("span", { class: "sr", text: tr(lang || state.lang, "newTab") }),
     ]);
   }
 
   // URLs and Japanese phone numbers inside answer text become links; the rest stays text.
-  var LINKABLE =
-    /(https?:\/\/[^\s<>"'「」『』（）()、。，！？]+)|((?:\+81[-\s]?|0)\d{1,4}-\d{1,4}-\d{3,4})(?!\d)/g;
-  function richText(text) {
+  var LINKABLE = new RegExp(
+    "(https?://[^\\s<>\"'「」『』（）()、。，！？]+)|" +
+      "((?:\\+81[-\\s]?|[0０])[0-9０-９]{1,4}[-‐‑–−ー－][0-9０-９]{1,4}[-‐‑–−ー－][0-9０-９]{3,4})(?![0-9０-９])",
+    "g"
+  );
+  function richText(text, lang) {
     var frag = document.createDocumentFragment();
     var s = String(text || "");
     var last = 0;
@@ -729,7 +809,7 @@
       }
       var href = m[1] ? safeUrl(raw) : telHref(raw);
       frag.appendChild(document.createTextNode(s.slice(last, m.index)));
-      if (href && m[1]) frag.appendChild(extLink(href, raw));
+      if (href && m[1]) frag.appendChild(extLink(href, raw, lang));
       else if (href) frag.appendChild(el("a", { href: href, text: raw }));
       else frag.appendChild(document.createTextNode(raw));
       if (trail) frag.appendChild(document.createTextNode(trail));
@@ -808,12 +888,19 @@
     ".bot.refused{border-color:#e3b341;background:#fffbea;}",
     ".text{white-space:pre-wrap;}",
     ".bot a{color:#0b57a4;text-decoration:underline;}",
+    // a phone number is read and dialled whole: never broken over two lines
+    "a[href^='tel:']{white-space:nowrap;}",
     ".err{align-self:stretch;background:#fff1f0;border:1px solid #f1aeb5;color:#8a1f17;",
     "font-size:14px;}",
     ".thinking{align-self:flex-start;color:#57606a;font-size:14px;padding:6px 4px;}",
     ".follow{margin-top:10px;padding-top:8px;border-top:1px dashed #d8dee4;}",
     ".follow p{font-weight:700;margin-bottom:6px;}",
     ".contact{margin-top:8px;font-size:14px;}",
+    ".call{margin:10px 0 0;}",
+    ".bot a.callb{display:inline-flex;align-items:center;gap:8px;min-height:44px;padding:6px 16px;",
+    "border-radius:22px;background:var(--acc);color:#fff;font-weight:700;text-decoration:none;",
+    "max-width:100%;overflow-wrap:anywhere;}",
+    ".callb .ic{width:20px;height:20px;}",
     ".src{margin-top:10px;padding-top:8px;border-top:1px solid #eaeef2;font-size:13px;}",
     ".src h3{margin:0 0 4px;font-size:13px;font-weight:700;color:#3d444d;}",
     ".src ol{margin:0;padding-left:20px;}",
@@ -952,6 +1039,10 @@
     return config && typeof config.town === "string" && config.town.trim() ? config.town.trim() : "";
   }
 
+  function townPhone() {
+    return config && typeof config.phone === "string" ? config.phone.trim() : "";
+  }
+
   function allowedLangs() {
     var list = config && Array.isArray(config.languages) ? config.languages : LANGS;
     var out = list.map(canonLang).filter(function (l, i, a) {
@@ -1013,7 +1104,7 @@
     });
 
     while (ui.tel.firstChild) ui.tel.removeChild(ui.tel.firstChild);
-    var phone = config && typeof config.phone === "string" ? config.phone.trim() : "";
+    var phone = townPhone();
     ui.tel.hidden = !phone;
     if (phone) {
       var href = telHref(phone);
@@ -1034,29 +1125,45 @@
   }
 
   // a headed list of documents ({source, title, url}), links vetted by safeUrl
-  function docList(cls, tag, docs, id, heading) {
+  function docList(cls, tag, docs, id, heading, lang) {
     var list = el(tag);
     docs.forEach(function (c) {
       if (!c || typeof c !== "object") return;
       var label = String(c.title || c.source || "").trim() || String(c.url || "");
       var href = safeUrl(c.url);
-      list.appendChild(el("li", null, [href ? extLink(href, label) : el("span", { text: label })]));
+      list.appendChild(el("li", null, [href ? extLink(href, label, lang) : el("span", { text: label })]));
     });
     list.setAttribute("aria-labelledby", id);
     return el("div", { class: cls }, [el("h3", { id: id, text: heading }), list]);
   }
 
-  function renderBot(m, index) {
-    var box = el("div", { class: "msg bot" + (m.refused ? " refused" : "") });
-    box.appendChild(el("span", { class: "sr", text: t("bot") + ": " }));
-    var text = el("div", { class: "text" });
-    text.appendChild(richText(m.answer));
-    box.appendChild(text);
+  // An answer's text, paragraph by paragraph: a Japanese paragraph inside an answer in
+  // another language (the official text shown under the note) is marked lang="ja", so
+  // screen readers read it as Japanese and the browser picks Japanese glyphs for it.
+  function answerText(text, lang) {
+    var box = el("div", { class: "text" });
+    var paras = String(text || "").split(/\n{2,}/);
+    paras.forEach(function (p, i) {
+      var ja = !/^(ja|zh)/.test(lang) && /[\u3040-\u30ff]/.test(p);
+      var node = el("span", ja ? { lang: "ja" } : null);
+      node.appendChild(richText(p + (i < paras.length - 1 ? "\n\n" : ""), lang));
+      box.appendChild(node);
+    });
+    return box;
+  }
 
-    if (typeof m.original === "string" && m.original.trim()) {
+  function renderBot(m, index) {
+    var L = answerLang(m);
+    var box = el("div", { class: "msg bot" + (m.refused ? " refused" : ""), lang: HTML_LANG[L] || L });
+    box.appendChild(el("span", { class: "sr", text: tr(L, "bot") + ": " }));
+    box.appendChild(answerText(m.answer, L));
+
+    // the Japanese original, unless the answer already shows it (no translation existed)
+    var original = typeof m.original === "string" ? m.original.trim() : "";
+    if (original && String(m.answer || "").indexOf(original) < 0) {
       var orig = el("div", { class: "text", lang: "ja" });
-      orig.appendChild(richText(m.original));
-      box.appendChild(el("details", null, [el("summary", { text: t("original") }), orig]));
+      orig.appendChild(richText(m.original, L));
+      box.appendChild(el("details", null, [el("summary", { text: tr(L, "original") }), orig]));
     }
 
     if (typeof m.follow_up === "string" && m.follow_up.trim()) {
@@ -1093,29 +1200,42 @@
     }
 
     var dept = typeof m.department === "string" ? m.department.trim() : "";
+    var label = typeof m.department_label === "string" && m.department_label.trim();
     var phone = typeof m.phone === "string" ? m.phone.trim() : "";
-    // the answer text may already end with the contact line (answers in other languages)
     var said = String(m.answer || "");
-    if ((phone || dept) && said.indexOf(phone) >= 0 && said.indexOf(dept) >= 0) {
-      dept = phone = "";
-    }
-    if (dept || phone) {
-      var contact = el("p", { class: "contact" }, [t("contact") + colon() + (dept ? dept + " " : "")]);
+    if (m.refused) {
+      // the refusal's sentence names whom to call; the number is also a button to tap
+      var number = phone || townPhone();
+      var call = number && telHref(number);
+      if (call) {
+        box.appendChild(
+          el("p", { class: "call" }, [
+            el("a", { href: call, class: "callb" }, [icon("phone"), tr(L, "phone") + " " + number]),
+          ])
+        );
+      }
+    } else if ((phone || dept) && !(said.indexOf(phone) >= 0 && said.indexOf(dept) >= 0)) {
+      // the answer text may already end with the contact line (answers in other languages)
+      var contact = el("p", { class: "contact" }, [
+        tr(L, "contact") + colon(L) + (dept ? (label || dept) + " " : ""),
+      ]);
       if (phone) {
         var href = telHref(phone);
-        contact.appendChild(document.createTextNode(t("phone") + " "));
+        contact.appendChild(document.createTextNode(tr(L, "phone") + " "));
         contact.appendChild(href ? el("a", { href: href, text: phone }) : document.createTextNode(phone));
       }
       box.appendChild(contact);
     }
 
     var cites = Array.isArray(m.citations) ? m.citations : [];
-    if (cites.length) box.appendChild(docList("src", "ol", cites.slice(0, 8), uid + "-src" + index, t("sources")));
+    if (cites.length) {
+      box.appendChild(docList("src", "ol", cites.slice(0, 8), uid + "-src" + index, tr(L, "sources"), L));
+    }
 
     // a refusal still offers the closest documents to read, under its own heading
     var related = m.refused && Array.isArray(m.related) ? m.related : [];
     if (related.length) {
-      box.appendChild(docList("related", "ul", related.slice(0, 5), uid + "-rel" + index, t("related")));
+      box.appendChild(docList("related", "ul", related.slice(0, 5), uid + "-rel" + index, tr(L, "related"), L));
     }
 
     if (m.answer_id) box.appendChild(renderFeedback(m));
@@ -1125,7 +1245,7 @@
   function renderFeedback(m) {
     var qid = uid + "-fb" + String(m.answer_id).replace(/[^A-Za-z0-9_-]/g, "");
     var wrap = el("div", { class: "fb", role: "group", "aria-labelledby": qid });
-    wrap.appendChild(el("span", { class: "q", id: qid, text: t("helpful") }));
+    wrap.appendChild(el("span", { class: "q", id: qid, text: tr(answerLang(m), "helpful") }));
     // focusable from script only: it takes the focus when the buttons it replaces go away
     var status = el("p", { class: "fbmsg", role: "status", tabindex: "-1" });
     var buttons = [true, false].map(function (helpful) {
@@ -1134,8 +1254,8 @@
         {
           type: "button",
           class: "fbtn",
-          "aria-label": t(helpful ? "yes" : "no"),
-          title: t(helpful ? "yes" : "no"),
+          "aria-label": tr(answerLang(m), helpful ? "yes" : "no"),
+          title: tr(answerLang(m), helpful ? "yes" : "no"),
           "aria-pressed": m.feedback === helpful ? "true" : "false",
           disabled: m.feedback === true || m.feedback === false,
         },
@@ -1150,15 +1270,15 @@
       wrap.appendChild(b);
     });
     wrap.appendChild(status);
-    if (m.feedback === true || m.feedback === false) status.textContent = t("thanks");
+    if (m.feedback === true || m.feedback === false) status.textContent = tr(answerLang(m), "thanks");
     return wrap;
   }
 
   function commentBox(m, wrap, status) {
     var id = uid + "-cm" + String(m.answer_id).replace(/[^A-Za-z0-9_-]/g, "");
     var area = el("textarea", { id: id, maxlength: "1000", rows: "2" });
-    var btn = el("button", { type: "button", text: t("commentSend") });
-    var box = el("div", { class: "cm" }, [el("label", { for: id, text: t("commentLabel") }), area, btn]);
+    var btn = el("button", { type: "button", text: tr(answerLang(m), "commentSend") });
+    var box = el("div", { class: "cm" }, [el("label", { for: id, text: tr(answerLang(m), "commentLabel") }), area, btn]);
     btn.addEventListener("click", function () {
       var text = area.value.trim();
       if (!text) return;
@@ -1180,7 +1300,7 @@
         for (var j = 0; j < buttons.length; j++) {
           buttons[j].setAttribute("aria-pressed", String((j === 0) === helpful));
         }
-        status.textContent = t("thanks");
+        status.textContent = tr(answerLang(m), "thanks");
         if (commentEl) {
           commentEl.remove();
           status.focus();
@@ -1193,7 +1313,7 @@
         }
       })
       .catch(function () {
-        status.textContent = t("feedbackError");
+        status.textContent = tr(answerLang(m), "feedbackError");
         if (commentEl) {
           commentEl.querySelector("button").disabled = false;
           commentEl.querySelector("button").focus();
@@ -1453,6 +1573,7 @@
           follow_up: data.follow_up,
           citations: data.citations,
           department: data.department,
+          department_label: data.department_label,
           phone: data.phone,
           original: data.original,
           related: data.related,

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -163,6 +163,20 @@ class ServerSettings(BaseModel):
     daily_cap: int = Field(default=300, ge=0)
     # Take the client address from X-Forwarded-For (only behind a trusted reverse proxy).
     trust_forwarded_for: bool = False
+    # With trust_forwarded_for: the reverse proxies' addresses or networks ("*" = any
+    # peer), and how many of them append to X-Forwarded-For. The header is read from the
+    # right, at most that many entries, passing over trusted proxies; the first other
+    # address is the client (entries further left come from the client and are ignored).
+    trusted_proxies: list[str] = ["127.0.0.1", "::1"]
+    trusted_proxy_hops: int = Field(default=1, ge=1, le=10)
+    # Clients the rate limiter remembers at most (the least recently seen go first).
+    rate_limit_max_clients: int = Field(default=100_000, ge=100)
+    # Admin logins: how long a session lasts; wrong keys allowed per client address and
+    # in all, per window, before every try waits.
+    admin_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    login_failures_per_client: int = Field(default=5, ge=1)
+    login_failures_overall: int = Field(default=50, ge=1)
+    login_throttle_minutes: float = Field(default=15.0, gt=0)
     max_body_bytes: int = Field(default=16_384, ge=1024)
     max_upload_bytes: int = Field(default=50_000_000, ge=1024)  # admin document uploads
     # Where the admin screen keeps uploaded documents (they are indexed from there);
@@ -174,6 +188,21 @@ class ServerSettings(BaseModel):
     retention_days: int = Field(default=90, ge=1)
     # Questions answered at the same time (the rest wait); the CPU is the limit.
     max_concurrent_asks: int = Field(default=2, ge=1)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            if item.strip() != "*":
+                try:
+                    ipaddress.ip_network(item.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"trusted_proxies: {item!r} is not an IP address or network"
+                    ) from None
+        return value
 
 
 class WidgetSettings(BaseModel):

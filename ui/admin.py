@@ -11,15 +11,23 @@ write new FAQ entries or synonyms. ``build_admin`` lays them out, one builder pe
 The work is done by ``AdminActions`` (plain Python, tested directly); the
 Gradio layer only wires widgets to it. Services and the log are reached
 through getters because they are built in the API's lifespan, after mounting.
+
+Files: Gradio keeps what the browser uploads in its temp folder, which here is a
+private folder of this process (``gradio_temp_dir``: mode 0700, removed at exit)
+unless the operator sets ``GRADIO_TEMP_DIR``. Gradio serves files from that folder
+only (no ``allowed_paths``), and ``AdminActions.save_uploads`` takes files from it
+only: a forged upload event naming another path on the server is refused.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +36,7 @@ from typing import Any, NamedTuple
 from madoguchi.ingest.services import TownServices
 from madoguchi.kit.config import Settings
 from madoguchi.kit.convlog import ConversationLog
-from madoguchi.kit.errors import InputError, KitError
+from madoguchi.kit.errors import ConfigError, InputError, KitError
 
 UPLOAD_SUFFIXES = {
     ".csv", ".tsv", ".txt", ".md", ".markdown", ".html", ".htm", ".pdf",
@@ -68,6 +76,34 @@ LOG_FILTERS: dict[str, dict[str, Any]] = {
 Reporter = Callable[[int, str], None]  # (documents seen so far, description)
 
 
+_TEMP_LOCK = threading.Lock()
+
+
+def gradio_temp_dir() -> Path:
+    """Where Gradio keeps uploads, and so the only files the screen reads or serves.
+
+    ``GRADIO_TEMP_DIR`` when the operator set it (it must not be the shared temp folder
+    itself); else a private folder made once per process and handed to Gradio through
+    that same variable, which Gradio reads whenever it checks a path.
+    """
+    with _TEMP_LOCK:
+        named = os.environ.get("GRADIO_TEMP_DIR")
+        if named:
+            path = Path(named).resolve()
+            shared = {Path(tempfile.gettempdir()).resolve(), Path("/"), Path.home().resolve()}
+            if path in shared:
+                raise ConfigError(
+                    f"GRADIO_TEMP_DIR={named} would let the admin screen read every file "
+                    "there; unset it or name a folder of its own"
+                )
+            path.mkdir(parents=True, exist_ok=True)
+            return path
+        path = Path(tempfile.mkdtemp(prefix="madoguchi-admin-")).resolve()
+        atexit.register(shutil.rmtree, path, True)
+        os.environ["GRADIO_TEMP_DIR"] = str(path)
+        return path
+
+
 def upload_dir_for(settings: Settings) -> Path:
     if settings.server.upload_dir is not None:
         return Path(settings.server.upload_dir)
@@ -96,22 +132,36 @@ class AdminActions:
         services: Callable[[], TownServices],
         log: Callable[[], ConversationLog | None],
         settings: Settings,
+        incoming_dir: Path | None = None,
     ) -> None:
         self._services = services
         self._log = log
         self.settings = settings
         self.upload_dir = upload_dir_for(settings)
+        # where uploads arrive (Gradio's temp folder); None: gradio_temp_dir() when needed
+        self.incoming_dir = incoming_dir
 
     # ------------------------------------------------------------ documents
 
     def save_uploads(self, paths: list[str]) -> tuple[list[Path], list[str]]:
-        """Copy uploaded files into the upload folder; refused ones come back with reasons."""
+        """Copy uploaded files into the upload folder; refused ones come back with reasons.
+
+        Only files inside the incoming folder are taken (symbolic links resolved first):
+        a path is what the browser's event names, and an event can name any path."""
         saved: list[Path] = []
         refused: list[str] = []
+        incoming = (self.incoming_dir or gradio_temp_dir()).resolve()
         self.upload_dir.mkdir(parents=True, exist_ok=True)
         for p in paths:
             src = Path(p)
             name = _safe_name(src.name)
+            real = src.resolve()
+            if not real.is_relative_to(incoming) or not real.is_file():
+                refused.append(
+                    f"{name}: この画面でアップロードされたファイルではありません"
+                    " (not a file uploaded through this screen)"
+                )
+                continue
             if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
                 refused.append(f"{name}: この形式は取り込めません (not a supported file type)")
                 continue
@@ -298,7 +348,10 @@ class AdminActions:
         log = self._log()
         if log is None:
             raise InputError("会話ログは無効です (conversation log is off)")
-        folder = Path(tempfile.mkdtemp(prefix="madoguchi-export-"))
+        # beside the uploads, in the one folder Gradio serves files from
+        folder = Path(
+            tempfile.mkdtemp(prefix="export-", dir=self.incoming_dir or gradio_temp_dir())
+        )
         path = folder / f"unanswered-{time.strftime('%Y%m%d-%H%M')}.csv"
         # the owner's only, like the log it comes from (the folder is already 0700)
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
@@ -665,18 +718,28 @@ def mount_admin(
     log: Callable[[], ConversationLog | None],
     settings: Settings,
 ) -> AdminActions:
-    """Mount the screen at /admin (the API's AdminGateMiddleware guards the path)."""
+    """Mount the screen at /admin (the API's AdminGateMiddleware guards the path).
+
+    The private temp folder is named before the Blocks and the app are made, since both
+    read it then; no ``allowed_paths``: Gradio serves only what was uploaded or made."""
     import gradio as gr
 
-    actions = AdminActions(services, log, settings)
+    incoming = gradio_temp_dir()
+    actions = AdminActions(services, log, settings, incoming_dir=incoming)
+    blocks = build_admin(actions)
     gr.mount_gradio_app(
         app,
-        build_admin(actions),
+        blocks,
         path="/admin",
         ssr_mode=False,
         show_error=True,
         footer_links=[],
         max_file_size=settings.server.max_upload_bytes,
-        allowed_paths=[tempfile.gettempdir()],
+        allowed_paths=[],
+        blocked_paths=[str(Path(settings.data_dir).resolve())],
     )
+    # Before an event runs, Gradio copies each file its data names into the temp folder,
+    # and refuses a file that was not uploaded there only once the Blocks "has launched";
+    # a mounted Blocks never launches, so without this any server path would be copied in.
+    blocks.has_launched = True
     return actions

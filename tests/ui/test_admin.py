@@ -32,7 +32,8 @@ def setup(settings, tmp_path):
     conf = settings.with_overrides(**{"server.upload_dir": str(tmp_path / "uploads")})
     svc = make_services(conf)
     log = ConversationLog.in_data_dir(conf.data_dir)
-    actions = AdminActions(lambda: svc, lambda: log, conf)
+    actions = AdminActions(lambda: svc, lambda: log, conf, incoming_dir=tmp_path / "incoming")
+    (tmp_path / "incoming").mkdir()
     return actions, svc, log, tmp_path
 
 
@@ -44,7 +45,6 @@ def test_upload_ingest_list_and_remove(setup, monkeypatch):
     actions, _svc, _log, tmp = setup
     monkeypatch.chdir(tmp)
     incoming = tmp / "incoming"
-    incoming.mkdir()
     (incoming / "faq.csv").write_text(FAQ, encoding="utf-8")
     (incoming / "virus.exe").write_bytes(b"MZ")
     seen: list[int] = []
@@ -74,13 +74,30 @@ def test_upload_ingest_list_and_remove(setup, monkeypatch):
 def test_upload_names_cannot_escape_the_folder(setup, monkeypatch):
     actions, _svc, _log, tmp = setup
     monkeypatch.chdir(tmp)
-    src = tmp / "x.md"
+    src = tmp / "incoming" / "x.md"
     src.write_text("# 見出し\n本文です。", encoding="utf-8")
-    weird = tmp / "..?evil.md"
+    weird = tmp / "incoming" / "..?evil.md"
     weird.write_text("# 見出し\n本文です。", encoding="utf-8")
     saved, refused = actions.save_uploads([str(src), str(weird)])
     assert not refused
     assert all(p.parent == tmp / "uploads" for p in saved)
+
+
+def test_only_files_from_the_incoming_folder_are_taken(setup, monkeypatch):
+    """An upload event names a path; one outside the folder Gradio uploads to, or a link
+    from inside it to a file outside, is refused and nothing is indexed."""
+    actions, svc, _log, tmp = setup
+    monkeypatch.chdir(tmp)
+    outside = tmp / "secret.csv"
+    outside.write_text(FAQ, encoding="utf-8")
+    link = tmp / "incoming" / "link.csv"
+    link.symlink_to(outside)
+    sneaky = tmp / "incoming" / ".." / "secret.csv"
+    before = [s.source_id for s in svc.index.sources()]
+    text = actions.upload_and_ingest([str(outside), str(link), str(sneaky)])
+    assert text.count("アップロードされたファイルではありません") == 3
+    assert [s.source_id for s in svc.index.sources()] == before
+    assert not (tmp / "uploads" / "secret.csv").exists()
 
 
 def test_try_question_shows_passages_and_scores_without_logging(setup):
@@ -270,6 +287,24 @@ def test_admin_screenshot(browser, screenshot_dir, admin_app, tmp_path, monkeypa
     finally:
         server.should_exit = True
         th.join(timeout=10)
+
+
+def test_gradio_temp_dir_is_private_to_the_process(monkeypatch):
+    import os
+    import stat
+    import tempfile
+
+    from madoguchi.kit.errors import ConfigError
+    from madoguchi.ui.admin import gradio_temp_dir
+
+    path = gradio_temp_dir()
+    assert gradio_temp_dir() == path  # one per process
+    assert os.environ["GRADIO_TEMP_DIR"] == str(path)
+    if path.name.startswith("madoguchi-admin-"):  # ours, not an operator's GRADIO_TEMP_DIR
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0  # mode 0700
+    monkeypatch.setenv("GRADIO_TEMP_DIR", tempfile.gettempdir())
+    with pytest.raises(ConfigError, match="GRADIO_TEMP_DIR"):
+        gradio_temp_dir()
 
 
 def test_machine_translations_are_listed_approved_edited_and_rejected(setup, monkeypatch):

@@ -213,9 +213,11 @@ def test_daily_cap_per_client_behind_a_trusted_proxy(settings):
             "server.trust_forwarded_for": True,
         },
     )
-    with TestClient(app) as c:
+    # the proxy on 127.0.0.1 appended the address it was connected from; what the client
+    # sent before it (203.0.113.5 here) does not count
+    with TestClient(app, client=("127.0.0.1", 40000)) as c:
         a = {"x-forwarded-for": "203.0.113.5, 10.0.0.1"}
-        b = {"x-forwarded-for": "198.51.100.7"}
+        b = {"x-forwarded-for": "203.0.113.5, 198.51.100.7"}
         for _ in range(2):
             assert c.post("/api/v1/ask", json={"question": Q}, headers=a).status_code == 200
         r = c.post("/api/v1/ask", json={"question": Q}, headers=a)

@@ -679,14 +679,34 @@ def test_a_refusal_offers_the_pages_that_may_help(browser, server, screenshot_di
         context.close()
 
 
+RECORD_CSP_VIOLATIONS = """document.addEventListener('securitypolicyviolation', e =>
+    (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI))"""
+
+
 def test_the_services_own_home_page_embeds_the_widget(browser, server, page_errors):
-    """``GET /`` shows the embed tag and carries it: same origin, ``defer``, ``data-api``."""
-    context, page = open_page(browser, server.api + "/", page_errors)
+    """``GET /`` shows the embed tag and carries it: same origin, ``defer``, ``data-api``;
+    under the page's CSP (scripts from the server only) the widget loads, asks and
+    answers, and nothing it does is blocked."""
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(60_000)
+    context.add_init_script(RECORD_CSP_VIOLATIONS)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
     try:
+        response = page.goto(server.api + "/")
+        assert response and "script-src 'self'" in response.headers["content-security-policy"]
         page.locator("madoguchi-widget .launch").click()
         ask_by_keyboard(page, SODAI_Q)
         assert "事前申込制" in last_answer(page).locator(".text").first.text_content()
         assert page_errors == []
+        assert page.evaluate("window.__csp || []") == []
+        # the policy is enforced: an inline script the page did not ship does not run
+        page.evaluate(
+            "() => { const s = document.createElement('script');"
+            " s.textContent = 'window.__ran = 1'; document.body.appendChild(s); }"
+        )
+        assert page.evaluate("window.__ran") is None
+        assert any("script-src" in v for v in page.evaluate("window.__csp"))
     finally:
         context.close()
 

@@ -34,7 +34,7 @@ from madoguchi.ui.api.deps import get_services, services_of
 from madoguchi.ui.api.errors import add_exception_handlers
 from madoguchi.ui.api.metrics import Metrics
 from madoguchi.ui.api.middleware import add_middlewares
-from madoguchi.ui.security import RateLimiter
+from madoguchi.ui.security import AdminAuth, RateLimiter
 
 __all__ = ["create_app", "get_services"]
 
@@ -55,19 +55,27 @@ def create_app(
         version="0.1.0",
         summary="Answers residents' questions from the town's own documents, with citations.",
         lifespan=_lifespan(services),
+        docs_url=None,  # operations.add_docs: the same pages, with a CSP
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.services = None
     app.state.log = None
     app.state.metrics = Metrics()
-    app.state.limiter = RateLimiter(srv.rate_limit_per_minute, srv.daily_cap)
-    app.state.feedback_limiter = RateLimiter(srv.rate_limit_per_minute * 2, srv.daily_cap * 2)
+    app.state.limiter = RateLimiter(
+        srv.rate_limit_per_minute, srv.daily_cap, srv.rate_limit_max_clients
+    )
+    app.state.feedback_limiter = RateLimiter(
+        srv.rate_limit_per_minute * 2, srv.daily_cap * 2, srv.rate_limit_max_clients
+    )
+    app.state.admin_auth = AdminAuth(srv)
     app.state.answering = Answering(app)
 
-    add_middlewares(app, settings, app.state.metrics)
+    add_middlewares(app, settings, app.state.metrics, app.state.admin_auth)
     add_exception_handlers(app)
     app.include_router(residents.router)
     app.include_router(operations.router)
+    operations.add_docs(app)
     app.include_router(admin_routes.router)
     app.include_router(admin_routes.login_router)
 

@@ -1,6 +1,7 @@
 """Staff routes: the indexed sources, trying a question, the conversation log and its
-CSV export, all behind the admin key (``router``); and the login that sets the cookie
-the Gradio screen at ``/admin`` accepts (``login_router``, open to all)."""
+CSV export, all behind the admin key (``router``); and the login that starts the session
+the Gradio screen at ``/admin`` accepts, and the logout that ends it (``login_router``,
+open to all)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from madoguchi.ui.api.answering import answer_json, hits_json
-from madoguchi.ui.api.deps import AnsweringDep, LogDep, ServicesDep, SettingsDep, require_admin
+from madoguchi.ui.api.deps import (
+    AdminAuthDep,
+    AnsweringDep,
+    LogDep,
+    ServicesDep,
+    SettingsDep,
+    require_admin,
+)
 from madoguchi.ui.api.models import (
     ADMIN_ERRORS,
     AskRequest,
@@ -19,9 +27,9 @@ from madoguchi.ui.api.models import (
     SourceOut,
     TryResponse,
 )
-from madoguchi.ui.api.pages import NO_FRAME, render_login
+from madoguchi.ui.api.pages import login_headers, render_login
 from madoguchi.ui.api.residents import in_its_language
-from madoguchi.ui.security import ADMIN_COOKIE, admin_cookie_value, check_admin
+from madoguchi.ui.security import ADMIN_COOKIE, ADMIN_COOKIE_HTTPS, AdminDenied, client_id
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 login_router = APIRouter()
@@ -98,34 +106,46 @@ def admin_unanswered(log: LogDep) -> Response:
 
 @login_router.get("/login", response_class=HTMLResponse, include_in_schema=False)
 def login_page(settings: SettingsDep, error: str | None = None) -> HTMLResponse:
-    enabled = bool(settings.server.admin_key)
-    return HTMLResponse(render_login(bool(error), enabled), headers=NO_FRAME)
+    page = render_login(bool(error), bool(settings.server.admin_key))
+    return HTMLResponse(page, headers=login_headers(page))
 
 
 @login_router.post("/login", include_in_schema=False, response_model=None)
-async def login(request: Request, settings: SettingsDep) -> Response:
-    srv = settings.server
+async def login(request: Request, settings: SettingsDep, auth: AdminAuthDep) -> Response:
+    """A new session for the right key; a wrong one counts against this address (and
+    all), and after too many every try waits (429 with the page saying how long)."""
     try:
         form = await request.form()
     except Exception:
         form = None
     given = str(form.get("key", "")) if form is not None else ""
-    if not srv.admin_key or check_admin({"x-api-key": given}, {}, srv) is not None:
-        return RedirectResponse("/login?error=1", status_code=303)
+    try:
+        token = auth.login(given, client_id(request))
+    except AdminDenied as denied:
+        if denied.status != 429:
+            return RedirectResponse("/login?error=1", status_code=303)
+        page = render_login(False, True, wait=denied.retry_after)
+        headers = {**login_headers(page), "Retry-After": str(denied.retry_after)}
+        return HTMLResponse(page, status_code=429, headers=headers)
+    https = request.url.scheme == "https"
     resp = RedirectResponse("/admin/", status_code=303)
     resp.set_cookie(
-        ADMIN_COOKIE,
-        admin_cookie_value(srv.admin_key),
+        ADMIN_COOKIE_HTTPS if https else ADMIN_COOKIE,
+        token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
-        max_age=12 * 3600,
+        secure=https,
+        path="/",
+        max_age=int(settings.server.admin_session_hours * 3600),
     )
     return resp
 
 
 @login_router.get("/logout", include_in_schema=False)
-def logout() -> RedirectResponse:
+def logout(request: Request, auth: AdminAuthDep) -> RedirectResponse:
+    """Ends the session on the server too: a copy of the cookie no longer works."""
+    auth.logout(request.cookies)
     resp = RedirectResponse("/login", status_code=303)
-    resp.delete_cookie(ADMIN_COOKIE)
+    resp.delete_cookie(ADMIN_COOKIE, path="/")
+    resp.delete_cookie(ADMIN_COOKIE_HTTPS, path="/", secure=True)
     return resp

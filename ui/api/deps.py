@@ -19,7 +19,7 @@ from madoguchi.kit.errors import ModelUnavailable
 from madoguchi.ui.api.answering import Answering
 from madoguchi.ui.api.errors import AdminRequired
 from madoguchi.ui.api.metrics import Metrics
-from madoguchi.ui.security import check_admin, client_id
+from madoguchi.ui.security import AdminAuth, AdminDenied, RateLimited, client_id
 
 
 def services_of(app: FastAPI) -> TownServices:
@@ -57,20 +57,28 @@ MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 AnsweringDep = Annotated[Answering, Depends(get_answering)]
 
 
+def get_admin_auth(request: Request) -> AdminAuth:
+    return request.app.state.admin_auth
+
+
+AdminAuthDep = Annotated[AdminAuth, Depends(get_admin_auth)]
+
+
 def require_admin(request: Request) -> None:
-    """The admin key (header) or the login cookie: 401 without, 403 when admin is off."""
-    settings: Settings = request.app.state.settings
-    why = check_admin(request.headers, dict(request.cookies), settings.server)
-    if why is not None:
-        raise AdminRequired(why, 403 if not settings.server.admin_key else 401)
+    """The admin key (header) or a login session: 401 without, 403 when admin is off,
+    429 after too many wrong keys from this address (or in all)."""
+    try:
+        get_admin_auth(request).check(request.headers, request.cookies, client_id(request))
+    except AdminDenied as denied:
+        if denied.status == 429:
+            raise RateLimited(denied.detail, denied.retry_after) from None
+        raise AdminRequired(denied.detail, denied.status) from None
 
 
 def limit_questions(request: Request) -> None:
     """Per-client rate limit and daily cap of questions (429 with Retry-After)."""
-    st = request.app.state
-    st.limiter.hit(client_id(request, st.settings.server.trust_forwarded_for))
+    request.app.state.limiter.hit(client_id(request))
 
 
 def limit_feedback(request: Request) -> None:
-    st = request.app.state
-    st.feedback_limiter.hit(client_id(request, st.settings.server.trust_forwarded_for))
+    request.app.state.feedback_limiter.hit(client_id(request))

@@ -1,8 +1,9 @@
-"""The middlewares in front of every route: CORS, origins, the admin gate, body size, metrics.
+"""The middlewares in front of every route: proxies, headers, CORS, origins, the admin
+gate, body size, metrics.
 
 ``add_middlewares`` installs them in their order; Starlette runs the last added first,
-so a request meets the metrics, the body limit, the admin gate, the origin check and
-CORS, in that order.
+so a request meets the forwarded-address reading, the security headers, the metrics,
+the body limit, the admin gate, the origin check and CORS, in that order.
 """
 
 from __future__ import annotations
@@ -12,14 +13,29 @@ import json
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from madoguchi.kit.config import Settings
 from madoguchi.ui.api.metrics import Metrics, MetricsMiddleware
-from madoguchi.ui.security import BodyLimitMiddleware, OriginPolicy, check_admin
+from madoguchi.ui.security import (
+    AdminAuth,
+    AdminDenied,
+    BodyLimitMiddleware,
+    ForwardedMiddleware,
+    OriginPolicy,
+    ProxyChain,
+    client_id,
+)
+
+# what a response that says nothing else gets: it loads nothing and may not be framed
+NO_CONTENT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+STAFF_PATHS = ("/admin", "/login", "/logout")
+# what the staff screen may let browsers cache (Gradio's scripts, styles, fonts, images)
+STATIC_TYPES = ("text/css", "text/javascript", "application/javascript", "font/", "image/")
 
 
-def add_middlewares(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
+def add_middlewares(app: FastAPI, settings: Settings, metrics: Metrics, auth: AdminAuth) -> None:
     srv = settings.server
     policy = OriginPolicy(srv.allowed_origins)
     # the last added runs first
@@ -33,11 +49,74 @@ def add_middlewares(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
         max_age=600,
     )
     app.add_middleware(OriginMiddleware, policy=policy)
-    app.add_middleware(AdminGateMiddleware, settings=settings)
+    app.add_middleware(AdminGateMiddleware, settings=settings, auth=auth)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=srv.max_body_bytes, upload_bytes=srv.max_upload_bytes
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeadersMiddleware)
+    if srv.trust_forwarded_for:
+        chain = ProxyChain(srv.trusted_proxies, srv.trusted_proxy_hops)
+        app.add_middleware(ForwardedMiddleware, chain=chain)
+
+
+def _is_staff(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in STAFF_PATHS)
+
+
+class SecurityHeadersMiddleware:
+    """Headers every response gets unless its route set them.
+
+    - ``X-Content-Type-Options: nosniff`` and a ``Referrer-Policy`` on everything;
+    - the staff side (``/admin`` with Gradio's pages, ``/login``, ``/logout``) may not be
+      framed by any page: ``X-Frame-Options: DENY`` and ``frame-ancestors 'none'``;
+    - a response without a CSP of its own that is not HTML (the API's JSON, event
+      streams, the widget script) gets one that loads nothing and cannot be framed.
+      The HTML pages set theirs (``pages.py``); Gradio's screen keeps its own scripts.
+    - ``Strict-Transport-Security`` when the request came over HTTPS;
+    - ``Cache-Control: no-store`` on the staff side's pages and data (not its static
+      files), and ``Content-Disposition: attachment`` on the API's JSON.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        staff = _is_staff(path)
+        api = path.startswith("/api/")
+        private = staff or path.startswith("/api/v1/admin/")
+        https = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                h = MutableHeaders(scope=message)
+                h["x-content-type-options"] = "nosniff"
+                h.setdefault("referrer-policy", "strict-origin-when-cross-origin")
+                if https:
+                    h.setdefault("strict-transport-security", "max-age=31536000")
+                csp = h.get("content-security-policy")
+                ctype = h.get("content-type", "")
+                if private and not ctype.startswith(STATIC_TYPES):
+                    h.setdefault("cache-control", "no-store")  # the log, sources, sessions
+                if api and ctype.startswith("application/json"):
+                    # opened in a tab by mistake or by a page: saved, never rendered
+                    h.setdefault("content-disposition", 'attachment; filename="api.json"')
+                if staff:
+                    h["x-frame-options"] = "DENY"
+                    if csp is None:
+                        h["content-security-policy"] = "frame-ancestors 'none'"
+                    elif "frame-ancestors" not in csp:
+                        h["content-security-policy"] = csp + "; frame-ancestors 'none'"
+                elif csp is None and not h.get("content-type", "").startswith("text/html"):
+                    h["content-security-policy"] = NO_CONTENT_CSP
+                    h.setdefault("x-frame-options", "DENY")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class OriginMiddleware:
@@ -73,11 +152,13 @@ class OriginMiddleware:
 
 
 class AdminGateMiddleware:
-    """The mounted admin screen: a key/cookie, else a redirect to /login (browsers) or 401."""
+    """The mounted admin screen: a key/session, else a redirect to /login (browsers) or
+    401 (403 with the admin side off, 429 after too many wrong keys)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, auth: AdminAuth) -> None:
         self.app = app
         self.settings = settings
+        self.auth = auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -87,18 +168,28 @@ class AdminGateMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        why = check_admin(request.headers, dict(request.cookies), self.settings.server)
-        if why is None:
-            await self.app(scope, receive, send)
+        try:
+            self.auth.check(request.headers, request.cookies, client_id(request))
+        except AdminDenied as denied:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            accept = request.headers.get("accept", "")
+            response: Response
+            if (
+                denied.status in (401, 403)
+                and "text/html" in accept
+                and scope.get("method") == "GET"
+            ):
+                response = RedirectResponse("/login?next=/admin/", status_code=303)
+            else:
+                headers = {"Retry-After": str(denied.retry_after)} if denied.retry_after else None
+                error = "RateLimited" if denied.status == 429 else "AdminRequired"
+                response = JSONResponse(
+                    {"error": error, "detail": denied.detail},
+                    status_code=denied.status,
+                    headers=headers,
+                )
+            await response(scope, receive, send)
             return
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        accept = request.headers.get("accept", "")
-        response: Response
-        if "text/html" in accept and scope.get("method") == "GET":
-            response = RedirectResponse("/login?next=/admin/", status_code=303)
-        else:
-            status = 403 if not self.settings.server.admin_key else 401
-            response = JSONResponse({"error": "AdminRequired", "detail": why}, status_code=status)
-        await response(scope, receive, send)
+        await self.app(scope, receive, send)

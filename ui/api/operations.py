@@ -1,16 +1,19 @@
-"""What operators and their monitoring call: liveness, readiness and Prometheus metrics.
-(``/docs`` and ``/openapi.json`` are FastAPI's own.)"""
+"""What operators and their monitoring call: liveness, readiness and Prometheus metrics,
+and the API's documentation (``/docs``, ``/redoc``: FastAPI's pages, with a CSP made for
+them by ``add_docs``; ``/openapi.json`` is FastAPI's own)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from madoguchi.ui.api.deps import MetricsDep, ServicesDep
 from madoguchi.ui.api.models import ErrorOut, StatusOut
+from madoguchi.ui.api.pages import docs_csp
 
 router = APIRouter(tags=["operations"])
 
@@ -35,3 +38,21 @@ def readyz(svc: ServicesDep) -> dict[str, Any]:
 def prometheus(metrics: MetricsDep) -> Response:
     """Prometheus text format: requests, latency histograms, answers, refusals."""
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def add_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` as FastAPI draws them, each with the CSP of
+    exactly what its page loads. The pages are made once, from the app's settings only."""
+    openapi_url = app.openapi_url or "/openapi.json"
+    pages = {
+        "/docs": get_swagger_ui_html(openapi_url=openapi_url, title=f"{app.title} - Swagger UI"),
+        "/redoc": get_redoc_html(openapi_url=openapi_url, title=f"{app.title} - ReDoc"),
+    }
+    for path, page in pages.items():
+        body = bytes(page.body)
+        headers = {"Content-Security-Policy": docs_csp(body.decode()), "X-Frame-Options": "DENY"}
+
+        def show(body: bytes = body, headers: dict[str, str] = headers) -> HTMLResponse:
+            return HTMLResponse(body, headers=headers)
+
+        app.add_api_route(path, show, methods=["GET"], include_in_schema=False)

@@ -8,7 +8,10 @@ as text (the embed tag that staff copy into the town's pages).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,69 @@ from madoguchi.kit.config import Settings
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 NO_FRAME = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
+
+
+def _hashes(page: str, tag: str) -> list[str]:
+    """CSP hashes of a page's inline ``<script>`` or ``<style>`` blocks. Only for pages
+    with no outside input: a hash taken of injected markup would allow it."""
+    found = re.findall(rf"<{tag}>(.*?)</{tag}>", page, re.S)
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(b.encode()).digest()).decode() + "'"
+        for b in found
+    ]
+
+
+def home_csp(settings: Settings) -> str:
+    """The sample page: scripts from this server only (the widget), no inline script;
+    framed only by the pages allowed to embed the widget.
+
+    Inline style stays allowed: the page's own, and the widget's fallback ``<style>``
+    for browsers without constructable style sheets."""
+    from madoguchi.ui.security import OriginPolicy
+
+    ancestors = " ".join(["'self'", *OriginPolicy(settings.server.allowed_origins).csp_sources()])
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        f"form-action 'self'; frame-ancestors {ancestors}"
+    )
+
+
+def login_headers(page: str) -> dict[str, str]:
+    """The login page loads nothing, posts only to itself and is never framed."""
+    styles = " ".join(_hashes(page, "style")) or "'none'"
+    return {
+        **NO_FRAME,
+        "Content-Security-Policy": f"default-src 'none'; style-src {styles}; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        "Cache-Control": "no-store",
+    }
+
+
+def docs_csp(page: str) -> str:
+    """FastAPI's /docs and /redoc pages (fixed HTML, no request input): the hosts their
+    scripts and style sheets come from, their inline scripts by hash, the OpenAPI
+    document and "try it out" calls to this server; nothing may frame them."""
+
+    def origins(tags: list[str], attr: str) -> list[str]:
+        found = (re.search(rf'{attr}="(https?://[^/"]+)', t) for t in tags)
+        return sorted({m.group(1) for m in found if m})
+
+    links = re.findall(r"<link\b[^>]*>", page)
+    scripts = origins(re.findall(r"<script\b[^>]*>", page), "src")
+    styles = origins([t for t in links if 'rel="stylesheet"' in t], "href")
+    images = origins([t for t in links if 'rel="shortcut icon"' in t], "href")
+    fonts = ["https://fonts.gstatic.com"] if "https://fonts.googleapis.com" in styles else []
+    return (
+        "default-src 'none'; "
+        f"script-src {' '.join(scripts + _hashes(page, 'script'))}; "
+        # Swagger UI and ReDoc set styles from script; ReDoc also runs a worker from a blob
+        f"style-src {' '.join(styles)} 'unsafe-inline'; "
+        f"img-src 'self' data: {' '.join(images)}; "
+        + (f"font-src {' '.join(fonts)}; " if fonts else "")
+        + "connect-src 'self'; worker-src blob:; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    )
 
 
 def _escape(value: Any) -> Any:
@@ -52,5 +118,6 @@ def render_home(settings: Settings, base: str) -> str:
     )
 
 
-def render_login(error: bool, enabled: bool) -> str:
-    return _env.get_template("login.html").render(error=error, enabled=enabled)
+def render_login(error: bool, enabled: bool, wait: int = 0) -> str:
+    """``wait``: seconds to wait after too many wrong keys (0: none)."""
+    return _env.get_template("login.html").render(error=error, enabled=enabled, wait=wait)

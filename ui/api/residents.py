@@ -11,6 +11,7 @@ a browser set to English, in Japanese; ``TV`` or *juminhyo*, in the menu's langu
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from madoguchi.ui.api.models import (
     StatusOut,
     WidgetConfigOut,
 )
-from madoguchi.ui.api.pages import render_home
+from madoguchi.ui.api.pages import home_csp, render_home
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 WIDGET_TYPES = {
@@ -47,6 +48,8 @@ WIDGET_TYPES = {
     ".png": "image/png",
     ".json": "application/json",
 }
+
+ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9]+)+")
 
 router = APIRouter(tags=["residents"])
 
@@ -144,15 +147,22 @@ def widget_js(request: Request) -> Response:
     include_in_schema=False,
 )
 def widget_asset(name: str, request: Request) -> Response:
+    # a plain file name only (no NUL, separators or dot-names): checked before the
+    # file system sees it
+    if not ASSET_NAME.fullmatch(name) or Path(name).suffix not in WIDGET_TYPES:
+        return JSONResponse({"error": "NotFound", "detail": "no such widget file"}, 404)
     path = (WIDGET_DIR / name).resolve()
-    if path.parent != WIDGET_DIR or path.suffix not in WIDGET_TYPES:
-        return JSONResponse({"error": "NotFound", "detail": name}, status_code=404)
+    if path.parent != WIDGET_DIR:
+        return JSONResponse({"error": "NotFound", "detail": "no such widget file"}, 404)
     return _static(request, path)
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def home(request: Request, settings: SettingsDep) -> HTMLResponse:
-    return HTMLResponse(render_home(settings, str(request.base_url).rstrip("/")))
+    return HTMLResponse(
+        render_home(settings, str(request.base_url).rstrip("/")),
+        headers={"Content-Security-Policy": home_csp(settings)},
+    )
 
 
 def _static(request: Request, path: Path) -> Response:

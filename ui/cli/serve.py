@@ -36,8 +36,11 @@ def serve(
 
     settings = load_settings(set_)
     out.print(f"madoguchi API on http://{host}:{port}/ (docs: /docs), data: {settings.data_dir}")
-    if admin and not settings.server.admin_key:
+    key = settings.server.admin_key
+    if admin and not key:
         out.print("admin screen disabled: set MADOGUCHI_SERVER__ADMIN_KEY to enable /admin")
+    elif admin and key and len(key) < 16:
+        out.print("warning: the admin key is short; use 16 or more random characters")
     uvicorn.run(
         create_app(settings, admin=admin),
         host=host,
@@ -45,4 +48,8 @@ def serve(
         log_level="info",
         access_log=access_log,
         timeout_graceful_shutdown=10,
+        # uvicorn would take X-Forwarded-For from any local peer; the app reads it only
+        # when server.trust_forwarded_for says so (ui.security.ForwardedMiddleware)
+        proxy_headers=False,
+        server_header=False,  # no "server: uvicorn" on every response
     )

@@ -351,7 +351,7 @@ def test_a_bad_redirect_skips_that_page_and_the_crawl_goes_on(site):
         site.put(path, Page(b"", status=301, headers={"Location": location}))
     site.put("/r-relative", Page(b"", status=301, headers={"Location": "http:foo.html"}))
     site.put("/foo.html", html("相対リダイレクト先", "<p>http:foo は同じホストの相対URLです。</p>"))
-    links = [*BAD_LOCATIONS, "/r-relative", "/gomi.html"]
+    links = [*BAD_LOCATIONS, "/r-relative", "/bad\x01link.html", "/gomi.html"]
     site.put("/", html("トップページ", "<p>本文</p>", links=links))
     conn = WebConnector([site.url("/")], web(), use_sitemaps=False)
     ids = {d.source_id for d in conn.documents()}
@@ -361,6 +361,7 @@ def test_a_bad_redirect_skips_that_page_and_the_crawl_goes_on(site):
     for path in BAD_LOCATIONS:
         assert "redirect" in why.get(site.url(path), ""), (path, why.get(site.url(path)))
     assert not conn.failed  # a broken Location is the page's fault, not a network failure
+    assert why[site.url("/bad\x01link.html")].startswith("malformed URL")  # a link, likewise
 
 
 def _zeros(mib: int, wrapper: str) -> bytes:

@@ -10,6 +10,26 @@ are not followed; private, loopback and link-local addresses are refused unless
 the operator allows them (closed-network intranets). Each address check runs
 on every hop, before the request.
 
+What a hostile or broken server cannot do, and the piece that sees to it:
+
+- reach an internal address: ``address_problem`` refuses every address that is
+  not public unicast, IPv4 forms hidden in IPv6 (mapped, 6to4, NAT64, ...)
+  included, and numeric host spellings (``127.1``, ``0x7f.0.0.1``) are read as
+  the addresses they are, without DNS;
+- rebind its name between the check and the connection: a name is resolved once
+  per crawl and ``_Network`` connects to exactly the addresses that were checked
+  (the Host header and TLS name stay the name);
+- hold the crawl with a trickle: ``_Network``'s streams give every read and write
+  only what is left of the whole request's deadline, headers included;
+- exhaust memory with a compression bomb: bodies are read raw and decoded by
+  ``_Decoding``, which never produces more than ``_STEP`` bytes at a time, so
+  ``max_bytes`` applies to the decoded size as it grows;
+- end the crawl with a bad redirect: httpx never parses a Location itself
+  (``_take_location``); the crawler checks it like any link, and a bad one skips
+  that page only;
+- flood it through sitemaps: robots.txt applies to them, and the number of
+  sitemaps, their nesting and the URLs taken from them are capped.
+
 Every URL that was seen but not indexed is recorded in ``skipped`` with the
 reason, so the sync report can say why a page is missing. The source id of a
 page is its final URL (docs/ARCHITECTURE.md).
@@ -17,24 +37,28 @@ page is its final URL (docs/ARCHITECTURE.md).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import itertools
 import re
 import socket
 import time
 import xml.etree.ElementTree as ET
+import zlib
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
+import httpcore
 import httpx
 
 from madoguchi.kit.charset import decode, meta_charset
 from madoguchi.kit.config import WebSettings
-from madoguchi.kit.errors import FetchError
+from madoguchi.kit.errors import FetchError, KitError
 from madoguchi.kit.types import SourceDocument
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -71,8 +95,11 @@ _BY_EXTENSION = {
 _IGNORED_SCHEMES = ("mailto:", "tel:", "javascript:", "fax:", "sms:", "#")
 _REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
-MAX_SITEMAP_URLS = 50_000
+MAX_SITEMAP_URLS = 50_000  # per sitemap file (the sitemap protocol's own limit)
+MAX_SITEMAP_DEPTH = 2  # sitemap indexes inside sitemap indexes
+MAX_URL_LENGTH = 8192  # longer links and redirect targets are refused
 _DISALLOW_ALL = ["User-agent: *", "Disallow: /"]
+_ROBOTS_BYTES = 512 * 1024  # what is read of a robots.txt (Google reads 500 KiB)
 
 
 @dataclass(frozen=True)
@@ -97,7 +124,11 @@ class FetchInfo:
 
 
 def url_problem(url: str) -> str | None:
-    """Why ``url`` may never be fetched (scheme, credentials, no host), or None."""
+    """Why ``url`` may never be fetched (scheme, credentials, no host, malformed), or None."""
+    return _plain_url_problem(url) or _httpx_url_problem(url)
+
+
+def _plain_url_problem(url: str) -> str | None:
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
@@ -112,7 +143,39 @@ def url_problem(url: str) -> str | None:
         return "refused: credentials in the URL"
     if not parts.hostname:
         return "refused: no host in the URL"
+    if len(url) > MAX_URL_LENGTH:
+        return f"refused: URL longer than {MAX_URL_LENGTH:,} characters"
     return None
+
+
+def _httpx_url_problem(url: str) -> str | None:
+    """What httpx would refuse to request: the dearer check (90 µs a URL, where a page
+    may link 100,000), so a link meets it only when it is about to be fetched."""
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:  # idna's errors are ValueErrors
+        return f"malformed URL ({exc})"
+    return None
+
+
+def _shown(url: str, limit: int = 300) -> str:
+    """A URL as a report shows it: password masked, a very long one cut."""
+    url = redact(url)
+    return url if len(url) <= limit else url[:limit] + f"…({len(url):,} characters)"
+
+
+def join_url(base: str, ref: str) -> tuple[str, str | None]:
+    """``ref`` (a link or a redirect's Location) resolved against ``base``, normalised,
+    and why it may not be fetched (None when it may)."""
+    ref = ref.strip()
+    if len(ref) > MAX_URL_LENGTH:
+        return ref, f"refused: URL longer than {MAX_URL_LENGTH:,} characters"
+    try:
+        url = urljoin(base, ref)
+    except ValueError as exc:
+        return ref, f"malformed URL ({exc})"
+    problem = url_problem(url)
+    return (url, problem) if problem else (normalize_url(url), None)
 
 
 def redact(url: str) -> str:
@@ -147,29 +210,138 @@ def host_of(url: str) -> str:
     return f"{host}:{port}"
 
 
-def _is_private(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return bool(
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_multicast
-        or ip.is_unspecified
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Blocks that are not public unicast (the IANA special-purpose registries), refused
+# whatever this Python's ipaddress tables say: they have changed between patch
+# releases (3.11.10, 3.12.4, 3.13). ``is_global`` covers the rest.
+_NOT_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",  # carrier-grade NAT; cloud metadata services live here too
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.88.99.0/24",  # 6to4 relay anycast
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/8",  # unspecified, loopback, IPv4-compatible and -mapped, NAT64's 64:ff9b::
+        "64:ff9b:1::/48",  # NAT64 for local use
+        "100::/64",
+        "2001::/23",  # Teredo, ORCHID, documentation-like IETF blocks
+        "2001:db8::/32",
+        "fc00::/7",
+        "fe80::/10",
+        "fec0::/10",
+        "ff00::/8",
     )
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
+    """The IPv4 address an IPv6 address carries, and the form it takes, if it does."""
+    n = int(ip)
+    if ip.ipv4_mapped is not None:
+        return "IPv4-mapped", ip.ipv4_mapped
+    if n >> 32 == 0xFFFF0000:  # ::ffff:0:a.b.c.d
+        return "IPv4-translated", ipaddress.IPv4Address(n & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return "6to4", ip.sixtofour
+    if ip in _NAT64:
+        return "NAT64", ipaddress.IPv4Address(n & 0xFFFFFFFF)
+    if ip.teredo is not None:
+        return "Teredo", ip.teredo[0]  # the server's; the client's is also in there
+    if 1 < n < 2**32:  # ::a.b.c.d
+        return "IPv4-compatible", ipaddress.IPv4Address(n)
+    return None
+
+
+def address_problem(ip: IPAddress) -> str | None:
+    """Why the crawler may not connect to ``ip`` (what kind of address it is), or None
+    for a public unicast address.
+
+    An IPv6 address that carries an IPv4 one is judged by that address (IPv4-mapped
+    and -translated, 6to4, NAT64); Teredo and the deprecated IPv4-compatible form are
+    refused whatever they carry.
+    """
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            form, v4 = embedded
+            if form in ("Teredo", "IPv4-compatible"):
+                return f"a {form} address (of {v4})"
+            inner = address_problem(v4)
+            return f"the {form} form of {v4}, {inner}" if inner else None
+    kinds = (
+        ("unspecified", ip.is_unspecified),
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("private", ip.is_private),
+        ("site-local", isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local),
+        ("reserved", ip.is_reserved),
+    )
+    for kind, yes in kinds:
+        if yes:
+            return f"a {kind} address"
+    if not ip.is_global or any(ip.version == n.version and ip in n for n in _NOT_PUBLIC):
+        return "not a public address"
+    return None
+
+
+def _is_private(ip: IPAddress) -> bool:
+    return address_problem(ip) is not None
+
+
+# the IPv4 spellings inet_aton (so the system resolver) reads as addresses: 127.1,
+# 0x7f.0.0.1, 2130706433, 0177.0.0.1
+_NUMERIC_HOST = re.compile(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}", re.I)
+_NUMERIC_LABEL = re.compile(r"(0x[0-9a-f]*|[0-9]+)", re.I)
+
+
+def literal_address(host: str) -> IPAddress | None:
+    """The address ``host`` spells, in any form the system would read as one, or None
+    for a name."""
+    h = host.strip("[]").lower()
+    h = h[:-1] if h.endswith(".") and ":" not in h else h
+    try:
+        return ipaddress.ip_address(h)
+    except ValueError:
+        pass
+    if _NUMERIC_HOST.fullmatch(h):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(h))
+        except OSError:
+            return None
+    return None
+
+
+def _looks_numeric(host: str) -> bool:
+    """A host whose last label is a number is an IPv4 address or nothing (as browsers
+    read it): it is never sent to DNS."""
+    return bool(_NUMERIC_LABEL.fullmatch(host.rstrip(".").rsplit(".", 1)[-1]))
 
 
 Resolver = Callable[[str], list[str]]
 
 
 def resolve(host: str) -> list[str]:
-    """The addresses ``host`` resolves to (all of them: one private address is enough to refuse)."""
+    """The addresses ``host`` resolves to, in the system's order of preference (all of
+    them: one private address is enough to refuse)."""
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except OSError as exc:
         raise FetchError(f"cannot resolve host {host!r}: {exc.strerror or exc}") from exc
-    return sorted({str(i[4][0]) for i in infos})
+    return list(dict.fromkeys(str(i[4][0]) for i in infos))
 
 
 def start_url_problem(
@@ -220,10 +392,30 @@ class _Response:
     status: int
     headers: httpx.Headers
     body: bytes
+    location: str | None = None  # a redirect's Location, as the server sent it
 
 
 class _Skip(Exception):
     """This URL is not indexed; the message says why."""
+
+
+class _Late(Exception):
+    """The whole request took longer than its deadline."""
+
+
+_LOCATION = "madoguchi.location"
+
+
+def _take_location(response: httpx.Response) -> None:
+    """Keep a redirect's Location away from httpx (a response event hook).
+
+    The crawler follows redirects itself, checking every hop (``_get``); httpx would
+    first parse the Location on its own, even with follow_redirects off, and raise
+    on one like ``javascript:void(0)``, which ended the whole crawl.
+    """
+    if "location" in response.headers:
+        response.extensions[_LOCATION] = response.headers["location"]
+        del response.headers["location"]
 
 
 class WebConnector:
@@ -278,7 +470,11 @@ class WebConnector:
         self.truncated = False
         self.requests = 0
         self._hosts: dict[str, _Host] = {}
-        self._addr_ok: dict[str, str | None] = {}
+        self._addr_ok: dict[str, str | None] = {}  # host -> why it is refused, or None
+        self._resolved: dict[str, list[str]] = {}  # host -> its addresses, for the whole crawl
+        self._deadline: float | None = None  # when the request under way must be done
+        self._sitemaps_read = 0
+        self._sitemap_urls_taken = 0
         self._skipped_seen: set[str] = set()
 
     # ---- bookkeeping ---------------------------------------------------------
@@ -293,29 +489,58 @@ class WebConnector:
 
     # ---- checks --------------------------------------------------------------
     def _address_problem(self, url: str) -> str | None:
-        host = (urlsplit(url).hostname or "").lower()
+        return self._host_problem(_host_key(url))
+
+    def _host_problem(self, host: str) -> str | None:
+        """Why ``host`` may not be connected to, or None; decided once per crawl, on the
+        same addresses the connections then go to (``_connect_addresses``)."""
         if host in self._addr_ok:
             return self._addr_ok[host]
         problem: str | None = None
         if not self.settings.allow_private_network:
-            try:
-                literal = ipaddress.ip_address(host)
-                addrs = [str(literal)]
-            except ValueError:
-                try:
-                    addrs = self._resolve(host)
-                except FetchError as exc:
-                    addrs = []
-                    problem = str(exc)
-            for a in addrs:
-                if _is_private(ipaddress.ip_address(a.split("%")[0])):
-                    problem = (
-                        f"refused: {host} is a private/loopback address ({a}); "
-                        "allow it with --allow-private-network (web.allow_private_network)"
-                    )
-                    break
+            problem = self._check_addresses(host)
         self._addr_ok[host] = problem
         return problem
+
+    def _check_addresses(self, host: str) -> str | None:
+        if literal_address(host) is None and _looks_numeric(host):
+            return f"refused: {host} looks like an IP address but is not a valid one"
+        try:
+            addrs = self._addresses(host)
+        except FetchError as exc:
+            return str(exc)
+        if not addrs:
+            return f"cannot resolve host {host!r}: no address"
+        for a in addrs:
+            try:
+                why = address_problem(ipaddress.ip_address(a.split("%")[0]))
+            except ValueError:
+                why = "not an IP address"
+            if why:
+                return (
+                    f"refused: {host} is a private/loopback address ({a}: {why}); "
+                    "allow it with --allow-private-network (web.allow_private_network)"
+                )
+        return None
+
+    def _addresses(self, host: str) -> list[str]:
+        """The addresses of ``host``, looked up once per crawl (an address literal, in any
+        spelling, is its own answer)."""
+        if host not in self._resolved:
+            literal = literal_address(host)
+            self._resolved[host] = [str(literal)] if literal else list(self._resolve(host))
+        return self._resolved[host]
+
+    def _connect_addresses(self, host: str) -> list[str]:
+        """Where a connection to ``host`` may go: the addresses that were checked."""
+        host = host.lower()
+        problem = self._host_problem(host)
+        if problem:
+            raise httpcore.ConnectError(problem)
+        try:
+            return self._addresses(host)
+        except FetchError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
 
     def _allowed_host(self, url: str) -> bool:
         return host_of(url) in self.allow_hosts
@@ -334,26 +559,59 @@ class WebConnector:
             self._sleep(gap - (now - h.last))
         h.last = time.monotonic()
 
+    def _request_deadline(self) -> float:
+        s = self.settings
+        return s.request_deadline if s.request_deadline is not None else s.timeout * 4
+
     def _get_once(self, client: httpx.Client, url: str, headers: dict[str, str]) -> _Response:
         self._wait(host_of(url))
         self.requests += 1
+        self._deadline = time.monotonic() + self._request_deadline()
+        try:
+            with client.stream("GET", url, headers=headers) as r:
+                body = self._read_body(r) if r.status_code == 200 else b""
+                return _Response(
+                    str(r.url), r.status_code, r.headers, body, r.extensions.get(_LOCATION)
+                )
+        except httpx.TimeoutException:
+            if time.monotonic() >= self._deadline:
+                raise _Late() from None
+            raise
+        finally:
+            self._deadline = None
+
+    def _read_body(self, r: httpx.Response) -> bytes:
+        """The body, decoded as it arrives and never past ``max_bytes`` (raw or decoded)."""
         cap = self.settings.max_bytes
-        deadline = time.monotonic() + self.settings.timeout * 4
-        with client.stream("GET", url, headers=headers) as r:
-            length = r.headers.get("content-length")
-            if r.status_code == 200 and length and length.isdigit() and int(length) > cap:
-                raise _Skip(f"too large ({int(length):,} bytes > max_bytes {cap:,})")
-            chunks: list[bytes] = []
-            size = 0
-            if r.status_code == 200:
-                for part in r.iter_bytes():
-                    size += len(part)
-                    if size > cap:
-                        raise _Skip(f"too large (over max_bytes {cap:,} bytes)")
-                    if time.monotonic() > deadline:
-                        raise httpx.ReadTimeout("the response took too long in total")
-                    chunks.append(part)
-            return _Response(str(r.url), r.status_code, r.headers, b"".join(chunks))
+        length = r.headers.get("content-length")
+        if length and length.isdigit() and int(length) > cap:
+            raise _Skip(f"too large ({int(length):,} bytes > max_bytes {cap:,})")
+        decoding = _Decoding(r.headers.get("content-encoding", ""))
+        chunks: list[bytes] = []
+        raw = size = 0
+        deadline = self._deadline or float("inf")
+
+        def take(pieces: Iterable[bytes]) -> None:
+            nonlocal size
+            for piece in pieces:
+                size += len(piece)
+                if size > cap:
+                    how = " once decompressed" if decoding.stages else ""
+                    raise _Skip(f"too large (over max_bytes {cap:,} bytes{how})")
+                chunks.append(piece)
+
+        # a response made in memory (an injected transport) was read when it was made;
+        # its stream still holds the bytes as they were sent
+        parts = iter(r.stream) if r.is_stream_consumed else r.iter_raw()  # type: ignore[arg-type]
+        for part in parts:
+            raw += len(part)
+            if raw > cap:
+                raise _Skip(f"too large (over max_bytes {cap:,} bytes)")
+            take(decoding.feed(part))
+            if time.monotonic() > deadline:
+                raise _Late()
+        take(decoding.end())
+        return b"".join(chunks)
 
     def _get(self, client: httpx.Client, url: str, headers: dict[str, str]) -> _Response:
         """One URL with retries, redirects followed by hand so each hop is checked."""
@@ -362,23 +620,21 @@ class WebConnector:
             resp = self._with_retries(client, url, headers)
             if resp.status not in _REDIRECTS:
                 return resp
-            target = resp.headers.get("location")
-            if not target:
+            if not (resp.location or "").strip():
                 raise _Skip(f"redirect ({resp.status}) without a Location")
-            nxt = normalize_url(urljoin(url, target))
+            nxt, problem = join_url(url, resp.location or "")
+            if problem:
+                raise _Skip(f"redirect to {_shown(nxt)}: {problem}")
             hops += 1
             if hops > MAX_REDIRECTS:
                 raise _Skip(f"more than {MAX_REDIRECTS} redirects")
-            problem = url_problem(nxt)
-            if problem:
-                raise _Skip(f"redirect to {nxt}: {problem}")
             if not self._allowed_host(nxt):
-                raise _Skip(f"redirect to {nxt} leaves the allowed hosts; not followed")
+                raise _Skip(f"redirect to {_shown(nxt)} leaves the allowed hosts; not followed")
             problem = self._address_problem(nxt)
             if problem:
-                raise _Skip(f"redirect to {nxt}: {problem}")
+                raise _Skip(f"redirect to {_shown(nxt)}: {problem}")
             if not self._robots_allow(client, nxt):
-                raise _Skip(f"redirect to {nxt}, which robots.txt disallows")
+                raise _Skip(f"redirect to {_shown(nxt)}, which robots.txt disallows")
             url = nxt
             headers = self._conditional(nxt)
 
@@ -388,10 +644,14 @@ class WebConnector:
         for attempt in range(attempts):
             try:
                 resp = self._get_once(client, url, headers)
+            except _Late:
+                last = f"timed out: no whole answer within {self._request_deadline():g}s"
             except httpx.TimeoutException:
                 last = f"timed out after {self.settings.timeout:g}s"
             except httpx.TransportError as exc:
                 last = f"connection failed: {type(exc).__name__}: {exc}"
+            except httpx.HTTPError as exc:  # not the network's fault: no retry helps
+                raise _Skip(f"bad response: {type(exc).__name__}: {exc}") from exc
             else:
                 if resp.status not in (429, 500, 502, 503, 504):
                     return resp
@@ -416,8 +676,9 @@ class WebConnector:
         try:
             resp = self._with_retries(client, robots_url, {})
             if resp.status in _REDIRECTS:
-                target = normalize_url(urljoin(robots_url, resp.headers.get("location", "")))
-                if self._allowed_host(target) and self._address_problem(target) is None:
+                target, problem = join_url(robots_url, resp.location or "")
+                problem = problem or (None if self._allowed_host(target) else "another host")
+                if (problem or self._address_problem(target)) is None:
                     resp = self._with_retries(client, target, {})
         except (FetchError, _Skip) as exc:
             h.robots_reason = f"robots.txt could not be read ({exc}); not crawled"
@@ -433,7 +694,10 @@ class WebConnector:
             rp.parse(_DISALLOW_ALL)
             h.robots_reason = f"robots.txt answers {resp.status}; not crawled"
         else:
-            text = decode(resp.body, robots_url)
+            try:
+                text = decode(resp.body[:_ROBOTS_BYTES], robots_url)
+            except KitError:  # not text: as good as no robots.txt at all
+                text = ""
             rp.parse(text.splitlines())
             ua = self.settings.user_agent
             delay = rp.crawl_delay(ua)
@@ -449,36 +713,27 @@ class WebConnector:
         return h.robots.can_fetch(self.settings.user_agent, url)
 
     def _sitemap_urls(self, client: httpx.Client, sitemap: str, depth: int = 0) -> list[str]:
-        """Page URLs listed in a sitemap (or a sitemap index, two levels deep)."""
+        """Page URLs listed in a sitemap (or a sitemap index, ``MAX_SITEMAP_DEPTH`` deep),
+        within ``max_sitemaps`` files and ``max_sitemap_urls`` URLs per crawl."""
+        s = self.settings
         problem = url_problem(sitemap) or (
             None if self._allowed_host(sitemap) else "sitemap outside the allowed hosts"
         )
         problem = problem or self._address_problem(sitemap)
+        if not problem:
+            h = self._host_state(client, sitemap)
+            if h.robots_reason:
+                problem = f"sitemap not read: {h.robots_reason}"
+            elif not self._robots_allow(client, sitemap):
+                problem = "sitemap disallowed by robots.txt"
+        if not problem and self._sitemaps_read >= s.max_sitemaps:
+            problem = f"sitemap not read: max_sitemaps ({s.max_sitemaps}) reached"
         if problem:
             self._skip(sitemap, problem)
             return []
-        try:
-            resp = self._get(client, sitemap, {})
-        except (FetchError, _Skip) as exc:
-            self._skip(sitemap, f"sitemap not read: {exc}")
-            return []
-        if resp.status != 200:
-            if resp.status != 404 or sitemap in self.sitemaps:
-                self._skip(sitemap, f"sitemap not read: HTTP {resp.status}")
-            return []
-        body = resp.body
-        if sitemap.endswith(".gz") or body[:2] == b"\x1f\x8b":
-            import zlib
-
-            try:  # bounded: a small gzip bomb must not expand without limit
-                body = zlib.decompressobj(wbits=31).decompress(body, self.settings.max_bytes)
-            except zlib.error:
-                self._skip(sitemap, "sitemap not read: broken gzip")
-                return []
-        try:
-            root = ET.fromstring(body)
-        except ET.ParseError as exc:
-            self._skip(sitemap, f"sitemap not read: not XML ({exc})")
+        self._sitemaps_read += 1
+        root = self._sitemap_root(client, sitemap)
+        if root is None:
             return []
         locs = [
             (el.text or "").strip()
@@ -486,13 +741,61 @@ class WebConnector:
             if el.tag.rsplit("}", 1)[-1] == "loc" and (el.text or "").strip()
         ]
         if root.tag.rsplit("}", 1)[-1] == "sitemapindex":
-            if depth >= 2:
+            if depth >= MAX_SITEMAP_DEPTH:
+                self._skip(
+                    sitemap,
+                    f"sitemap index nested too deep (more than {MAX_SITEMAP_DEPTH} levels); "
+                    f"the {len(locs):,} sitemaps it lists are not read",
+                )
                 return []
             out: list[str] = []
-            for loc in locs:
+            for i, loc in enumerate(locs):
+                if self._sitemaps_read >= s.max_sitemaps:
+                    self._skip(
+                        sitemap,
+                        f"{len(locs) - i:,} of the sitemaps it lists not read: "
+                        f"max_sitemaps ({s.max_sitemaps}) reached",
+                    )
+                    break
                 out.extend(self._sitemap_urls(client, loc, depth + 1))
             return out
-        return locs[:MAX_SITEMAP_URLS]
+        room = max(0, min(MAX_SITEMAP_URLS, s.max_sitemap_urls - self._sitemap_urls_taken))
+        if len(locs) > room:
+            self._skip(
+                sitemap,
+                f"{len(locs) - room:,} of its {len(locs):,} URLs not taken: "
+                + (
+                    f"max_sitemap_urls ({s.max_sitemap_urls}) reached"
+                    if room < MAX_SITEMAP_URLS
+                    else f"a sitemap lists at most {MAX_SITEMAP_URLS:,}"
+                ),
+            )
+        self._sitemap_urls_taken += min(room, len(locs))
+        return locs[:room]
+
+    def _sitemap_root(self, client: httpx.Client, sitemap: str) -> ET.Element | None:
+        """The parsed sitemap, or None (and why, in ``skipped``)."""
+        try:
+            resp = self._get(client, sitemap, {})
+        except (FetchError, _Skip) as exc:
+            self._skip(sitemap, f"sitemap not read: {exc}")
+            return None
+        if resp.status != 200:
+            if resp.status != 404 or sitemap in self.sitemaps:
+                self._skip(sitemap, f"sitemap not read: HTTP {resp.status}")
+            return None
+        body = resp.body
+        try:
+            if sitemap.endswith(".gz") or body[:2] == b"\x1f\x8b":
+                body = _decode_all(body, "gzip", self.settings.max_bytes)
+            if b"<!DOCTYPE" in body:  # entities could expand it 100-fold within expat's limits
+                raise _Skip("it declares a DTD, which a sitemap never needs")
+            return ET.fromstring(body)
+        except _Skip as exc:
+            self._skip(sitemap, f"sitemap not read: {exc}")
+        except ET.ParseError as exc:
+            self._skip(sitemap, f"sitemap not read: not XML ({exc})")
+        return None
 
     # ---- the crawl -------------------------------------------------------------
     def documents(self) -> Iterator[SourceDocument]:
@@ -519,13 +822,22 @@ class WebConnector:
 
     def _client(self) -> httpx.Client:
         s = self.settings
+        transport = self._transport
+        if transport is None:
+            # through a proxy, the proxy connects (and resolves the name) for us
+            pin = None if s.proxy else self._connect_addresses
+            transport = _Transport(_Network(pin, lambda: self._deadline), s.proxy or None)
         return httpx.Client(
-            headers={"User-Agent": s.user_agent, "Accept-Language": "ja,en;q=0.5"},
+            headers={
+                "User-Agent": s.user_agent,
+                "Accept-Language": "ja,en;q=0.5",
+                "Accept-Encoding": ", ".join(_codings()),
+            },
             timeout=httpx.Timeout(s.timeout),
             follow_redirects=False,
-            transport=self._transport,
-            proxy=s.proxy or None,
+            transport=transport,
             trust_env=False,
+            event_hooks={"response": [_take_location]},
         )
 
     def _sitemap_locations(self, client: httpx.Client) -> Iterator[str]:
@@ -542,7 +854,7 @@ class WebConnector:
 
     def _crawl_problem(self, client: httpx.Client, url: str) -> str | None:
         """Why ``url`` may not be fetched (its address, its host's robots.txt), if so."""
-        problem = self._address_problem(url)
+        problem = _httpx_url_problem(url) or self._address_problem(url)
         if problem:
             return problem
         host = self._host_state(client, url)
@@ -569,6 +881,9 @@ class WebConnector:
         except FetchError as exc:
             self._skip(url, str(exc))
             self.failed.append(url)
+            return
+        except KitError as exc:  # a body that cannot be read as what it claims to be
+            self._skip(url, str(exc).removeprefix(f"{url}: "))
             return
         for link in links:
             frontier.add(link, depth + 1, via=url)
@@ -673,9 +988,9 @@ class _Frontier:
         conn = self.conn
         if url.startswith(_IGNORED_SCHEMES) or not url:
             return
-        problem = url_problem(url)
+        problem = _plain_url_problem(url)  # httpx's own check waits for the fetch
         if problem:
-            conn._skip(redact(url), problem + (f" (linked from {via})" if via else ""))
+            conn._skip(_shown(url), problem + (f" (linked from {via})" if via else ""))
             return
         url = normalize_url(url)
         if url in self.queued:
@@ -739,3 +1054,295 @@ def _title_of(text: str) -> str:
 
     m = _TITLE.search(text[:200_000])
     return " ".join(html.unescape(m.group(1)).split()) if m else ""
+
+
+# ---- connections: to the checked address, within the request's deadline ---------------
+
+
+def _host_key(url: str) -> str:
+    """The host as the connection sees it (IDNA-encoded, no brackets), so the address
+    check and the connection speak of the same name."""
+    return httpx.URL(url).raw_host.decode("ascii").lower()
+
+
+def _left(deadline: float | None, timeout: float | None, late: type[Exception]) -> float | None:
+    """``timeout``, shortened to what is left before ``deadline``."""
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise late("the whole request took longer than its deadline")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write gets at most what is left of the deadline
+    of the request under way: a server sending a byte now and then cannot hold it."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: Callable[[], float | None]):
+        self._inner = inner
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _left(self._deadline(), timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _left(self._deadline(), timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _left(self._deadline(), timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, left), self._deadline
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _Network(httpcore.NetworkBackend):
+    """How the crawler's connections are made.
+
+    ``pin(host)`` gives the addresses that were checked for ``host`` (or raises
+    ``httpcore.ConnectError`` with the reason it is refused): the connection goes to
+    one of them, never to what a second lookup would answer, while TLS still checks
+    the certificate against the name (httpcore passes the name as server_hostname).
+    ``pin`` None connects by name (to the operator's proxy).
+    """
+
+    def __init__(
+        self,
+        pin: Callable[[str], list[str]] | None,
+        deadline: Callable[[], float | None],
+        inner: httpcore.NetworkBackend | None = None,
+    ) -> None:
+        self._pin = pin
+        self._deadline = deadline
+        self._inner = inner or httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        targets = [host] if self._pin is None else self._pin(host)
+        failure: Exception = httpcore.ConnectError(f"no address for {host}")
+        for address in targets:
+            left = _left(self._deadline(), timeout, httpcore.ConnectTimeout)
+            try:
+                stream = self._inner.connect_tcp(address, port, left, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+                continue
+            return _DeadlineStream(stream, self._deadline)
+        raise failure
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("the crawler does not use unix sockets")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class _Transport(httpx.HTTPTransport):
+    """httpx's own transport, on a connection pool that makes its connections through
+    ``network`` (httpcore's pools take a network backend; httpx does not pass one on)."""
+
+    def __init__(self, network: httpcore.NetworkBackend, proxy: str | None) -> None:
+        super().__init__(trust_env=False, proxy=proxy)
+        ssl_context = httpx.create_ssl_context(trust_env=False)
+        if proxy is None:
+            self._pool = httpcore.ConnectionPool(
+                ssl_context=ssl_context,
+                max_connections=10,
+                max_keepalive_connections=4,
+                keepalive_expiry=5.0,
+                network_backend=network,
+            )
+            return
+        p = httpx.Proxy(proxy)
+        if p.url.scheme not in ("http", "https"):
+            return  # a SOCKS proxy keeps httpx's own pool: no deadline on its reads
+        self._pool = httpcore.HTTPProxy(
+            proxy_url=httpcore.URL(
+                scheme=p.url.raw_scheme,
+                host=p.url.raw_host,
+                port=p.url.port,
+                target=p.url.raw_path,
+            ),
+            proxy_auth=p.raw_auth,
+            proxy_headers=p.headers.raw,
+            ssl_context=ssl_context,
+            proxy_ssl_context=p.ssl_context,
+            max_connections=10,
+            max_keepalive_connections=4,
+            keepalive_expiry=5.0,
+            network_backend=network,
+        )
+
+
+# ---- content codings, decoded with bounded output ----------------------------------------
+
+_STEP = 64 * 1024  # the most one decoding step produces (brotli may go ~1.5 times over)
+
+
+class _Zlib:
+    """gzip (any number of concatenated members) or deflate (zlib-wrapped or raw)."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self._d: Any = None
+        self._head = b""
+        self._fed = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        self._fed = self._fed or bool(data)
+        if not self._fed:
+            return
+        if self._d is None:
+            data = self._head + data
+            if self.coding == "deflate" and len(data) < 2:
+                self._head = data
+                return
+            self._head = b""
+            self._d = self._start(data)
+        while True:
+            d = self._d
+            if d.eof:
+                if self.coding != "gzip":
+                    return  # anything after the end is ignored, as httpx does
+                data = (d.unused_data + data).lstrip(b"\0")  # zero padding between members
+                if not data:
+                    return
+                d = self._d = zlib.decompressobj(31)
+            try:
+                out = d.decompress(data, _STEP)
+            except zlib.error as exc:
+                raise _Skip(f"broken {self.coding} body ({exc})") from exc
+            if out:
+                yield out
+            data = d.unconsumed_tail
+            if not d.eof and not data and len(out) < _STEP:
+                return
+
+    def _start(self, data: bytes) -> Any:
+        if self.coding == "gzip":
+            return zlib.decompressobj(31)
+        zlib_header = data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+        return zlib.decompressobj(15 if zlib_header else -15)
+
+    def end(self) -> Iterator[bytes]:
+        yield from self.feed(b"")
+        if self._fed and (self._head or not self._d.eof):
+            raise _Skip(f"the {self.coding} body is cut short")
+
+
+class _Brotli:
+    def __init__(self) -> None:
+        import brotli
+
+        self._error = brotli.error
+        self._d = brotli.Decompressor()
+        self._fed = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        self._fed = self._fed or bool(data)
+        if not self._fed:
+            return
+        d = self._d
+        try:
+            if d.is_finished():
+                if data:
+                    raise _Skip("broken br body (data after its end)")
+                return
+            out = d.process(data, output_buffer_limit=_STEP)
+            # more may be held back; only empty input is allowed until it is all out
+            while out or not d.can_accept_more_data():
+                yield out
+                if d.is_finished():
+                    return
+                out = d.process(b"", output_buffer_limit=_STEP)
+        except self._error as exc:
+            raise _Skip(f"broken br body ({exc})") from exc
+
+    def end(self) -> Iterator[bytes]:
+        yield from self.feed(b"")
+        if self._fed and not self._d.is_finished():
+            raise _Skip("the br body is cut short")
+
+
+@functools.cache
+def _codings() -> tuple[str, ...]:
+    """The content codings the crawler can decode within bounds (so asks for)."""
+    try:
+        import brotli
+
+        brotli.Decompressor().process(b"", output_buffer_limit=1)
+    except (ImportError, TypeError, AttributeError):  # absent, or too old to bound output
+        return ("gzip", "deflate")
+    return ("gzip", "deflate", "br")
+
+
+class _Decoding:
+    """A body's Content-Encoding undone, piece by piece, each piece at most ~``_STEP``
+    bytes however much one input chunk expands (so the size cap applies as it grows)."""
+
+    MAX_STAGES = 4
+
+    def __init__(self, header: str) -> None:
+        codings = [c.strip().lower() for c in header.split(",")]
+        codings = ["gzip" if c == "x-gzip" else c for c in codings if c and c != "identity"]
+        if len(codings) > self.MAX_STAGES:
+            raise _Skip(f"more than {self.MAX_STAGES} content encodings ({header[:100]!r})")
+        for c in codings:
+            if c not in _codings():
+                raise _Skip(f"unsupported content encoding {c!r}")
+        # applied in the order listed, so undone from the last
+        self.stages: list[_Zlib | _Brotli] = [
+            _Brotli() if c == "br" else _Zlib(c) for c in reversed(codings)
+        ]
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        pieces: Iterator[bytes] = iter((data,))
+        for stage in self.stages:
+            pieces = _through(stage, pieces)
+        return pieces
+
+    def end(self) -> Iterator[bytes]:
+        pieces: Iterator[bytes] = iter(())
+        for stage in self.stages:
+            pieces = itertools.chain(_through(stage, pieces), stage.end())
+        return pieces
+
+
+def _through(stage: _Zlib | _Brotli, pieces: Iterator[bytes]) -> Iterator[bytes]:
+    for piece in pieces:
+        yield from stage.feed(piece)
+
+
+def _decode_all(data: bytes, coding: str, cap: int) -> bytes:
+    """``data`` decoded (a .gz sitemap), refused once it would pass ``cap`` bytes."""
+    decoding = _Decoding(coding)
+    out: list[bytes] = []
+    size = 0
+    for piece in itertools.chain(decoding.feed(data), decoding.end()):
+        size += len(piece)
+        if size > cap:
+            raise _Skip(f"larger than max_bytes ({cap:,} bytes) once decompressed")
+        out.append(piece)
+    return b"".join(out)

@@ -248,6 +248,11 @@ class WebSettings(BaseModel):
     max_pages: int = 500  # pages and files fetched per start URL set
     max_depth: int = 5  # link hops from a start URL
     max_bytes: int = 20 * 1024 * 1024  # per response; larger ones are skipped
+    # seconds for one whole response, headers and body, however slowly it trickles in
+    # (None: 4 x timeout)
+    request_deadline: float | None = None
+    max_sitemaps: int = 50  # sitemap files read per crawl, sitemap indexes included
+    max_sitemap_urls: int = 50_000  # page URLs taken from all the sitemaps of a crawl
     # private, loopback and link-local addresses (intranets) only when allowed explicitly
     allow_private_network: bool = False
     # an HTTP(S) proxy for the crawler, e.g. http://proxy.town.local:8080 (environment

@@ -26,6 +26,9 @@ class Page:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # seconds between two bytes of the whole response, status line and headers included
+    # (a server that holds a connection open by sending very slowly)
+    drip: float = 0.0
 
 
 def html(title: str, body: str, *, links: list[str] = (), charset: str = "utf-8") -> str:  # type: ignore[assignment]
@@ -45,6 +48,7 @@ class LocalSite:
     def __init__(self) -> None:
         self.pages: dict[str, Page] = {}
         self.hits: Counter[str] = Counter()
+        self.host_headers: list[str] = []  # the Host header of each request, in order
         self._server: ThreadingHTTPServer | None = None
 
     @property
@@ -68,6 +72,7 @@ class LocalSite:
             def do_GET(self) -> None:
                 path = self.path.split("#", 1)[0]
                 site.hits[path] += 1
+                site.host_headers.append(self.headers.get("Host", ""))
                 page = site.pages.get(path)
                 if page is None:
                     body = b"<html><body>404 Not Found</body></html>"
@@ -85,6 +90,9 @@ class LocalSite:
                     self.send_header("ETag", etag)
                     self.end_headers()
                     return
+                if page.drip:
+                    self._drip(page, etag)
+                    return
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.ctype)
                 if page.status == 200:
@@ -95,6 +103,19 @@ class LocalSite:
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(page.body)
+
+            def _drip(self, page: Page, etag: str) -> None:
+                head = [f"HTTP/1.1 {page.status} OK", f"Content-Type: {page.ctype}"]
+                head += [f"ETag: {etag}", f"Content-Length: {len(page.body)}"]
+                head += [f"{k}: {v}" for k, v in page.headers.items()]
+                raw = ("\r\n".join(head) + "\r\n\r\n").encode() + page.body
+                # bounded by the response's length; stops when the client hangs up
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    for i in range(len(raw)):
+                        self.wfile.write(raw[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(page.drip)
+                self.close_connection = True
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

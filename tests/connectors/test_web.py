@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
+import struct
+import time
+import zlib
+
 import httpx
 import pytest
 from localsite import LocalSite, Page, html
@@ -237,7 +242,6 @@ def test_div_layout_page_furniture_is_dropped():
 
 
 def test_sitemap_index_and_gzipped_sitemaps():
-    import gzip
 
     ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
     base = "https://www.town.example.jp"
@@ -319,3 +323,226 @@ def test_requests_go_through_the_configured_proxy(site):
     )
     assert [d.source_id for d in conn.documents()] == ["http://www.town.example.jp/"]
     assert site.hits["http://www.town.example.jp/"] == 1
+
+
+# ---- hostile servers: bad redirects, compression bombs, slow senders, sitemap floods ----
+
+BAD_LOCATIONS = {
+    "/r-js": "javascript:void(0)",
+    "/r-data": "data:text/html,<p>x</p>",
+    "/r-mailto": "mailto:info@example.jp",
+    "/r-empty": "",
+    "/r-spaces": "   ",
+    "/r-port": "http://127.0.0.1:99999/",
+    "/r-ipv6": "http://[::1",
+    "/r-ctrl": "/a\x01b",
+    "/r-host": "http://exa mple.jp/",
+    "/r-pct": "http://%zz/",
+    "/r-long-path": "/" + "a" * 10_240,
+    "/r-long-host": "http://" + "a" * 10_240 + "/",
+    "/r-long-js": "javascript:" + "a" * 10_240,
+    "/r-file": "file:///etc/passwd",
+    "/r-creds": "http://user:pw@127.0.0.1/",
+}
+
+
+def test_a_bad_redirect_skips_that_page_and_the_crawl_goes_on(site):
+    for path, location in BAD_LOCATIONS.items():
+        site.put(path, Page(b"", status=301, headers={"Location": location}))
+    site.put("/r-relative", Page(b"", status=301, headers={"Location": "http:foo.html"}))
+    site.put("/foo.html", html("相対リダイレクト先", "<p>http:foo は同じホストの相対URLです。</p>"))
+    links = [*BAD_LOCATIONS, "/r-relative", "/bad\x01link.html", "/gomi.html"]
+    site.put("/", html("トップページ", "<p>本文</p>", links=links))
+    conn = WebConnector([site.url("/")], web(), use_sitemaps=False)
+    ids = {d.source_id for d in conn.documents()}
+    # the pages after the bad redirects are still ingested
+    assert {site.url("/"), site.url("/gomi.html"), site.url("/foo.html")} <= ids
+    why = dict(conn.skipped)
+    for path in BAD_LOCATIONS:
+        assert "redirect" in why.get(site.url(path), ""), (path, why.get(site.url(path)))
+    assert not conn.failed  # a broken Location is the page's fault, not a network failure
+    assert why[site.url("/bad\x01link.html")].startswith("malformed URL")  # a link, likewise
+
+
+def _zeros(mib: int, wrapper: str) -> bytes:
+    """``mib`` MiB of zero bytes, gzip- or zlib-compressed, made in milliseconds: with a
+    full flush after each MiB, every MiB compresses to the same bytes."""
+    one = b"\0" * (1 << 20)
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    raw = (c.compress(one) + c.flush(zlib.Z_FULL_FLUSH)) * mib + c.flush()
+    crc, adler = 0, 1
+    for _ in range(mib):
+        crc, adler = zlib.crc32(one, crc), zlib.adler32(one, adler)
+    if wrapper == "gzip":
+        size = (mib << 20) & 0xFFFFFFFF
+        return b"\x1f\x8b\x08\0\0\0\0\0\x02\xff" + raw + struct.pack("<II", crc, size)
+    return b"\x78\xda" + raw + struct.pack(">I", adler)
+
+
+def _bombs() -> list[tuple[str, bytes]]:
+    """(Content-Encoding, body): bodies of at most 70 kB that inflate to 64 MiB."""
+    import brotli
+
+    gz = _zeros(64, "gzip")
+    br = brotli.compress(b"\0" * (64 << 20), quality=5)
+    nested = zlib.compressobj(9, zlib.DEFLATED, 31)
+    return [
+        ("gzip", gz),
+        ("br", br),
+        ("deflate", _zeros(64, "zlib")),
+        ("gzip, gzip", nested.compress(gz) + nested.flush()),  # gzip inside gzip
+        ("gzip", _zeros(16, "gzip") * 4),  # four concatenated gzip members
+        ("x-gzip", gz),  # the old name of gzip
+        ("br, gzip", gzip.compress(br)),
+    ]
+
+
+def test_compression_bombs_are_skipped_within_bounded_memory(site):
+    import tracemalloc
+
+    bombs = _bombs()
+    for i, (coding, body) in enumerate(bombs):
+        assert len(body) < 70_000
+        site.put(f"/bomb{i}.html", Page(body, "text/html", headers={"Content-Encoding": coding}))
+    links = [f"/bomb{i}.html" for i in range(len(bombs))]
+    site.put("/", html("トップページ", "<p>本文</p>", links=links))
+    conn = WebConnector([site.url("/")], web(max_bytes=1 << 20), use_sitemaps=False)
+    tracemalloc.start()
+    try:
+        ids = [d.source_id for d in conn.documents()]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert ids == [site.url("/")]
+    why = dict(conn.skipped)
+    for i, (coding, _) in enumerate(bombs):
+        reason = why[site.url(f"/bomb{i}.html")]
+        assert reason.startswith("too large") and "decompressed" in reason, (coding, reason)
+    # 64 MiB of output each, 1 MiB allowed: what was held at once stays near the cap
+    assert peak < 8 << 20, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_compressed_pages_are_read_and_unknown_codings_refused(site):
+    import brotli
+
+    page = html("ごみの出し方", "<p>粗大ごみは電話で予約してください。</p>").encode()
+    c = zlib.compressobj(6, zlib.DEFLATED, 31)
+    gz = c.compress(page) + c.flush()
+    site.put("/gz.html", Page(gz, headers={"Content-Encoding": "gzip"}))
+    site.put("/br.html", Page(brotli.compress(page), headers={"Content-Encoding": "br"}))
+    raw = zlib.compressobj(6, zlib.DEFLATED, -15)
+    site.put(
+        "/raw.html", Page(raw.compress(page) + raw.flush(), headers={"Content-Encoding": "deflate"})
+    )
+    site.put("/both.html", Page(brotli.compress(gz), headers={"Content-Encoding": "gzip, br"}))
+    site.put("/cut.html", Page(gz[: len(gz) // 2], headers={"Content-Encoding": "gzip"}))
+    site.put("/zstd.html", Page(b"(\xb5/\xfd\x00X\x00\x00", headers={"Content-Encoding": "zstd"}))
+    site.put("/junk.html", Page(b"not gzip at all", headers={"Content-Encoding": "gzip"}))
+    paths = [
+        "/gz.html",
+        "/br.html",
+        "/raw.html",
+        "/both.html",
+        "/cut.html",
+        "/zstd.html",
+        "/junk.html",
+    ]
+    site.put("/", html("トップページ", "<p>本文</p>", links=paths))
+    conn = WebConnector([site.url("/")], web(), use_sitemaps=False)
+    docs = {d.source_id: d for d in conn.documents()}
+    for p in ("/gz.html", "/br.html", "/raw.html", "/both.html"):
+        assert "粗大ごみは電話で予約" in parse(docs[site.url(p)]).text, p
+    why = dict(conn.skipped)
+    assert "cut short" in why[site.url("/cut.html")]
+    assert "zstd" in why[site.url("/zstd.html")]
+    assert "gzip" in why[site.url("/junk.html")]
+
+
+def test_a_server_sending_its_headers_slowly_is_cut_off_at_the_deadline(site):
+    """One byte every 0.1 s never trips a 0.3 s read timeout; the whole-request
+    deadline (4 x timeout unless set) must end it, headers included."""
+    site.put("/drip.html", Page(html("遅い", "<p>少しずつ</p>").encode(), drip=0.1))
+    site.put("/", html("トップページ", "<p>本文</p>", links=["/drip.html", "/gomi.html"]))
+    conn = WebConnector([site.url("/")], web(timeout=0.3), use_sitemaps=False)
+    t0 = time.monotonic()
+    ids = [d.source_id for d in conn.documents()]
+    elapsed = time.monotonic() - t0
+    assert ids == [site.url("/"), site.url("/gomi.html")]
+    reason = dict(conn.skipped)[site.url("/drip.html")]
+    assert reason.startswith("timed out") and "1.2s" in reason, reason
+    assert elapsed < 4.0, f"the crawl took {elapsed:.1f}s"
+
+
+def test_sitemaps_respect_robots_txt(site):
+    site.put("/robots.txt", Page(b"User-agent: *\nDisallow: /sitemap.xml\n", "text/plain"))
+    conn, docs = crawl(site)
+    assert site.hits["/sitemap.xml"] == 0
+    assert dict(conn.skipped)[site.url("/sitemap.xml")] == "sitemap disallowed by robots.txt"
+    assert site.url("/") in docs
+
+
+def test_sitemap_floods_are_capped_with_a_reason(site):
+    ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+    u = site.url
+
+    def index(children: list[str]) -> Page:
+        locs = "".join(f"<sitemap><loc>{u(c)}</loc></sitemap>" for c in children)
+        return Page(f"<sitemapindex {ns}>{locs}</sitemapindex>".encode(), "application/xml")
+
+    def urlset(n: int, prefix: str) -> Page:
+        locs = "".join(f"<url><loc>{u(f'{prefix}{k}.html')}</loc></url>" for k in range(n))
+        return Page(f"<urlset {ns}>{locs}</urlset>".encode(), "application/xml")
+
+    site.put("/robots.txt", Page(f"Sitemap: {u('/sitemap.xml')}\n".encode(), "text/plain"))
+    site.put("/sitemap.xml", index([f"/idx{i}.xml" for i in range(20)] + ["/deep1.xml"]))
+    for i in range(20):
+        site.put(f"/idx{i}.xml", index([f"/set{i}-{j}.xml" for j in range(20)]))
+        for j in range(20):
+            site.put(f"/set{i}-{j}.xml", urlset(100, f"/p{i}-{j}-"))
+    site.put("/deep1.xml", index(["/deep2.xml"]))
+    site.put("/deep2.xml", index(["/deep3.xml"]))
+    site.put("/deep3.xml", urlset(1, "/deep-"))
+    conn = WebConnector([u("/")], web(max_pages=1, max_sitemaps=5, max_sitemap_urls=150))
+    list(conn.documents())
+    read = sum(n for p, n in site.hits.items() if p.endswith(".xml"))
+    assert read <= 5, f"{read} sitemaps read"
+    reasons = [r for _, r in conn.skipped]
+    assert any("max_sitemaps (5)" in r for r in reasons), reasons[:5]
+    assert any("max_sitemap_urls (150)" in r for r in reasons), reasons[:5]
+    assert len(conn.skipped) < 400  # the flood does not become the report
+
+    site.hits.clear()
+    site.put("/sitemap.xml", index(["/deep1.xml"]))
+    conn = WebConnector([u("/")], web(max_pages=1))
+    list(conn.documents())
+    assert site.hits["/deep3.xml"] == 0
+    assert "nested too deep" in dict(conn.skipped)[u("/deep2.xml")]
+
+
+def test_a_sitemap_declaring_entities_is_not_parsed(site):
+    """Entities could make a sitemap within max_bytes expand a hundredfold inside expat's
+    own limits; a sitemap never needs a DTD, so one that has it is not read."""
+    sitemap = (
+        '<?xml version="1.0"?><!DOCTYPE u [<!ENTITY a "' + "x" * 4000 + '">]>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{site.url('/gomi.html')}</loc></url><url><loc>{'&a;' * 1000}</loc></url>"
+        "</urlset>"
+    )
+    site.put("/sitemap.xml", Page(sitemap.encode(), "application/xml"))
+    conn, _ = crawl(site, max_depth=0)
+    assert "DTD" in dict(conn.skipped)[site.url("/sitemap.xml")]
+
+
+def test_decoding_never_produces_more_than_a_step_at_once():
+    """The bytes one network chunk may turn into, whatever it holds."""
+    from madoguchi.connectors.web import _STEP, _Decoding
+
+    for coding, body in _bombs():
+        decoding = _Decoding(coding)
+        produced = 0
+        for piece in decoding.feed(body):  # the whole bomb as one chunk
+            assert len(piece) <= _STEP * 2, (coding, len(piece))
+            produced += len(piece)
+            if produced > 4 * _STEP:
+                break  # what a caller does at its cap: nothing more is produced
+        assert produced > 4 * _STEP, coding

@@ -70,7 +70,7 @@ _INSTRUCTION = re.compile(
     r"[^。]{0,20}?(?:無視|従わ|従う必要|忘れ(?!ず)|破棄|撤回|上書き|取り消)"
     r"|プロンプト|システムメッセージ|あなたは(?:今から|これから|今後)|として振る舞|ロールプレイ"
     r"|(?:と|って)\s*(?:答え|回答|返答|返事|説明|案内|伝え|言っ|言い|言え|書い|出力|表示|主張)"
-    r"(?:て|なさい|ろ|よ|るように|ること|ましょう)"
+    r"(?:し|さ)?(?:て|なさい|ろ|よ|るように|ること|ましょう|せよ)"
     r"|忽略.{0,20}(?:指示|指令|规则|規則|提示)|무시하|이전 지시|bỏ qua.{0,30}hướng dẫn"
     r"|ignor(?:a|e|ar|ieren|iere)\b.{0,40}\b(?:instruc|regla|règle|regel|anweisung)",
     re.IGNORECASE,
@@ -151,9 +151,11 @@ _TLDS = (
     "com|net|org|jp|info|biz|io|co|me|xyz|top|app|dev|site|online|shop|link|click|"
     "ru|cn|tk|ly|gl|be|to|cc|us|uk|de|fr|kr|vn|ph|id|th|np|br|es|pt|example|invalid|test"
 )
-_URL = re.compile(
-    rf"\b(?:[a-z][a-z0-9+.-]*://{_URL_CHARS}+|www\.{_URL_CHARS}+"
-    rf"|(?:[a-z0-9-]+\.)+(?:{_TLDS})\b(?:[/?#]{_URL_CHARS}*)?)",
+# with a scheme (read before e-mail addresses: https://town.example.jp@evil.example/ is a
+# URL of evil.example), then bare host names (after them: kenko@town.example.jp is mail)
+_URL = re.compile(rf"\b[a-z][a-z0-9+.-]*://{_URL_CHARS}+", re.IGNORECASE)
+_HOST = re.compile(
+    rf"\b(?:www\.{_URL_CHARS}+|(?:[a-z0-9-]+\.)+(?:{_TLDS})\b(?:[/?#]{_URL_CHARS}*)?)",
     re.IGNORECASE,
 )
 _PHONE = re.compile(
@@ -739,9 +741,11 @@ class _Reader:
     def links(self) -> None:
         for m in self.take(_MARKUP):
             self.add("markup", m.group(0), ())
+        for m in self.take(_URL):
+            self.add("url", m.group(0), {("url", _url_key(m.group(0)))})
         for m in self.take(_EMAIL):
             self.add("email", m.group(0), {("email", m.group(0).lower())})
-        for m in self.take(_URL):
+        for m in self.take(_HOST):
             self.add("url", m.group(0), {("url", _url_key(m.group(0)))})
         for m in self.take(_PHONE):
             raw = m.group(0)
@@ -850,6 +854,8 @@ class Evidence:
                     self.facts |= {("url", k) for k in _url_prefixes(value)}
                 elif kind in ("md", "time") and isinstance(value, tuple):
                     self.facts |= {("num", value[0]), ("num", value[1])}
+                    if kind == "time":
+                        self.facts.add(("num", value[0] % 12 or 12))  # 17:15 is a 5
                     if kind == "md":
                         self.facts |= {("month", value[0]), ("dom", value[1])}
                 elif kind not in ("phone", "postal") and isinstance(value, int | float):
@@ -878,6 +884,11 @@ def unsupported(reply: str, passages: Iterable[str]) -> Claim | None:
 # ---------------------------------------------------------------------- streaming
 
 _HOLD = set(".,:/@%+-_~#?=&;()[]'<>!$¥€\\*\"") | set(_KD + "十百千万億兆")
+_TRAILING_NUMBER = re.compile(
+    rf"(?:[\d{_KD}十百千万億兆][\d{_KD}十百千万億兆.,]*|\b(?:(?:{_WORD}|and|an?)\b[\s-]*)+)\s*$",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[。！？!?\n]|(?<!\d)\.\s")
 _FORMAT = re.compile(r"\[\d+\]|^\s*\d{1,2}[.)．]\s", re.MULTILINE)
 
 
@@ -909,19 +920,28 @@ class StreamGate:
         self.evidence = Evidence(passages)
         self.shown = ""
         self.blocked = False
+        self._sentence = 0  # where the sentence being written starts (the rest was checked)
 
     def release(self, text: str) -> str:
         """The part of ``text`` (the reply so far, as shown) that may now be shown."""
         if self.blocked or not text.startswith(self.shown):
             return ""
-        cut = len(text)
-        while cut > len(self.shown) and _holds(text[cut - 1]):
-            cut -= 1
+        cut, last = len(text), -1
+        while cut != last:
+            last = cut
+            while cut > len(self.shown) and _holds(text[cut - 1]):
+                cut -= 1
+            # "300 " and "five thousand " still wait for their unit, "5:15 " for its p.m.
+            number = _TRAILING_NUMBER.search(text, 0, cut)
+            if number:
+                cut = max(number.start(), len(self.shown))
         if cut <= len(self.shown):
             return ""
         candidate = text[:cut]
-        if self.evidence.first_unsupported(_FORMAT.sub(" ", candidate)) is not None:
+        if self.evidence.first_unsupported(_FORMAT.sub(" ", candidate[self._sentence :])):
             self.blocked = True
             return ""
         out, self.shown = candidate[len(self.shown) :], candidate
+        ends = [m.end() for m in _SENTENCE_END.finditer(candidate)]
+        self._sentence = ends[-1] if ends else 0
         return out

@@ -48,9 +48,15 @@ _DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−﹣", "-") | {"’":
 
 
 def normalise(text: str) -> str:
-    """NFKC (full-width digits, letters and ￥ become ASCII), one kind of dash and quote."""
+    """NFKC (full-width digits, letters and ￥ become ASCII), one kind of dash and quote, and
+    no invisible characters (無\u200b料 is 無料)."""
     t = unicodedata.normalize("NFKC", text).translate(_DASHES)
+    t = "".join(ch for ch in t if unicodedata.category(ch) != "Cf" and not _invisible(ch))
     return re.sub(r"(?<=\d)\s*ー\s*(?=\d)", "-", t)  # 0120ー000ー111
+
+
+def _invisible(ch: str) -> bool:
+    return ch in "\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e" or "\ufe00" <= ch <= "\ufe0f"
 
 
 # ------------------------------------------------------------------ instructions
@@ -147,16 +153,23 @@ _MARKUP = re.compile(
 )
 _EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+", re.IGNORECASE)
 _URL_CHARS = r"[^\s<>\"'「」『』（）()\[\]{}、。，！？]"
-_TLDS = (
-    "com|net|org|jp|info|biz|io|co|me|xyz|top|app|dev|site|online|shop|link|click|"
-    "ru|cn|tk|ly|gl|be|to|cc|us|uk|de|fr|kr|vn|ph|id|th|np|br|es|pt|example|invalid|test"
-)
 # with a scheme (read before e-mail addresses: https://town.example.jp@evil.example/ is a
 # URL of evil.example), then bare host names (after them: kenko@town.example.jp is mail)
 _URL = re.compile(rf"\b[a-z][a-z0-9+.-]*://{_URL_CHARS}+", re.IGNORECASE)
 _HOST = re.compile(
-    rf"\b(?:www\.{_URL_CHARS}+|(?:[a-z0-9-]+\.)+(?:{_TLDS})\b(?:[/?#]{_URL_CHARS}*)?)",
+    rf"\b(?:www\.{_URL_CHARS}+|(?:[a-z0-9][a-z0-9-]*[a-z0-9]\.)+(?-i:[a-z]{{2,24}})\b"
+    rf"(?:[/?#]{_URL_CHARS}*)?)",
     re.IGNORECASE,
+)
+# evil[.]example, evil dot example, pay(at)evil: a link spelled so as not to look like one
+_OBFUSCATED = re.compile(
+    r"\b[a-z0-9-]{2,}\s*(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\s+dot\s+)\s*[a-z0-9-]{2,}"
+    r"|[a-z0-9._-]+\s*(?:\[at\]|\(at\)|\{at\})\s*[a-z0-9-]+|\bhxxps?://",
+    re.IGNORECASE,
+)
+# a word mixing Latin with Cyrillic or Greek letters (frее with a Cyrillic е)
+_MIXED = re.compile(
+    r"\w*(?:[a-zA-Z][\u0370-\u03ff\u0400-\u04ff]|[\u0370-\u03ff\u0400-\u04ff][a-zA-Z])\w*"
 )
 _PHONE = re.compile(
     r"(?<![\d.,])(?:"
@@ -207,6 +220,10 @@ def _phone_ok(raw: str) -> bool:
 # --- numbers ------------------------------------------------------------------------
 
 _KANJI_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+# the formal numerals of contracts and receipts (壱万円), read as the plain ones
+_DAIJI = str.maketrans(
+    "壱壹弐貳参參肆伍陸漆捌玖拾萬阡仟佰陌", "一一二二三三四五六七八九十万千千百百"
+)
 _KD = "〇零一二三四五六七八九"
 _JA_RUN = re.compile(
     rf"(?:\d+(?:\.\d+)?|[{_KD}十百千])(?:[\d{_KD}十百千万億兆]|(?<=\d)[.,](?=\d))*"
@@ -250,6 +267,8 @@ def _kanji_to_digits(t: str) -> str:
         if not re.search(rf"[{_KD}十百千万億兆]", run):
             return run
         after, before = t[m.end() :], t[max(0, m.start() - 2) : m.start()]
+        if re.fullmatch(f"[{_KD}]{{3,}}", run):
+            return run.translate(_KANJI_DIGITS)  # 〇九〇: digits one by one (a phone number)
         if not re.search(r"\d", run) and not _JA_UNIT_NEXT.match(after):
             return run
         if run == "十" and after.startswith("分") and not after.startswith("分間"):
@@ -259,6 +278,7 @@ def _kanji_to_digits(t: str) -> str:
         value = _ja_value(run)
         return run if value is None else _fmt(value)
 
+    t = t.translate(_DAIJI)
     return _JA_RUN.sub(sub, t)
 
 
@@ -498,6 +518,38 @@ _MONTH_ALONE = "|".join(
     for n in sorted(_MONTHS, key=len, reverse=True)
     if len(n) > 3 and n not in ("march", "mayo", "maio", "mars", "marso")
 )
+_ORDINALS = {
+    w: i
+    for i, w in enumerate(
+        [
+            *("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"),
+            *("ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth"),
+            *("sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth"),
+        ],
+        1,
+    )
+}
+_ORDINALS |= {f"twenty-{w}": 20 + i for w, i in list(_ORDINALS.items())[:9]}
+_ORDINALS |= {"thirtieth": 30, "thirty-first": 31}
+_ORDINAL_WORD = "|".join(sorted(_ORDINALS, key=len, reverse=True)).replace("-", r"[\s-]")
+_ORDINAL_DATE = re.compile(
+    rf"\b(?:the\s+)?({_ORDINAL_WORD})\s+(?:of\s+)?({_MONTH})\b|\b({_MONTH})\s+(?:the\s+)?({_ORDINAL_WORD})\b",
+    re.IGNORECASE,
+)
+
+
+def _ordinal_dates(t: str) -> str:
+    """ "the tenth of April" -> "10 April", "April the first" -> "April 1"."""
+
+    def sub(m: re.Match[str]) -> str:
+        word = re.sub(r"\s+", "-", (m.group(1) or m.group(4)).lower())
+        if m.group(1):
+            return f"{_ORDINALS[word]} {m.group(2)}"
+        return f"{m.group(3)} {_ORDINALS[word]}"
+
+    return _ORDINAL_DATE.sub(sub, t)
+
+
 _ERA = {"令和": 2018, "平成": 1988, "昭和": 1925}
 
 _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -630,7 +682,10 @@ _YES_NO: list[tuple[str, str, str]] = [
         "strong",
         r"無料|無償|タダ|(?:費用|料金|手数料|代金|お金|負担)(?:は|が|も)?"
         r"(?:かかりません|かからない|不要|いりません|要りません|ありません|なし)"
-        r"|\bfree\b|\bno (?:fee|charge|cost)s?\b|\bwithout (?:a )?(?:fee|charge)\b|\bat no cost\b|"
+        r"|\bfree\b|\bno (?:fee|charge|cost|payment)s?\b|\bwithout (?:a )?(?:fee|charge|paying|payment)\b"
+        r"|\bat no cost\b|\b(?:doesn't|does not|won't|will not|don't|do not) cost\b|\bnot be charged\b"
+        r"|\b(?:won't|will not|aren't|are not|isn't|is not) (?:be )?charged\b|\bcomplimentary\b|"
+        r"\bzero\b|ゼロ|ただで|発生しません|"
         r"\bcosts? nothing\b|\bwaived\b|\bgratis\b|免费|免費|무료|miễn phí|grátis|\bgratuit\w*|"
         r"kostenlos|kostenfrei|gebührenfrei|\blibre\b|walang bayad|tidak dipungut biaya|"
         r"tanpa biaya|ฟรี|ไม่มีค่าใช้จ่าย|ไม่เสียค่าใช้จ่าย|निःशुल्क|नि:शुल्क|निशुल्क|मुफ्त",
@@ -639,7 +694,8 @@ _YES_NO: list[tuple[str, str, str]] = [
         "not-needed",
         "strong",
         r"不要|不必要|必要(?:は|が)?(?:ありません|ない|なし|ございません)|必要では(?:ありません|ない)"
-        r"|必須では(?:ありません|ない)|(?:いり|要り)ません|要らない|\bno need\b|\bunnecessary\b"
+        r"|必須では(?:ありません|ない)|(?:いり|要り)ません|要らない|任意|\bno need\b|\bunnecessary\b"
+        r"|\boptional\b|\bskip\b|\bnot obligatory\b"
         r"|\b(?:not|isn't|aren't)\s+(?:be\s+)?(?:required|needed|necessary|mandatory|compulsory)\b"
         r"|\b(?:don't|doesn't|do not|does not|won't|will not|didn't|did not)\s+(?:need|have to)\b"
         r"|\bneedn't\b|\bno\s+(?:\w+\s+){0,2}(?:is\s+|are\s+)?(?:required|needed|necessary)\b"
@@ -739,8 +795,11 @@ class _Reader:
         self.claims.append(Claim(kind, raw.strip(), frozenset(facts)))
 
     def links(self) -> None:
-        for m in self.take(_MARKUP):
-            self.add("markup", m.group(0), ())
+        for rx in (_MARKUP, _MIXED):
+            for m in self.take(rx):
+                self.add("markup", m.group(0), ())
+        for m in self.take(_OBFUSCATED):
+            self.add("url", m.group(0), ())
         for m in self.take(_URL):
             self.add("url", m.group(0), {("url", _url_key(m.group(0)))})
         for m in self.take(_EMAIL):
@@ -758,6 +817,7 @@ class _Reader:
             self.add("figure", m.group(0), {("postal", m.group(1) + m.group(2))})
 
     def dates(self) -> None:
+        self.text = _ordinal_dates(self.text)
         for kind, rx in _DATE_PATTERNS:
             for m in self.take(rx):
                 for facts in _date_facts(kind, m):
@@ -778,15 +838,25 @@ class _Reader:
             spans.append((f.start, f.end))
         for a, b in reversed(spans):
             t = t[:a] + " " + t[b:]
-        # an amount whose number is not in digits (cinco mil yenes): never verifiable
-        for m in _ORPHAN_MONEY.finditer(t):
-            self.add("figure", m.group(0), ())
+        # an amount whose number is not in digits (cinco mil yenes, ごせんえん): never verifiable
+        for rx in (_ORPHAN_MONEY, _KANA_MONEY):
+            for m in rx.finditer(t):
+                self.add("figure", m.group(0), ())
+        for m in _HALF_PRICE.finditer(t):
+            self.add("figure", m.group(0), {("percent", 50)})
         self.text = t
 
 
 _ORPHAN_MONEY = re.compile(
     r"[^\W\d_]+\s+(?:yen|yens|yenes|ienes|iene|yên|dollars?|euros?)\b", re.IGNORECASE
 )
+
+
+_KANA_MONEY = re.compile(
+    r"[ぁ-んァ-ヶー]*(?:いち|さん|よん|ろく|なな|はち|きゅう|じゅう|ひゃく|びゃく|ぴゃく|せん|ぜん|まん|"
+    r"ゼロ|れい|イチ|サン|ゴ|ロク|ナナ|ハチ|キュウ|ジュウ|ヒャク|セン|ゼン|マン)[ぁ-んァ-ヶー]*\s*(?:円|えん|エン)"
+)
+_HALF_PRICE = re.compile(r"半額|\bhalf(?:\s+the)?[\s-]+price\b", re.IGNORECASE)
 
 
 def _read(text: str, reply: bool) -> tuple[list[Claim], list[tuple[str, str, str]]]:
@@ -799,9 +869,14 @@ def _read(text: str, reply: bool) -> tuple[list[Claim], list[tuple[str, str, str
 
 
 def _words_to_digits(t: str, m: re.Match[str]) -> str:
-    """ "five thousand yen" -> "5000 yen"; number words not before a unit stay words."""
+    """ "five thousand yen" -> "5000 yen", "zero nine zero" -> "090"; one or two number
+    words not before a unit stay words ("one of them")."""
+    words = [w for w in re.findall(r"[a-z]+", m.group(0).lower()) if w not in ("a", "an", "and")]
     if not _UNIT.match(t, m.end()):
-        return m.group(0)
+        if len(words) < 3:
+            return m.group(0)
+        if all(_WORD_VALUES.get(w, 10) < 10 for w in words):
+            return "".join(str(_WORD_VALUES[w]) for w in words)
     return str(_words_value(m.group(0)))
 
 

@@ -8,23 +8,31 @@ are quoted data, and sentences that read as orders are dropped before it sees th
 accepted only when every checkable claim in it is stated by a cited passage.
 
 Claims (:func:`claims`) are read from the reply after Unicode NFKC normalisation, so
-full-width forms are the same as ASCII ones:
+full-width forms are the same as ASCII ones, with invisible characters removed:
 
 - **figures with their unit**: money (円, yen, ¥ and the widget's other languages),
   days, weeks, months, years, ages, hours, minutes, clock times, dates, counts (枚,
   人, items ...), floors, percentages, sizes. Kanji numerals and mixed forms are read as
   numbers (五千円 = 5,000円 = ５，０００円 = ¥5000; 1万5千円 = 15,000 yen), and so are
-  English number words before a unit (five thousand yen). 30円 is not supported by
-  30日; a number without a unit must appear in the passages with any unit.
-- **URLs** (a passage's URL, or a parent path of it on the same host), **phone
-  numbers** (digits compared, +81 read as 0), **e-mail addresses**.
+  English number words before a unit (five thousand yen), formal numerals (壱万円) and
+  ordinal dates (the tenth of April). 30円 is not supported by 30日; a number without a
+  unit must appear in the passages with any unit. An amount not written in digits or
+  numerals (cinco mil yenes, ごせんえん) is never supported, nor is a run of three or more
+  number words or kanji digits that no passage holds (a phone number spelled out).
+- **URLs** (a passage's URL, or a parent path of it on the same host; any host name
+  counts, and so do evil[.]example and "evil dot example"), **phone numbers** (digits
+  compared, +81 read as 0), **e-mail addresses**.
 - **yes/no claims**: free / paid, not needed / needed, possible / impossible
   (無料・有料・不要・必要・できます・できません and their English and other-language
-  forms). The modal verbs alone (can, need to, must, 可以, pode ...) are weaker: a
-  passage that tells the resident what to do supports them, unless a passage says the
-  opposite in so many words.
-- **markup**: HTML tags, ``javascript:``/``data:`` links, markdown images and HTML
-  entities are never accepted (the widget shows text; other front ends may not).
+  forms). The modal verbs alone (can, need to, must, 可以, pode ...) are weaker: accepted
+  unless a cited passage says the opposite in so many words (不要, できません).
+- **markup**: HTML tags, ``javascript:``/``data:`` links, markdown images, HTML entities
+  and words mixing Latin with Cyrillic or Greek letters are never accepted (the widget
+  shows text; other front ends may not).
+
+Figures, links and contacts are found by their shape, whatever words surround them; the
+yes/no classes are a vocabulary (Japanese, English and the widget's other languages),
+so a paraphrase outside it is not checked.
 
 Evidence (:class:`Evidence`) is read from the passages the same way. Questions (an FAQ's
 ``Q:`` line, sentences ending in ?) and sentences that read as orders are not evidence.

@@ -30,8 +30,8 @@ LABELS = {
     "latency_p99_ms": "latency p99 (ms)",
 }
 COMPARE = (
-    "hit@5", "mrr", "ndcg@10", "recall@10", "answer_accuracy", "refusal_recall",
-    "false_refusal_rate", "latency_p50_ms", "latency_p95_ms",
+    "hit@5", "mrr", "ndcg@10", "recall@10", "answer_accuracy", "answered_precision",
+    "coverage", "refusal_recall", "false_refusal_rate", "latency_p50_ms", "latency_p95_ms",
 )  # fmt: skip
 SHORT = {
     "answer_accuracy": "answer acc",
@@ -39,6 +39,7 @@ SHORT = {
     "refusal_recall": "refused unansw.",
     "false_refusal_rate": "false refusal",
     "ndcg@10": "nDCG@10",
+    "coverage": "coverage",
     "latency_p50_ms": "p50 ms",
     "latency_p95_ms": "p95 ms",
 }
@@ -46,6 +47,8 @@ BY_LANG = (
     ("n", "n"),
     ("hit@5", "hit@5"),
     ("answer_accuracy", "answer accuracy"),
+    ("answered_precision", "answered precision"),
+    ("coverage", "coverage"),
     ("false_refusal_rate", "falsely refused"),
     ("refusal_recall", "unanswerable refused"),
 )
@@ -114,7 +117,7 @@ def by_lang_table(summary: Summary, title: str = "by language") -> Table:
 def comparison_table(results: Mapping[str, Summary], title: str = "comparison") -> Table:
     """Configurations side by side on the same dataset, one row each."""
     t = Table(title=title)
-    t.add_column("config")
+    t.add_column("config", no_wrap=True)
     for key in COMPARE:
         t.add_column(SHORT.get(key, LABELS[key]), justify="right")
     for name, run in results.items():

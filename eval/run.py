@@ -225,6 +225,13 @@ def summarise(results: Sequence[ItemResult]) -> EvalSummary:
         "refusal_recall": m.group_means(
             langs, [None if r.item.answerable else float(r.refused) for r in results]
         ),
+        "answered_precision": m.group_means(
+            langs,
+            [None if r.refused else float(r.item.answerable and r.correct) for r in results],
+        ),
+        "coverage": m.group_means(
+            langs, [float(not r.refused) if r.item.answerable else None for r in results]
+        ),
     }
     by_lang: dict[str, dict[str, Any]] = {}
     for lang in sorted(set(langs)):

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from madoguchi.kit import facts
 from madoguchi.kit.config import AnswerSettings
 from madoguchi.kit.conversation import Turn
 from madoguchi.kit.departments import Departments
@@ -63,7 +64,23 @@ log = logging.getLogger(__name__)
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
 
 
-FEATURES = ("sim", "coverage", "ja", "table", "margin", "dense_rr", "name", "page")
+FEATURES = (
+    "sim",
+    "coverage",
+    "ja",
+    "table",
+    "margin",
+    "dense_rr",
+    "name",
+    "page",
+    "fact_missing",
+    "sim_gap",
+    "latin",
+)
+
+# questions in these languages meet Japanese documents only through the embeddings and the
+# glossary, with similarities of their own: one calibration feature for them
+LATIN_SCRIPT = frozenset({"en", "es", "pt", "tl", "vi", "id", "fr", "de", "it", "ms"})
 
 
 def _sim(h: ScoredChunk) -> float | None:
@@ -72,7 +89,9 @@ def _sim(h: ScoredChunk) -> float | None:
     return max(vals) if vals else None
 
 
-def evidence(hits: Sequence[ScoredChunk], lang: str = "ja") -> dict[str, float] | None:
+def evidence(
+    hits: Sequence[ScoredChunk], lang: str = "ja", question: str = ""
+) -> dict[str, float] | None:
     """What the confidence is computed from, for the top hit.
 
     - ``sim``: best cosine of the query with the hit's passage or title field;
@@ -90,7 +109,15 @@ def evidence(hits: Sequence[ScoredChunk], lang: str = "ja") -> dict[str, float] 
     - ``name``: the top hit's name-match signal (kit.names: a table row whose item
       name the question contains, 0.33 for one character up to ~0.8), 0 otherwise;
     - ``page``: 1 when the hit is a web page, PDF or text section (long passages whose
-      similarities run lower than a FAQ entry's); weight 0 by default (kit.config).
+      similarities run lower than a FAQ entry's); weight 0 by default (kit.config);
+    - ``fact_missing``: the share of the kinds of fact the question asks for (a fee, a
+      time, a date, a place, a phone, the things to bring: ``kit.facts``) that the top
+      hit's answer text does not hold; a near neighbour often lacks it;
+    - ``sim_gap``: how far the top hit's similarity is above the best hit of another
+      source (0 when that one is as close or closer);
+    - ``latin``: 1 for a question in a language written in the Latin alphabet (English,
+      Vietnamese, Portuguese...), whose similarities to Japanese text run differently
+      from those of Chinese, Korean or Nepali questions (the rest of the foreign ones).
 
     (With score fusion, ``margin`` and ``dense_rr`` raised the cross-validated answer
     accuracy at 80% of unanswerable questions refused from 0.59 to 0.74 on our question
@@ -122,15 +149,52 @@ def evidence(hits: Sequence[ScoredChunk], lang: str = "ja") -> dict[str, float] 
         "dense_rr": dense_rr,
         "name": top.signals.get("name", 0.0),
         "page": page,
+        "fact_missing": facts.missing(question, _answer_text(top)) if question else 0.0,
+        "sim_gap": _sim_gap(hits, sim),
+        "latin": 1.0 if base_lang(lang) in LATIN_SCRIPT else 0.0,
     }
 
 
-def confidence(hits: Sequence[ScoredChunk], settings: AnswerSettings, lang: str = "ja") -> float:
+def prefer_fact(question: str, hits: Sequence[ScoredChunk], ratio: float) -> Sequence[ScoredChunk]:
+    """``hits`` with the answering one first: when the question asks for a kind of fact
+    (``kit.facts``) that the best hit does not hold, the first of the next four hits that
+    holds more of it and whose fused score is at least ``ratio`` of the best's is moved to
+    the front (「手数料はいくら？」: the entry with the fee, not its neighbour without)."""
+    if ratio <= 0 or len(hits) < 2 or not facts.asked(question):
+        return hits
+    top = hits[0]
+    lacking = facts.missing(question, _answer_text(top))
+    if lacking == 0:
+        return hits
+    for i, h in enumerate(hits[1:5], start=1):
+        if h.score < ratio * top.score:
+            break
+        if facts.missing(question, _answer_text(h)) < lacking:
+            return [h, *hits[:i], *hits[i + 1 :]]
+    return hits
+
+
+def _answer_text(h: ScoredChunk) -> str:
+    return str(h.chunk.meta.get("answer") or h.chunk.text)
+
+
+def _sim_gap(hits: Sequence[ScoredChunk], sim: float) -> float:
+    top = hits[0].chunk.source_id
+    for h in hits[1:]:
+        if h.chunk.source_id != top:
+            other = _sim(h)
+            return max(0.0, sim - other) if other is not None else 0.0
+    return 0.0
+
+
+def confidence(
+    hits: Sequence[ScoredChunk], settings: AnswerSettings, lang: str = "ja", question: str = ""
+) -> float:
     """Probability-like score in [0, 1] that the top hit answers the question:
     a logistic model over ``evidence``, weights in ``settings.conf_weights``."""
     if not hits:
         return 0.0
-    ev = evidence(hits, lang)
+    ev = evidence(hits, lang, question)
     if ev is None:  # BM25 only: lexical agreement is all there is
         top = hits[0]
         lexical = 1.0 if top.ranks.get("bm25") == 1 or top.ranks.get("question") == 1 else 0.0
@@ -154,7 +218,8 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, hits: Sequence[ScoredChunk], lang: str = "ja") -> Answer:
         s = self.settings
-        conf = confidence(hits, s, lang)
+        hits = prefer_fact(question, hits, s.fact_rerank_ratio)
+        conf = confidence(hits, s, lang, question)
         dept, phone = likely_contact(hits, s)
         if not hits or conf < s.answer_threshold:
             return self.refusal(lang, dept, phone, conf, related=self._related(hits, lang))
@@ -304,20 +369,53 @@ class ExtractiveAnswerer:
             used.append(h)
             if len(used) >= self.settings.max_snippets:
                 break
+        kinds = facts.asked(question)
         parts: list[str] = []
         for i, h in enumerate(used):
             if i > 0 and h.score < 0.6 * used[0].score:
                 used = used[:i]
                 break
+            if i == 0:
+                # of a long document's passages among the hits, the one that answers
+                h = used[0] = _answering_passage(hits, h, qtoks, kinds)
             # a FAQ row's answer, not its question, is what the resident needs to read
             text = str(h.chunk.meta.get("answer") or h.chunk.text)
-            parts.append(_best_sentences(text, qtoks, max_chars=320 if i == 0 else 160))
+            parts.append(_best_sentences(text, qtoks, 320 if i == 0 else 160, kinds))
         return parts, used
 
 
-def _best_sentences(text: str, qtoks: set[str], max_chars: int) -> str:
-    """The sentences of ``text`` sharing most words with the question, in the text's order,
-    within ``max_chars``; line breaks of the original (a table row's fields) are kept."""
+def _sentence_score(sentence: str, qtoks: set[str], kinds: Sequence[str]) -> float:
+    """Words shared with the question, plus two for holding a kind of fact it asks for
+    (the fee, the time, the place...): the line with 1台4000円 beats the radio's features."""
+    overlap = len(qtoks & set(tokenize(sentence))) if qtoks else 0
+    return overlap + (2.0 if any(facts.present(k, sentence) for k in kinds) else 0.0)
+
+
+def _answering_passage(
+    hits: Sequence[ScoredChunk], top: ScoredChunk, qtoks: set[str], kinds: Sequence[str]
+) -> ScoredChunk:
+    """The passage of the top hit's document that best holds the answer: among the hits
+    from the same source (a long page or newsletter issue is many passages), the one
+    whose best sentence scores highest; the top hit on a tie."""
+    same = [h for h in hits if h.chunk.source_id == top.chunk.source_id][:6]
+    if len(same) < 2 or top.chunk.meta.get("kind") == "faq":
+        return top
+
+    def best(h: ScoredChunk) -> float:
+        return max(
+            (_sentence_score(x, qtoks, kinds) for x in _SENTENCE.findall(h.chunk.text)),
+            default=0.0,
+        )
+
+    scores = [best(h) for h in same]
+    i = max(range(len(same)), key=lambda j: (scores[j], -j))
+    return same[i] if scores[i] > scores[0] else top
+
+
+def _best_sentences(text: str, qtoks: set[str], max_chars: int, kinds: Sequence[str] = ()) -> str:
+    """The sentences of ``text`` sharing most words with the question (and holding the
+    kind of fact it asks for, ``kinds``), in the text's order, within ``max_chars``; line
+    breaks of the original (a table row's fields) are kept."""
     sentences: list[tuple[str, bool]] = []  # (sentence, ends its line)
     for line in text.splitlines():
         found = [m.group(0).strip() for m in _SENTENCE.finditer(line) if m.group(0).strip()]
@@ -332,8 +430,7 @@ def _best_sentences(text: str, qtoks: set[str], max_chars: int) -> str:
         return joined(range(len(sentences)))
     scored = []
     for i, (sent, _) in enumerate(sentences):
-        overlap = len(qtoks & set(tokenize(sent))) if qtoks else 0
-        scored.append((overlap, -i, i))
+        scored.append((_sentence_score(sent, qtoks, kinds), -i, i))
     chosen: set[int] = set()
     total = 0
     for _, _, i in sorted(scored, reverse=True):

@@ -176,12 +176,12 @@ class Services:
             return followup, *search(followup, k, lang=asked_in)
         alone, trace = search(q, k, lang=asked_in)
         threshold = self.settings.answer.answer_threshold
-        if alone and confidence(alone, self.settings.answer, lang) >= threshold:
+        if alone and confidence(alone, self.settings.answer, lang, q) >= threshold:
             return q, alone, trace
         read, rtrace = search(followup, k, lang=asked_in)
         if (
             read
-            and confidence(read, self.settings.answer, lang) >= threshold
+            and confidence(read, self.settings.answer, lang, q) >= threshold
             and self.store.view().coverage(tokenize(q), read[0].chunk.id) >= 0.5
         ):
             return followup, read, rtrace

@@ -69,8 +69,8 @@ def test_comparison_table_columns_and_missing_figures():
     b = _summary(hit_at_5=0.7, ndcg_at_10=0.55)
     t = comparison_table({"hybrid": a, "bm25": b}, title="modes")
     assert [c.header for c in t.columns] == [
-        "config", "hit@5", "MRR", "nDCG@10", "recall@10", "answer acc",
-        "refused unansw.", "false refusal", "p50 ms", "p95 ms",
+        "config", "hit@5", "MRR", "nDCG@10", "recall@10", "answer acc", "answered prec",
+        "coverage", "refused unansw.", "false refusal", "p50 ms", "p95 ms",
     ]  # fmt: skip
     out = _text(t)
     assert "hybrid" in out and "bm25" in out and "0.550" in out and "90.0" in out
@@ -85,5 +85,5 @@ def test_summary_markdown():
     assert "| hit@5 | 0.800 | 0.100 – 0.900 | 10 |" in lines
     assert "| latency p95 (ms) | 90.0 |  | 10 |" in lines
     # two languages: the per-language table follows
-    assert "| ja | 8 | 0.750 | 0.500 | 0.125 | – |" in lines
+    assert "| ja | 8 | 0.750 | 0.500 | – | – | 0.125 | – |" in lines
     assert md.endswith("\n")

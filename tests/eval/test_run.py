@@ -192,6 +192,8 @@ def test_by_language(run_and_details):
         "answer_accuracy": 1.0,
         "false_refusal_rate": 0.0,
         "refusal_recall": 0.0,
+        "answered_precision": 0.5,  # q3 right, q5 (unanswerable) answered
+        "coverage": 1.0,
         "answer_accuracy_ci95": [1.0, 1.0],  # one correct item: no spread
     }
     # ja: q1 right, q4 and q6 refused, q2 refused (unanswerable)

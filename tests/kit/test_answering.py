@@ -139,14 +139,15 @@ def test_best_sentences_keep_a_table_rows_lines():
     )
 
 
-def test_a_page_hit_is_a_feature_with_no_default_weight():
+def test_a_page_hit_is_a_feature_with_its_fitted_weight():
     faq_hit = hit("f.csv#1", "x", dense=0.86, coverage=0.3)
     page_hit = hit("p.md", "x", dense=0.86, coverage=0.3, kind="page")
     pdf_hit = hit("g.pdf", "x", dense=0.86, coverage=0.3, kind="pdf")
     assert [evidence([h])["page"] for h in (faq_hit, page_hit, pdf_hit)] == [0.0, 1.0, 1.0]
-    assert "page" not in AnswerSettings().conf_weights  # the default leaves pages as before
     d = AnswerSettings()
-    assert confidence([page_hit], d) == confidence([faq_hit], d)
+    no_page = AnswerSettings(conf_weights={k: v for k, v in d.conf_weights.items() if k != "page"})
+    assert confidence([page_hit], no_page) == confidence([faq_hit], no_page)
+    d = no_page
     town = AnswerSettings(conf_weights={**d.conf_weights, "page": 0.5})  # a town's refit
     z_gap = math.log(confidence([page_hit], town) / (1 - confidence([page_hit], town))) - (
         math.log(confidence([faq_hit], town) / (1 - confidence([faq_hit], town)))
@@ -189,3 +190,51 @@ def test_related_documents_must_share_the_questions_words():
     # a question in another language has no words in common to count: similarity decides
     en = a.answer("How much does the mayor earn?", hits, lang="en").related
     assert [c.source_id for c in en] == ["faq.csv#1", "faq.csv#2"]
+
+
+def test_a_long_documents_answer_comes_from_its_passage_that_holds_the_fact():
+    """Of two passages of one newsletter issue among the hits, the one holding the
+    price asked for is shown, not the issue's opening on the radio's features."""
+    opening = hit(
+        "kouhou/2024-04.md",
+        "防災ラジオのご案内。防災ラジオは停電時も電池で聞くことができ、緊急放送が自動で流れます。",
+        kind="page",
+        score=0.05,
+    )
+    price = hit(
+        "kouhou/2024-04.md",
+        "防災ラジオの購入について。役場の窓口で1台4000円で販売しています。",
+        kind="page",
+        score=0.04,
+    )
+    other = hit("kouhou/2023-01.md", "村の広報です。", kind="page", score=0.01)
+    ans = ExtractiveAnswerer(AnswerSettings(answer_threshold=0.0)).answer(
+        "防災ラジオを買うといくら？", [opening, price, other]
+    )
+    assert "4000円" in ans.text
+    assert ans.citations[0].source_id == "kouhou/2024-04.md"
+
+
+def test_a_question_asking_a_fee_is_answered_from_the_near_tied_entry_holding_one():
+    without = hit(
+        "faq.csv#1",
+        question="原戸籍とは何ですか",
+        answer="改製前の戸籍のことです。",
+        score=0.050,
+    )
+    with_fee = hit(
+        "faq.csv#2",
+        question="戸籍謄本の取り方",
+        answer="市民課の窓口で1通450円で交付します。",
+        score=0.046,
+    )
+    settings = AnswerSettings(answer_threshold=0.0)
+    ans = ExtractiveAnswerer(settings).answer("戸籍謄本はいくら？", [without, with_fee])
+    assert ans.citations[0].source_id == "faq.csv#2" and "450円" in ans.text
+    # far behind, or with the rerank off, the best hit stays the answer
+    far = hit("faq.csv#2", question="戸籍謄本の取り方", answer="1通450円です。", score=0.02)
+    ans = ExtractiveAnswerer(settings).answer("戸籍謄本はいくら？", [without, far])
+    assert ans.citations[0].source_id == "faq.csv#1"
+    off = AnswerSettings(answer_threshold=0.0, fact_rerank_ratio=0.0)
+    ans = ExtractiveAnswerer(off).answer("戸籍謄本はいくら？", [without, with_fee])
+    assert ans.citations[0].source_id == "faq.csv#1"

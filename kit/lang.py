@@ -390,6 +390,8 @@ MACHINE_TRANSLATED_NOTE = {
     "Makikita rin ang orihinal sa wikang Hapon.",
     "ne": "यो नगरको आधिकारिक उत्तरको मेसिन अनुवाद हो, नगरका कर्मचारीले अझै जाँच गरेका छैनन्। "
     "जापानी मूल पाठ पनि हेर्न सकिन्छ।",
+    "id": "Terjemahan mesin dari jawaban resmi kota, belum diperiksa oleh petugas. "
+    "Teks asli dalam bahasa Jepang tersedia.",
 }
 
 # Shown with an answer composed by the LLM from the cited passages.

@@ -449,7 +449,7 @@ class Index:
             chunks = [Chunk(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
             stores = (self.vectors, self.title_vectors, self.lead_vectors)
             if 0 < len(chunks) <= self.settings.store.exact_search_max:
-                fields = VectorFields.exact_copies(*stores)
+                fields = VectorFields.exact_copies(*stores, self.settings.store.vector_precision)
             else:
                 fields = VectorFields(*stores)
             view = IndexView(

@@ -147,7 +147,7 @@ class IndexView:
         return self._chunks
 
     def _field(self, name: str) -> VectorIndex | ExactVectors:
-        return getattr(self.vectors, name)  # type: ignore[no-any-return]
+        return getattr(self.vectors, name)
 
     def _search(self, name: str, vector: Sequence[float], n: int) -> Hits:
         found = self._prefetched.get(name, _key(vector), n)

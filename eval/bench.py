@@ -562,3 +562,86 @@ def bench_speed(args: argparse.Namespace, *, scale_only: bool = False) -> dict[s
 
 if __name__ == "__main__":
     main()
+
+
+# ---- a synthetic data directory, for the server under load ------------------------------
+
+
+def write_synthetic(source: Path, n: int, cache: Path) -> Path:
+    """A data directory holding ``n`` chunks synthesised from the index in ``source``
+    (``synthesise``: its chunks, then mixed copies), for ``madoguchi serve`` and the load
+    benchmark; built once into ``cache`` and reused (keyed by the size, the embedder and
+    the source's path and generation). No text is embedded: the copies' vectors are
+    mixed from the source's."""
+    import hashlib
+    import json as _json
+
+    from madoguchi.ingest.embed import build_embedder, embedder_name
+    from madoguchi.ingest.index import SOURCE_COLUMNS, Index
+    from madoguchi.kit.config import load_settings
+    from madoguchi.kit.types import Chunk
+
+    base_settings = load_settings().with_overrides(data_dir=str(source))
+    emb = build_embedder(base_settings.embedder)  # not loaded: nothing is embedded here
+    src = Index(base_settings, emb)
+    tag = hashlib.blake2b(str(source.resolve()).encode(), digest_size=4).hexdigest()
+    out = cache / f"synthetic-{n}-{embedder_name(emb)}-{tag}-g{src.generation()}"
+    if (out / ".complete").is_file():
+        src.close()
+        return out
+    console.print(f"building a synthetic index of {n:,} chunks from {source} in {out}")
+    rows = src.db.execute(
+        "SELECT id, source_id, text, title, position, meta, tid FROM chunks "
+        "ORDER BY source_id, position"
+    ).fetchall()
+    if not rows:
+        raise SystemExit(f"{source} holds no chunks to synthesise from")
+    chunks = [Chunk(r[0], r[1], r[2], r[3], r[4], _json.loads(r[5])) for r in rows]
+    ids, mat = src.vectors.get([c.id for c in chunks])
+    by_id = dict(zip(ids, mat, strict=True))
+    chunks = [c for c in chunks if c.id in by_id]
+    vecs = np.stack([by_id[c.id] for c in chunks]).astype(np.float32)
+    tids, tmat = src.title_vectors.get(sorted({r[6] for r in rows if r[6]}))
+    title_vecs = dict(zip(tids, np.asarray(tmat, dtype=np.float32), strict=True))
+    lids, lmat = src.lead_vectors.all_vectors()
+    leads = dict(zip(lids, np.asarray(lmat, dtype=np.float32), strict=True))
+    src.close()
+    syn, ttoks, qtoks, svecs, stitles, sleads = synthesise(
+        chunks, vecs, title_vecs, n, lead_vecs=leads
+    )
+    keys = [_title_key(c, j, len(chunks)) for j, c in enumerate(syn)]
+    if out.exists():
+        shutil.rmtree(out)
+    index = Index(base_settings.with_overrides(data_dir=str(out)), emb)
+    index.vectors.upsert([c.id for c in syn], svecs)
+    index.title_vectors.upsert(list(stitles), np.stack(list(stitles.values())))
+    if sleads:
+        index.lead_vectors.upsert(list(sleads), np.stack(list(sleads.values())))
+    db = index.db
+    now = time.time()
+    per_source: dict[str, list[Any]] = {}
+    for c in syn:
+        per_source.setdefault(c.source_id, []).append(c)
+    with db:
+        db.executemany(
+            "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (c.id, c.source_id, c.position, c.text, c.title,
+                 _json.dumps({k: v if isinstance(v, str | int | float | bool) or v is None
+                              else str(v) for k, v in c.meta.items()}, ensure_ascii=False),
+                 _json.dumps(ttoks[j], ensure_ascii=False),
+                 _json.dumps(qtoks[j], ensure_ascii=False), keys[j])
+                for j, c in enumerate(syn)
+            ],
+        )  # fmt: skip
+        db.executemany(
+            f"INSERT OR REPLACE INTO sources ({SOURCE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (sid, f"synthetic-{sid}", cs[0].title, sid, "synthetic", now, len(cs), "{}")
+                for sid, cs in per_source.items()
+            ],
+        )
+        db.execute("UPDATE info SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+    index.close()
+    (out / ".complete").write_text(f"{n} chunks from {source}\n")
+    return out

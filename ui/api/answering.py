@@ -120,6 +120,14 @@ class Answering:
         svc = getattr(self.app.state, "services", None)
         if svc is not None:
             self._batch(svc)
+        metrics: Metrics = self.app.state.metrics
+        metrics.answer_cache_hits.set_function(lambda: self.cache.hits)
+        metrics.embed_batches.set_function(
+            lambda: self.batching.batcher.stats.batches if self.batching else 0
+        )
+        metrics.embed_batch_items.set_function(
+            lambda: self.batching.batcher.stats.items if self.batching else 0
+        )
 
     def _batch(self, svc: Services) -> None:
         """Put the services' question embeddings behind the micro-batcher (until close)."""

@@ -4,6 +4,7 @@
     python -m madoguchi.eval.bench scale         # only the latency-by-corpus-size part
     python -m madoguchi.eval.bench demo          # demo/: ingest throughput, latency, accuracy per mode
     python -m madoguchi.eval.bench real          # ../shared/data (FAQ, two 5374 tables, village pages): cached indexes, accuracy per mode
+    python -m madoguchi.eval.bench precision --data-dir DIR --dataset SET.jsonl   # nDCG@10 and memory by vector precision
 
 (``madoguchi bench`` runs the same, ``speed`` by default.)
 
@@ -227,18 +228,76 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     p = argparse.ArgumentParser(prog="python -m madoguchi.eval.bench", description=__doc__)
-    p.add_argument("what", choices=["speed", "scale", "demo", "real"])
+    p.add_argument("what", choices=["speed", "scale", "demo", "real", "precision"])
     p.add_argument("--repeat", type=int, default=3, help="latency: passes over the questions")
     p.add_argument("--sizes", default="1000,10000,100000", help="scale: corpus sizes")
     p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    p.add_argument("--data-dir", type=Path, help="precision: the index to search")
+    p.add_argument("--dataset", type=Path, help="precision: the question set (JSON Lines)")
+    p.add_argument("--half", choices=["tune", "report"], help="precision: one half of localgovFAQ")
     args = p.parse_args(argv)
-    if args.what in ("speed", "scale"):
+    if args.what == "precision":
+        result = bench_precision(args)
+    elif args.what in ("speed", "scale"):
         result = bench_speed(args, scale_only=args.what == "scale")
     else:
         result = bench_demo(args) if args.what == "demo" else bench_real(args)
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str))
         console.print(f"figures written to {args.json}")
+
+
+# ---- precision: rankings of the exact copy at float32, float16 and int8 -----------------
+
+
+def bench_precision(args: argparse.Namespace) -> dict[str, Any]:
+    """nDCG@10 (and the other figures) of one index and question set with the exact copy
+    kept at each precision, every question embedded once; and the copy's memory."""
+    from madoguchi.eval.dataset import load_dataset, select_half
+    from madoguchi.eval.run import run_items
+    from madoguchi.ingest.embed import BatchingEmbeddings, build_embedder
+    from madoguchi.kit.config import load_settings
+
+    if args.data_dir is None or args.dataset is None:
+        raise SystemExit("precision needs --data-dir and --dataset")
+    items = load_dataset(args.dataset)
+    if args.half:
+        items = select_half(items, REPO / "eval" / "datasets" / "localgovfaq_split.json", args.half)
+    base = load_settings().with_overrides(data_dir=str(args.data_dir))
+    # one embedding per question for all three runs: only the vector search differs
+    emb = BatchingEmbeddings(build_embedder(base.embedder), max_batch=1, cache_size=1_000_000)
+    out: dict[str, Any] = {"dataset": str(args.dataset), "n": len(items), "runs": {}}
+    t = Table(
+        title=f"{args.dataset.name}{f' ({args.half} half)' if args.half else ''} by precision"
+    )
+    for col in ("precision", "nDCG@10", "vs float32", "hit@5", "answer acc.", "exact copy MB"):
+        t.add_column(col, justify="right")
+    ref: float | None = None
+    for precision in ("float32", "float16", "int8"):
+        settings = base.with_overrides(
+            **{"store.vector_precision": precision, "store.exact_search_max": 10_000_000}
+        )
+        svc = build_services(settings, embedder=emb)
+        svc.warm_up()
+        run = run_items(svc, items)
+        mb = svc.index.view().vectors.nbytes() / 2**20
+        svc.close()
+        ndcg = run["ndcg@10"]
+        ref = ndcg if ref is None else ref
+        diff = None if ndcg is None or ref is None else ndcg - ref
+        out["runs"][precision] = {"exact_copy_mb": mb, **run.to_dict()}
+        out["runs"][precision]["ndcg_minus_float32"] = diff
+        t.add_row(
+            precision,
+            "–" if ndcg is None else f"{ndcg:.4f}",
+            "–" if diff is None else f"{diff:+.4f}",
+            f"{run['hit@5'] or 0:.3f}",
+            f"{run['answer_accuracy'] or 0:.3f}",
+            f"{mb:.1f}",
+        )
+    emb.close()
+    console.print(t)
+    return out
 
 
 # ---- scale: query cost as the index grows ------------------------------------------------

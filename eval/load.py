@@ -260,18 +260,23 @@ def server_counters(url: str) -> dict[str, float]:
 
 
 def bare_capacity(
-    data_dir: Path, questions: list[str], seconds: float, batch: int
+    data_dir: Path,
+    questions: list[str],
+    seconds: float,
+    batch: int,
+    overrides: list[str] | None = None,
 ) -> dict[str, Any]:
     """Questions/s of the embedder plus exact search of the three vector fields on the
     index in ``data_dir``: one question at a time, and ``batch`` per embedding call with
-    one matrix product per field. Each pass runs ``seconds`` (at most 20,000 questions)."""
+    one matrix product per field. Each pass runs ``seconds`` (at most 20,000 questions).
+    ``overrides`` are the server's ``--set`` values (the vector precision among them)."""
     from madoguchi.ingest.embed import build_embedder, embed_queries, tune_threads
     from madoguchi.ingest.index import Index
     from madoguchi.ingest.search import VectorFields
     from madoguchi.kit.config import load_settings
 
     threads = tune_threads()
-    settings = load_settings().with_overrides(data_dir=str(data_dir))
+    settings = load_settings(overrides).with_overrides(data_dir=str(data_dir))
     emb = build_embedder(settings.embedder)
     warm = getattr(emb, "warm_up", None)
     if warm is not None:
@@ -439,7 +444,7 @@ def serve_and_load(
         if args.bare_seconds > 0 and (data_dir / "catalogue.sqlite").is_file():
             print("measuring the bare embedder + exact search on the same index", flush=True)
             run.bare = bare_capacity(
-                data_dir, [q for q, _ in questions], args.bare_seconds, args.bare_batch
+                data_dir, [q for q, _ in questions], args.bare_seconds, args.bare_batch, overrides
             )
         return run
     finally:

@@ -180,16 +180,23 @@ class ExactVectors:
         m = min(len(self.ids), n + _MARGIN)
         part = np.argpartition(-sims, m - 1)[:m] if m < len(self.ids) else np.arange(len(sims))
         rows = self.matrix[part].astype(np.float64)
+        exact = rows @ q.astype(np.float64)  # a few dozen rows: too small for BLAS threads
         if self.scales is not None:
-            rows *= self.scales[part, None]
-        exact = np.einsum("ij,j->i", rows, q.astype(np.float64)).astype(np.float32)
-        # ties broken by id, so the order never depends on storage order
-        top = sorted(range(len(part)), key=lambda j: (-float(exact[j]), self.ids[part[j]]))[:n]
-        return [(self.ids[part[j]], float(exact[j])) for j in top]
+            exact *= self.scales[part]
+        values = exact.astype(np.float32)
+        order = np.argsort(-values, kind="stable")
+        ranked = values[order]
+        if (ranked[1:] == ranked[:-1]).any():  # ties broken by id, never by storage order
+            ids = self.ids
+            order = np.array(sorted(order.tolist(), key=lambda j: (-values[j], ids[part[j]])))
+        top = order[:n]
+        return [
+            (self.ids[i], v) for i, v in zip(part[top].tolist(), values[top].tolist(), strict=True)
+        ]
 
 
 def _unit_rows(mat: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(mat, axis=1, keepdims=True)
+    norms = np.sqrt(np.einsum("ij,ij->i", mat, mat))[:, None]
     return mat / np.where(norms > 0, norms, 1.0)
 
 

@@ -455,8 +455,8 @@ class Index:
             view = IndexView(
                 gen,
                 chunks,
-                [json.loads(r[6]) for r in rows],
-                [json.loads(r[7]) for r in rows],
+                (json.loads(r[6]) for r in rows),  # parsed one row at a time
+                (json.loads(r[7]) for r in rows),
                 [r[8] for r in rows],
                 fields,
                 with_lead=(c.id for c in chunks if lead_text(c)),

@@ -100,8 +100,8 @@ class IndexView:
         self,
         generation: int,
         chunks: Sequence[Chunk],
-        text_tokens: Sequence[Sequence[str]],
-        title_tokens: Sequence[Sequence[str]],
+        text_tokens: Iterable[Sequence[str]],
+        title_tokens: Iterable[Sequence[str]],
         title_ids: Sequence[str],
         vectors: VectorFields,
         *,
@@ -110,8 +110,9 @@ class IndexView:
         self.generation = generation
         self._chunks = list(chunks)
         self._position = {c.id: i for i, c in enumerate(self._chunks)}
-        self._bm25_text = BM25Index([list(t) for t in text_tokens])
-        self._bm25_title = BM25Index([list(t) for t in title_tokens])
+        # read once each, in order: the index may pass generators (no list of every token)
+        self._bm25_text = BM25Index(text_tokens)
+        self._bm25_title = BM25Index(title_tokens)
         # title-vector id -> the chunks sharing that title field, in index order
         by_title: dict[str, list[str]] = {}
         for c, tid in zip(self._chunks, title_ids, strict=True):

@@ -458,7 +458,7 @@ def build_scaled(
         lids = list(sleads)
         leads.upsert(lids, np.stack([sleads[i] for i in lids]))
     if n <= settings.store.exact_search_max:  # as Index.view does
-        fields = VectorFields.exact_copies(vectors, titles, leads)
+        fields = VectorFields.exact_copies(vectors, titles, leads, settings.store.vector_precision)
     else:
         fields = VectorFields(vectors, titles, leads)
     t3 = time.perf_counter()

@@ -273,6 +273,7 @@ def bare_capacity(
     from madoguchi.ingest.embed import build_embedder, embed_queries, tune_threads
     from madoguchi.ingest.index import Index
     from madoguchi.ingest.search import VectorFields
+    from madoguchi.ingest.vectors import ExactVectors
     from madoguchi.kit.config import load_settings
 
     threads = tune_threads()
@@ -282,11 +283,12 @@ def bare_capacity(
     if warm is not None:
         warm()
     index = Index(settings, emb)
-    fields = VectorFields.exact_copies(
-        index.vectors, index.title_vectors, index.lead_vectors, settings.store.vector_precision
-    )
+    precision = settings.store.vector_precision
+    stores = (index.vectors, index.title_vectors, index.lead_vectors)
+    copies = [ExactVectors(*store.all_vectors(), precision=precision) for store in stores]
     index.close()
-    searched = [f for f in (fields.passages, fields.titles, fields.leads) if len(f)]
+    fields = VectorFields(*copies)
+    searched = [f for f in copies if len(f)]
     n = max(settings.retrieval.candidates, settings.retrieval.k)
     for q in questions[:3]:  # warm
         v = emb.embed_query(q)
@@ -315,8 +317,8 @@ def bare_capacity(
     n1, s1 = one_at_a_time()
     nb, sb = batched()
     return {
-        "vectors": {"passages": len(fields.passages), "titles": len(fields.titles),
-                    "leads": len(fields.leads)},
+        "vectors": {"passages": len(copies[0]), "titles": len(copies[1]),
+                    "leads": len(copies[2])},
         "precision": settings.store.vector_precision,
         "exact_copy_mb": round(fields.nbytes() / 2**20, 1),
         "one_at_a_time_qps": round(n1 / s1, 1),

@@ -4,6 +4,7 @@
     python -m madoguchi.eval.bench scale         # only the latency-by-corpus-size part
     python -m madoguchi.eval.bench demo          # demo/: ingest throughput, latency, accuracy per mode
     python -m madoguchi.eval.bench real          # ../shared/data (FAQ, two 5374 tables, village pages): cached indexes, accuracy per mode
+    python -m madoguchi.eval.bench precision --data-dir DIR --dataset SET.jsonl   # nDCG@10 and memory by vector precision
 
 (``madoguchi bench`` runs the same, ``speed`` by default.)
 
@@ -227,18 +228,76 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     p = argparse.ArgumentParser(prog="python -m madoguchi.eval.bench", description=__doc__)
-    p.add_argument("what", choices=["speed", "scale", "demo", "real"])
+    p.add_argument("what", choices=["speed", "scale", "demo", "real", "precision"])
     p.add_argument("--repeat", type=int, default=3, help="latency: passes over the questions")
     p.add_argument("--sizes", default="1000,10000,100000", help="scale: corpus sizes")
     p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    p.add_argument("--data-dir", type=Path, help="precision: the index to search")
+    p.add_argument("--dataset", type=Path, help="precision: the question set (JSON Lines)")
+    p.add_argument("--half", choices=["tune", "report"], help="precision: one half of localgovFAQ")
     args = p.parse_args(argv)
-    if args.what in ("speed", "scale"):
+    if args.what == "precision":
+        result = bench_precision(args)
+    elif args.what in ("speed", "scale"):
         result = bench_speed(args, scale_only=args.what == "scale")
     else:
         result = bench_demo(args) if args.what == "demo" else bench_real(args)
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str))
         console.print(f"figures written to {args.json}")
+
+
+# ---- precision: rankings of the exact copy at float32, float16 and int8 -----------------
+
+
+def bench_precision(args: argparse.Namespace) -> dict[str, Any]:
+    """nDCG@10 (and the other figures) of one index and question set with the exact copy
+    kept at each precision, every question embedded once; and the copy's memory."""
+    from madoguchi.eval.dataset import load_dataset, select_half
+    from madoguchi.eval.run import run_items
+    from madoguchi.ingest.embed import BatchingEmbeddings, build_embedder
+    from madoguchi.kit.config import load_settings
+
+    if args.data_dir is None or args.dataset is None:
+        raise SystemExit("precision needs --data-dir and --dataset")
+    items = load_dataset(args.dataset)
+    if args.half:
+        items = select_half(items, REPO / "eval" / "datasets" / "localgovfaq_split.json", args.half)
+    base = load_settings().with_overrides(data_dir=str(args.data_dir))
+    # one embedding per question for all three runs: only the vector search differs
+    emb = BatchingEmbeddings(build_embedder(base.embedder), max_batch=1, cache_size=1_000_000)
+    out: dict[str, Any] = {"dataset": str(args.dataset), "n": len(items), "runs": {}}
+    t = Table(
+        title=f"{args.dataset.name}{f' ({args.half} half)' if args.half else ''} by precision"
+    )
+    for col in ("precision", "nDCG@10", "vs float32", "hit@5", "answer acc.", "exact copy MB"):
+        t.add_column(col, justify="right")
+    ref: float | None = None
+    for precision in ("float32", "float16", "int8"):
+        settings = base.with_overrides(
+            **{"store.vector_precision": precision, "store.exact_search_max": 10_000_000}
+        )
+        svc = build_services(settings, embedder=emb)
+        svc.warm_up()
+        run = run_items(svc, items)
+        mb = svc.index.view().vectors.nbytes() / 2**20
+        svc.close()
+        ndcg = run["ndcg@10"]
+        ref = ndcg if ref is None else ref
+        diff = None if ndcg is None or ref is None else ndcg - ref
+        out["runs"][precision] = {"exact_copy_mb": mb, **run.to_dict()}
+        out["runs"][precision]["ndcg_minus_float32"] = diff
+        t.add_row(
+            precision,
+            "–" if ndcg is None else f"{ndcg:.4f}",
+            "–" if diff is None else f"{diff:+.4f}",
+            f"{run['hit@5'] or 0:.3f}",
+            f"{run['answer_accuracy'] or 0:.3f}",
+            f"{mb:.1f}",
+        )
+    emb.close()
+    console.print(t)
+    return out
 
 
 # ---- scale: query cost as the index grows ------------------------------------------------
@@ -399,7 +458,7 @@ def build_scaled(
         lids = list(sleads)
         leads.upsert(lids, np.stack([sleads[i] for i in lids]))
     if n <= settings.store.exact_search_max:  # as Index.view does
-        fields = VectorFields.exact_copies(vectors, titles, leads)
+        fields = VectorFields.exact_copies(vectors, titles, leads, settings.store.vector_precision)
     else:
         fields = VectorFields(vectors, titles, leads)
     t3 = time.perf_counter()
@@ -562,3 +621,86 @@ def bench_speed(args: argparse.Namespace, *, scale_only: bool = False) -> dict[s
 
 if __name__ == "__main__":
     main()
+
+
+# ---- a synthetic data directory, for the server under load ------------------------------
+
+
+def write_synthetic(source: Path, n: int, cache: Path) -> Path:
+    """A data directory holding ``n`` chunks synthesised from the index in ``source``
+    (``synthesise``: its chunks, then mixed copies), for ``madoguchi serve`` and the load
+    benchmark; built once into ``cache`` and reused (keyed by the size, the embedder and
+    the source's path and generation). No text is embedded: the copies' vectors are
+    mixed from the source's."""
+    import hashlib
+    import json as _json
+
+    from madoguchi.ingest.embed import build_embedder, embedder_name
+    from madoguchi.ingest.index import SOURCE_COLUMNS, Index
+    from madoguchi.kit.config import load_settings
+    from madoguchi.kit.types import Chunk
+
+    base_settings = load_settings().with_overrides(data_dir=str(source))
+    emb = build_embedder(base_settings.embedder)  # not loaded: nothing is embedded here
+    src = Index(base_settings, emb)
+    tag = hashlib.blake2b(str(source.resolve()).encode(), digest_size=4).hexdigest()
+    out = cache / f"synthetic-{n}-{embedder_name(emb)}-{tag}-g{src.generation()}"
+    if (out / ".complete").is_file():
+        src.close()
+        return out
+    console.print(f"building a synthetic index of {n:,} chunks from {source} in {out}")
+    rows = src.db.execute(
+        "SELECT id, source_id, text, title, position, meta, tid FROM chunks "
+        "ORDER BY source_id, position"
+    ).fetchall()
+    if not rows:
+        raise SystemExit(f"{source} holds no chunks to synthesise from")
+    chunks = [Chunk(r[0], r[1], r[2], r[3], r[4], _json.loads(r[5])) for r in rows]
+    ids, mat = src.vectors.get([c.id for c in chunks])
+    by_id = dict(zip(ids, mat, strict=True))
+    chunks = [c for c in chunks if c.id in by_id]
+    vecs = np.stack([by_id[c.id] for c in chunks]).astype(np.float32)
+    tids, tmat = src.title_vectors.get(sorted({r[6] for r in rows if r[6]}))
+    title_vecs = dict(zip(tids, np.asarray(tmat, dtype=np.float32), strict=True))
+    lids, lmat = src.lead_vectors.all_vectors()
+    leads = dict(zip(lids, np.asarray(lmat, dtype=np.float32), strict=True))
+    src.close()
+    syn, ttoks, qtoks, svecs, stitles, sleads = synthesise(
+        chunks, vecs, title_vecs, n, lead_vecs=leads
+    )
+    keys = [_title_key(c, j, len(chunks)) for j, c in enumerate(syn)]
+    if out.exists():
+        shutil.rmtree(out)
+    index = Index(base_settings.with_overrides(data_dir=str(out)), emb)
+    index.vectors.upsert([c.id for c in syn], svecs)
+    index.title_vectors.upsert(list(stitles), np.stack(list(stitles.values())))
+    if sleads:
+        index.lead_vectors.upsert(list(sleads), np.stack(list(sleads.values())))
+    db = index.db
+    now = time.time()
+    per_source: dict[str, list[Any]] = {}
+    for c in syn:
+        per_source.setdefault(c.source_id, []).append(c)
+    with db:
+        db.executemany(
+            "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (c.id, c.source_id, c.position, c.text, c.title,
+                 _json.dumps({k: v if isinstance(v, str | int | float | bool) or v is None
+                              else str(v) for k, v in c.meta.items()}, ensure_ascii=False),
+                 _json.dumps(ttoks[j], ensure_ascii=False),
+                 _json.dumps(qtoks[j], ensure_ascii=False), keys[j])
+                for j, c in enumerate(syn)
+            ],
+        )  # fmt: skip
+        db.executemany(
+            f"INSERT OR REPLACE INTO sources ({SOURCE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (sid, f"synthetic-{sid}", cs[0].title, sid, "synthetic", now, len(cs), "{}")
+                for sid, cs in per_source.items()
+            ],
+        )
+        db.execute("UPDATE info SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+    index.close()
+    (out / ".complete").write_text(f"{n} chunks from {source}\n")
+    return out

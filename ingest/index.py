@@ -449,14 +449,14 @@ class Index:
             chunks = [Chunk(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
             stores = (self.vectors, self.title_vectors, self.lead_vectors)
             if 0 < len(chunks) <= self.settings.store.exact_search_max:
-                fields = VectorFields.exact_copies(*stores)
+                fields = VectorFields.exact_copies(*stores, self.settings.store.vector_precision)
             else:
                 fields = VectorFields(*stores)
             view = IndexView(
                 gen,
                 chunks,
-                [json.loads(r[6]) for r in rows],
-                [json.loads(r[7]) for r in rows],
+                (json.loads(r[6]) for r in rows),  # parsed one row at a time
+                (json.loads(r[7]) for r in rows),
                 [r[8] for r in rows],
                 fields,
                 with_lead=(c.id for c in chunks if lead_text(c)),

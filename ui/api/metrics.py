@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -45,6 +45,18 @@ class Metrics:
         )
         self.feedback = Counter(
             "madoguchi_feedback", "Feedback received.", ["helpful"], registry=self.registry
+        )
+        # read when scraped, from the answering threads' batcher and caches
+        self.embed_batches = Gauge(
+            "madoguchi_embed_batches", "Question-embedding batches run.", registry=self.registry
+        )
+        self.embed_batch_items = Gauge(
+            "madoguchi_embed_batch_items",
+            "Questions embedded in batches (divided by batches: the mean batch size).",
+            registry=self.registry,
+        )
+        self.answer_cache_hits = Gauge(
+            "madoguchi_answer_cache_hits", "Answers served from the cache.", registry=self.registry
         )
         self.rate_limited = Counter(
             "madoguchi_rate_limited",

@@ -29,12 +29,19 @@ def serve(
     Residents: POST /api/v1/ask, /api/v1/ask/stream, /api/v1/feedback, GET /widget.js;
     staff: /admin (MADOGUCHI_SERVER__ADMIN_KEY); operations: /healthz, /readyz, /metrics, /docs.
     """
+    from madoguchi.ingest.embed import tune_threads
+
+    threads = tune_threads()  # before the embedder's OpenMP runtime loads
+
     import uvicorn
 
     from madoguchi.kit.config import load_settings
     from madoguchi.ui.api import create_app
 
     settings = load_settings(set_)
+    out.print(
+        "threads: " + ", ".join(f"{k}={v}" for k, v in threads.items() if k != "omp_loaded_before")
+    )
     out.print(f"madoguchi API on http://{host}:{port}/ (docs: /docs), data: {settings.data_dir}")
     key = settings.server.admin_key
     if admin and not key:

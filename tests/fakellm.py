@@ -2,7 +2,7 @@
 
 ``/v1/chat/completions`` pops one step of ``server.script`` per request: ``{"text": ...}``
 (or ``{"pieces": [...]}`` for a streamed reply), ``{"sleep": s}`` to be slow,
-``{"status": 500}`` to fail. Every request body is kept in ``server.requests``, so a
+``{"status": 500}`` to fail (``"headers"`` added to that response). Every request body is kept in ``server.requests``, so a
 test can read exactly what the model was shown. Shared by the generation tests
 (tests/kit/test_llm.py) and the injection corpus (tests/security/).
 """
@@ -28,17 +28,18 @@ class Scripted(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         server: FakeServer = self.server  # type: ignore[assignment]
         server.requests.append(body)
-        step = server.script.pop(0) if server.script else {"text": "NO_ANSWER"}
+        step = server.next_step()
         if step.get("sleep"):
             time.sleep(step["sleep"])
         if step.get("status"):
-            self._send(step["status"], {"error": {"message": "boom", "type": "server_error"}})
+            error = {"error": {"message": "boom", "type": "server_error"}}
+            self._send(step["status"], error, step.get("headers", {}))
             return
         if body.get("stream"):
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
-            pieces = step.get("pieces") or [step["text"]]
+            pieces = step.get("pieces") or [server.reply(body, step)]
             for piece in pieces:
                 self._event({"delta": {"content": piece}, "finish_reason": None})
             self._event({"delta": {}, "finish_reason": "stop"})
@@ -54,7 +55,7 @@ class Scripted(BaseHTTPRequestHandler):
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": step["text"]},
+                        "message": {"role": "assistant", "content": server.reply(body, step)},
                         "finish_reason": "stop",
                     }
                 ],
@@ -73,9 +74,13 @@ class Scripted(BaseHTTPRequestHandler):
         self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
         self.wfile.flush()
 
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
+    def _send(
+        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -92,6 +97,14 @@ class FakeServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Scripted)
         self.script: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
+
+    def next_step(self) -> dict[str, Any]:
+        """This request's step of the script (a default reply when it has run out)."""
+        return self.script.pop(0) if self.script else {"text": "NO_ANSWER"}
+
+    def reply(self, body: dict[str, Any], step: dict[str, Any]) -> str:
+        """The text a step answers ``body`` with; a subclass may compose it."""
+        return str(step["text"])
 
     @property
     def url(self) -> str:

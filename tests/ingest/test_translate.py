@@ -9,11 +9,11 @@ import json
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fakellm import FakeServer
 
 from madoguchi.connectors.faq_csv import (
     FaqCsvConnector,
@@ -90,67 +90,15 @@ BY_LANGUAGE = {"English": EN, "Vietnamese": VI}
 # --- a fake OpenAI-compatible server ------------------------------------------------
 
 
-class Handler(BaseHTTPRequestHandler):
-    """/v1/chat/completions: the scripted step for this request, else a correct translation."""
+class FakeLLM(FakeServer):
+    """The shared fake server, answering a request without a scripted text with the right
+    translation of the entry it holds."""
 
-    def log_message(self, *args: Any) -> None:
-        pass
+    def next_step(self) -> dict[str, Any]:
+        return self.script.pop(0) if self.script else {}
 
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        srv: FakeLLM = self.server  # type: ignore[assignment]
-        srv.requests.append(body)
-        step = srv.script.pop(0) if srv.script else {}
-        if step.get("sleep"):
-            time.sleep(step["sleep"])
-        if step.get("status"):
-            data = json.dumps({"error": {"message": "boom", "type": "server_error"}}).encode()
-            self.send_response(step["status"])
-            for k, v in step.get("headers", {}).items():
-                self.send_header(k, v)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-            return
-        text = step["text"] if "text" in step else srv.translation(body, step.get("edit"))
-        data = json.dumps(
-            {
-                "id": "c1",
-                "object": "chat.completion",
-                "created": 0,
-                "model": body.get("model", "m"),
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": text},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-            }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-class FakeLLM(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.script: list[dict[str, Any]] = []
-        self.requests: list[dict[str, Any]] = []
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that timed out closed the socket under us
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+    def reply(self, body: dict[str, Any], step: dict[str, Any]) -> str:
+        return str(step["text"]) if "text" in step else self.translation(body, step.get("edit"))
 
     def user_message(self, i: int = -1) -> str:
         return self.requests[i]["messages"][-1]["content"]

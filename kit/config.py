@@ -231,6 +231,83 @@ class ServerSettings(BaseModel):
         return value
 
 
+DEFAULT_SUGGESTIONS: tuple[str, ...] = (
+    "粗大ごみはどうやって出せばいい？",
+    "住民票をコンビニで取りたい",
+    "役場の窓口は何時まで開いていますか",
+    "災害のときの避難所はどこですか",
+)
+# written by us for the default suggestions above
+DEFAULT_SUGGESTIONS_TRANSLATED: dict[str, tuple[str, ...]] = {
+    "ja-easy": (
+        "大きい ごみは どうやって 出しますか？",
+        "住民票を コンビニで もらいたいです",
+        "役場は 何時まで 開いて いますか",
+        "地震や 台風の とき、 どこへ 逃げますか",
+    ),
+    "en": (
+        "How do I put out large (oversized) garbage?",
+        "Can I get a residence certificate at a convenience store?",
+        "Until what time is the town office open?",
+        "Where are the evacuation shelters in a disaster?",
+    ),
+    "zh-Hans": (
+        "大件垃圾怎么扔？",
+        "想在便利店办理住民票",
+        "町政府窗口开到几点？",
+        "发生灾害时避难所在哪里？",
+    ),
+    "zh-Hant": (
+        "大型垃圾要怎麼丟？",
+        "想在便利商店申請住民票",
+        "町公所窗口開到幾點？",
+        "發生災害時避難所在哪裡？",
+    ),
+    "ko": (
+        "대형 쓰레기는 어떻게 버리나요?",
+        "편의점에서 주민표를 발급받고 싶어요",
+        "읍사무소 창구는 몇 시까지 하나요?",
+        "재해가 났을 때 대피소는 어디인가요?",
+    ),
+    "vi": (
+        "Vứt rác cỡ lớn như thế nào?",
+        "Tôi muốn lấy phiếu cư trú ở cửa hàng tiện lợi",
+        "Quầy của tòa thị chính mở cửa đến mấy giờ?",
+        "Khi có thiên tai, nơi sơ tán ở đâu?",
+    ),
+    "pt": (
+        "Como jogar fora lixo de grande porte?",
+        "Quero tirar o atestado de residência na loja de conveniência",
+        "Até que horas o balcão da prefeitura fica aberto?",
+        "Onde ficam os abrigos em caso de desastre?",
+    ),
+    "es": (
+        "¿Cómo se saca la basura de gran tamaño?",
+        "Quiero sacar el certificado de residencia en una tienda de conveniencia",
+        "¿Hasta qué hora está abierta la ventanilla del ayuntamiento?",
+        "¿Dónde están los refugios en caso de desastre?",
+    ),
+    "tl": (
+        "Paano magtapon ng malalaking basura?",
+        "Gusto kong kumuha ng residence certificate sa convenience store",
+        "Hanggang anong oras bukas ang town office?",
+        "Saan ang evacuation center kapag may sakuna?",
+    ),
+    "ne": (
+        "ठूलो फोहोर कसरी फाल्ने?",
+        "कन्भिनियन्स स्टोरमा बसोबास प्रमाणपत्र लिन चाहन्छु",
+        "नगर कार्यालयको काउन्टर कति बजेसम्म खुला हुन्छ?",
+        "विपद्को बेला आश्रयस्थल कहाँ छ?",
+    ),
+    "id": (
+        "Bagaimana cara membuang sampah berukuran besar?",
+        "Saya ingin mengambil surat keterangan domisili di minimarket",
+        "Loket kantor kota buka sampai jam berapa?",
+        "Di mana tempat pengungsian saat bencana?",
+    ),
+}
+
+
 class WidgetSettings(BaseModel):
     """What the residents' chat widget shows (GET /api/v1/config); defaults fit demo/."""
 
@@ -241,12 +318,18 @@ class WidgetSettings(BaseModel):
         "わからないときは担当課へお電話ください。氏名・住所・電話番号などの個人情報は"
         "入力しないでください。"
     )
-    suggestions: list[str] = [
-        "粗大ごみはどうやって出せばいい？",
-        "住民票をコンビニで取りたい",
-        "役場の窓口は何時まで開いていますか",
-        "災害のときの避難所はどこですか",
-    ]
+    suggestions: list[str] = list(DEFAULT_SUGGESTIONS)
+    # translations of suggested questions: the Japanese question -> {language: text}; a
+    # question without one is shown in Japanese (the kit translates its default questions)
+    suggestions_translated: dict[str, dict[str, str]] = Field(
+        default_factory=lambda: {
+            q: {
+                lang: DEFAULT_SUGGESTIONS_TRANSLATED[lang][i]
+                for lang in DEFAULT_SUGGESTIONS_TRANSLATED
+            }
+            for i, q in enumerate(DEFAULT_SUGGESTIONS)
+        }
+    )
     languages: list[str] = [
         "ja",
         "ja-easy",
@@ -261,6 +344,17 @@ class WidgetSettings(BaseModel):
         "ne",
         "id",
     ]
+
+    def suggestions_in(self, lang: str) -> list[str]:
+        """The suggested questions as the widget shows them in ``lang``: each one's
+        translation when the town (or, for the default questions, the kit) gives one,
+        else the Japanese question itself."""
+        base = lang.split("-")[0]
+        out = []
+        for q in self.suggestions:
+            tr = self.suggestions_translated.get(q, {})
+            out.append(tr.get(lang) or (tr.get(base) if base != lang else None) or q)
+        return out
 
 
 class WebSettings(BaseModel):

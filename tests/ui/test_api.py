@@ -419,3 +419,36 @@ def test_first_turn_is_remembered_under_the_returned_conversation_id(client, svc
     else:
         cid = r.json()["conversation_id"]
     assert cid and svc.conversations.history(cid), "the first turn is stored under its id"
+
+
+def test_widget_config_gives_the_suggestions_in_other_languages(client, settings) -> None:
+    from madoguchi.kit.config import DEFAULT_SUGGESTIONS, DEFAULT_SUGGESTIONS_TRANSLATED
+
+    data = client.get("/api/v1/config").json()
+    assert data["suggestions_translated"]["en"] == list(DEFAULT_SUGGESTIONS_TRANSLATED["en"])
+    assert set(data["suggestions_translated"]) == {
+        "ja-easy", "en", "zh-Hans", "zh-Hant", "ko", "vi", "pt", "es", "tl", "ne", "id"
+    }  # fmt: skip
+    # a town's own question has no translation: every language shows it in Japanese
+    own = settings.with_overrides(**{"widget.suggestions": ["児童手当はいつ振り込まれますか"]})
+    with TestClient(create_app(services=make_services(own), admin=False)) as c:
+        assert c.get("/api/v1/config").json()["suggestions_translated"] == {}
+    # ... until the town gives them (its table replaces the kit's)
+    mixed = settings.with_overrides(
+        **{
+            "widget.suggestions": ["児童手当はいつ振り込まれますか", DEFAULT_SUGGESTIONS[0]],
+            "widget.suggestions_translated": {
+                "児童手当はいつ振り込まれますか": {"en": "When is the child allowance paid?"},
+                DEFAULT_SUGGESTIONS[0]: {"en": "Large garbage?"},
+            },
+        }
+    )
+    assert mixed.widget.suggestions_in("en") == [
+        "When is the child allowance paid?",
+        "Large garbage?",
+    ]
+    assert mixed.widget.suggestions_in("ko") == [
+        "児童手当はいつ振り込まれますか",
+        DEFAULT_SUGGESTIONS[0],
+    ]
+    assert mixed.widget.suggestions_in("zh-Hans")[0] == "児童手当はいつ振り込まれますか"

@@ -958,3 +958,35 @@ def test_a_refusal_in_chinese_and_in_easy_japanese(
         assert page_errors == []
     finally:
         context.close()
+
+
+def test_suggested_questions_follow_the_menu_language(
+    browser, town, tmp_path, screenshot_dir, page_errors
+):
+    from madoguchi.kit.config import DEFAULT_SUGGESTIONS, DEFAULT_SUGGESTIONS_TRANSLATED
+
+    context, page = open_page(browser, town.page("plain.html"), page_errors, width=360, height=740)
+    try:
+        page.locator("madoguchi-widget .launch").click()
+        chips = page.locator("madoguchi-widget .intro .chip")
+        chips.first.wait_for()
+        select = page.locator("madoguchi-widget select")
+        select.select_option("ja")
+        assert chips.all_text_contents() == list(DEFAULT_SUGGESTIONS)
+        select.select_option("en")
+        english = list(DEFAULT_SUGGESTIONS_TRANSLATED["en"])
+        assert chips.all_text_contents() == english
+        assert_fits(page)
+        phone_shot(page, "i15-widget-en-suggestions.png", tmp_path, screenshot_dir)
+        select.select_option("ja-easy")
+        assert chips.all_text_contents() == list(DEFAULT_SUGGESTIONS_TRANSLATED["ja-easy"])
+        select.select_option("en")
+        # the button asks its own text, and the answer comes back in the menu's language
+        with page.expect_request("**/api/v1/ask/stream") as req:
+            chips.first.click()
+        assert req.value.post_data_json["question"] == english[0]
+        assert req.value.post_data_json["lang"] == "en"
+        assert last_answer(page).get_attribute("lang") == "en"
+        assert page_errors == []
+    finally:
+        context.close()

@@ -77,6 +77,9 @@ class WidgetConfigOut(BaseModel):
     phone: str | None
     disclaimer: str
     suggestions: list[str]
+    # the suggested questions in other languages, in the same order (a language absent:
+    # the Japanese ones)
+    suggestions_translated: dict[str, list[str]] = {}
     languages: list[str]
 
 

@@ -126,6 +126,11 @@ def widget_config(settings: SettingsDep) -> dict[str, Any]:
         "phone": w.phone,
         "disclaimer": w.disclaimer,
         "suggestions": list(w.suggestions),
+        "suggestions_translated": {
+            lang: w.suggestions_in(lang)
+            for lang in w.languages
+            if lang != "ja" and w.suggestions_in(lang) != list(w.suggestions)
+        },
         "languages": list(w.languages),
     }
 

@@ -1051,6 +1051,18 @@
     return out.length ? out : LANGS;
   }
 
+  // the town's suggested questions in the menu's language when the town gave them (the
+  // same order as the Japanese ones), else the Japanese ones
+  function suggestionsFor(lang) {
+    var own = config && Array.isArray(config.suggestions) ? config.suggestions : [];
+    var tr = config && config.suggestions_translated && typeof config.suggestions_translated === "object"
+      ? config.suggestions_translated : {};
+    var base = String(lang).split("-")[0];
+    var pick = Object.prototype.hasOwnProperty.call(tr, lang) ? tr[lang]
+      : base !== lang && Object.prototype.hasOwnProperty.call(tr, base) ? tr[base] : null;
+    return lang !== "ja" && Array.isArray(pick) && pick.length ? pick : own;
+  }
+
   function renderChrome() {
     var town = townName();
     ui.wrap.setAttribute("lang", HTML_LANG[state.lang] || state.lang);
@@ -1081,7 +1093,7 @@
     var own = config && typeof config.disclaimer === "string" ? config.disclaimer.trim() : "";
     ui.note.textContent = state.lang === "ja" && own ? own : t("disclaimer");
 
-    var sugg = config && Array.isArray(config.suggestions) ? config.suggestions : [];
+    var sugg = suggestionsFor(state.lang);
     sugg = sugg.filter(function (s) {
       return typeof s === "string" && s.trim();
     });

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from madoguchi.ingest.embed import count_tokens, embedder_name
 from madoguchi.ingest.migrations import migrate
 from madoguchi.ingest.search import IndexView, VectorFields
 from madoguchi.ingest.vectors import ChromaVectorIndex, MemoryVectorIndex, VectorIndex, drop_orphans
+from madoguchi.ingest.writelock import DataDirLock
 from madoguchi.kit.config import Settings
 from madoguchi.kit.errors import ConfigError, StoreError
 from madoguchi.kit.fields import chunk_tokens, embed_text, lead_of, lead_text, title_id, title_text
@@ -88,28 +88,34 @@ class Index:
             MemoryVectorIndex() if vectors is not None else None
         )
         self._db: sqlite3.Connection | None = None
-        self._lock = threading.RLock()
+        # every write, in this process and in others (``ingest.writelock``): a backup
+        # copies the catalogue and the vectors between two writes
+        self._lock = DataDirLock(settings.data_dir)
         self._view: IndexView | None = None
 
     # ---- opening -------------------------------------------------------------
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
-            data_dir = Path(self.settings.data_dir)
-            try:
-                data_dir.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(
-                    data_dir / "catalogue.sqlite", check_same_thread=False, timeout=30
-                )
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                migrate(db)
-            except (OSError, sqlite3.Error) as exc:
-                raise StoreError(f"cannot open the catalogue in {data_dir}: {exc}") from exc
-            self._db = db
-            self._check_embedder()
-            self._refresh_tokens()
+            with self._lock:
+                if self._db is None:
+                    self._open_db()
+        assert self._db is not None
         return self._db
+
+    def _open_db(self) -> None:
+        data_dir = Path(self.settings.data_dir)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(data_dir / "catalogue.sqlite", check_same_thread=False, timeout=30)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            migrate(db)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the catalogue in {data_dir}: {exc}") from exc
+        self._db = db
+        self._check_embedder()
+        self._refresh_tokens()
 
     def _check_embedder(self) -> None:
         assert self._db is not None
@@ -164,22 +170,33 @@ class Index:
     @property
     def vectors(self) -> VectorIndex:
         if self._vectors is None:
-            self._vectors = self._new_vectors()
+            with self._lock:  # opening Chroma may write its files
+                if self._vectors is None:
+                    self._vectors = self._new_vectors()
         return self._vectors
 
     @property
     def title_vectors(self) -> VectorIndex:
         """Embeddings of title fields (FAQ question, section heading), one per distinct text."""
         if self._title_vectors is None:
-            self._title_vectors = self._new_vectors(suffix="-titles")
+            with self._lock:
+                if self._title_vectors is None:
+                    self._title_vectors = self._new_vectors(suffix="-titles")
         return self._title_vectors
 
     @property
     def lead_vectors(self) -> VectorIndex:
         """Embeddings of each FAQ answer's first sentence (``lead_text``), by chunk id."""
         if self._lead_vectors is None:
-            self._lead_vectors = self._new_vectors(suffix="-leads")
+            with self._lock:
+                if self._lead_vectors is None:
+                    self._lead_vectors = self._new_vectors(suffix="-leads")
         return self._lead_vectors
+
+    @property
+    def write_lock(self) -> DataDirLock:
+        """The lock every write of this index holds (``ingest.writelock``)."""
+        return self._lock
 
     def close(self) -> None:
         if self._db is not None:

@@ -112,11 +112,15 @@ def _str_list(entry: dict[str, Any], key: str, where: str) -> list[str]:
 
 def parse_config(data: dict[str, Any], web: WebSettings, name: str = "config") -> SyncConfig:
     """A ``SyncConfig`` from parsed TOML; every mistake is a ``ConfigError`` naming the entry."""
-    unknown = set(data) - {"web", "sources"}
+    unknown = set(data) - {"web", "sources", "schedule"}
     if unknown:
         raise ConfigError(
-            f"{name}: unknown section(s) {sorted(unknown)}; expected [web], [[sources]]"
+            f"{name}: unknown section(s) {sorted(unknown)}; expected [web], [[sources]], [schedule]"
         )
+    if "schedule" in data:  # when to run it (ingest.schedule); checked here too
+        from madoguchi.ingest.schedule import schedule_of
+
+        schedule_of(data, name)
     overrides = data.get("web", {})
     if not isinstance(overrides, dict):
         raise ConfigError(f"{name}: [web] must be a table")

@@ -240,11 +240,18 @@ class ChromaVectorIndex:
                 client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
             # One collection per embedder: vectors of different models never mix.
             name = f"{st.collection}-{_safe(embedder_label)}"[:52] + suffix
+            self._client = client
             self._col = client.get_or_create_collection(
                 name=name, metadata={"hnsw:space": "cosine", "embedder": embedder_label}
             )
         except Exception as exc:  # chromadb raises many kinds
             raise StoreError(f"cannot open the vector store: {exc}") from exc
+
+    def close(self) -> None:
+        """Let go of the client (its files, when it is the last one on that folder)."""
+        close = getattr(self._client, "close", None)
+        if close is not None:
+            close()
 
     def upsert(self, ids: Sequence[str], vectors: Vectors) -> None:
         if not ids:

@@ -4,7 +4,8 @@ Notices of the fictional town of みどり川町 (written for this project, CC0)
 with the Noto CJK font (Debian's fonts-noto-cjk) onto white pages at 200 dpi, as a
 town-hall scanner would deliver them, and the images are wrapped in PDFs with no text
 layer. Variants: clean, skewed (rotated a few degrees), noisy (salt-and-pepper and a
-slight blur), vertical writing (縦書き), and a page of pure noise (nothing to read).
+slight blur), vertical writing (縦書き), ruined (heavy noise and blur: read with little
+confidence), and a page of pure noise (nothing to read).
 
 Each page keeps the text it was drawn from, so the character error rate of the OCR
 can be measured against it.
@@ -179,6 +180,11 @@ def add_noise(img: Any, amount: float = 0.03, blur: float = 0.8, seed: int = 20)
     return noisy.filter(ImageFilter.GaussianBlur(blur))
 
 
+def ruined(img: Any) -> Any:
+    """Heavy noise and blur: tesseract reads parts of it, with little confidence."""
+    return add_noise(img, amount=0.3, blur=1.8, seed=30)
+
+
 def pure_noise(seed: int = 7) -> Any:
     """A page of random grey blotches: there is nothing to read on it."""
     from PIL import Image, ImageFilter
@@ -196,8 +202,8 @@ def _png(img: Any) -> bytes:
 
 
 def scan_pages() -> list[ScanPage]:
-    """The benchmark's pages: each notice clean, the 防災 notice skewed and noisy, a
-    vertical page, and a page of noise."""
+    """The benchmark's pages: each notice clean, the 防災 notice skewed, noisy and ruined,
+    a vertical page, and a page of noise."""
     pages = [
         ScanPage("bousai", "clean", BOUSAI, _png(render_horizontal(BOUSAI))),
         ScanPage("gomi", "clean", GOMI, _png(render_horizontal(GOMI))),
@@ -205,6 +211,8 @@ def scan_pages() -> list[ScanPage]:
         ScanPage("bousai", "skewed", BOUSAI, _png(skew(render_horizontal(BOUSAI)))),
         ScanPage("bousai", "noisy", BOUSAI, _png(add_noise(render_horizontal(BOUSAI)))),
         ScanPage("tategaki", "vertical", TATEGAKI, _png(render_vertical(TATEGAKI))),
+        # a photocopy of a photocopy: readable in parts, read with little confidence
+        ScanPage("bousai", "ruined", BOUSAI, _png(ruined(render_horizontal(BOUSAI)))),
         ScanPage("noise", "noise", "", _png(pure_noise())),
     ]
     return pages

@@ -4,7 +4,8 @@ A FAQ row or a table record is exactly one chunk (question and answer belong
 together). Pages, PDFs and text are split per section at paragraph, line and
 sentence ends (。！？), never inside a sentence that fits, and each chunk starts
 with its section heading so headings are searchable and the passage reads on
-its own.
+its own. A chunk of a PDF carries its page; one read by OCR also ``ocr`` and
+``ocr_confidence`` (0-100).
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ def chunk_document(
             extra: dict[str, Any] = {"kind": doc.kind, "heading": heading}
             if section.page is not None:
                 extra["page"] = section.page
+            if section.ocr_confidence is not None:  # read by OCR from a scanned page
+                extra["ocr"] = True
+                extra["ocr_confidence"] = section.ocr_confidence
             chunks.append(
                 Chunk(
                     Chunk.make_id(doc.source_id, text, occurrence),

@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from madoguchi.connectors.office import DOCX, PPTX, docx_markdown, pptx_markdown
+from madoguchi.ingest.ocr import ocr_pdf, page_list
 from madoguchi.kit.charset import decode_checked, meta_charset
 from madoguchi.kit.config import IngestSettings
 from madoguchi.kit.errors import ParseError
@@ -32,6 +33,19 @@ class Section:
     heading: str
     text: str
     page: int | None = None
+    ocr_confidence: float | None = None  # 0-100 when the text was read by OCR
+
+
+@dataclass(frozen=True)
+class OcrPageInfo:
+    """A page whose text came from OCR, for the ingest report."""
+
+    page: int
+    confidence: float
+    lang: str
+    seconds: float
+    chars: int
+    low: bool  # under ingest.ocr_min_confidence: flagged to staff
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,9 @@ class ParsedDocument:
     sections: list[Section]
     meta: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # e.g. a doubtful text encoding
+    ocr_pages: list[OcrPageInfo] = field(default_factory=list)
+    # scanned pages left unread because OCR was not available: parse again next time
+    ocr_pending: bool = False
 
     @property
     def text(self) -> str:
@@ -260,17 +277,68 @@ def parse_pdf(doc: SourceDocument, limits: IngestSettings | None = None) -> Pars
         ) from exc
     except Exception as exc:  # pypdf raises a wide variety on broken files
         raise ParseError(f"{doc.source_id}: not a readable PDF ({type(exc).__name__})") from exc
-    sections = [Section("", _tidy(t), i + 1) for i, t in enumerate(pages) if _tidy(t)]
-    if not sections:
-        raise ParseError(
-            f"{doc.source_id}: the PDF has no text layer (scanned?); OCR is not supported"
-        )
+    sections, ocr_pages, warnings, pending = _with_ocr(doc.source_id, raw, pages, limits)
     first_line = sections[0].text.split("\n", 1)[0].strip()
     title = _pdf_title(str(meta_title)) or first_line[:60] or doc.title
     sections = [
-        Section(title if s.page == 1 else f"{title} p.{s.page}", s.text, s.page) for s in sections
+        replace(s, heading=title if s.page == 1 else f"{title} p.{s.page}") for s in sections
     ]
-    return ParsedDocument(title, sections, _page_meta(doc, "\n".join(s.text for s in sections)))
+    meta = _page_meta(doc, "\n".join(s.text for s in sections))
+    return ParsedDocument(title, sections, meta, warnings, ocr_pages, pending)
+
+
+def _with_ocr(
+    source_id: str, raw: bytes, pages: list[str], limits: IngestSettings
+) -> tuple[list[Section], list[OcrPageInfo], list[str], bool]:
+    """Sections of the text layer, and of OCR where a page has none (``ingest.ocr``).
+
+    A PDF with no text at all and no OCR is a ``ParseError`` (reported as skipped); a
+    page OCR read with little confidence, or could not read, is a warning naming it."""
+    texts = [_tidy(t) for t in pages]
+    scanned = [i for i, t in enumerate(texts) if not t]
+    ocr = ocr_pdf(raw, scanned, limits) if scanned else None
+    read = {p.page: p for p in ocr.pages} if ocr else {}
+    sections: list[Section] = []
+    infos: list[OcrPageInfo] = []
+    warnings = list(ocr.warnings) if ocr else []
+    for i, text in enumerate(texts):
+        if text:
+            sections.append(Section("", text, i + 1))
+            continue
+        p = read.get(i + 1)
+        if p is None or not p.lang:  # not read, or a blank page
+            continue
+        ocr_text = _tidy(p.text)
+        low = p.confidence < limits.ocr_min_confidence
+        infos.append(OcrPageInfo(p.page, p.confidence, p.lang, p.seconds, len(ocr_text), low))
+        if not ocr_text:
+            warnings.append(
+                f"p. {p.page}: スキャンされたページから文字を読み取れませんでした"
+                " (OCR read no text on this scanned page; check it)"
+            )
+            continue
+        if low:
+            warnings.append(
+                f"p. {p.page}: 文字認識 (OCR) の信頼度 {p.confidence:.0f}% が基準の"
+                f" {limits.ocr_min_confidence:g}% 未満です。このページの文章を確認してください"
+                " (low OCR confidence, setting MADOGUCHI_INGEST__OCR_MIN_CONFIDENCE)"
+            )
+        sections.append(Section("", ocr_text, i + 1, round(p.confidence, 1)))
+    if not sections:
+        if ocr is not None and ocr.unavailable:
+            why = ocr.unavailable
+        elif ocr is not None and ocr.warnings:
+            why = "OCR could not read it: " + "; ".join(ocr.warnings)
+        else:
+            why = "OCR read no text on its pages"
+        raise ParseError(f"{source_id}: the PDF has no text layer (scanned?); {why}")
+    pending = bool(ocr is not None and ocr.unavailable)
+    if ocr is not None and ocr.unavailable:
+        warnings.append(
+            f"{page_list(scanned)}: 文字のないページ (スキャン?) は索引に入っていません"
+            f" (no text layer, not indexed: {ocr.unavailable})"
+        )
+    return sections, infos, warnings, pending
 
 
 # ids/classes of the page furniture of div-based municipal CMS templates (no <nav>/<footer>)

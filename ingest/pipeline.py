@@ -10,6 +10,10 @@ A document over one of the per-document limits (``settings.ingest``: pages, text
 chunks, rows, unpacked bytes) is skipped whole before anything of it is written, with
 a reason naming the setting. A doubtful text decoding is indexed but listed in
 ``warnings``.
+
+A PDF page without a text layer is read by OCR when tesseract is installed
+(``ingest.ocr``, ``ingest/ocr.py``): the report lists each such page with its
+confidence in ``ocr``, and a page read with little confidence is also a warning.
 """
 
 from __future__ import annotations
@@ -30,6 +34,30 @@ from madoguchi.kit.types import Chunk, SourceDocument
 Progress = Callable[[str, int], None]  # (event, amount): "doc" per document seen
 
 
+@dataclass(frozen=True)
+class OcrPageReport:
+    """A PDF page indexed from OCR: its confidence (0-100), the language kept, seconds."""
+
+    source: str
+    page: int
+    confidence: float
+    lang: str
+    seconds: float
+    chars: int
+    low: bool  # flagged to staff (also in ``warnings``)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "page": self.page,
+            "confidence": round(self.confidence, 1),
+            "lang": self.lang,
+            "seconds": round(self.seconds, 2),
+            "chars": self.chars,
+            "low_confidence": self.low,
+        }
+
+
 @dataclass
 class IngestReport:
     added: list[str] = field(default_factory=list)
@@ -39,6 +67,7 @@ class IngestReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     # (source id, what is doubtful): indexed, but staff should look, e.g. mojibake
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    ocr: list[OcrPageReport] = field(default_factory=list)  # pages read by OCR
     chunks_embedded: int = 0
     tokens_embedded: int = 0
     embed_seconds: float = 0.0
@@ -49,6 +78,12 @@ class IngestReport:
     @property
     def tokens_per_second(self) -> float:
         return self.tokens_embedded / self.embed_seconds if self.embed_seconds else 0.0
+
+    def ocr_by_source(self) -> dict[str, list[OcrPageReport]]:
+        out: dict[str, list[OcrPageReport]] = {}
+        for p in self.ocr:
+            out.setdefault(p.source, []).append(p)
+        return out
 
     def counts(self) -> dict[str, int]:
         return {
@@ -64,6 +99,7 @@ class IngestReport:
             **self.counts(),
             "skipped_detail": [{"source": s, "reason": r} for s, r in self.skipped],
             "warnings": [{"source": s, "warning": w} for s, w in self.warnings],
+            "ocr_pages": [p.to_json() for p in self.ocr],
             "chunks_embedded": self.chunks_embedded,
             "tokens_embedded": self.tokens_embedded,
             "embed_seconds": round(self.embed_seconds, 3),
@@ -169,11 +205,17 @@ def ingest(
             failed.add(doc.source_id)
             continue
         report.warnings.extend((doc.source_id, w) for w in parsed.warnings)
+        report.ocr.extend(
+            OcrPageReport(doc.source_id, p.page, p.confidence, p.lang, p.seconds, p.chars, p.low)
+            for p in parsed.ocr_pages
+        )
         kind = "added" if old is None else "updated"
         if dry_run:
             (report.added if kind == "added" else report.updated).append(doc.source_id)
             continue
-        pending.append((doc, content_hash, chunks))
+        # scanned pages left for want of OCR: a stored hash that never matches, so the
+        # next run (tesseract installed by then) reads the document again
+        pending.append((doc, content_hash + "+ocr" if parsed.ocr_pending else content_hash, chunks))
         pending_kind[doc.source_id] = kind
         n_pending += len(chunks)
         if n_pending >= batch_chunks:

@@ -401,6 +401,34 @@ class IngestSettings(BaseModel):
     # text of one document (a table: of the whole file), and its chunks
     max_chars: int = Field(default=2_000_000, ge=1)
     max_chunks: int = Field(default=5_000, ge=1)
+    # OCR of PDF pages without a text layer (scans), with Debian's tesseract-ocr
+    # (docs/OCR.md). Off, or without tesseract, such a PDF is reported and skipped.
+    ocr: bool = True
+    ocr_command: str = "tesseract"  # a name on PATH or a path
+    ocr_dpi: int = Field(default=300, ge=72, le=600)
+    # tried in order; the next one only when a page's confidence stays under
+    # ocr_min_confidence (jpn_vert reads 縦書き pages that jpn cannot)
+    ocr_languages: list[str] = ["jpn", "jpn_vert"]
+    ocr_timeout: float = Field(default=120.0, gt=0)  # seconds per page and language
+    ocr_max_pages: int = Field(default=50, ge=0)  # scanned pages read per document
+    # 0-100: a page read with less is indexed but flagged to staff
+    ocr_min_confidence: float = Field(default=60.0, ge=0, le=100)
+
+    @field_validator("ocr_languages", mode="before")
+    @classmethod
+    def _tesseract_language_names(cls, value: Any) -> Any:
+        """ "jpn,jpn_vert" (an environment variable) or a list; each a traineddata name."""
+        import re
+
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, list):
+            for name in value:
+                if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+                    raise ValueError(f"ocr_languages: {name!r} is not a tesseract language name")
+            if not value:
+                raise ValueError("ocr_languages: name at least one language (jpn)")
+        return value
 
     def exceeded(
         self, source: str, what: str, value: float, limit: str, unit: str = "", more: bool = False

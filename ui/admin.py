@@ -196,6 +196,17 @@ class AdminActions:
             lines.append(f"- スキップ `{sid}`: {reason}")
         for sid, warning in res.warnings:
             lines.append(f"- 要確認 `{sid}`: {warning}")
+        for sid, pages in res.ocr_by_source().items():
+            shown = "、".join(
+                f"p.{p.page} 信頼度 {p.confidence:.0f}%" + ("（要確認）" if p.low else "")
+                for p in pages[:12]
+            )
+            more = f" ほか {len(pages) - 12} ページ" if len(pages) > 12 else ""
+            per_page = sum(p.seconds for p in pages) / len(pages)
+            lines.append(
+                f"- 文字認識 (OCR) `{sid}`: スキャンされた {len(pages)} ページを読み取り"
+                f"（{shown}{more}）、1 ページ {per_page:.1f} 秒"
+            )
         lines.append(f"索引の合計: {svc.index.chunk_count()} 個の文章")
         return "\n\n".join(lines)
 

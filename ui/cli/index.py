@@ -81,6 +81,17 @@ def _print_report(svc: TownServices, report: IngestReport, title: str, dry_run: 
         out.print(f"[yellow]skipped[/] {sid}: {reason}", highlight=False)
     for sid, warning in report.warnings:
         out.print(f"[magenta]warning[/] {sid}: {warning}", highlight=False)
+    for sid, pages in report.ocr_by_source().items():
+        shown = ", ".join(
+            f"p.{p.page} {p.confidence:.0f}%" + (" (low)" if p.low else "") for p in pages[:12]
+        )
+        more = f", … {len(pages) - 12} more" if len(pages) > 12 else ""
+        per_page = sum(p.seconds for p in pages) / len(pages)
+        out.print(
+            f"[cyan]ocr[/] {sid}: {len(pages)} scanned page(s) read by OCR, confidence"
+            f" {shown}{more}; {per_page:.1f} s/page",
+            highlight=False,
+        )
     for sid in report.removed:
         out.print(f"[red]removed[/] {sid}", highlight=False)
     if isinstance(report, SyncReport):

@@ -23,8 +23,8 @@ from madoguchi.ingest.towns import (
     TownWidget,
     add_key,
     add_town,
-    remove_town,
     removal_blocker,
+    remove_town,
     town_figures,
 )
 from madoguchi.kit.errors import InputError

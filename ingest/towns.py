@@ -69,17 +69,17 @@ class _Strict(BaseModel):
 class TownAnswer(_Strict):
     """The town's answer settings; unset ones are the service's."""
 
-    faq_threshold: float | None = Field(None, ge=0.0, le=1.0)
-    answer_threshold: float | None = Field(None, ge=0.0, le=1.0)
-    default_department: str | None = Field(None, min_length=1, max_length=100)
-    default_phone: str | None = Field(None, max_length=40)
+    faq_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    default_department: str | None = Field(default=None, min_length=1, max_length=100)
+    default_phone: str | None = Field(default=None, max_length=40)
 
 
 class TownWidget(_Strict):
     """What the town's widget shows; its title is the town's name."""
 
-    phone: str | None = Field(None, max_length=40)
-    disclaimer: str | None = Field(None, max_length=2000)
+    phone: str | None = Field(default=None, max_length=40)
+    disclaimer: str | None = Field(default=None, max_length=2000)
     suggestions: list[str] | None = None
     languages: list[str] | None = None
 
@@ -100,8 +100,8 @@ class TownWidget(_Strict):
 class TownLimits(_Strict):
     """Questions per client address of this town's widget (0 switches a limit off)."""
 
-    rate_limit_per_minute: int | None = Field(None, ge=0)
-    daily_cap: int | None = Field(None, ge=0)
+    rate_limit_per_minute: int | None = Field(default=None, ge=0)
+    daily_cap: int | None = Field(default=None, ge=0)
 
 
 class Town(_Strict):
@@ -490,7 +490,7 @@ def export_town(base: Settings, registry: TownRegistry, town_id: str, dest: Path
         try:
             drafts = log.unanswered()
             _write_private(dest / "faq_drafts.csv", log.unanswered_csv())
-            n, lines = 0, []
+            n, lines = 0, list[str]()
             while True:
                 page = log.turns(limit=1000, offset=n)
                 if not page:

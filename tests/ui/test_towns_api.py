@@ -40,7 +40,7 @@ def towns(settings, monkeypatch):
 
 
 def test_each_town_answers_from_its_own_documents_only(towns):
-    base, reg, keys = towns
+    base, _, keys = towns
     with TestClient(create_app(settings=base, admin=False)) as c:
         for tid, fee in (("kawabe", "300円"), ("yamanoue", "800円")):
             r = c.post(f"/t/{tid}/api/v1/ask", json={"question": "粗大ごみの処理券はいくら？"})

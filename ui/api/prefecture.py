@@ -51,7 +51,9 @@ router = APIRouter(
     dependencies=[Depends(require_prefecture)],
 )
 
-NOT_FOUND = {404: {"model": ErrorOut, "description": "No such town."}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such town."}
+}
 
 
 class TownIn(BaseModel):

@@ -235,7 +235,7 @@ class TownHub:
         if self.embedder is None:
             from madoguchi.ingest.embed import build_embedder
 
-            self.embedder = build_embedder(self.base.embedder)  # type: ignore[assignment]
+            self.embedder = build_embedder(self.base.embedder)
         svc = build_services(settings, embedder=self.embedder)  # type: ignore[arg-type]
         parent: Answering = self.app.state.answering
         batching = parent.batching

@@ -174,6 +174,12 @@ class ServerSettings(BaseModel):
     # Admin screen and admin API: the key in the X-API-Key header (or a login with it).
     # Unset = the admin side is switched off (403), never open.
     admin_key: str | None = None
+    # Several towns on one service (``madoguchi towns``): the key that manages the towns
+    # (/api/v1/prefecture/*) and sees their figures, never their logs. Unset = off (403).
+    prefecture_key: str | None = None
+    # Towns whose services are kept built at once (least recently asked go first; the
+    # embedder is shared by all of them).
+    max_open_towns: int = Field(default=32, ge=1, le=1000)
     # Per client (IP address): questions per minute (a burst of that size, refilled
     # evenly) and per day (Japan time); 0 switches a limit off.
     rate_limit_per_minute: int = Field(default=20, ge=0)

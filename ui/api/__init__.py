@@ -9,6 +9,9 @@ Public (the widget, ``residents``): ``POST /api/v1/ask``, ``POST /api/v1/ask/str
 (SSE), ``POST /api/v1/feedback``, ``GET /api/v1/config``, ``GET /widget.js``, ``GET /``.
 Operations (``operations``): ``/healthz``, ``/readyz``, ``/metrics``, ``/docs``.
 Staff (admin key or login, ``admin``): ``/api/v1/admin/*`` and the Gradio screen at ``/admin``.
+Several towns (``towns``): the residents' and admin routes again under ``/t/{town}/`` for
+each town of ``<data_dir>/towns/``, with that town's keys, origins and limits; the
+prefecture's (``prefecture``, the prefecture key): ``/api/v1/prefecture/towns``.
 
 The other modules: ``deps`` (what routes depend on), ``models`` (bodies),
 ``answering`` (the answering threads), ``middleware`` and ``metrics``, ``pages``
@@ -28,12 +31,13 @@ from madoguchi.ingest.services import TownServices, build_services
 from madoguchi.kit.config import Settings, get_settings
 from madoguchi.kit.convlog import ConversationLog
 from madoguchi.ui.api import admin as admin_routes
-from madoguchi.ui.api import operations, residents
+from madoguchi.ui.api import operations, prefecture, residents
 from madoguchi.ui.api.answering import Answering
 from madoguchi.ui.api.deps import get_services, services_of
 from madoguchi.ui.api.errors import add_exception_handlers
 from madoguchi.ui.api.metrics import Metrics
 from madoguchi.ui.api.middleware import add_middlewares
+from madoguchi.ui.api.towns import PrefectureAuth, TownHub
 from madoguchi.ui.security import AdminAuth, RateLimiter
 
 __all__ = ["create_app", "get_services"]
@@ -70,6 +74,8 @@ def create_app(
     )
     app.state.admin_auth = AdminAuth(srv)
     app.state.answering = Answering(app)
+    app.state.towns = TownHub(app, settings)
+    app.state.prefecture_auth = PrefectureAuth(settings)
 
     add_middlewares(app, settings, app.state.metrics, app.state.admin_auth)
     add_exception_handlers(app)
@@ -78,6 +84,11 @@ def create_app(
     operations.add_docs(app)
     app.include_router(admin_routes.router)
     app.include_router(admin_routes.login_router)
+    # each town of a shared service: the same routes under /t/{town} (towns.TownMiddleware
+    # puts the town in the request), and the prefecture's
+    app.include_router(residents.router, prefix="/t/{town}", include_in_schema=False)
+    app.include_router(admin_routes.router, prefix="/t/{town}", include_in_schema=False)
+    app.include_router(prefecture.router)
 
     if admin:
         from madoguchi.ui.admin import mount_admin
@@ -105,6 +116,8 @@ def _lifespan(
             svc = build_services(conf)
             await anyio.to_thread.run_sync(svc.warm_up)
             app.state.services = svc
+        # the towns share the service's embedder (the model is loaded once)
+        app.state.towns.embedder = app.state.services.embedder
         answering.open()
         if services is None:  # each answering thread builds its tokenizer now, not on a question
             await asyncio.gather(
@@ -113,6 +126,7 @@ def _lifespan(
         try:
             yield
         finally:
+            app.state.towns.close()
             answering.close()
             if services is None:
                 app.state.services.close()

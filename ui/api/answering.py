@@ -93,7 +93,7 @@ class Answering:
         if a.refused:
             metrics.refusals.inc()
         cid = conversation_id or new_id()
-        log: ConversationLog | None = st.log
+        log = self._log()
         if log is not None:
             turn = log.record(
                 question=question,
@@ -114,6 +114,10 @@ class Answering:
                 while len(self.recent) > 10_000:
                     self.recent.popitem(last=False)
         return answer_json(res, answer_id, cid)
+
+    def _log(self) -> ConversationLog | None:
+        log: ConversationLog | None = self.app.state.log
+        return log
 
     def open(self) -> None:
         self.executor = ThreadPoolExecutor(self.workers, thread_name_prefix="madoguchi-answer")

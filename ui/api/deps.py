@@ -4,6 +4,10 @@ Values come as ``Annotated`` aliases that a route takes as parameters
 (``svc: ServicesDep``); checks that give nothing back, the admin key and the
 rate limits, go in ``dependencies=[...]`` of a route or a router. Tests swap
 any of them with ``app.dependency_overrides`` (e.g. ``get_services``).
+
+Under ``/t/{town}/`` each of them gives the town's own (``towns.TownContext``, put in
+the request's scope by ``towns.TownMiddleware``): its services, settings, log,
+answering, admin keys and rate limits, so the same routes serve every town apart.
 """
 
 from __future__ import annotations
@@ -19,7 +23,14 @@ from madoguchi.kit.errors import ModelUnavailable
 from madoguchi.ui.api.answering import Answering
 from madoguchi.ui.api.errors import AdminRequired
 from madoguchi.ui.api.metrics import Metrics
+from madoguchi.ui.api.towns import SCOPE_KEY, TownContext
 from madoguchi.ui.security import AdminAuth, AdminDenied, RateLimited, client_id
+
+
+def town_of(request: Request) -> TownContext | None:
+    """The town a ``/t/{town}/`` request is for; None on the single-town paths."""
+    ctx: TownContext | None = request.scope.get(SCOPE_KEY)
+    return ctx
 
 
 def services_of(app: FastAPI) -> TownServices:
@@ -31,15 +42,18 @@ def services_of(app: FastAPI) -> TownServices:
 
 
 def get_services(request: Request) -> TownServices:
-    return services_of(request.app)
+    town = town_of(request)
+    return town.services if town is not None else services_of(request.app)
 
 
 def app_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    town = town_of(request)
+    return town.settings if town is not None else request.app.state.settings
 
 
 def get_log(request: Request) -> ConversationLog | None:
-    return getattr(request.app.state, "log", None)
+    town = town_of(request)
+    return town.log if town is not None else getattr(request.app.state, "log", None)
 
 
 def get_metrics(request: Request) -> Metrics:
@@ -47,7 +61,8 @@ def get_metrics(request: Request) -> Metrics:
 
 
 def get_answering(request: Request) -> Answering:
-    return request.app.state.answering
+    town = town_of(request)
+    return town.answering if town is not None else request.app.state.answering
 
 
 ServicesDep = Annotated[TownServices, Depends(get_services)]
@@ -58,7 +73,8 @@ AnsweringDep = Annotated[Answering, Depends(get_answering)]
 
 
 def get_admin_auth(request: Request) -> AdminAuth:
-    return request.app.state.admin_auth
+    town = town_of(request)
+    return town.auth if town is not None else request.app.state.admin_auth
 
 
 AdminAuthDep = Annotated[AdminAuth, Depends(get_admin_auth)]
@@ -77,8 +93,11 @@ def require_admin(request: Request) -> None:
 
 def limit_questions(request: Request) -> None:
     """Per-client rate limit and daily cap of questions (429 with Retry-After)."""
-    request.app.state.limiter.hit(client_id(request))
+    town = town_of(request)
+    (town.limiter if town is not None else request.app.state.limiter).hit(client_id(request))
 
 
 def limit_feedback(request: Request) -> None:
-    request.app.state.feedback_limiter.hit(client_id(request))
+    town = town_of(request)
+    limiter = town.feedback_limiter if town is not None else request.app.state.feedback_limiter
+    limiter.hit(client_id(request))

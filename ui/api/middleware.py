@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from madoguchi.kit.config import Settings
 from madoguchi.ui.api.metrics import Metrics, MetricsMiddleware
+from madoguchi.ui.api.towns import TownMiddleware, api_path
 from madoguchi.ui.security import (
     AdminAuth,
     AdminDenied,
@@ -38,17 +39,11 @@ STATIC_TYPES = ("text/css", "text/javascript", "application/javascript", "font/"
 def add_middlewares(app: FastAPI, settings: Settings, metrics: Metrics, auth: AdminAuth) -> None:
     srv = settings.server
     policy = OriginPolicy(srv.allowed_origins)
-    # the last added runs first
+    # the last added runs first. The origin check and CORS are the service's, or under
+    # /t/{town}/ the town's (``towns.TownMiddleware``)
     app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"] if policy.any else [],
-        allow_origin_regex=None if policy.any else policy.regex,
-        allow_methods=["GET", "POST"],
-        allow_headers=["content-type", "accept", "last-event-id"],
-        expose_headers=["Retry-After"],  # the widget shows how long to wait after a 429
-        max_age=600,
+        TownMiddleware, policy=policy, hub_of=lambda: getattr(app.state, "towns", None)
     )
-    app.add_middleware(OriginMiddleware, policy=policy)
     app.add_middleware(AdminGateMiddleware, settings=settings, auth=auth)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=srv.max_body_bytes, upload_bytes=srv.max_upload_bytes
@@ -58,6 +53,20 @@ def add_middlewares(app: FastAPI, settings: Settings, metrics: Metrics, auth: Ad
     if srv.trust_forwarded_for:
         chain = ProxyChain(srv.trusted_proxies, srv.trusted_proxy_hops)
         app.add_middleware(ForwardedMiddleware, chain=chain)
+
+
+def cors_chain(app: ASGIApp, policy: OriginPolicy) -> ASGIApp:
+    """The origin check, then CORS, in front of ``app``."""
+    cors = CORSMiddleware(
+        app,
+        allow_origins=["*"] if policy.any else [],
+        allow_origin_regex=None if policy.any else policy.regex,
+        allow_methods=["GET", "POST"],
+        allow_headers=["content-type", "accept", "last-event-id"],
+        expose_headers=["Retry-After"],  # the widget shows how long to wait after a 429
+        max_age=600,
+    )
+    return OriginMiddleware(cors, policy=policy)
 
 
 def _is_staff(path: str) -> bool:
@@ -87,8 +96,8 @@ class SecurityHeadersMiddleware:
             return
         path = scope.get("path", "")
         staff = _is_staff(path)
-        api = path.startswith("/api/")
-        private = staff or path.startswith("/api/v1/admin/")
+        api = api_path(path).startswith("/api/")
+        private = staff or api_path(path).startswith(("/api/v1/admin/", "/api/v1/prefecture/"))
         https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
@@ -127,7 +136,7 @@ class OriginMiddleware:
         self.policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith("/api/"):
+        if scope["type"] != "http" or not api_path(scope.get("path", "")).startswith("/api/"):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}

@@ -109,10 +109,12 @@ _env = Environment(
 _env.filters["source"] = _source
 
 
-def render_home(settings: Settings, base: str) -> str:
-    """The sample page at ``/``; ``base`` (the server's URL) comes from the Host header."""
+def render_home(settings: Settings, base: str, town_id: str | None = None) -> str:
+    """The sample page at ``/`` (a town's at ``/t/{town}/``, its tag naming the town);
+    ``base`` (the server's URL) comes from the Host header."""
     return _env.get_template("home.html").render(
         town=settings.widget.town,
+        town_id=town_id,
         base=base,
         origins=", ".join(settings.server.allowed_origins) or "(none)",
     )

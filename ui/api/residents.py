@@ -28,6 +28,7 @@ from madoguchi.ui.api.deps import (
     SettingsDep,
     limit_feedback,
     limit_questions,
+    town_of,
 )
 from madoguchi.ui.api.models import (
     ERRORS,
@@ -164,8 +165,9 @@ def widget_asset(name: str, request: Request) -> Response:
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def home(request: Request, settings: SettingsDep) -> HTMLResponse:
+    town = town_of(request)
     return HTMLResponse(
-        render_home(settings, str(request.base_url).rstrip("/")),
+        render_home(settings, str(request.base_url).rstrip("/"), town.id if town else None),
         headers={"Content-Security-Policy": home_csp(settings)},
     )
 

@@ -3,6 +3,7 @@
  *
  * Embed with one tag (see README "Embedding the residents' chat widget"):
  *   <script src="https://ai.town.example.jp/widget.js" data-lang="ja" async></script>
+ * On a service shared by several towns the tag names its town: data-town="minami".
  *
  * Everything lives in a closed Shadow DOM: the host page's CSS cannot reach inside and the
  * widget's CSS cannot leak out. Every piece of text coming from the API (answers, titles,
@@ -574,7 +575,7 @@
     })() || document.currentScript;
   var ds = (script && script.dataset) || {};
 
-  function apiBase() {
+  function serviceBase() {
     var raw = (ds.api || "").trim();
     try {
       if (raw) return new URL(raw, location.href).href.replace(/\/+$/, "");
@@ -584,6 +585,16 @@
       /* fall through */
     }
     return location.origin;
+  }
+  // data-town="minami": a service shared by several towns answers for that town alone,
+  // under /t/minami/ (a name that is no town id is ignored: the service's own town)
+  function apiBase() {
+    var base = serviceBase();
+    var town = (ds.town || "").trim();
+    if (/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/.test(town) && !/\/t\/[^/]+$/.test(base)) {
+      return base + "/t/" + town;
+    }
+    return base;
   }
   var API = apiBase();
   var POSITION = ds.position === "left" ? "left" : "right";

@@ -409,15 +409,15 @@ def _copy_outside(
             shutil.copyfile(path, extra / f"{role}.csv")
             originals[role] = str(path.resolve())
     conf = work / "config"
-    for role, name, path in (
+    for role, name, given in (
         ("settings", "settings.toml", settings_file),
         ("sync", "town.toml", sync_file),
     ):
-        if path is None:
+        if given is None:
             continue
         conf.mkdir(exist_ok=True)
-        shutil.copyfile(path, conf / name)
-        originals[role] = str(Path(path).resolve())
+        shutil.copyfile(given, conf / name)
+        originals[role] = str(Path(given).resolve())
     if uploads and uploads_dir.is_dir():
         say("取り込んだ資料を写しています (uploads)")
         _copy_tree(uploads_dir, work / "uploads", skip=lambda _p: False)

@@ -16,9 +16,10 @@ vector no row refers to (harmless, dropped by the same repair). Used by
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,8 @@ class FieldCheck:
     field: str
     wanted: int  # ids the catalogue refers to
     stored: int  # ids the collection holds
-    missing: list[str] = field(default_factory=list)  # wanted, not stored (a sample)
-    orphans: list[str] = field(default_factory=list)  # stored, not wanted (a sample)
+    missing: list[str] = dataclasses.field(default_factory=list)  # wanted, not stored (a sample)
+    orphans: list[str] = dataclasses.field(default_factory=list)  # stored, not wanted (a sample)
     n_missing: int = 0  # the exact counts
     n_orphans: int = 0
 
@@ -67,9 +68,9 @@ class IndexCheck:
     generation: int = 0
     sources: int = 0
     chunks: int = 0
-    migrations_pending: list[str] = field(default_factory=list)
+    migrations_pending: list[str] = dataclasses.field(default_factory=list)
     rekey_pending: int = 0
-    fields: list[FieldCheck] = field(default_factory=list)
+    fields: list[FieldCheck] = dataclasses.field(default_factory=list)
     dim: int | None = None  # the stored vectors' dimension
     store: str = "chroma"
 

@@ -128,9 +128,9 @@ def widget_config(settings: SettingsDep) -> dict[str, Any]:
         "disclaimer": w.disclaimer,
         "suggestions": list(w.suggestions),
         "suggestions_translated": {
-            lang: w.suggestions_in(lang)
+            lang: shown
             for lang in w.languages
-            if lang != "ja" and w.suggestions_in(lang) != list(w.suggestions)
+            if lang != "ja" and (shown := w.suggestions_in(lang)) != w.suggestions
         },
         "languages": list(w.languages),
     }

@@ -12,10 +12,12 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from madoguchi.ingest.towns import (
+    TOWN_ID,
     Town,
     TownAnswer,
     TownLimits,
@@ -104,6 +106,12 @@ def _hub(request: Request) -> TownHub:
     return hub
 
 
+#: a town's id in a path: the registry's own rule (``ingest.towns.TOWN_ID``)
+TownId = Annotated[
+    str, PathParam(pattern=f"^{TOWN_ID.pattern}$", max_length=32, description="e.g. minami")
+]
+
+
 def _missing(town_id: str) -> JSONResponse:
     return JSONResponse(
         status_code=404, content={"error": "TownNotFound", "detail": f"no town {town_id[:40]!r}"}
@@ -123,7 +131,7 @@ def list_towns(request: Request) -> dict[str, Any]:
 
 
 @router.get("/towns/{town_id}", response_model=TownOut, responses={**ADMIN_ERRORS, **NOT_FOUND})
-def show_town(request: Request, town_id: str) -> dict[str, Any] | JSONResponse:
+def show_town(request: Request, town_id: TownId) -> dict[str, Any] | JSONResponse:
     hub = _hub(request)
     try:
         return town_figures(hub.registry, hub.registry.get(town_id)).to_json()
@@ -156,7 +164,7 @@ def create_town(request: Request, body: TownIn) -> dict[str, str] | JSONResponse
     "/towns/{town_id}/keys", response_model=KeyOut, responses={**ADMIN_ERRORS, **NOT_FOUND}
 )
 def new_town_key(
-    request: Request, town_id: str, replace: bool = False
+    request: Request, town_id: TownId, replace: bool = False
 ) -> dict[str, str] | JSONResponse:
     """Another admin key for the town (``replace=true``: the old ones stop working)."""
     hub = _hub(request)
@@ -178,7 +186,7 @@ def new_town_key(
     },
 )
 async def delete_town(
-    request: Request, town_id: str, force: Annotated[bool, Query()] = False
+    request: Request, town_id: TownId, force: Annotated[bool, Query()] = False
 ) -> dict[str, Any] | JSONResponse:
     """Delete the town's documents, vectors, log and settings: refused (409) until it has
     been exported after its last change (``madoguchi towns export``), unless ``force``."""

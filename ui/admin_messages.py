@@ -137,13 +137,20 @@ RULES: list[Rule] = [
 ]
 
 
+def _written_in_japanese(text: str) -> bool:
+    """Japanese sentences (perhaps with English in brackets), not an English sentence that
+    names a Japanese file or word."""
+    japanese = len(_JAPANESE.findall(text))
+    return japanese > 0 and japanese * 4 >= len(re.findall(r"[A-Za-z]", text))
+
+
 def say(message: str) -> tuple[str, str | None]:
     """``message`` for staff: (Japanese, the original to show under 詳細 or None)."""
     text = message.strip()
-    if _JAPANESE.search(text):
-        return text, None
     for pattern, fn in RULES:
         m = pattern.search(text)
         if m:
             return fn(m), text
+    if _written_in_japanese(text):
+        return text, None
     return "処理できませんでした。詳細をシステムの担当者に伝えてください。", text

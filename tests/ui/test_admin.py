@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import socket
 import threading
 import time
@@ -14,7 +15,15 @@ from fastapi.testclient import TestClient
 
 from madoguchi.kit.convlog import ConversationLog
 from madoguchi.kit.errors import InputError
-from madoguchi.ui.admin import AdminActions, build_admin, upload_dir_for
+from madoguchi.ui.admin import (
+    AdminActions,
+    IngestCancelled,
+    build_admin,
+    failure,
+    natural_key,
+    upload_dir_for,
+)
+from madoguchi.ui.admin_messages import say
 from madoguchi.ui.api import create_app
 from tests.ui.test_api import Q, make_services
 
@@ -51,24 +60,141 @@ def test_upload_ingest_list_and_remove(setup, monkeypatch):
     text = actions.upload_and_ingest(
         [str(incoming / "faq.csv"), str(incoming / "virus.exe")], lambda n, _d: seen.append(n)
     )
-    assert "追加 2" in text and "virus.exe" in text and seen == [1, 2]
+    assert "追加 2 件" in text and seen == [1, 2]
+    assert "virus.exe: この種類のファイル（.exe）は取り込めません" in text
     assert (tmp / "uploads" / "faq.csv").is_file()
     assert not (tmp / "uploads" / "virus.exe").exists()
     rows = actions.sources()
     assert [r[0] for r in rows] == ["faq.csv#1", "uploads/faq.csv#1", "uploads/faq.csv#2"]
-    assert rows[1][1] == "faq" and rows[1][3] == "犬の登録はどうすればいいですか。"
+    assert rows[1][1] == "FAQ" and rows[1][3] == "犬の登録はどうすればいいですか。"
     assert [r[0] for r in actions.sources("uploads/")] == ["uploads/faq.csv#1", "uploads/faq.csv#2"]
     # re-sync: unchanged files are skipped
-    assert "変更なし 2" in actions.resync()
+    assert "変更なし 2 件" in actions.resync()
     assert actions.remove("uploads/faq.csv") == "2 件の出典を削除しました。"
     assert not (tmp / "uploads" / "faq.csv").exists()  # the uploaded copy goes too
     assert [r[0] for r in actions.sources()] == ["faq.csv#1"]
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match=r"「uploads/none\.csv」という出典は索引にありません"):
         actions.remove("uploads/none.csv")
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="削除する出典が入っていません"):
         actions.remove("  ")
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="ファイルが選ばれていません"):
         actions.upload_and_ingest([])
+
+
+def test_any_file_is_accepted_and_an_unreadable_one_is_explained_in_japanese(setup, monkeypatch):
+    """The upload box takes any file; a .doc gets the kit's advice (save it as .docx) in
+    Japanese, and nothing of it is kept."""
+    actions, _svc, _log, tmp = setup
+    monkeypatch.chdir(tmp)
+    (tmp / "incoming" / "古い案内.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    (tmp / "incoming" / "memo.md").write_text("# 見出し\n本文です。", encoding="utf-8")
+    text = actions.upload_and_ingest(
+        [str(tmp / "incoming" / n) for n in ("古い案内.doc", "memo.md")]
+    )
+    assert "古い案内.doc: 古い Word 形式（.doc）のファイルは読めません" in text
+    assert ".docx" in text and "追加 1 件" in text
+    assert not (tmp / "uploads" / "古い案内.doc").exists()
+    assert not re.search(r"[A-Za-z]{4,} [a-z]{3,} [a-z]{3,}", text.split("<details>")[0])
+
+
+def test_the_filter_matches_any_part_and_ids_sort_naturally(setup, monkeypatch):
+    actions, svc, _log, tmp = setup
+    monkeypatch.chdir(tmp)
+    rows = "".join(f"{i},質問{i}ですか。,回答{i}です。,総務課,01234-5-1101\n" for i in range(1, 13))
+    Path("many.csv").write_text("ID,質問,回答,所管部署,電話番号\n" + rows, encoding="utf-8")
+    svc.ingest(["many.csv"])
+    ids = [r[0] for r in actions.sources("many")]
+    assert ids == [f"many.csv#{i}" for i in range(1, 13)]  # #2 before #10
+    assert [r[0] for r in actions.sources("ANY.CSV#1")] == ["many.csv#1", "many.csv#10",
+                                                            "many.csv#11", "many.csv#12"]  # fmt: skip
+    assert [r[0] for r in actions.sources("質問7")] == ["many.csv#7"]  # by title too
+    assert actions.sources("どこにもない") == []
+    assert natural_key("a#2") < natural_key("a#10") < natural_key("b#1")
+
+
+def test_cancel_stops_an_ingest_between_documents(setup, monkeypatch):
+    actions, svc, _log, tmp = setup
+    monkeypatch.chdir(tmp)
+    Path("faq.csv").write_text(FAQ, encoding="utf-8")
+    started, go = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def report(n, _desc):
+        if n == 1:
+            started.set()
+            go.wait(10)
+
+    def run():
+        try:
+            outcome.append(actions.ingest_paths([Path("faq.csv")], report))
+        except Exception as exc:
+            outcome.append(exc)
+
+    assert actions.cancel_ingest() == "実行中の取り込みはありません。"
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert started.wait(10)
+    with pytest.raises(InputError, match="別の取り込みが実行中です"):
+        actions.ingest_paths([Path("faq.csv")])
+    said: list[str] = []
+    canceller = threading.Thread(target=lambda: said.append(actions.cancel_ingest()))
+    canceller.start()
+    while not actions._cancel.is_set():
+        time.sleep(0.01)
+    go.set()
+    worker.join(10)
+    canceller.join(10)
+    assert isinstance(outcome[0], IngestCancelled) and "中止しました" in str(outcome[0])
+    assert said[0].startswith("取り込みを中止しました")
+    assert "faq.csv#2" not in [s.source_id for s in svc.index.sources()]
+    # the next run takes everything in
+    assert "取り込みが終わりました" in actions.ingest_paths([Path("faq.csv")])
+    assert "faq.csv#2" in [s.source_id for s in svc.index.sources()]
+
+
+def test_kit_messages_are_said_in_japanese():
+    ja, original = say("unsupported: old Word format '.doc'; save it as .docx")
+    assert "Word" in ja and ".docx" in ja and original and "old Word" in original
+    ja, _ = say("synonyms.csv: line 3: a group needs two or more different words; line 5: "
+                "a word over 40 characters (あいう…)")  # fmt: skip
+    assert ja.splitlines()[0].startswith("3 行目: ") and ja.splitlines()[1].startswith("5 行目: ")
+    assert say("the question is empty")[0] == "質問が空です。質問を入力してから押してください。"
+    assert say("すでに日本語です。") == ("すでに日本語です。", None)
+    ja, original = say("案内.pdf: something nobody foresaw")
+    assert "処理できませんでした" in ja and original == "案内.pdf: something nobody foresaw"
+    ja, original = say("something nobody foresaw")
+    assert "処理できませんでした" in ja and original == "something nobody foresaw"
+
+
+def test_a_failing_handler_changes_only_its_status_area():
+    """What keeps the screen usable: a failure updates the status, never the tables."""
+    from madoguchi.ui.admin import _reports_to
+
+    status = object()
+
+    @_reports_to(status)
+    def works(x):
+        return "ok", [[x]]
+
+    @_reports_to(status)
+    def fails(_x):
+        raise InputError("the question is empty")
+
+    @_reports_to(status)
+    def crashes(_x):
+        raise RuntimeError("boom")
+
+    assert works(1) == ("ok", [[1]])
+    out = fails(1)
+    assert (
+        list(out) == [status]
+        and "質問が空です" in out[status]
+        and "できませんでした" in out[status]
+    )
+    assert "<details><summary>詳細</summary>" in out[status]
+    out = crashes(1)
+    assert "思いがけないエラー" in out[status] and "RuntimeError: boom" in out[status]
+    assert "the question is empty" in failure(InputError("the question is empty"))
 
 
 def test_upload_names_cannot_escape_the_folder(setup, monkeypatch):
@@ -103,9 +229,17 @@ def test_only_files_from_the_incoming_folder_are_taken(setup, monkeypatch):
 def test_try_question_shows_passages_and_scores_without_logging(setup):
     actions, _svc, log, _ = setup
     md, rows = actions.try_question(Q)
-    assert "### 回答" in md and "confidence" in md and "faq.csv#1" in md
-    assert rows[0][0] == 1 and rows[0][1] == "faq.csv#1" and rows[0][4] > 0
-    assert "dense:1" in rows[0][6]
+    assert "### 回答" in md and "確からしさ" in md and "faq.csv#1" in md
+    assert "答え方: FAQ の回答" in md and "言語: 日本語" in md
+    assert "confidence" not in md and "_ms" not in md and "mode" not in md
+    assert rows[0][0] == 1 and rows[0][1] == "faq.csv#1" and rows[0][3] > 0
+    assert rows[0][4].startswith(Q)
+    full = actions.try_question_full(Q)
+    assert full.rows == rows and full.answer.split("・")[:2] == md.split("・")[:2]
+    # the figures behind it are in the 詳細 fold
+    assert full.detail_rows[0][1] == "faq.csv#1" and full.detail_rows[0][3] > 0
+    assert "dense:1" in full.detail_rows[0][5]
+    assert "embed_ms" in full.details and "faq" in full.details
     assert log.count() == 0
     with pytest.raises(InputError):
         actions.try_question("   ")
@@ -125,12 +259,14 @@ def test_logs_filters_and_unanswered_export(setup):
     t = add("ごみの日")
     log.feedback(t.id, False, "違う")
     assert len(actions.logs()) == 3
-    assert [r[1] for r in actions.logs("回答できなかった (refused)")] == ["宇宙船の免許"]
-    thumbs = actions.logs("役に立たなかった (thumbs-down)")
+    assert [r[1] for r in actions.logs("回答できなかった")] == ["宇宙船の免許"]
+    thumbs = actions.logs("役に立たなかった（👎）")
     assert (
         [r[1] for r in thumbs] == ["ごみの日"] and thumbs[0][6] == "👎" and thumbs[0][7] == "違う"
     )
-    assert "記録 3 件" in actions.log_summary()
+    assert "記録 3 件" in actions.log_summary() and "回答できた割合 67%" in actions.log_summary()
+    row = actions.logs()[-1]
+    assert row[2:5] == ["日本語", "FAQ の回答", 0.5] and row[10] == 0.01  # seconds
     path = Path(actions.export_unanswered())
     rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
     assert sorted(r["question"] for r in rows) == ["ごみの日", "宇宙船の免許"]
@@ -335,8 +471,8 @@ def test_machine_translations_are_listed_approved_edited_and_rejected(setup, mon
 
     listed = actions.translations()
     assert [r[:3] for r in listed] == [
-        ["faq.csv#1", "en", "機械翻訳 (machine)"],
-        ["faq.csv#2", "en", "要確認 (review)"],
+        ["faq.csv#1", "en", "機械翻訳"],
+        ["faq.csv#2", "en", "要確認"],
     ]
     assert (
         listed[0][3].startswith("犬の登録はどうすればいいですか。") and "3000 yen" in listed[0][4]
@@ -346,14 +482,11 @@ def test_machine_translations_are_listed_approved_edited_and_rejected(setup, mon
     assert (q, a) == ("Library hours?", "From 9 a.m.") and "午後6時" in ja
 
     msg = actions.decide_translation("faq.csv#2", "en", q, "From 9 a.m. to 6 p.m.", "approve")
-    assert "承認しました" in msg and "更新 1 件" in msg and "checks" not in msg
+    assert "承認しました" in msg and "更新 1 件" in msg and "点検" not in msg
     msg = actions.decide_translation("faq.csv#1", "en", "", "", "reject")
     assert "却下しました" in msg
     assert actions.translations() == []  # nothing left to check
-    assert [r[2] for r in actions.translations("すべて (all)")] == [
-        "却下 (rejected)",
-        "承認済み (approved)",
-    ]
+    assert [r[2] for r in actions.translations("すべて")] == ["却下", "承認済み"]
     saved = read_machine_translations(Path("faq_en.mt.csv"))
     assert saved["2"].status == "approved" and saved["2"].answer == "From 9 a.m. to 6 p.m."
     assert saved["1"].status == "rejected"
@@ -363,8 +496,8 @@ def test_machine_translations_are_listed_approved_edited_and_rejected(setup, mon
 
     # the Japanese changes: the approval no longer holds, the row shows as stale
     Path("faq.csv").write_text(FAQ.replace("午後6時", "午後7時"), encoding="utf-8")
-    assert [r[2] for r in actions.translations()] == ["原文が変更 (Japanese changed)"]
-    with pytest.raises(InputError, match="choose a translation"):
+    assert [r[2] for r in actions.translations()] == ["日本語の原文が変更された"]
+    with pytest.raises(InputError, match="翻訳が選ばれていません"):
         actions.decide_translation("", "en", "", "", "approve")
-    with pytest.raises(InputError, match="not an indexed FAQ file"):
+    with pytest.raises(InputError, match="索引にある FAQ ではありません"):
         actions.decide_translation("other.csv#1", "en", "", "", "approve")

@@ -50,10 +50,11 @@ HIT_COLUMNS = ["順位", "出典", "題名", "近さ", "文章"]
 # the 詳細 (details) fold of the try tab: each search's signal and rank
 HIT_DETAIL_COLUMNS = ["順位", "出典", "総合点", "意味の近さ (dense)", "語の一致 (BM25)",
                       "各検索での順位 (ranks)"]  # fmt: skip
-LOG_COLUMNS = ["日時", "質問", "言語", "答え方", "確からしさ", "回答できなかった", "評価",
-               "コメント", "回答", "出典", "かかった秒数"]  # fmt: skip
-LOG_WIDTHS: list[str | int] = ["110px", "200px", "80px", "110px", "80px", "80px", "50px",
-                              "120px", "360px", "160px", "80px"]  # fmt: skip
+LOG_COLUMNS = ["日時", "質問", "言語", "答え方", "確からしさ", "未回答", "評価", "コメント",
+               "回答", "出典", "秒"]  # fmt: skip
+# fitted to a 1280-pixel screen, the answer widest (its whole text wraps in the cell)
+LOG_WIDTHS: list[str | int] = ["9%", "16%", "6%", "9%", "7%", "5%", "4%", "9%", "24%", "7%",
+                               "4%"]  # fmt: skip
 SUGGESTION_COLUMNS = ["語", "資料にない部分", "回数", "近い見出し", "質問の例"]
 TRANSLATION_COLUMNS = ["出典", "言語", "状態", "日本語", "翻訳", "メモ"]
 TRANSLATION_STATUS = {
@@ -278,9 +279,11 @@ class AdminActions:
             f"・更新 {c['updated']} 件・変更なし {c['unchanged']} 件・削除 {c['removed']} 件"
             f"・取り込めなかった {c['skipped']} 件",
         ]
+        if res.skipped:
+            lines.append("**取り込めなかったもの**")
         for sid, reason in res.skipped:
             ja, original = say(reason)
-            lines.append(f"- 取り込めませんでした `{sid}`: {ja}")
+            lines.append(f"- `{sid}`: {ja}")
             if original:
                 originals.append(f"{sid}: {original}")
         for sid, warning in res.warnings:
@@ -314,9 +317,12 @@ class AdminActions:
                 "枠をクリックして選んでから「取り込む」を押してください。"
             )
         saved, refused = self.save_uploads(paths)
-        text = self.ingest_paths(saved, report) if saved else "取り込めるファイルがありません。"
+        refused = list(dict.fromkeys(refused))  # the same file chosen twice: said once
+        if not saved:
+            return "⚠️ **取り込めませんでした。**\n\n" + "\n".join(f"- {r}" for r in refused)
+        text = self.ingest_paths(list(dict.fromkeys(saved)), report)
         if refused:
-            text += "\n\n" + "\n".join(f"- 取り込めませんでした {r}" for r in refused)
+            text += "\n\n**取り込めなかったファイル**\n\n" + "\n".join(f"- {r}" for r in refused)
         return text
 
     def resync(self, report: Reporter | None = None) -> str:
@@ -936,7 +942,7 @@ def _log_tab(actions: AdminActions) -> OnOpen:
             "回答できなかった質問と 👎 の質問を CSV で書き出し、新しい FAQ づくりに使えます。"
         )
         export_btn = gr.Button("回答できなかった質問を CSV で書き出す")
-        export_file = gr.File(label="CSV", interactive=False)
+        export_file = gr.File(label="CSV", interactive=False, height=90)
         export_btn.click(do_export, None, [status, export_file])
     return OnOpen(do_logs, [which], [status, turns])
 

@@ -221,7 +221,8 @@ def test_only_files_from_the_incoming_folder_are_taken(setup, monkeypatch):
     sneaky = tmp / "incoming" / ".." / "secret.csv"
     before = [s.source_id for s in svc.index.sources()]
     text = actions.upload_and_ingest([str(outside), str(link), str(sneaky)])
-    assert text.count("アップロードされたファイルではありません") == 3
+    # secret.csv twice (by two paths), said once
+    assert text.count("アップロードされたファイルではありません") == 2
     assert [s.source_id for s in svc.index.sources()] == before
     assert not (tmp / "uploads" / "secret.csv").exists()
 
@@ -346,7 +347,27 @@ def _choose_file(page, path: Path, trouble: list[str], shot: Path) -> None:
     pytest.fail(f"the upload box never showed {path.name} (see {shot}):\n" + "\n".join(trouble))
 
 
-def test_admin_screenshot(browser, screenshot_dir, admin_app, tmp_path, monkeypatch):
+def _visible(page, text: str, exact: bool = False):
+    return page.get_by_text(text, exact=exact).filter(visible=True).first
+
+
+def _cell(page, text: str):
+    """A table cell as drawn (Gradio draws the rows as a grid of ``.body-cell`` boxes; its
+    ``<table>`` only measures them and stays empty)."""
+    exactly = re.compile(rf"^\s*{re.escape(text)}\s*$")
+    return page.locator(".body-cell").filter(has_text=exactly).filter(visible=True).first
+
+
+def _table_shows(page, text: str, timeout: float = 20000) -> None:
+    _cell(page, text).wait_for(timeout=timeout)
+
+
+def test_admin_screen_in_japanese(browser, screenshot_dir, admin_app, tmp_path, monkeypatch):
+    """A member of staff's afternoon, in headless Chromium with a Japanese browser: log in,
+    press 取り込む with no file, ingest a FAQ, upload a .doc, remove a source that is not
+    there, filter, remove one that is; try a question and open 詳細; a bad synonym line and
+    a good one. Each error is said in Japanese in the tab's status area, and the tables
+    keep their rows: the screen stays usable."""
     monkeypatch.chdir(tmp_path)
     import uvicorn
 
@@ -361,7 +382,7 @@ def test_admin_screenshot(browser, screenshot_dir, admin_app, tmp_path, monkeypa
             if server.started:
                 break
             time.sleep(0.05)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
         trouble: list[str] = []  # what the page said, for the failure message
         page.on("console", lambda m: trouble.append(f"console {m.type}: {m.text}"))
         page.on("pageerror", lambda e: trouble.append(f"page error: {e}"))
@@ -375,31 +396,106 @@ def test_admin_screenshot(browser, screenshot_dir, admin_app, tmp_path, monkeypa
         page.fill("#key", KEY)
         page.click("button[type=submit]")
         page.wait_for_url("**/admin/")
-        # upload a FAQ CSV through the screen and ingest it
+        try:
+            _walk_through_the_screen(page, port, tmp_path, trouble, screenshot_dir)
+        except Exception:
+            page.screenshot(path=str(screenshot_dir / "admin_failed.png"), full_page=True)
+            raise
+        page.close()
+    finally:
+        server.should_exit = True
+        th.join(timeout=10)
+
+
+def _walk_through_the_screen(page, port: int, tmp_path: Path, trouble, screenshot_dir) -> None:
+    from playwright.sync_api import expect
+
+    if True:
+        # the screen's load events have filled the source list: the app is live
+        _table_shows(page, "faq.csv#1")
+        ingest = page.get_by_role("button", name="取り込む", exact=True)
+
+        # 1. 取り込む with no file: said in Japanese, the table keeps its row
+        ingest.click()
+        _visible(page, "ファイルが選ばれていません").wait_for(timeout=20000)
+        _table_shows(page, "faq.csv#1")
+
+        # 2. a FAQ CSV through the upload box
         faq = tmp_path / "inu.csv"
         faq.write_text(FAQ, encoding="utf-8")
-        # the screen's load events have filled the (empty) source list: the app is live
-        page.get_by_text("索引にある出典").wait_for(timeout=20000)
         _choose_file(page, faq, trouble, screenshot_dir / "admin_upload_failed.png")
-        page.get_by_role("button", name="取り込む (ingest)").click()
-        page.get_by_text("取り込み完了").wait_for(timeout=60000)
-        page.get_by_text("追加 2", exact=False).wait_for()
+        ingest.click()
+        _visible(page, "取り込みが終わりました").wait_for(timeout=60000)
+        _visible(page, "追加 2 件").wait_for()
+        _table_shows(page, "uploads/inu.csv#2")
+        assert not _visible(page, "tokens/s").is_visible()  # only in the 詳細 fold
         page.screenshot(path=str(screenshot_dir / "admin_documents_1280.png"), full_page=True)
-        page.get_by_role("tab", name="質問を試す (try)").click()
-        page.get_by_label("質問 (question)").fill(Q)
-        page.get_by_role("button", name="回答を見る (ask)").click()
-        page.get_by_text("検索された文章とスコア").wait_for()
-        page.get_by_text("confidence").wait_for(timeout=20000)
+
+        # 3. an old Word file: the box takes it, the kit's advice comes back in Japanese
+        page.get_by_role("button", name=re.compile("クリア|Clear")).first.click()
+        _visible(page, "ファイルをここにドロップ").wait_for(timeout=10000)  # the box is empty
+        old = tmp_path / "古い案内.doc"
+        old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+        _choose_file(page, old, trouble, screenshot_dir / "admin_upload_failed.png")
+        ingest.click()
+        _visible(page, "古い Word 形式（.doc）のファイルは読めません").wait_for(timeout=60000)
+        assert not _visible(page, "Invalid file type").is_visible()
+        _table_shows(page, "uploads/inu.csv#1")
+
+        # 4. removing a source that is not there
+        remove = page.get_by_label("削除する出典（ファイル名なら、その行すべて）")
+        remove.fill("nai.csv")
+        page.get_by_role("button", name="削除", exact=True).click()
+        _visible(page, "「nai.csv」という出典は索引にありません").wait_for(timeout=20000)
+        _table_shows(page, "uploads/inu.csv#1")  # still there, not a red エラー
+        assert not page.get_by_text("Error", exact=True).filter(visible=True).count()
+        page.screenshot(path=str(screenshot_dir / "admin_error_1280.png"), full_page=True)
+
+        # 5. the screen is still usable: filter by a middle part, pick a row, remove it
+        box = page.get_by_label("絞り込み（出典や題名の一部）")
+        box.fill("inu.csv#2")
+        box.press("Enter")
+        page.wait_for_function(
+            "() => ![...document.querySelectorAll('.body-cell')].some("
+            "c => c.innerText.trim() === 'faq.csv#1')",
+            timeout=20000,
+        )
+        _table_shows(page, "uploads/inu.csv#2")
+        _cell(page, "uploads/inu.csv#2").click()
+        expect(remove).to_have_value("uploads/inu.csv#2", timeout=20000)  # the row picked
+        page.get_by_role("button", name="削除", exact=True).click()
+        _visible(page, "1 件の出典を削除しました").wait_for(timeout=20000)
+        box.fill("")
+        box.press("Enter")
+        _table_shows(page, "uploads/inu.csv#1")
+
+        # 6. try a question; the figures are in the 詳細 fold
+        page.get_by_role("tab", name="質問を試す").click()
+        page.get_by_label("質問", exact=True).fill(Q)
+        page.get_by_role("button", name="答えを見る").click()
+        _visible(page, "確からしさ").wait_for(timeout=20000)
+        _visible(page, "答えのもとになった文章").wait_for()
+        assert not _visible(page, "embed_ms").is_visible()
+        page.get_by_text("詳細（検索の点数と時間）").click()
+        _visible(page, "embed_ms").wait_for(timeout=10000)
         page.screenshot(path=str(screenshot_dir / "admin_try_1280.png"), full_page=True)
-        # the synonym list: a bad line is refused, a good list saved and used
-        page.get_by_role("tab", name="言い換え (synonyms)").click()
-        box = page.get_by_label("言い換え辞書 (synonyms.csv)")
-        box.fill("ワンちゃん\n")
-        page.get_by_role("button", name="保存 (save)").click()
-        page.get_by_text("a group needs two or more").first.wait_for(timeout=20000)
-        box.fill("ワンちゃん, 犬\n")
-        page.get_by_role("button", name="保存 (save)").click()
-        page.get_by_text("保存しました").wait_for(timeout=20000)
+
+        # 7. the synonym list: saved, then a bad line replaces the message, then saved
+        page.get_by_role("tab", name="言い換え").click()
+        syn = page.get_by_label("言い換え辞書")
+        save = page.get_by_role("button", name="保存", exact=True)
+        syn.fill("ワンちゃん, 犬\n")
+        save.click()
+        _visible(page, "保存しました").wait_for(timeout=20000)
+        syn.fill("ワンちゃん\n")
+        save.click()
+        _visible(page, "1 行目: 1 行には").wait_for(timeout=20000)
+        assert not _visible(page, "保存しました").is_visible()  # the old message is gone
+        assert not _visible(page, "a group needs").is_visible()
+        page.screenshot(path=str(screenshot_dir / "admin_synonyms_1280.png"), full_page=True)
+        syn.fill("ワンちゃん, 犬\n")
+        save.click()
+        _visible(page, "保存しました").wait_for(timeout=20000)
         # a resident's question the documents have no word for: suggested from the log
         r = page.request.post(
             f"http://127.0.0.1:{port}/api/v1/ask", data={"question": "ハムスターのケージの処分"}
@@ -410,19 +506,21 @@ def test_admin_screenshot(browser, screenshot_dir, admin_app, tmp_path, monkeypa
                 f"http://127.0.0.1:{port}/api/v1/feedback",
                 data={"answer_id": r.json()["answer_id"], "helpful": False},
             )
-        page.get_by_role("button", name="言い換え候補を表示 (suggest from the log)").click()
+        page.get_by_role("button", name="言い換えの候補を出す（会話ログから）").click()
         page.get_by_text("ハムスター", exact=True).filter(visible=True).first.wait_for(
             timeout=20000
         )
-        page.screenshot(path=str(screenshot_dir / "admin_synonyms_1280.png"), full_page=True)
-        page.get_by_role("tab", name="質問を試す (try)").click()
-        page.get_by_label("質問 (question)").fill("ワンちゃんの登録")
-        page.get_by_role("button", name="回答を見る (ask)").click()
-        page.get_by_text("ワンちゃん → 犬").wait_for(timeout=20000)
-        page.close()
-    finally:
-        server.should_exit = True
-        th.join(timeout=10)
+        page.get_by_role("tab", name="質問を試す").click()
+        page.get_by_label("質問", exact=True).fill("ワンちゃんの登録")
+        page.get_by_role("button", name="答えを見る").click()
+        _visible(page, "ワンちゃん → 犬").wait_for(timeout=20000)
+
+        # 8. the log
+        page.get_by_role("tab", name="会話ログ").click()
+        page.get_by_role("button", name="表示", exact=True).filter(visible=True).first.click()
+        _visible(page, "回答できた割合").wait_for(timeout=20000)
+        _table_shows(page, "ハムスターのケージの処分")
+        page.screenshot(path=str(screenshot_dir / "admin_log_1280.png"), full_page=True)
 
 
 def test_gradio_temp_dir_is_private_to_the_process(monkeypatch):

@@ -2,9 +2,13 @@
 
 An evaluator opens the file from a USB stick on an office PC with no network,
 so nothing is fetched: matplotlib draws each plot to SVG text (glyphs as
-paths, so no font is needed to display them) and the page embeds it. Plot
-labels are English; questions and titles in the tables stay in their own
-language.
+paths, so no font is needed to display them) and the page embeds it.
+
+The page is in Japanese by default (``lang="ja"``: headings, metric names in plain
+words such as 正しく答えた割合, table headers, why a question failed, a caption under
+each plot), for the town's staff; ``lang="en"`` gives the English page. Plot axes stay
+English in both (a machine drawing them may have no Japanese font); the captions say
+what each plot shows. Questions and titles in the tables stay in their own language.
 """
 
 from __future__ import annotations
@@ -42,6 +46,73 @@ tr.best td{background:#eef8ee} .ci{color:#57606a;font-size:12px}
 .ans{font-size:13px;color:#33383e;max-width:380px} code{font-size:12px}
 .note{color:#57606a;font-size:13px;max-width:900px}
 """
+
+
+LANGS = ("ja", "en")
+# the metric names of eval.report.LABELS, in words the town's staff use
+LABELS_JA = {
+    "hit@5": "上位 5 件に正しい資料 (hit@5)",
+    "mrr": "正しい資料の順位 (MRR)",
+    "recall@10": "上位 10 件に入った正しい資料の割合 (recall@10)",
+    "ndcg@10": "並び順のよさ・段階評価 (nDCG@10)",
+    "answer_accuracy": "正しく答えた割合",
+    "answered_precision": "答えたうち正しかった割合",
+    "coverage": "回答できた割合（答えられるはずの質問のうち）",
+    "citation_precision": "示した出典が正しかった割合",
+    "refusal_recall": "答えられない質問を断った割合",
+    "refusal_precision": "断ったうち、本当に答えられない質問だった割合",
+    "false_refusal_rate": "答えられるのに断った割合",
+    "latency_p50_ms": "応答時間・中央値（ミリ秒）",
+    "latency_p95_ms": "応答時間・95% の質問がこれ以内（ミリ秒）",
+    "latency_p99_ms": "応答時間・99% の質問がこれ以内（ミリ秒）",
+}
+# every other English phrase of the page, in Japanese
+JA = {
+    "metric": "指標",
+    "value": "値",
+    "95% CI (bootstrap)": "95% 信頼区間（ブートストラップ）",
+    "n": "件数",
+    "lang": "言語",
+    "id": "ID",
+    "question": "質問",
+    "expected": "正しい資料",
+    "why it failed": "うまくいかなかった理由",
+    "conf.": "確からしさ",
+    "retrieved (top 5, ✓ = expected)": "検索された資料（上位 5 件、✓ = 正しい資料）",
+    "answer": "回答",
+    "No failed questions.": "うまくいかなかった質問はありません。",
+    "Summary": "まとめ",
+    "By language": "言語ごと",
+    "Plots": "グラフ",
+    "configuration": "設定",
+    "name": "名前",
+    "settings changed": "変えた設定",
+    "(as configured)": "（設定どおり）",
+    "Configurations": "比べた設定",
+    "Abstention threshold": "回答を控えるしきい値",
+    "threshold": "しきい値",
+    "answer accuracy": "正しく答えた割合",
+    "unanswerable refused": "答えられない質問を断った割合",
+    "answerable falsely refused": "答えられるのに断った割合",
+}
+# eval.report.BY_LANG's column names
+BY_LANG_JA = {
+    "n": "件数",
+    "hit@5": "上位 5 件に正しい資料",
+    "answer_accuracy": "正しく答えた割合",
+    "answered_precision": "答えたうち正しかった割合",
+    "coverage": "回答できた割合",
+    "false_refusal_rate": "答えられるのに断った割合",
+    "refusal_recall": "答えられない質問を断った割合",
+}
+
+
+def _t(lang: str, text: str) -> str:
+    return text if lang == "en" else JA[text]
+
+
+def _label(lang: str, key: str) -> str:
+    return LABELS[key] if lang == "en" else LABELS_JA[key]
 
 
 def _e(text: object) -> str:
@@ -213,27 +284,28 @@ def _by_threshold(ax: Any, name: str, sw: Sweep) -> None:
 # ---- tables ----------------------------------------------------------------------------
 
 
-def _summary_table(run: EvalRun) -> str:
+def _summary_table(run: EvalRun, lang: str = "en") -> str:
     s = run.summary
     rows = []
-    for key, label in LABELS.items():
+    for key in LABELS:
         f = s.figures.get(key)
         if f is None or f.n == 0:
             continue
         ci = f"{fmt(f.ci[0])} – {fmt(f.ci[1])}" if f.ci else ""
         rows.append(
-            f"<tr><td>{_e(label)}</td><td class=num><b>{fmt(f.value, key)}</b></td>"
+            f"<tr><td>{_e(_label(lang, key))}</td><td class=num><b>{fmt(f.value, key)}</b></td>"
             f"<td class=num>{ci}</td><td class=num>{f.n}</td></tr>"
         )
-    return (
-        "<table><tr><th>metric</th><th>value</th><th>95% CI (bootstrap)</th><th>n</th></tr>"
-        + "".join(rows)
-        + "</table>"
+    head = "".join(
+        f"<th>{_e(_t(lang, h))}</th>" for h in ("metric", "value", "95% CI (bootstrap)", "n")
     )
+    return f"<table><tr>{head}</tr>" + "".join(rows) + "</table>"
 
 
-def _lang_table(run: EvalRun) -> str:
-    head = "".join(f"<th>{_e(label)}</th>" for _, label in BY_LANG)
+def _lang_table(run: EvalRun, lang: str = "en") -> str:
+    head = "".join(
+        f"<th>{_e(label if lang == 'en' else BY_LANG_JA[key])}</th>" for key, label in BY_LANG
+    )
     rows = []
     for lang, row in run.summary.by_lang.items():
         cells = []
@@ -248,29 +320,36 @@ def _lang_table(run: EvalRun) -> str:
                 txt += f" <span class=ci>({fmt(ci[0])} – {fmt(ci[1])})</span>"
             cells.append(f"<td class=num>{txt}</td>")
         rows.append(f"<tr><td>{_e(lang)}</td>{''.join(cells)}</tr>")
-    return f"<table><tr><th>lang</th>{head}</tr>{''.join(rows)}</table>"
+    return f"<table><tr><th>{_t(lang, 'lang')}</th>{head}</tr>{''.join(rows)}</table>"
 
 
-def failure_reason(r: ItemResult) -> str:
+def failure_reason(r: ItemResult, lang: str = "en") -> str:
     """Why an item counts as wrong, in the words an evaluator would use."""
     it = r.item
+    ja = lang != "en"
     if not it.answerable:
-        return "answered an unanswerable question"
+        return "答えられない質問に答えた" if ja else "answered an unanswerable question"
     if r.error:
-        return f"rejected as input: {r.error}"
+        return f"{'質問として受け付けられなかった' if ja else 'rejected as input'}: {r.error}"
     if r.refused:
         found = any(source_matches(e, s) for e in it.expected_sources for s in r.retrieved)
+        if ja:
+            return "回答を断った" + ("（正しい資料は検索されていた）" if found else "")
         return "refused" + (" (expected source was retrieved)" if found else "")
     if it.expected_sources and not any(
         source_matches(e, c) for e in it.expected_sources for c in r.cited
     ):
         found = any(source_matches(e, s) for e in it.expected_sources for s in r.retrieved)
+        if ja:
+            return "正しい資料を出典に示さなかった" + (
+                "" if found else "（検索の上位 10 件にもなかった）"
+            )
         return "expected source not cited" + ("" if found else " (nor retrieved in the top 10)")
     missing = [s for s in it.expected_answer_contains if normalise(s) not in normalise(r.answer)]
-    return "answer lacks: " + ", ".join(missing)
+    return ("回答に入っていなかった語: " if ja else "answer lacks: ") + ", ".join(missing)
 
 
-def _failed_table(results: Sequence[ItemResult], limit: int) -> str:
+def _failed_table(results: Sequence[ItemResult], limit: int, lang: str = "en") -> str:
     failed = [r for r in results if not r.correct]
     failed.sort(key=lambda r: (not r.item.answerable, r.item.id))
     rows = []
@@ -289,26 +368,29 @@ def _failed_table(results: Sequence[ItemResult], limit: int) -> str:
         rows.append(
             f"<tr><td>{_e(r.item.id)}<br><span class=ci>{_e(r.item.lang)}</span></td>"
             f"<td>{_e(r.item.question)}</td><td>{expected or '—'}</td>"
-            f"<td class=why>{_e(failure_reason(r))}</td>"
+            f"<td class=why>{_e(failure_reason(r, lang))}</td>"
             f"<td class=num>{r.confidence:.2f}<br><span class=ci>{_e(r.mode)}</span></td>"
             f"<td><ol class=ret>{''.join(ret)}</ol></td><td class=ans>{_e(answer)}</td></tr>"
         )
+    rest = len(failed) - limit
     more = (
-        f"<p class=note>{len(failed) - limit} more failed questions are in the details file.</p>"
-        if len(failed) > limit
+        (
+            f"<p class=note>{rest} more failed questions are in the details file.</p>"
+            if lang == "en"
+            else f"<p class=note>ほかの {rest} 件は詳細ファイル（--details）にあります。</p>"
+        )
+        if rest > 0
         else ""
     )
     if not failed:
-        return "<p>No failed questions.</p>"
-    return (
-        "<table><tr><th>id</th><th>question</th><th>expected</th><th>why it failed</th>"
-        "<th>conf.</th><th>retrieved (top 5, ✓ = expected)</th><th>answer</th></tr>"
-        + "".join(rows)
-        + f"</table>{more}"
-    )
+        return f"<p>{_t(lang, 'No failed questions.')}</p>"
+    heads = ("id", "question", "expected", "why it failed", "conf.",
+             "retrieved (top 5, ✓ = expected)", "answer")  # fmt: skip
+    head = "".join(f"<th>{_e(_t(lang, h))}</th>" for h in heads)
+    return f"<table><tr>{head}</tr>" + "".join(rows) + f"</table>{more}"
 
 
-def _kpis(run: EvalRun) -> str:
+def _kpis(run: EvalRun, lang: str = "en") -> str:
     cards = []
     for key in ("answer_accuracy", "hit@5", "refusal_recall", "false_refusal_rate",
                 "latency_p95_ms"):  # fmt: skip
@@ -317,15 +399,16 @@ def _kpis(run: EvalRun) -> str:
             continue
         ci = f" <span class=ci>({fmt(f.ci[0])} – {fmt(f.ci[1])})</span>" if f.ci else ""
         cards.append(
-            f"<div class=kpi><b>{fmt(f.value, key)}</b><span>{_e(LABELS[key])}{ci}</span></div>"
+            f"<div class=kpi><b>{fmt(f.value, key)}</b>"
+            f"<span>{_e(_label(lang, key))}{ci}</span></div>"
         )
     return f"<div class=kpis>{''.join(cards)}</div>"
 
 
-def _page(title: str, meta: Mapping[str, str], body: str) -> str:
+def _page(title: str, meta: Mapping[str, str], body: str, lang: str = "en") -> str:
     meta_html = " · ".join(f"{_e(k)}: <b>{_e(v)}</b>" for k, v in meta.items())
     return (
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<!DOCTYPE html><html lang={'en' if lang == 'en' else 'ja'}><head><meta charset=utf-8>"
         f"<meta name=viewport content='width=device-width, initial-scale=1'>"
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
         f"<h1>{_e(title)}</h1><div class=meta>{meta_html}</div>{body}</body></html>\n"
@@ -341,39 +424,75 @@ class RunPage:
     meta: dict[str, str] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)  # drawn on the confidence plot
     failed_limit: int = 200
+    lang: str = "ja"  # or "en"
+
+
+def _counts(s: Any, lang: str, errors: bool = True) -> str:
+    if lang == "en":
+        text = f"{s.n} questions: {s.n_answerable} answerable, {s.n_unanswerable} unanswerable"
+        return text + (f", {s.n_errors} rejected as input" if errors and s.n_errors else "") + "."
+    text = (
+        f"質問 {s.n} 件: 答えられるはずの質問 {s.n_answerable} 件、"
+        f"資料に答えがなく断るべき質問 {s.n_unanswerable} 件"
+    )
+    return (
+        text
+        + (f"、受け付けられなかった質問 {s.n_errors} 件" if errors and s.n_errors else "")
+        + "。"
+    )
+
+
+RUN_NOTE = {
+    "en": "answer accuracy: not refused, an expected source cited and the expected strings "
+    "present (NFKC); unanswerable refused = refusal recall; refusal precision = share of "
+    "refusals that were unanswerable questions.",
+    "ja": "正しく答えた割合: 断らずに答え、正しい資料を出典に示し、回答に入るべき語が入っていた"
+    "質問の割合（文字の幅や書き方の違いはそろえて比べます）。答えられない質問を断った割合: "
+    "資料に答えのない質問で「お答えできません」と返せた割合。括弧の中の 2 つの数は、"
+    "質問の選び方によるぶれの幅（95% 信頼区間）です。",
+}
+PLOT_CAPTIONS = {
+    "en": "Left: the answerer's confidence for right answers, wrong answers and questions "
+    "that should be refused; right: time per question.",
+    "ja": "左: 確からしさ（answerer confidence）の分布。緑 = 正しく答えた質問、赤 = 間違えた質問、"
+    "紫 = 断るべき質問。点線がしきい値で、それより低いと回答を控えます。"
+    "右: 1 問あたりの応答時間（ミリ秒）。p50 は中央値、p95 は 95% の質問がそれ以内。",
+}
 
 
 def run_html(page: RunPage) -> str:
     """The report of one run: headline figures with CIs, per language, plots, failures."""
-    run = page.run
+    run, lang = page.run, page.lang
     s = run.summary
     latencies = [r.latency_ms for r in run.results if r.error is None]
     n_failed = sum(1 for r in run.results if not r.correct)
+    failed_head = (
+        f"Failed questions ({n_failed})"
+        if lang == "en"
+        else f"うまくいかなかった質問（{n_failed} 件）"
+    )
     body = (
-        f"<p>{s.n} questions: {s.n_answerable} answerable, {s.n_unanswerable} unanswerable"
-        + (f", {s.n_errors} rejected as input" if s.n_errors else "")
-        + ".</p>"
-        + _kpis(run)
-        + "<h2>Summary</h2>"
-        + _summary_table(run)
-        + "<p class=note>answer accuracy: not refused, an expected source cited and the "
-        "expected strings present (NFKC); unanswerable refused = refusal recall; refusal "
-        "precision = share of refusals that were unanswerable questions.</p>"
-        + "<h2>By language</h2>"
-        + _lang_table(run)
-        + "<h2>Plots</h2><div class=plots>"
+        f"<p>{_e(_counts(s, lang))}</p>"
+        + _kpis(run, lang)
+        + f"<h2>{_t(lang, 'Summary')}</h2>"
+        + _summary_table(run, lang)
+        + f"<p class=note>{_e(RUN_NOTE[lang])}</p>"
+        + f"<h2>{_t(lang, 'By language')}</h2>"
+        + _lang_table(run, lang)
+        + f"<h2>{_t(lang, 'Plots')}</h2><div class=plots>"
         + f"<div class=plot>{confidence_plot(run.results, page.thresholds)}</div>"
         + f"<div class=plot>{latency_plot(latencies)}</div></div>"
-        + f"<h2>Failed questions ({n_failed})</h2>"
-        + _failed_table(run.results, page.failed_limit)
+        + f"<p class=note>{_e(PLOT_CAPTIONS[lang])}</p>"
+        + f"<h2>{_e(failed_head)}</h2>"
+        + _failed_table(run.results, page.failed_limit, lang)
     )
-    return _page(page.title, page.meta, body)
+    return _page(page.title, page.meta, body, lang)
 
 
-def compare_table_html(runs: Mapping[str, EvalRun]) -> str:
+def compare_table_html(runs: Mapping[str, EvalRun], lang: str = "en") -> str:
     """One row per configuration; a figure no configuration measured is left out."""
     keys = [k for k in COMPARE if any(r.summary[k] is not None for r in runs.values())]
-    head = "".join(f"<th>{_e(LABELS[k])}</th>" for k in keys)
+    head = "".join(f"<th>{_e(_label(lang, k))}</th>" for k in keys)
     best: dict[str, float] = {}
     for key in ("hit@5", "answer_accuracy", "ndcg@10", "mrr", "recall@10"):
         vals = [r.summary[key] for r in runs.values() if r.summary[key] is not None]
@@ -391,7 +510,7 @@ def compare_table_html(runs: Mapping[str, EvalRun]) -> str:
                 txt += f"<br><span class=ci>{fmt(f.ci[0])} – {fmt(f.ci[1])}</span>"
             cells.append(f"<td class=num>{txt}</td>")
         rows.append(f"<tr><td>{_e(name)}</td>{''.join(cells)}</tr>")
-    return f"<table><tr><th>configuration</th>{head}</tr>{''.join(rows)}</table>"
+    return f"<table><tr><th>{_t(lang, 'configuration')}</th>{head}</tr>{''.join(rows)}</table>"
 
 
 @dataclass
@@ -401,41 +520,56 @@ class ComparePage:
     settings: dict[str, str]  # configuration name -> what it changes
     sweeps: dict[str, Sweep] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
+    lang: str = "ja"  # or "en"
+
+
+SWEEP_NOTE = {
+    "en": "Each curve is one configuration asked every question once with the answer "
+    "threshold at 0; the answer at each threshold follows exactly (below it the answerer "
+    "refuses, otherwise its answer does not depend on the threshold). The dot is the "
+    "configured threshold.",
+    "ja": "確からしさがしきい値より低い質問には答えず「お答えできません」と返します。"
+    "しきい値を上げると間違いは減りますが、答えられるのに断る質問が増えます。"
+    "曲線は設定ごとに、しきい値を 0 から 1 まで動かしたときの値で、点がいまの設定です"
+    "（グラフの軸は英語: accuracy = 正しく答えた割合、refused = 断った割合、"
+    "precision = 答えたうち正しかった割合、coverage = 回答できた割合）。",
+}
+COMPARE_NOTE = {
+    "en": "Results (95% bootstrap CI below each figure; best in bold)",
+    "ja": "結果（各値の下は 95% 信頼区間、いちばんよい値は太字）",
+}
 
 
 def compare_html(page: ComparePage) -> str:
     """Configurations side by side: a table with CIs, a bar plot, the threshold sweep."""
+    lang = page.lang
     first = next(iter(page.runs.values()), None)
+    as_configured = _t(lang, "(as configured)")
     settings_rows = "".join(
-        f"<tr><td>{_e(n)}</td><td><code>{_e(v) or '(as configured)'}</code></td></tr>"
+        f"<tr><td>{_e(n)}</td><td><code>{_e(v) or as_configured}</code></td></tr>"
         for n, v in page.settings.items()
     )
     body = ""
     if first is not None:
-        s = first.summary
-        body += (
-            f"<p>{s.n} questions: {s.n_answerable} answerable, {s.n_unanswerable} unanswerable.</p>"
-        )
+        body += f"<p>{_e(_counts(first.summary, lang, errors=False))}</p>"
     body += (
-        "<h2>Configurations</h2><table><tr><th>name</th><th>settings changed</th></tr>"
+        f"<h2>{_t(lang, 'Configurations')}</h2><table><tr><th>{_t(lang, 'name')}</th>"
+        f"<th>{_t(lang, 'settings changed')}</th></tr>"
         + settings_rows
-        + "</table><h2>Results (95% bootstrap CI below each figure; best in bold)</h2>"
-        + compare_table_html(page.runs)
+        + f"</table><h2>{_e(COMPARE_NOTE[lang])}</h2>"
+        + compare_table_html(page.runs, lang)
         + f"<div class=plot style='max-width:860px'>{compare_plot(page.runs)}</div>"
     )
     if page.sweeps:
         body += (
-            "<h2>Abstention threshold</h2><p class=note>Each curve is one configuration "
-            "asked every question once with the answer threshold at 0; the answer at each "
-            "threshold follows exactly (below it the answerer refuses, otherwise its answer "
-            "does not depend on the threshold). The dot is the configured threshold.</p>"
+            f"<h2>{_t(lang, 'Abstention threshold')}</h2><p class=note>{_e(SWEEP_NOTE[lang])}</p>"
             + f"<div class=plot style='max-width:1200px'>{tradeoff_plot(page.sweeps)}</div>"
-            + _sweep_table(page.sweeps)
+            + _sweep_table(page.sweeps, lang)
         )
-    return _page(page.title, page.meta, body)
+    return _page(page.title, page.meta, body, lang)
 
 
-def _sweep_table(sweeps: Mapping[str, Sweep]) -> str:
+def _sweep_table(sweeps: Mapping[str, Sweep], lang: str = "en") -> str:
     name, sw = next(iter(sweeps.items()))
     rows = []
     for p in sw.points[::5]:
@@ -449,11 +583,14 @@ def _sweep_table(sweeps: Mapping[str, Sweep]) -> str:
             )
             + "</tr>"
         )
-    return (
-        f"<p class=note>{_e(name)} by threshold (configured {sw.configured:.2f} highlighted):"
-        "</p><table><tr><th>threshold</th><th>answer accuracy</th><th>unanswerable refused</th>"
-        "<th>answerable falsely refused</th></tr>" + "".join(rows) + "</table>"
+    note = (
+        f"{_e(name)} by threshold (configured {sw.configured:.2f} highlighted):"
+        if lang == "en"
+        else f"{_e(name)} のしきい値ごとの値（いまの設定 {sw.configured:.2f} の行に色）:"
     )
+    heads = ("threshold", "answer accuracy", "unanswerable refused", "answerable falsely refused")
+    head = "".join(f"<th>{_t(lang, h)}</th>" for h in heads)
+    return f"<p class=note>{note}</p><table><tr>{head}</tr>" + "".join(rows) + "</table>"
 
 
 def write_report(path: str | Path, html_text: str, markdown: str) -> Path:

@@ -53,8 +53,8 @@ HIT_DETAIL_COLUMNS = ["順位", "出典", "総合点", "意味の近さ (dense)"
 LOG_COLUMNS = ["日時", "質問", "言語", "答え方", "確からしさ", "未回答", "評価", "コメント",
                "回答", "出典", "秒"]  # fmt: skip
 # fitted to a 1280-pixel screen, the answer widest (its whole text wraps in the cell)
-LOG_WIDTHS: list[str | int] = ["9%", "16%", "6%", "9%", "7%", "5%", "4%", "9%", "24%", "7%",
-                               "4%"]  # fmt: skip
+LOG_WIDTHS: list[str | int] = ["9%", "16%", "6%", "9%", "8%", "5%", "4%", "8%", "23%", "9%",
+                               "3%"]  # fmt: skip
 SUGGESTION_COLUMNS = ["語", "資料にない部分", "回数", "近い見出し", "質問の例"]
 TRANSLATION_COLUMNS = ["出典", "言語", "状態", "日本語", "翻訳", "メモ"]
 TRANSLATION_STATUS = {

@@ -523,7 +523,7 @@ class AdminActions:
             rows.append(
                 [
                     r.entry.source_id,
-                    r.lang,
+                    LANG_NAMES.get(r.lang, r.lang),
                     label,
                     f"{r.entry.question}\n\n{r.entry.answer}",
                     f"{r.row.question}\n\n{r.row.answer}",

@@ -569,8 +569,8 @@ def test_machine_translations_are_listed_approved_edited_and_rejected(setup, mon
 
     listed = actions.translations()
     assert [r[:3] for r in listed] == [
-        ["faq.csv#1", "en", "機械翻訳"],
-        ["faq.csv#2", "en", "要確認"],
+        ["faq.csv#1", "英語", "機械翻訳"],
+        ["faq.csv#2", "英語", "要確認"],
     ]
     assert (
         listed[0][3].startswith("犬の登録はどうすればいいですか。") and "3000 yen" in listed[0][4]

@@ -268,7 +268,7 @@ class AdminActions:
                 raise IngestCancelled(f"中止しました（{seen} 件目まで処理）。")
             seen += n
             if report is not None:
-                report(seen, f"{seen} 件目の文書を処理しています")
+                report(seen, f"{seen} 件目の文書を処理中")
 
         args = [_source_arg(p) for p in paths]
         res = svc.ingest(args, progress=progress)
@@ -631,11 +631,14 @@ def _reports_to(status: Any) -> Callable[[Callable[..., Any]], Callable[..., Any
 
 
 def _progress_reporter(progress: Any) -> Reporter:
-    return lambda n, desc: progress((n, None), desc=desc, unit="件")
+    """Gradio's progress overlay. With no total (a CSV's rows are not known before it is
+    read) Gradio shows only the count and its unit, so the unit says what is counted:
+    「12 件目の文書を処理中 | 4.3s」."""
+    return lambda n, desc: progress((n, None), desc=desc, unit="件目の文書を処理中")
 
 
 ADMIN_CSS = """
-.status { min-height: 1.5em; }
+.status { min-height: 4em; }
 .status details { margin-top: .4em; font-size: .9em; color: var(--body-text-color-subdued); }
 .status summary { cursor: pointer; }
 """
@@ -735,8 +738,13 @@ def _documents_tab(actions: AdminActions) -> OnOpen:
             remove_box = gr.Textbox(label="削除する出典（ファイル名なら、その行すべて）", scale=3)
             remove_btn = gr.Button("削除", variant="stop", scale=1)
         remove_out.render()
-        upload_evt = upload_btn.click(do_upload, [files], [ingest_out, sources])
-        resync_evt = resync_btn.click(do_resync, None, [ingest_out, sources])
+        # the progress shows in the status area; the table stays readable meanwhile
+        upload_evt = upload_btn.click(
+            do_upload, [files], [ingest_out, sources], show_progress_on=[ingest_out]
+        )
+        resync_evt = resync_btn.click(
+            do_resync, None, [ingest_out, sources], show_progress_on=[ingest_out]
+        )
         cancel_btn.click(
             do_cancel, [shown], [ingest_out, sources], cancels=[upload_evt, resync_evt]
         )

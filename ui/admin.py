@@ -1,7 +1,7 @@
 """The staff screen (Gradio), mounted on the API app at ``/admin`` behind the admin key.
 
-Five tabs: documents (upload + ingest with progress, re-sync, list and remove
-sources), try a question (answer plus the retrieved passages and their
+Five tabs: documents (upload + ingest with progress and 中止, re-sync, list, filter
+and remove sources), try a question (answer plus the retrieved passages and their
 scores), the town's synonym list (kit.synonyms) with words of unanswered
 questions that no document uses, the FAQ's machine translations (approve, edit
 or reject what ``madoguchi translate`` wrote), and the conversation log (filter
@@ -11,6 +11,15 @@ write new FAQ entries or synonyms. ``build_admin`` lays them out, one builder pe
 The work is done by ``AdminActions`` (plain Python, tested directly); the
 Gradio layer only wires widgets to it. Services and the log are reached
 through getters because they are built in the API's lifespan, after mounting.
+
+Words: everything staff read is Japanese, in plain words (件, 秒, 回答できた割合);
+figures for whoever tunes the kit (scores per search, timings, embedding speed) sit
+in a 詳細 fold. A failed action is said in its tab's status area (``_reports_to``:
+what happened and what to do, the kit's English original under 詳細, see
+``admin_messages``), never in a popup, and it updates nothing else, so the tables
+keep their rows and the screen stays usable. A tab added in its own module follows
+the same pattern: ``_status()`` for its area, ``@_reports_to(area)`` on its handlers,
+and returns an ``OnOpen`` for ``build_admin``.
 
 Files: Gradio keeps what the browser uploads in its temp folder, which here is a
 private folder of this process (``gradio_temp_dir``: mode 0700, removed at exit)
@@ -652,7 +661,7 @@ def build_admin(actions: AdminActions) -> Any:
     with gr.Blocks(title=f"madoguchi 管理画面 — {town}", analytics_enabled=False) as blocks:
         gr.Markdown(
             f"# madoguchi 管理画面 — {town}\n"
-            "資料の取り込み・削除、質問の試し、言い換え辞書、翻訳の確認、会話ログの確認ができます。"
+            "資料の取り込みと削除、質問のお試し、言い換え辞書と翻訳の手直し、会話ログの確認ができます。"
             " [ログアウト](/logout)"
         )
         sources = _documents_tab(actions)

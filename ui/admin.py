@@ -603,7 +603,7 @@ def failure(exc: BaseException) -> str:
 
 def done(text: str) -> str:
     """A status area's message for an action that worked."""
-    return f"✅ {text}"
+    return f"✔ {text}"
 
 
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -907,7 +907,7 @@ def _translations_tab(actions: AdminActions) -> OnOpen:
         )
         with gr.Row():
             sid = gr.Textbox(label="出典", interactive=False, scale=2)
-            code = gr.Textbox(label="言語", interactive=False, scale=1)
+            code = gr.Textbox(label="言語コード", interactive=False, scale=1)
         japanese = gr.Markdown()
         question = gr.Textbox(label="翻訳した質問", lines=2)
         answer = gr.Textbox(label="翻訳した回答", lines=6)

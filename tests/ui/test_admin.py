@@ -650,3 +650,48 @@ def test_machine_translations_are_listed_approved_edited_and_rejected(setup, mon
         actions.decide_translation("", "en", "", "", "approve")
     with pytest.raises(InputError, match="索引にある FAQ ではありません"):
         actions.decide_translation("other.csv#1", "en", "", "", "approve")
+
+
+def test_the_translations_tab_in_a_browser(
+    browser, screenshot_dir, settings, tmp_path, monkeypatch
+):
+    """The 翻訳 tab: the list names the language in Japanese, a row picked fills the editor,
+    approving it says so in the tab's status area and refreshes the list."""
+    from madoguchi.connectors.faq_csv import (
+        MachineTranslation,
+        read_machine_translations,
+        source_hash,
+        write_machine_translations,
+    )
+
+    monkeypatch.chdir(tmp_path)
+    conf = settings.with_overrides(
+        **{"server.admin_key": KEY, "server.upload_dir": str(tmp_path / "uploads")}
+    )
+    svc = make_services(conf)
+    Path("faq.csv").write_text(FAQ, encoding="utf-8")
+    row = list(csv.reader(FAQ.splitlines()))[1]
+    write_machine_translations(
+        Path("faq_en.mt.csv"),
+        {"1": MachineTranslation("1", "How do I register a dog?", "At the office; 3000 yen.",
+                                 "machine", source_hash(row[1], row[2]), "m")},
+    )  # fmt: skip
+    svc.ingest(["faq.csv"])
+    with _logged_in(browser, create_app(services=svc)) as (page, _port, _trouble):
+        from playwright.sync_api import expect
+
+        try:
+            page.get_by_role("tab", name="翻訳").click()
+            _table_shows(page, "英語")
+            _table_shows(page, "機械翻訳")
+            _cell(page, "faq.csv#1").click()
+            expect(page.get_by_label("翻訳した質問")).to_have_value(
+                "How do I register a dog?", timeout=20000
+            )
+            page.get_by_role("button", name="承認", exact=True).click()
+            _visible(page, "承認しました").wait_for(timeout=20000)
+            page.screenshot(path=str(screenshot_dir / "admin_translations_1280.png"))
+        except Exception:
+            page.screenshot(path=str(screenshot_dir / "admin_failed.png"), full_page=True)
+            raise
+    assert read_machine_translations(Path("faq_en.mt.csv"))["1"].status == "approved"

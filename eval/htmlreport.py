@@ -6,18 +6,23 @@ paths, so no font is needed to display them) and the page embeds it.
 
 The page is in Japanese by default (``lang="ja"``: headings, metric names in plain
 words such as 正しく答えた割合, table headers, why a question failed, a caption under
-each plot), for the town's staff; ``lang="en"`` gives the English page. Plot axes stay
-English in both (a machine drawing them may have no Japanese font); the captions say
-what each plot shows. Questions and titles in the tables stay in their own language.
+each plot), for the town's staff; ``lang="en"`` gives the English page. The plots are
+in Japanese too when matplotlib finds a Japanese font on the machine drawing them
+(``japanese_font``: Noto Sans CJK JP, which ``./run`` installs, or IPA, Yu, Hiragino);
+without one they stay English and the caption says so. Questions and titles in the
+tables stay in their own language.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import html
 import io
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,6 +133,75 @@ def svg_of(fig: Any) -> str:
     return text[text.index("<svg") :]
 
 
+JAPANESE_FONTS = ("Noto Sans CJK JP", "IPAexGothic", "IPAGothic", "Yu Gothic", "Hiragino Sans",
+                  "TakaoGothic")  # fmt: skip
+# the plots' words in Japanese (the plot functions say them through ``_p``)
+PLOT_JA = {
+    "correct": "正しく答えた",
+    "wrong": "間違えた",
+    "unanswerable": "断るべき質問",
+    "answer": "回答",
+    "answerer confidence": "確からしさ",
+    "questions": "質問の数",
+    "Confidence: correct vs wrong vs unanswerable": "確からしさ: 正しく答えた・間違えた・断るべき質問",
+    "latency per question (ms)": "1 問あたりの応答時間（ミリ秒）",
+    "Latency": "応答時間",
+    "Configurations side by side (whiskers: 95% bootstrap CI)": "設定ごとの値（ひげ: 95% 信頼区間）",
+    "unanswerable questions refused": "答えられない質問を断った割合",
+    "answer accuracy (answerable)": "正しく答えた割合",
+    "Accuracy / refusal trade-off (dot: configured)": "正しさと断る割合（点: いまの設定）",
+    "no unanswerable questions in the set": "断るべき質問がありません",
+    "coverage (answerable questions answered)": "回答できた割合",
+    "answered precision (answers that are right)": "答えたうち正しかった割合",
+    "Precision / coverage (dot: configured)": "正しさと回答できた割合（点: いまの設定）",
+    "configured": "いまの設定",
+    "figures by abstention threshold": "しきい値ごとの値",
+    "answer threshold (confidence below it: refuse)": "しきい値（確からしさがこれより低いと断る）",
+}
+_PLOT_LANG: contextvars.ContextVar[str] = contextvars.ContextVar("plot_lang", default="en")
+
+
+@functools.cache
+def japanese_font() -> str | None:
+    """The first Japanese font matplotlib can find here (None: the plots stay English)."""
+    from matplotlib.font_manager import FontProperties, findfont
+
+    for family in JAPANESE_FONTS:
+        try:
+            findfont(FontProperties(family=family), fallback_to_default=False)
+        except ValueError:
+            continue
+        return family
+    return None
+
+
+@contextlib.contextmanager
+def plot_words(lang: str) -> Iterator[str]:
+    """Plots drawn inside say their words in ``lang`` when a font for it exists; yields
+    the language they are drawn in."""
+    import matplotlib
+
+    font = japanese_font() if lang == "ja" else None
+    drawn = "ja" if font else "en"
+    token = _PLOT_LANG.set(drawn)
+    try:
+        if font:
+            with matplotlib.rc_context({"font.family": [font, "DejaVu Sans"]}):
+                yield drawn
+        else:
+            yield drawn
+    finally:
+        _PLOT_LANG.reset(token)
+
+
+def _p(text: str) -> str:
+    return PLOT_JA.get(text, text) if _PLOT_LANG.get() == "ja" else text
+
+
+def _plabel(key: str) -> str:
+    return _label(_PLOT_LANG.get(), key)
+
+
 def _figure(width: float = 6.4, height: float = 3.6) -> Any:
     from matplotlib.figure import Figure
 
@@ -156,14 +230,14 @@ def confidence_plot(results: Sequence[ItemResult], thresholds: Mapping[str, floa
         vals = [min(max(r.confidence, 0.0), 1.0) for r in results if outcome(r) == name]
         if vals:
             ax.hist(vals, bins=bins, histtype="step", linewidth=2, color=colour,
-                    label=f"{name} ({len(vals)})")  # fmt: skip
+                    label=f"{_p(name)} ({len(vals)})")  # fmt: skip
     for label, th in thresholds.items():
         ax.axvline(th, color="#57606a", linestyle="--", linewidth=1)
-        ax.text(th, ax.get_ylim()[1] * 0.97, f" {label} {th:.2f}", fontsize=8, va="top")
+        ax.text(th, ax.get_ylim()[1] * 0.97, f" {_p(label)} {th:.2f}", fontsize=8, va="top")
     ax.set_xlim(0, 1)
-    ax.set_xlabel("answerer confidence")
-    ax.set_ylabel("questions")
-    ax.set_title("Confidence: correct vs wrong vs unanswerable")
+    ax.set_xlabel(_p("answerer confidence"))
+    ax.set_ylabel(_p("questions"))
+    ax.set_title(_p("Confidence: correct vs wrong vs unanswerable"))
     ax.legend(fontsize=8, loc="upper left")
     return svg_of(fig)
 
@@ -182,9 +256,9 @@ def latency_plot(latencies: Sequence[float]) -> str:
             ax.axvline(v, color="#1b1f24", linestyle=style, linewidth=1,
                        label=f"p{p} {v:.1f} ms")  # fmt: skip
         ax.legend(fontsize=8)
-    ax.set_xlabel("latency per question (ms)")
-    ax.set_ylabel("questions")
-    ax.set_title("Latency")
+    ax.set_xlabel(_p("latency per question (ms)"))
+    ax.set_ylabel(_p("questions"))
+    ax.set_title(_p("Latency"))
     return svg_of(fig)
 
 
@@ -211,13 +285,13 @@ def compare_plot(runs: Mapping[str, EvalRun]) -> str:
             lo, hi = f.ci or (f.value, f.value)
             errs[0].append(max(f.value - lo, 0.0))
             errs[1].append(max(hi - f.value, 0.0))
-        ax.barh(ys, xs, height=h, color=colours[j], label=LABELS[key], xerr=errs,
+        ax.barh(ys, xs, height=h, color=colours[j], label=_plabel(key), xerr=errs,
                 error_kw={"elinewidth": 0.8, "capsize": 2})  # fmt: skip
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=4, frameon=False)
-    ax.set_title("Configurations side by side (whiskers: 95% bootstrap CI)")
+    ax.set_title(_p("Configurations side by side (whiskers: 95% bootstrap CI)"))
     return svg_of(fig)
 
 
@@ -229,15 +303,15 @@ def tradeoff_plot(sweeps: Mapping[str, Sweep]) -> str:
     fig = _figure(16.5, 4.2)
     left, middle, right = (fig.add_subplot(1, 3, i) for i in (1, 2, 3))
     _curves(left, sweeps, "refusal_recall", "answer_accuracy")
-    left.set_xlabel("unanswerable questions refused")
-    left.set_ylabel("answer accuracy (answerable)")
-    left.set_title("Accuracy / refusal trade-off (dot: configured)")
+    left.set_xlabel(_p("unanswerable questions refused"))
+    left.set_ylabel(_p("answer accuracy (answerable)"))
+    left.set_title(_p("Accuracy / refusal trade-off (dot: configured)"))
     if not left.get_lines():
-        left.text(0.5, 0.5, "no unanswerable questions in the set", ha="center", va="center")
+        left.text(0.5, 0.5, _p("no unanswerable questions in the set"), ha="center", va="center")
     _curves(middle, sweeps, "coverage", "answered_precision")
-    middle.set_xlabel("coverage (answerable questions answered)")
-    middle.set_ylabel("answered precision (answers that are right)")
-    middle.set_title("Precision / coverage (dot: configured)")
+    middle.set_xlabel(_p("coverage (answerable questions answered)"))
+    middle.set_ylabel(_p("answered precision (answers that are right)"))
+    middle.set_title(_p("Precision / coverage (dot: configured)"))
     if sweeps:
         _by_threshold(right, *next(iter(sweeps.items())))
     return svg_of(fig)
@@ -272,11 +346,11 @@ def _by_threshold(ax: Any, name: str, sw: Sweep) -> None:
         vals = [p.get(key) for p in sw.points]
         if any(v is not None for v in vals):
             ax.plot(ts, [math.nan if v is None else v for v in vals], color=colour,
-                    label=LABELS[key])  # fmt: skip
+                    label=_plabel(key))  # fmt: skip
     ax.axvline(sw.configured, color="#1b1f24", linestyle="--", linewidth=1)
-    ax.text(sw.configured, 1.0, f" configured {sw.configured:.2f}", fontsize=8, va="top")
-    ax.set_title(f"{name}: figures by abstention threshold")
-    ax.set_xlabel("answer threshold (confidence below it: refuse)")
+    ax.text(sw.configured, 1.0, f" {_p('configured')} {sw.configured:.2f}", fontsize=8, va="top")
+    ax.set_title(f"{name}: {_p('figures by abstention threshold')}")
+    ax.set_xlabel(_p("answer threshold (confidence below it: refuse)"))
     ax.set_ylim(-0.02, 1.02)
     ax.legend(fontsize=8, loc="center right")
 
@@ -454,10 +528,20 @@ RUN_NOTE = {
 PLOT_CAPTIONS = {
     "en": "Left: the answerer's confidence for right answers, wrong answers and questions "
     "that should be refused; right: time per question.",
-    "ja": "左: 確からしさ（answerer confidence）の分布。緑 = 正しく答えた質問、赤 = 間違えた質問、"
+    "ja": "左: 確からしさの分布。緑 = 正しく答えた質問、赤 = 間違えた質問、"
     "紫 = 断るべき質問。点線がしきい値で、それより低いと回答を控えます。"
     "右: 1 問あたりの応答時間（ミリ秒）。p50 は中央値、p95 は 95% の質問がそれ以内。",
 }
+
+
+def _drawn_note(lang: str, drawn: str) -> str:
+    if lang == drawn:
+        return ""
+    return (
+        "（この PC に日本語のフォントがないため、グラフの文字は英語です: confidence = 確からしさ、"
+        "accuracy = 正しく答えた割合、refused = 断った割合、precision = 答えたうち正しかった割合、"
+        "coverage = 回答できた割合、latency = 応答時間）"
+    )
 
 
 def run_html(page: RunPage) -> str:
@@ -471,6 +555,8 @@ def run_html(page: RunPage) -> str:
         if lang == "en"
         else f"うまくいかなかった質問（{n_failed} 件）"
     )
+    with plot_words(lang) as drawn:
+        plots = (confidence_plot(run.results, page.thresholds), latency_plot(latencies))
     body = (
         f"<p>{_e(_counts(s, lang))}</p>"
         + _kpis(run, lang)
@@ -480,9 +566,8 @@ def run_html(page: RunPage) -> str:
         + f"<h2>{_t(lang, 'By language')}</h2>"
         + _lang_table(run, lang)
         + f"<h2>{_t(lang, 'Plots')}</h2><div class=plots>"
-        + f"<div class=plot>{confidence_plot(run.results, page.thresholds)}</div>"
-        + f"<div class=plot>{latency_plot(latencies)}</div></div>"
-        + f"<p class=note>{_e(PLOT_CAPTIONS[lang])}</p>"
+        + f"<div class=plot>{plots[0]}</div><div class=plot>{plots[1]}</div></div>"
+        + f"<p class=note>{_e(PLOT_CAPTIONS[lang] + _drawn_note(lang, drawn))}</p>"
         + f"<h2>{_e(failed_head)}</h2>"
         + _failed_table(run.results, page.failed_limit, lang)
     )
@@ -530,9 +615,7 @@ SWEEP_NOTE = {
     "configured threshold.",
     "ja": "確からしさがしきい値より低い質問には答えず「お答えできません」と返します。"
     "しきい値を上げると間違いは減りますが、答えられるのに断る質問が増えます。"
-    "曲線は設定ごとに、しきい値を 0 から 1 まで動かしたときの値で、点がいまの設定です"
-    "（グラフの軸は英語: accuracy = 正しく答えた割合、refused = 断った割合、"
-    "precision = 答えたうち正しかった割合、coverage = 回答できた割合）。",
+    "曲線は設定ごとに、しきい値を 0 から 1 まで動かしたときの値で、点がいまの設定です。",
 }
 COMPARE_NOTE = {
     "en": "Results (95% bootstrap CI below each figure; best in bold)",
@@ -549,6 +632,9 @@ def compare_html(page: ComparePage) -> str:
         f"<tr><td>{_e(n)}</td><td><code>{_e(v) or as_configured}</code></td></tr>"
         for n, v in page.settings.items()
     )
+    with plot_words(lang) as drawn:
+        bars = compare_plot(page.runs)
+        curves = tradeoff_plot(page.sweeps) if page.sweeps else ""
     body = ""
     if first is not None:
         body += f"<p>{_e(_counts(first.summary, lang, errors=False))}</p>"
@@ -558,12 +644,13 @@ def compare_html(page: ComparePage) -> str:
         + settings_rows
         + f"</table><h2>{_e(COMPARE_NOTE[lang])}</h2>"
         + compare_table_html(page.runs, lang)
-        + f"<div class=plot style='max-width:860px'>{compare_plot(page.runs)}</div>"
+        + f"<div class=plot style='max-width:860px'>{bars}</div>"
     )
     if page.sweeps:
         body += (
-            f"<h2>{_t(lang, 'Abstention threshold')}</h2><p class=note>{_e(SWEEP_NOTE[lang])}</p>"
-            + f"<div class=plot style='max-width:1200px'>{tradeoff_plot(page.sweeps)}</div>"
+            f"<h2>{_t(lang, 'Abstention threshold')}</h2>"
+            f"<p class=note>{_e(SWEEP_NOTE[lang] + _drawn_note(lang, drawn))}</p>"
+            + f"<div class=plot style='max-width:1200px'>{curves}</div>"
             + _sweep_table(page.sweeps, lang)
         )
     return _page(page.title, page.meta, body, lang)

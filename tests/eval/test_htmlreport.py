@@ -94,6 +94,15 @@ def test_the_report_is_in_japanese_by_default():
                      flags=re.S)  # fmt: skip
     english = re.findall(r"\b[a-z]{4,}(?: [a-z]{3,}){2,}", visible)
     assert not english, english
+    # the plots speak Japanese where a Japanese font exists (./run installs Noto CJK)
+    from madoguchi.eval.htmlreport import japanese_font
+
+    if japanese_font():
+        assert "<!-- 確からしさ -->" in text and "answerer confidence" not in text
+        assert "グラフの文字は英語です" not in text
+    else:
+        assert "answerer confidence" in text and "グラフの文字は英語です" in text
+    assert "answerer confidence" in run_html(RunPage("x", make_run(), lang="en"))
     assert failure_reason(make_run().results[1], "ja") == (
         "正しい資料を出典に示さなかった（検索の上位 10 件にもなかった）"
     )

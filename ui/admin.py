@@ -586,18 +586,22 @@ class OnOpen(NamedTuple):
     outputs: list[Any]
 
 
+def _said(exc: BaseException) -> tuple[str, str | None]:
+    """(Japanese, the original) for a failed action; a bug is logged with its trace."""
+    if isinstance(exc, KitError):
+        return say(str(exc))
+    _logger.exception("admin screen action failed")
+    ja = (
+        "思いがけないエラーが起きました。もう一度試しても同じときは、"
+        "詳細をシステムの担当者に伝えてください。"
+    )
+    return ja, f"{type(exc).__name__}: {exc}"
+
+
 def failure(exc: BaseException) -> str:
     """What a status area says when an action fails: what happened and what to do, in
     Japanese, with the kit's own words under 詳細. The screen stays as it was."""
-    if isinstance(exc, KitError):
-        ja, original = say(str(exc))
-    else:  # a bug: said plainly, logged with its trace for whoever fixes it
-        _logger.exception("admin screen action failed")
-        ja = (
-            "思いがけないエラーが起きました。もう一度試しても同じときは、"
-            "詳細をシステムの担当者に伝えてください。"
-        )
-        original = f"{type(exc).__name__}: {exc}"
+    ja, original = _said(exc)
     return f"⚠️ **できませんでした。** {ja}" + _details([original] if original else [])
 
 
@@ -617,7 +621,7 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             import gradio as gr
 
-            raise gr.Error(failure(exc), title="できませんでした") from exc
+            raise gr.Error(_said(exc)[0], title="できませんでした") from exc
 
     return wrapped
 

@@ -198,6 +198,22 @@ def test_a_failing_handler_changes_only_its_status_area():
     assert "the question is empty" in failure(InputError("the question is empty"))
 
 
+def test_the_popup_guard_speaks_japanese_too():
+    """``_guard`` (for a handler without a status area) raises Gradio's message with a
+    Japanese title and text, not "Error" and the kit's English."""
+    import gradio as gr
+
+    from madoguchi.ui.admin import _guard
+
+    @_guard
+    def fails():
+        raise InputError("the question is empty")
+
+    with pytest.raises(gr.Error) as got:
+        fails()
+    assert got.value.title == "できませんでした" and got.value.message.startswith("質問が空です")
+
+
 def test_upload_names_cannot_escape_the_folder(setup, monkeypatch):
     actions, _svc, _log, tmp = setup
     monkeypatch.chdir(tmp)

@@ -352,6 +352,7 @@ def test_the_docs_page_is_allowed_what_it_loads(settings):
         r = c.get("/docs")
     assert r.status_code == 200
     csp = _csp(r)
+
     def allowed(url: str, sources: list[str]) -> bool:
         host = re.match(r"https?://[^/]+", url)  # another host by name, this one as 'self'
         return (host.group(0) if host else "'self'") in sources

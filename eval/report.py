@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from rich.table import Table
 
-from madoguchi.eval.run import EvalRun, EvalSummary, Sweep
+from madoguchi.eval.run import FAILURE_CLASSES, EvalRun, EvalSummary, Sweep
 
 LABELS = {
     "hit@5": "hit@5",
@@ -111,6 +111,16 @@ def by_lang_table(summary: Summary, title: str = "by language") -> Table:
         t.add_column(label, justify="right")
     for lang, row in s.by_lang.items():
         t.add_row(lang, *(_lang_cell(row, key) for key, _ in BY_LANG))
+    return t
+
+
+def failure_table(counts: Mapping[str, int], title: str = "wrong answers, by cause") -> Table:
+    """``eval.run.failure_classes`` as a table: cause, count."""
+    t = Table(title=title)
+    t.add_column("cause")
+    t.add_column("n", justify="right")
+    for key, n in counts.items():
+        t.add_row(FAILURE_CLASSES.get(key, key), str(n))
     return t
 
 

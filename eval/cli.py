@@ -132,7 +132,13 @@ def eval_run(
     set_: SetOpt = None,
 ) -> None:
     """Ask every question of a dataset and print hit@5, MRR, accuracy, refusals, latency."""
-    from madoguchi.eval.report import by_lang_table, failure_table, summary_markdown, summary_table
+    from madoguchi.eval.report import (
+        by_kind_table,
+        by_lang_table,
+        failure_table,
+        summary_markdown,
+        summary_table,
+    )
     from madoguchi.eval.run import drag_check, failure_classes, run_items
     from madoguchi.ingest.services import build_services
 
@@ -167,6 +173,9 @@ def eval_run(
         return
     out.print(summary_table(summary, title=f"{dataset} ({len(inputs.items)} questions)"))
     out.print(by_lang_table(summary))
+    kinds = by_kind_table(summary.results)
+    if kinds is not None:
+        out.print(kinds)
     if failures:
         out.print(failure_table(failures))
     if dragged is not None:

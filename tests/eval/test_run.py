@@ -329,3 +329,33 @@ def test_a_near_neighbour_and_a_missing_fact_are_told_apart():
 
     got = [failure_class(run_items(One(o), [item]).results[0]) for o in (near, lacking, refused)]
     assert got == ["near_neighbour", "fact_missing", "refused_found"]
+
+
+def test_items_with_a_kind_get_figures_per_kind():
+    from madoguchi.eval.dataset import parse_item
+    from madoguchi.eval.report import by_kind_table
+
+    assert by_kind_table(run_items(FakeServices(), ITEMS[:2]).results) is None
+    items = [
+        parse_item(
+            {
+                "id": "q1",
+                "question": ITEMS[0].question,
+                "answerable": True,
+                "expected_sources": ["faq#1"],
+                "expected_answer_contains": ["300円"],
+                "kind": "followup",
+            },
+            "t:1",
+        ),
+        parse_item(
+            {"id": "q4", "question": ITEMS[3].question, "answerable": True, "kind": "switch"},
+            "t:2",
+        ),
+    ]
+    table = by_kind_table(run_items(FakeServices(), items).results)
+    assert table is not None
+    rows = list(zip(*(c._cells for c in table.columns), strict=True))
+    assert rows == [("followup", "1", "1.000", "0.000"), ("switch", "1", "0.000", "1.000")]
+    with pytest.raises(Exception, match="kind"):
+        parse_item({"id": "x", "question": "q", "answerable": True, "kind": 3}, "t:3")

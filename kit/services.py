@@ -186,10 +186,18 @@ class Services:
         threshold = self.settings.answer.answer_threshold
         alone_ok = bool(alone) and confidence(alone, self.settings.answer, lang, q) >= threshold
         read, rtrace = search(followup, k, lang=asked_in)
+        view, own = self.store.view(), tokenize(q)
         read_conf = bool(read) and confidence(read, self.settings.answer, lang, q) >= threshold
-        read_ok = read_conf and self.store.view().coverage(tokenize(q), read[0].chunk.id) >= 0.5
+        read_cov = view.coverage(own, read[0].chunk.id) if read else 0.0
+        read_ok = read_conf and read_cov >= 0.5
         if alone_ok:
-            if read_ok and _continues(read, alone, history):
+            # the topic's entry must hold the question's own words at least as well as the
+            # entry found alone (「カセットボンベは？」 after the spray cans' row stays alone)
+            if (
+                read_ok
+                and _continues(read, alone, history)
+                and read_cov >= view.coverage(own, alone[0].chunk.id)
+            ):
                 return followup, read, rtrace
             return q, alone, trace
         if read_ok or (read_conf and _holds_what_is_asked(q, read, history)):
@@ -231,11 +239,10 @@ _INTERROGATIVE = re.compile(r"何|いくら|どこ|いつ|どれ|どの|幾")
 
 
 def _continues(read: list[ScoredChunk], alone: list[ScoredChunk], history: list[Turn]) -> bool:
-    """Whether the reading with the topic stays on the entry the previous answer cited
-    while the question read alone lands on another one."""
+    """Whether the reading with the topic stays on an entry the previous answer cited
+    while the question read alone lands on one that answer did not cite."""
     cited = set(history[-1].sources) if history else set()
-    top = read[0].chunk.source_id
-    return top in cited and (not alone or alone[0].chunk.source_id != top)
+    return read[0].chunk.source_id in cited and (not alone or alone[0].chunk.source_id not in cited)
 
 
 def _holds_what_is_asked(q: str, read: list[ScoredChunk], history: list[Turn]) -> bool:

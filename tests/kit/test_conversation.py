@@ -14,6 +14,7 @@ from madoguchi.kit.config import Settings
 from madoguchi.kit.conversation import Turn, names_its_topic, with_context
 from madoguchi.kit.retrieval import RetrievalTrace
 from madoguchi.kit.services import Services
+from madoguchi.kit.types import Chunk
 
 SURE = {"dense": 0.95, "coverage": 1.0}
 UNSURE = {"dense": 0.55, "coverage": 0.1}
@@ -59,17 +60,19 @@ class ScriptedRetriever:
 @dataclass
 class CoverageView:
     own_words: float
+    by_chunk: dict[str, float] = field(default_factory=dict)
 
     def coverage(self, tokens, chunk_id) -> float:
-        return self.own_words
+        return self.by_chunk.get(chunk_id, self.own_words)
 
 
 @dataclass
 class FixedStore:
     own_words: float = 1.0
+    by_chunk: dict[str, float] = field(default_factory=dict)
 
     def view(self) -> CoverageView:
-        return CoverageView(self.own_words)
+        return CoverageView(self.own_words, self.by_chunk)
 
     def close(self) -> None:
         return None
@@ -147,7 +150,16 @@ def test_a_confident_reading_alone_yields_to_the_topic_the_previous_answer_cited
     svc, _ = services(tmp_path, script, own_words=0.8)
     assert svc._search_in_context(q, CITED, "ja", "ja")[0] == q
     # the cited entry lacks the question's own words: alone too
-    svc, _ = services(tmp_path, {q: ("faq.csv#31", SURE), followup: ("faq.csv#51", SURE)}, 0.2)
+    script[followup] = ("faq.csv#51", SURE)
+    svc, _ = services(tmp_path, script, 0.2)
+    assert svc._search_in_context(q, CITED, "ja", "ja")[0] == q
+    # the entry found alone was cited by the previous answer too: it continues as well
+    two = [Turn(CITED[0].question, "…", "ja", ("faq.csv#51", "faq.csv#31"), CITED[0].query)]
+    svc, _ = services(tmp_path, script, 0.8)
+    assert svc._search_in_context(q, two, "ja", "ja")[0] == q
+    # the entry found alone holds them better (a neighbouring row of a garbage table)
+    svc, _ = services(tmp_path, script, 0.6)
+    svc.store.by_chunk[Chunk.make_id("faq.csv#31", "本文")] = 0.9  # type: ignore[attr-defined]
     assert svc._search_in_context(q, CITED, "ja", "ja")[0] == q
 
 

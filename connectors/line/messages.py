@@ -317,8 +317,10 @@ def answer_messages(
 def bilingual(table: dict[str, str], lang: str | None, **fields: str) -> str:
     """The Japanese text, then the user's language's when that is not Japanese."""
     ja = table["ja"].format(**fields)
+    if lang == "ja-easy":
+        return phrase(table, lang).format(**fields)
     if not lang or is_japanese(lang):
-        return phrase(table, lang or "ja").format(**fields) if lang == "ja-easy" else ja
+        return ja
     return f"{ja}\n\n{phrase(table, lang).format(**fields)}"
 
 

@@ -13,7 +13,14 @@ from fakeline import SECRET, TOKEN, FakeLine
 from fastapi.testclient import TestClient
 
 from madoguchi.ingest.services import build_services
-from madoguchi.ingest.towns import Town, TownLine, TownRegistry, add_town, town_settings
+from madoguchi.ingest.towns import (
+    Town,
+    TownLine,
+    TownRegistry,
+    add_town,
+    export_town,
+    town_settings,
+)
 from madoguchi.kit.convlog import ConversationLog
 from madoguchi.ui.api import create_app
 
@@ -383,7 +390,7 @@ def test_without_a_channel_the_webhook_is_404(settings, svc):
     assert r.status_code == 404 and "MADOGUCHI_LINE__CHANNEL_SECRET" in r.json()["detail"]
 
 
-def test_each_town_has_its_own_channel(settings, platform, monkeypatch):
+def test_each_town_has_its_own_channel(settings, platform, monkeypatch, tmp_path):
     monkeypatch.chdir(REPO)
     base = line_conf(settings, platform)
     reg = TownRegistry(base.data_dir)
@@ -419,3 +426,18 @@ def test_each_town_has_its_own_channel(settings, platform, monkeypatch):
     assert "300円" in messages[0]["text"]
     kawabe_log = ConversationLog.in_data_dir(town_settings(base, town).data_dir)
     assert kawabe_log.count() == 1 and log_of_settings(base).count() == 0
+    # the channel's secrets stay with the town: an export does not carry them
+    export_town(base, reg, "kawabe", tmp_path / "export")
+    exported = (tmp_path / "export" / "town.toml").read_text(encoding="utf-8")
+    assert kawabe_secret not in exported and TOKEN not in exported
+
+
+def test_a_user_over_the_limit_is_asked_to_wait(settings, platform, svc):
+    with TestClient(app_for(settings, platform, svc, **{"line.rate_limit_per_minute": 1})) as c:
+        post(c, platform, platform.text(USER, SODAI))
+        drain(c)
+        post(c, platform, platform.text(USER, "燃やすごみの収集日はいつですか"))
+        drain(c)
+    first, second = (m for _, m in platform.to(USER))
+    assert "500円" in first[0]["text"] and "時間をおいて" in second[0]["text"]
+    assert log_of_settings(settings).count() == 1

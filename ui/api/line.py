@@ -157,6 +157,19 @@ class Job:
     retry_key: str = field(default_factory=new_retry_key)  # one per answer, kept over retries
 
 
+class _Running:
+    """What lives in one event loop: the queue, its workers and the channels' clients
+    (an HTTP client belongs to the loop it was made in). One per loop the app's lifespan
+    runs in, usually one."""
+
+    def __init__(self, size: int) -> None:
+        self.queue: asyncio.Queue[Job] = asyncio.Queue(size)
+        self.tasks: list[asyncio.Task[None]] = []
+        self.channels: dict[str, tuple[str, LineChannel]] = {}
+        self.retired: list[LineChannel] = []
+        self.users = 0  # lifespans open in this loop
+
+
 class LineHub:
     """The channels of the app (built on first use, rebuilt when their settings change),
     the queue of events and the tasks that answer them."""
@@ -166,53 +179,60 @@ class LineHub:
         settings: Settings = app.state.settings
         self.metrics: Metrics = app.state.metrics
         self.size = settings.line.queue_size
-        self.queue: asyncio.Queue[Job] | None = None  # made in the running loop, by start
         self.workers = settings.line.workers
-        self._tasks: list[asyncio.Task[None]] = []
-        self._channels: dict[str, tuple[str, LineChannel]] = {}
-        self._retired: list[LineChannel] = []
-        self.metrics.line_queue.set_function(lambda: self.queue.qsize() if self.queue else 0)
+        self._running: dict[asyncio.AbstractEventLoop, _Running] = {}
+        self.metrics.line_queue.set_function(
+            lambda: sum(r.queue.qsize() for r in list(self._running.values()))
+        )
+
+    def current(self) -> _Running | None:
+        return self._running.get(asyncio.get_running_loop())
 
     def start(self) -> None:
-        if not self._tasks:
-            self.queue = asyncio.Queue(self.size)
-            self._tasks = [
-                asyncio.create_task(self._work(), name=f"madoguchi-line-{i}")
+        """In the lifespan: the workers of this loop (once, however often it is entered)."""
+        run = self.current()
+        if run is None:
+            run = self._running[asyncio.get_running_loop()] = _Running(self.size)
+            run.tasks = [
+                asyncio.create_task(self._work(run.queue), name=f"madoguchi-line-{i}")
                 for i in range(self.workers)
             ]
+        run.users += 1
 
     async def close(self) -> None:
-        for t in self._tasks:
+        run = self.current()
+        if run is None:
+            return
+        run.users -= 1
+        if run.users > 0:
+            return
+        del self._running[asyncio.get_running_loop()]
+        for t in run.tasks:
             t.cancel()
-        for t in self._tasks:
+        for t in run.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await t
-        self._tasks = []
-        self.queue = None
-        channels = [c for _, c in self._channels.values()] + self._retired
-        self._channels, self._retired = {}, []
-        for c in channels:
+        for c in [c for _, c in run.channels.values()] + run.retired:
             await c.aclose()
 
-    def channel(self, key: str, settings: Settings) -> LineChannel:
+    def channel(self, run: _Running, key: str, settings: Settings) -> LineChannel:
         stamp = _fingerprint(settings.line, settings.data_dir)
-        have = self._channels.get(key)
+        have = run.channels.get(key)
         if have is not None and have[0] == stamp:
             return have[1]
-        if have is not None:  # its jobs may still run: closed with the app
-            self._retired.append(have[1])
+        if have is not None:  # its jobs may still run: closed with the loop's workers
+            run.retired.append(have[1])
         made = LineChannel(settings.line, Path(settings.data_dir), self.metrics)
-        self._channels[key] = (stamp, made)
+        run.channels[key] = (stamp, made)
         return made
 
     async def drain(self) -> None:
         """Wait until every queued event has been answered (tests, shutdown)."""
-        if self.queue is not None:
-            await self.queue.join()
+        run = self.current()
+        if run is not None:
+            await run.queue.join()
 
-    async def _work(self) -> None:
-        queue = self.queue
-        assert queue is not None
+    async def _work(self, queue: asyncio.Queue[Job]) -> None:
         while True:
             job = await queue.get()
             try:
@@ -253,6 +273,9 @@ async def webhook(request: Request) -> JSONResponse:
         return _error(413, "TooLarge", f"the request body is over {conf.max_body_bytes:,} bytes")
     hub: LineHub = request.app.state.line
     metrics = hub.metrics
+    run = hub.current()
+    if run is None:
+        return _error(503, "Starting", "the service is still starting", **{"Retry-After": "5"})
     if not verify(
         conf.channel_secret.get_secret_value(), body, request.headers.get("x-line-signature")
     ):
@@ -263,7 +286,7 @@ async def webhook(request: Request) -> JSONResponse:
     except InputError as exc:
         return _error(400, "InvalidRequest", str(exc))
     town = town_of(request)
-    channel = hub.channel(town.id if town is not None else "", settings)
+    channel = hub.channel(run, town.id if town is not None else "", settings)
     jobs = []
     for ev in parsed.events:
         metrics.line_events.labels(ev.type if ev.type in HANDLED else "other").inc()
@@ -280,30 +303,32 @@ async def webhook(request: Request) -> JSONResponse:
                 town,
             )
         )
-    if not await _enqueue(request, hub, jobs):
+    if not await _enqueue(request, run.queue, metrics, jobs):
         return _error(
             503, "Busy", "too many events waiting; deliver them again", **{"Retry-After": "5"}
         )
     return JSONResponse({})
 
 
-async def _enqueue(request: Request, hub: LineHub, jobs: list[Job]) -> bool:
+async def _enqueue(
+    request: Request, queue: asyncio.Queue[Job], metrics: Metrics, jobs: list[Job]
+) -> bool:
     """Claim and queue the jobs; False when the queue was full (those not queued are
     released, so their redelivery is answered)."""
     full = False
     for job in jobs:
         eid = job.event.webhook_event_id
         if eid and not await anyio.to_thread.run_sync(job.channel.seen.claim, eid):
-            hub.metrics.line_duplicates.inc()
+            metrics.line_duplicates.inc()
             continue
-        if full or hub.queue is None or hub.queue.full():
+        if full or queue.full():
             full = True
             if eid:
                 await anyio.to_thread.run_sync(job.channel.seen.release, eid)
             continue
         if job.town is not None:
             request.app.state.towns.hold(job.town)
-        hub.queue.put_nowait(job)
+        queue.put_nowait(job)
     return not full
 
 

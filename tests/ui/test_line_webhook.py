@@ -441,3 +441,39 @@ def test_a_user_over_the_limit_is_asked_to_wait(settings, platform, svc):
     first, second = (m for _, m in platform.to(USER))
     assert "500円" in first[0]["text"] and "時間をおいて" in second[0]["text"]
     assert log_of_settings(settings).count() == 1
+
+
+def test_a_reply_failing_after_every_retry_is_not_pushed(settings, platform, svc):
+    platform.script["/v2/bot/message/reply"] = [{"status": 500}] * 4
+    with TestClient(app_for(settings, platform, svc)) as c:
+        post(c, platform, platform.text(USER, SODAI))
+        drain(c)
+        metrics = c.get("/metrics").text
+    assert len(platform.calls("/v2/bot/message/reply")) == 4  # line.max_attempts
+    assert platform.calls("/v2/bot/message/push") == []  # it may have arrived: not twice
+    assert 'madoguchi_line_failures_total{stage="reply"} 1.0' in metrics
+
+
+def test_a_full_queue_answers_503_and_the_redelivery_is_answered(
+    settings, platform, svc, monkeypatch
+):
+    ask = svc.ask
+
+    def slow(*args, **kwargs):
+        time.sleep(0.5)
+        return ask(*args, **kwargs)
+
+    monkeypatch.setattr(svc, "ask", slow)
+    users = ["U" + ch * 32 for ch in "def"]
+    conf = {"line.queue_size": 1, "line.workers": 1}
+    with TestClient(app_for(settings, platform, svc, **conf)) as c:
+        events = [platform.text(u, SODAI) for u in users]
+        statuses = [post(c, platform, ev).status_code for ev in events]
+        assert statuses[-1] == 503, statuses  # one answering, one waiting, no room
+        drain(c)
+        for ev in events:
+            again = {**ev, "deliveryContext": {"isRedelivery": True}}
+            # the platform redelivers what got 503; a redelivery of a taken event is dropped
+            assert post(c, platform, again).status_code == 200
+        drain(c)
+    assert [len(platform.to(u)) for u in users] == [1, 1, 1]

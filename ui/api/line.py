@@ -438,8 +438,9 @@ async def _postback(job: Job, metrics: Metrics) -> None:
 
 async def deliver(job: Job, messages: list[dict[str, Any]], metrics: Metrics) -> bool:
     """Reply while the reply token is fresh, else push (``line.push_fallback``); True when
-    the platform took the messages. A reply retried after an uncertain failure whose
-    token turns out used is not pushed again (it was delivered)."""
+    the platform took the messages. Only an expired token (too old here, or "invalid"
+    at the platform's) leads to a push: a reply retried after an uncertain failure whose
+    token turns out used was delivered, and any other failed reply is not repeated."""
     ev, conf, client = job.event, job.settings.line, job.channel.client
     fresh = time.monotonic() - job.received <= conf.reply_within_seconds
     if ev.redelivered and ev.timestamp:  # its token dates from the first delivery
@@ -450,10 +451,11 @@ async def deliver(job: Job, messages: list[dict[str, Any]], metrics: Metrics) ->
             metrics.line_replies.inc()
             return True
         if not sent.invalid_reply_token:
+            # refused (the messages, the token of the channel) or never sure to have
+            # arrived: a push would fail the same way, or could say it twice
             metrics.line_failures.labels("reply").inc()
             log.warning("LINE reply failed: %s %s", sent.status, sent.detail)
-            if sent.uncertain:  # it may have arrived: a push could say it twice
-                return False
+            return False
     to = ev.source.push_to if ev.source else None
     if not conf.push_fallback or not to:
         metrics.line_failures.labels("expired").inc()

@@ -477,3 +477,45 @@ def test_a_full_queue_answers_503_and_the_redelivery_is_answered(
             assert post(c, platform, again).status_code == 200
         drain(c)
     assert [len(platform.to(u)) for u in users] == [1, 1, 1]
+
+
+def test_a_clarifying_question_offers_its_topics_as_buttons_that_ask_them(settings, platform):
+    """聞き返し: two topics nearly tied (rank fusion puts them side by side); each is a
+    quick-reply button, and tapping one asks it in the same conversation."""
+    from madoguchi.kit.types import SourceDocument
+
+    conf = settings.with_overrides(**{"answer.answer_threshold": 0.0, "retrieval.fusion": "rrf"})
+    dogs = build_services(conf)
+    entries = [
+        ("犬の登録", "犬を飼い始めたら30日以内に環境衛生課で登録してください。"),
+        ("犬の注射", "毎年4月に町内の公民館で狂犬病の集合注射を行います。"),
+    ]
+    dogs.ingest(
+        [],
+        documents=[
+            SourceDocument(
+                f"faq.csv#{i}",
+                f"faq.csv#{i}",
+                q,
+                f"{q}\n{a}",
+                "text/csv",
+                {"kind": "faq", "question": q, "answer": a},
+            )
+            for i, (q, a) in enumerate(entries, 1)
+        ],
+    )
+    with TestClient(app_for(conf, platform, dogs)) as c:
+        post(c, platform, platform.text(USER, "犬のこと"))
+        drain(c)
+        [(_, messages)] = platform.to(USER)
+        assert messages[-1]["text"].startswith("どちらについて") and platform.violations == []
+        asks = [i["action"] for i in quick(messages) if i["action"]["type"] == "message"]
+        assert [a["text"] for a in asks] == ["犬の登録", "犬の注射"]
+        post(c, platform, platform.text(USER, asks[1]["text"]))  # the resident taps one
+        drain(c)
+    second = platform.to(USER)[1][1]
+    assert "集合注射" in second[0]["text"]
+    turns = sorted(log_of_settings(conf).turns(), key=lambda t: t.ts)
+    assert len({t.conversation_id for t in turns}) == 1
+    assert turns[1].citations[0]["source"] == "faq.csv#2"
+    dogs.close()

@@ -328,19 +328,25 @@ def test_other_kinds_of_message_get_the_helpful_text_in_japanese_and_the_users_l
 
 
 def test_follow_is_greeted_with_suggestions_and_unfollow_is_quiet(settings, platform, svc):
+    platform.profiles[USER] = "pt"
     with TestClient(app_for(settings, platform, svc)) as c:
         post(c, platform, platform.event(USER, "follow"))
+        drain(c)
         post(c, platform, platform.event(USER, "unfollow"))
         drain(c)
+        post(c, platform, platform.event(USER, "follow"))  # back: the language asked anew
+        drain(c)
         metrics = c.get("/metrics").text
-    [(_, messages)] = platform.to(USER)
-    assert "友だち追加ありがとうございます" in messages[0]["text"]
+    greetings = platform.to(USER)
+    assert len(greetings) == 2
+    messages = greetings[0][1]
+    text = messages[0]["text"]
+    assert "友だち追加ありがとうございます" in text and "Obrigado por nos adicionar" in text
     labels = [i["action"]["label"] for i in quick(messages)]
-    assert labels and all(len(x) <= 20 for x in labels)
-    assert (
-        "madoguchi_line_failures_total" not in metrics
-        or "1.0" not in metrics.split("madoguchi_line_failures_total")[1][:40]
-    )
+    assert labels and all(len(x) <= 20 for x in labels) and platform.violations == []
+    assert len(platform.calls(f"/v2/bot/profile/{USER}")) == 2
+    assert "madoguchi_line_failures_total{" not in metrics
+    assert 'madoguchi_line_events_total{type="unfollow"} 1.0' in metrics
 
 
 def test_the_message_language_wins_then_the_profile_language(settings, platform, svc):

@@ -124,6 +124,9 @@ class LineChannel:
             self._languages.popitem(last=False)
         return lang
 
+    def forget(self, user_id: str) -> None:
+        self._languages.pop(self.digest(user_id), None)
+
     async def aclose(self) -> None:
         await self.client.aclose()
         self.seen.close()
@@ -340,8 +343,9 @@ async def handle(job: Job, metrics: Metrics) -> None:
     src = ev.source
     if src is None or src.type != "user" or not src.user_id:
         return  # groups and rooms: not answered (every member's message would be)
-    if ev.type == "unfollow":
-        return  # nobody to answer; nothing is kept of the user beyond digests
+    if ev.type == "unfollow":  # nobody to answer: forget the app language asked for
+        job.channel.forget(src.user_id)
+        return
     if ev.type == "follow":
         lang = await job.channel.profile_language(src.user_id)
         greeting = msg.notice(

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -235,6 +235,53 @@ class ServerSettings(BaseModel):
                         f"trusted_proxies: {item!r} is not an IP address or network"
                     ) from None
         return value
+
+
+class LineSettings(BaseModel):
+    """The LINE Messaging API channel (``POST /channels/line/webhook``; docs/LINE.md).
+
+    Off until both the channel secret and the channel access token are set. A town of a
+    shared service has its own channel in its ``town.toml`` (``[line]``) and never the
+    service's."""
+
+    # from the LINE Developers console: the channel's Basic settings, Messaging API tabs
+    channel_secret: SecretStr | None = None
+    channel_access_token: SecretStr | None = None
+    # the platform's API (tests point it at a server on 127.0.0.1)
+    api_base: str = Field(default="https://api.line.me", pattern=r"^https?://[^\s/]+(/.*)?$")
+    # LINE user ids are stored only as HMAC-SHA256 digests under this key (conversation ids,
+    # rate limits); unset: a key derived from the channel secret
+    user_hash_key: SecretStr | None = None
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)  # a webhook request; above: 413
+    # a reply token older than this is not used: the answer is pushed instead (LINE keeps a
+    # reply token about a minute)
+    reply_within_seconds: float = Field(default=50.0, ge=0.0)
+    # a slow answer (or an expired reply token) is pushed; pushes count against the
+    # channel's monthly message quota. Off: such an answer is dropped (and counted).
+    push_fallback: bool = True
+    # events waiting to be answered, and the tasks answering them; a full queue answers
+    # 503, so LINE redelivers the events later
+    queue_size: int = Field(default=256, ge=1)
+    workers: int = Field(default=4, ge=1, le=64)
+    # calls to the platform: attempts in all after a 5xx, 429 or a lost connection, the
+    # first wait (doubled each time; a Retry-After wins, up to max_retry_after), timeout
+    max_attempts: int = Field(default=4, ge=1, le=10)
+    retry_backoff: float = Field(default=1.0, ge=0.0, le=60.0)
+    max_retry_after: float = Field(default=30.0, ge=0.0)
+    timeout: float = Field(default=10.0, gt=0.0)
+    # webhookEventIds remembered (to drop redeliveries) for this long
+    seen_days: float = Field(default=7.0, gt=0.0)
+    # ask the platform for a user's language (profile) when a message does not show it
+    profile_language: bool = True
+    # sources shown under an answer
+    max_sources: int = Field(default=3, ge=0, le=10)
+    # messages per user: per minute (a burst of that size) and per day; 0: no limit
+    rate_limit_per_minute: int = Field(default=10, ge=0)
+    daily_cap: int = Field(default=200, ge=0)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.channel_secret and self.channel_access_token)
 
 
 DEFAULT_SUGGESTIONS: tuple[str, ...] = (
@@ -470,6 +517,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     widget: WidgetSettings = WidgetSettings()
     ingest: IngestSettings = IngestSettings()
+    line: LineSettings = LineSettings()
 
     @classmethod
     def settings_customise_sources(

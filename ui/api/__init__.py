@@ -9,6 +9,7 @@ Public (the widget, ``residents``): ``POST /api/v1/ask``, ``POST /api/v1/ask/str
 (SSE), ``POST /api/v1/feedback``, ``GET /api/v1/config``, ``GET /widget.js``, ``GET /``.
 Operations (``operations``): ``/healthz``, ``/readyz``, ``/metrics``, ``/docs``.
 Staff (admin key or login, ``admin``): ``/api/v1/admin/*`` and the Gradio screen at ``/admin``.
+LINE (``line``): ``POST /channels/line/webhook``, the Messaging API channel's webhook.
 Several towns (``towns``): the residents' and admin routes again under ``/t/{town}/`` for
 each town of ``<data_dir>/towns/``, with that town's keys, origins and limits; the
 prefecture's (``prefecture``, the prefecture key): ``/api/v1/prefecture/towns``.
@@ -31,7 +32,7 @@ from madoguchi.ingest.services import TownServices, build_services
 from madoguchi.kit.config import Settings, get_settings
 from madoguchi.kit.convlog import ConversationLog
 from madoguchi.ui.api import admin as admin_routes
-from madoguchi.ui.api import operations, prefecture, residents
+from madoguchi.ui.api import line, operations, prefecture, residents
 from madoguchi.ui.api.answering import Answering
 from madoguchi.ui.api.deps import get_services, services_of
 from madoguchi.ui.api.errors import add_exception_handlers
@@ -76,6 +77,7 @@ def create_app(
     app.state.answering = Answering(app)
     app.state.towns = TownHub(app, settings)
     app.state.prefecture_auth = PrefectureAuth(settings)
+    app.state.line = line.LineHub(app)
 
     add_middlewares(app, settings, app.state.metrics, app.state.admin_auth)
     add_exception_handlers(app)
@@ -88,6 +90,9 @@ def create_app(
     # puts the town in the request), and the prefecture's
     app.include_router(residents.router, prefix="/t/{town}", include_in_schema=False)
     app.include_router(admin_routes.router, prefix="/t/{town}", include_in_schema=False)
+    # the LINE channel: the service's, and each town's own (docs/LINE.md)
+    app.include_router(line.router)
+    app.include_router(line.router, prefix="/t/{town}", include_in_schema=False)
     app.include_router(prefecture.router)
 
     if admin:
@@ -119,6 +124,7 @@ def _lifespan(
         # the towns share the service's embedder (the model is loaded once)
         app.state.towns.embedder = app.state.services.embedder
         answering.open()
+        app.state.line.start()
         if services is None:  # each answering thread builds its tokenizer now, not on a question
             await asyncio.gather(
                 *(answering.run(app.state.services.warm_up) for _ in range(answering.workers))
@@ -126,6 +132,7 @@ def _lifespan(
         try:
             yield
         finally:
+            await app.state.line.close()
             app.state.towns.close()
             answering.close()
             if services is None:

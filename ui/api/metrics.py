@@ -63,6 +63,46 @@ class Metrics:
             "Requests refused by the rate limit or daily cap.",
             registry=self.registry,
         )
+        # the LINE channel (ui/api/line.py)
+        self.line_events = Counter(
+            "madoguchi_line_events",
+            "LINE webhook events received (signature checked), by type (other: ignored).",
+            ["type"],
+            registry=self.registry,
+        )
+        self.line_rejected = Counter(
+            "madoguchi_line_rejected",
+            "LINE webhook requests refused for a missing or wrong signature.",
+            registry=self.registry,
+        )
+        self.line_duplicates = Counter(
+            "madoguchi_line_duplicates",
+            "LINE events dropped as already taken (redeliveries, repeated requests).",
+            registry=self.registry,
+        )
+        self.line_replies = Counter(
+            "madoguchi_line_replies", "LINE answers sent by reply.", registry=self.registry
+        )
+        self.line_pushes = Counter(
+            "madoguchi_line_pushes",
+            "LINE answers sent by push (slow answer or expired reply token).",
+            registry=self.registry,
+        )
+        self.line_retries = Counter(
+            "madoguchi_line_retries",
+            "Calls to the LINE platform tried again (5xx, 429, lost connection), by call.",
+            ["call"],
+            registry=self.registry,
+        )
+        self.line_failures = Counter(
+            "madoguchi_line_failures",
+            "LINE events not answered, by stage (reply, push, expired, answer, internal).",
+            ["stage"],
+            registry=self.registry,
+        )
+        self.line_queue = Gauge(
+            "madoguchi_line_queue", "LINE events waiting to be answered.", registry=self.registry
+        )
 
 
 class MetricsMiddleware:

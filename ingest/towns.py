@@ -41,7 +41,7 @@ from typing import Any
 import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from madoguchi.kit.config import Settings, WidgetSettings
+from madoguchi.kit.config import HandoffSettings, OfficeHoursSettings, Settings, WidgetSettings
 from madoguchi.kit.errors import ConfigError, InputError
 
 TOWNS_DIR = "towns"
@@ -118,6 +118,9 @@ class Town(_Strict):
     answer: TownAnswer = TownAnswer()
     widget: TownWidget = TownWidget()
     limits: TownLimits = TownLimits()
+    # the town office's hours (kit.officehours) and its hand-off inbox; unset: the service's
+    office_hours: OfficeHoursSettings | None = None
+    handoff: HandoffSettings | None = None
     created: float = 0.0
     exported_at: float | None = None
     export_dest: str | None = None
@@ -196,6 +199,11 @@ def town_settings(base: Settings, town: Town) -> Settings:
         srv["prefecture_key"] = None
     srv["upload_dir"] = str(town_dir(root, town.id) / "uploads")
     srv.update(town.limits.model_dump(exclude_none=True))
+    if town.office_hours is not None:
+        data["office_hours"] = town.office_hours.model_dump()
+    if town.handoff is not None:
+        data["handoff"] = town.handoff.model_dump()
+    data["handoff"]["faq_drafts_file"] = None  # <town dir>/faq_drafts.csv
     if "namespace" in data["store"]:
         data["store"]["namespace"] = town.id
     try:
@@ -296,9 +304,9 @@ def dump_town(town: Town) -> str:
     doc = tomlkit.document()
     doc.add(tomlkit.comment(f"madoguchi: the town {town.id} ({town.name})"))
     data = town.model_dump(exclude_none=True)
-    for key in ("answer", "widget", "limits"):  # tables last, as TOML wants
-        value = data.pop(key)
-        data[key] = value
+    for key in ("answer", "widget", "limits", "office_hours", "handoff"):  # tables last
+        if key in data:
+            data[key] = data.pop(key)
     for key, value in data.items():
         doc[key] = value
     return tomlkit.dumps(doc)

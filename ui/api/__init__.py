@@ -6,7 +6,8 @@ them with ``app.dependency_overrides``. A ``KitError`` becomes one JSON error
 with a 4xx status, never a 500 with a traceback (``errors``).
 
 Public (the widget, ``residents``): ``POST /api/v1/ask``, ``POST /api/v1/ask/stream``
-(SSE), ``POST /api/v1/feedback``, ``GET /api/v1/config``, ``GET /widget.js``, ``GET /``.
+(SSE), ``POST /api/v1/feedback``, ``GET /api/v1/config``, ``GET /widget.js``, ``GET /``;
+hand-off to staff (``handoff``): ``/api/v1/handoff*``, its inbox ``/api/v1/admin/handoff*``.
 Operations (``operations``): ``/healthz``, ``/readyz``, ``/metrics``, ``/docs``.
 Staff (admin key or login, ``admin``): ``/api/v1/admin/*`` and the Gradio screen at ``/admin``.
 Several towns (``towns``): the residents' and admin routes again under ``/t/{town}/`` for
@@ -30,8 +31,9 @@ from fastapi import FastAPI
 from madoguchi.ingest.services import TownServices, build_services
 from madoguchi.kit.config import Settings, get_settings
 from madoguchi.kit.convlog import ConversationLog
+from madoguchi.kit.officehours import Clock, system_clock
 from madoguchi.ui.api import admin as admin_routes
-from madoguchi.ui.api import operations, prefecture, residents
+from madoguchi.ui.api import handoff, operations, prefecture, residents
 from madoguchi.ui.api.answering import Answering
 from madoguchi.ui.api.deps import get_services, services_of
 from madoguchi.ui.api.errors import add_exception_handlers
@@ -48,8 +50,10 @@ def create_app(
     services: TownServices | None = None,
     *,
     admin: bool = True,
+    clock: Clock | None = None,
 ) -> FastAPI:
-    """The service. ``services`` (tests) skips building and warming up the real ones."""
+    """The service. ``services`` (tests) skips building and warming up the real ones;
+    ``clock`` (tests) is the time office hours and the hand-off inbox read."""
     if settings is None:
         settings = services.settings if services is not None else get_settings()
     srv = settings.server
@@ -65,6 +69,7 @@ def create_app(
     app.state.settings = settings
     app.state.services = None
     app.state.log = None
+    app.state.clock = clock or system_clock
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter(
         srv.rate_limit_per_minute, srv.daily_cap, srv.rate_limit_max_clients
@@ -77,17 +82,22 @@ def create_app(
     app.state.towns = TownHub(app, settings)
     app.state.prefecture_auth = PrefectureAuth(settings)
 
+    handoff.watch_inbox(app.state.metrics, settings, app.state.clock)
     add_middlewares(app, settings, app.state.metrics, app.state.admin_auth)
     add_exception_handlers(app)
     app.include_router(residents.router)
+    app.include_router(handoff.router)
     app.include_router(operations.router)
     operations.add_docs(app)
     app.include_router(admin_routes.router)
     app.include_router(admin_routes.login_router)
+    app.include_router(handoff.admin_router)
     # each town of a shared service: the same routes under /t/{town} (towns.TownMiddleware
     # puts the town in the request), and the prefecture's
     app.include_router(residents.router, prefix="/t/{town}", include_in_schema=False)
     app.include_router(admin_routes.router, prefix="/t/{town}", include_in_schema=False)
+    app.include_router(handoff.router, prefix="/t/{town}", include_in_schema=False)
+    app.include_router(handoff.admin_router, prefix="/t/{town}", include_in_schema=False)
     app.include_router(prefecture.router)
 
     if admin:

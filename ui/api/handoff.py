@@ -51,6 +51,7 @@ admin_router = APIRouter(
     prefix="/api/v1/admin/handoff", tags=["admin"], dependencies=[Depends(require_admin)]
 )
 
+TICKET_PATTERN = r"^[0-9a-f]{16}$"  # kit.handoff: 16 hex digits
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No such ticket, or a wrong token."}
 }
@@ -216,7 +217,7 @@ def handoff_open(
     responses={**ERRORS, **NOT_FOUND},
 )
 def handoff_ticket(
-    ticket: Annotated[str, PathParam(max_length=64)],
+    ticket: Annotated[str, PathParam(pattern=TICKET_PATTERN)],
     settings: SettingsDep,
     clock: ClockDep,
     token: Annotated[str, Query(min_length=1, max_length=128)],

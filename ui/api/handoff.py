@@ -110,10 +110,17 @@ def _lang(lang: str | None) -> str:
 
 
 class HandoffRequest(BaseModel):
-    question: str = Field(..., description="The message to staff (the question, prefilled).")
+    question: str = Field(
+        ...,
+        description="The message to staff (the question, prefilled); at most "
+        "handoff.max_message_chars (2,000) characters.",
+        max_length=20000,
+    )
     department: str | None = Field(None, max_length=100)
     contact: str | None = Field(
-        None, description="An e-mail address or phone number for the reply (optional)."
+        None,
+        description="An e-mail address or phone number for the reply (optional).",
+        max_length=1000,
     )
     consent: bool = Field(
         False,

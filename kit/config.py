@@ -529,6 +529,9 @@ class HandoffSettings(BaseModel):
     retention_days: int = Field(default=30, ge=1, le=3650)
     max_message_chars: int = Field(default=2000, ge=10, le=20000)
     max_contact_chars: int = Field(default=200, ge=10, le=1000)
+    # messages one client address may send a day (Japan time), besides the question limits;
+    # 0: no cap
+    messages_per_day: int = Field(default=10, ge=0)
     # how often the widget asks whether staff have replied
     poll_seconds: float = Field(default=30.0, ge=0.2, le=3600)
     # FAQ drafts made from staff replies; default <data_dir>/faq_drafts.csv

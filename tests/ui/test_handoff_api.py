@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from madoguchi.ingest.services import build_services
 from madoguchi.ingest.towns import Town, TownRegistry, add_town, town_settings
+from madoguchi.kit.errors import InputError
 from madoguchi.kit.officehours import JST
 from madoguchi.kit.types import SourceDocument
 from madoguchi.ui.api import create_app
@@ -260,3 +261,27 @@ def test_each_town_has_its_own_inbox_and_hours(settings, clock):
         assert r.status_code == 404
         r = c.get("/t/yamanoue/api/v1/admin/handoff", headers={"x-api-key": keys["yamanoue"]})
         assert r.json() == []
+
+
+def test_messages_per_day_per_client(conf, clock):
+    capped = conf.with_overrides(**{"handoff.messages_per_day": 2})
+    with TestClient(create_app(services=make_services(capped), admin=False, clock=clock)) as c:
+        for _ in range(2):
+            assert c.post("/api/v1/handoff", json={"question": "質問です"}).status_code == 201
+        r = c.post("/api/v1/handoff", json={"question": "質問です"})
+        assert r.status_code == 429 and r.headers["retry-after"]
+
+
+def test_office_hours_in_town_toml_round_trip():
+    from madoguchi.ingest.towns import dump_town, parse_town
+
+    town = Town(
+        id="minami",
+        name="南町",
+        office_hours={"sat": "09:00-12:00", "departments": {"住民課": {"thu": "08:30-19:00"}}},
+        handoff={"retention_days": 14},
+    )
+    again = parse_town(dump_town(town))
+    assert again.office_hours == town.office_hours and again.handoff == town.handoff
+    with pytest.raises(InputError, match="ends before it starts"):
+        parse_town('id = "minami"\nname = "南町"\n[office_hours]\nweekdays = "17:00-08:30"\n')

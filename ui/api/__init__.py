@@ -70,6 +70,7 @@ def create_app(
     app.state.services = None
     app.state.log = None
     app.state.clock = clock or system_clock
+    app.state.handoff_limiters = {}  # data directory -> messages per client and day
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter(
         srv.rate_limit_per_minute, srv.daily_cap, srv.rate_limit_max_clients

@@ -42,9 +42,10 @@ from madoguchi.kit.handoff import (
 )
 from madoguchi.kit.lang import normalise_lang
 from madoguchi.kit.officehours import Clock, system_clock
-from madoguchi.ui.api.deps import LogDep, SettingsDep, limit_feedback, require_admin
+from madoguchi.ui.api.deps import LogDep, SettingsDep, limit_questions, require_admin
 from madoguchi.ui.api.metrics import Metrics
 from madoguchi.ui.api.models import ADMIN_ERRORS, ERRORS, ErrorOut, HandoffOffer
+from madoguchi.ui.security import RateLimiter, client_id
 
 router = APIRouter(tags=["handoff"])
 admin_router = APIRouter(
@@ -95,6 +96,20 @@ def watch_inbox(metrics: Metrics, settings: Settings, clock: Clock) -> None:
         metrics.handoffs.labels(status).set_function(stat(status))
     for name in ("mean", "median"):
         metrics.handoff_answer_seconds.labels(name).set_function(stat(f"answer_seconds_{name}"))
+
+
+def limit_messages(request: Request, settings: SettingsDep) -> None:
+    """The question limits, then ``handoff.messages_per_day`` per client address (the
+    count is the town's and outlives its context)."""
+    limit_questions(request)
+    limiters: dict[str, RateLimiter] = request.app.state.handoff_limiters
+    key = str(Path(settings.data_dir).resolve())
+    limiter = limiters.get(key)
+    if limiter is None:
+        cap = settings.handoff.messages_per_day
+        made = RateLimiter(0, cap, settings.server.rate_limit_max_clients)
+        limiter = limiters.setdefault(key, made)
+    limiter.hit(client_id(request))
 
 
 def _enabled(settings: Settings) -> None:
@@ -176,7 +191,7 @@ def handoff_status(
     response_model=TicketOut,
     status_code=201,
     responses=ERRORS,
-    dependencies=[Depends(limit_feedback)],
+    dependencies=[Depends(limit_messages)],
 )
 def handoff_open(
     body: HandoffRequest, settings: SettingsDep, clock: ClockDep, log: LogDep

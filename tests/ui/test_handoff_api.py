@@ -236,6 +236,7 @@ def test_handoff_off(conf, clock):
     with TestClient(create_app(services=make_services(off), admin=False, clock=clock)) as c:
         assert c.get("/api/v1/handoff/status").status_code == 400
         assert c.post("/api/v1/handoff", json={"question": "q"}).status_code == 400
+        assert c.get("/api/v1/config").json()["handoff"] is False  # the widget hides it
 
 
 def test_each_town_has_its_own_inbox_and_hours(settings, clock):

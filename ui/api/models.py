@@ -103,6 +103,8 @@ class WidgetConfigOut(BaseModel):
     # the Japanese ones)
     suggestions_translated: dict[str, list[str]] = {}
     languages: list[str]
+    # hand-off to staff is offered (the widget's 職員に問い合わせる button)
+    handoff: bool = True
 
 
 class ErrorOut(BaseModel):

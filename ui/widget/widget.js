@@ -1381,6 +1381,7 @@
     ui.close.setAttribute("title", t("close"));
     ui.langLabel.textContent = t("language");
     ui.handoff.textContent = t("hoButton");
+    ui.handoff.hidden = !!config && config.handoff === false; // switched off by the town
     ui.input.setAttribute("placeholder", t("placeholder"));
     ui.inputLabel.textContent = t("placeholder");
     ui.hint.textContent = t("hint");

@@ -46,13 +46,13 @@ class Clock:
         return self.now
 
 
-def build(tmp: Path, clock: Clock) -> FastAPI:
+def build(tmp: Path, clock: Clock, enabled: bool = True) -> FastAPI:
     settings = Settings(
         data_dir=tmp / "data",
         embedder={"kind": "fake", "dim": 256},
         store={"kind": "memory"},
         server={"rate_limit_per_minute": 0, "daily_cap": 0, "admin_key": KEY},
-        handoff={"poll_seconds": 0.3},
+        handoff={"poll_seconds": 0.3, "enabled": enabled},
     ).with_overrides(**{"answer.answer_threshold": 1.01})  # every question is refused
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy(DEPARTMENTS, settings.departments_path)
@@ -187,6 +187,8 @@ def test_outside_hours_the_menu_says_when_the_office_opens(
         state = offer.locator(".hostate").inner_text()
         assert "受付時間外" in state and "1月4日" in state and "08:30" in state, state
         assert offer.locator("a.callb").count() == 0  # closed: no number to call now
+        assert_fits(page)
+        phone_shot(page, "handoff-closed-card-360.png", tmp_path, screenshot_dir)
         offer.get_by_role("button", name="メッセージを送る").click()
         area = offer.locator(".hoform textarea")
         assert area.input_value() == "粗大ごみの出し方"  # the last question, prefilled
@@ -236,3 +238,23 @@ def test_the_card_in_english(browser, server, clock, tmp_path, screenshot_dir, p
         assert page_errors == []
     finally:
         context.close()
+
+
+def test_switched_off_no_button_anywhere(browser, tmp_path, clock, page_errors):
+    app = build(tmp_path, clock, enabled=False)
+    srv = LoopbackServer(app)
+    serve_host_pages(app, srv)
+    with srv:
+        context, page = open_page(browser, srv.page("plain.html"), page_errors, 360, 740)
+        try:
+            page.locator("madoguchi-widget .launch").click()
+            page.locator("madoguchi-widget .intro .chip").first.wait_for()  # config loaded
+            assert page.locator("madoguchi-widget .langrow .hom").is_hidden()
+            ask_by_keyboard(page, QUESTION)
+            bubble = last_answer(page)
+            assert "refused" in (bubble.get_attribute("class") or "")
+            assert bubble.locator("a.callb").count() == 1  # the call button stays
+            assert bubble.locator("button.hob").count() == 0
+            assert page_errors == []
+        finally:
+            context.close()

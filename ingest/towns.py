@@ -41,7 +41,7 @@ from typing import Any
 import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from madoguchi.kit.config import Settings, WidgetSettings
+from madoguchi.kit.config import HandoffSettings, OfficeHoursSettings, Settings, WidgetSettings
 from madoguchi.kit.errors import ConfigError, InputError
 
 TOWNS_DIR = "towns"
@@ -127,6 +127,9 @@ class Town(_Strict):
     widget: TownWidget = TownWidget()
     limits: TownLimits = TownLimits()
     line: TownLine = TownLine()
+    # the town office's hours (kit.officehours) and its hand-off inbox; unset: the service's
+    office_hours: OfficeHoursSettings | None = None
+    handoff: HandoffSettings | None = None
     created: float = 0.0
     exported_at: float | None = None
     export_dest: str | None = None
@@ -210,6 +213,11 @@ def town_settings(base: Settings, town: Town) -> Settings:
         {"channel_secret": None, "channel_access_token": None, "user_hash_key": None}
     )
     data["line"].update(town.line.model_dump(exclude_none=True))
+    if town.office_hours is not None:
+        data["office_hours"] = town.office_hours.model_dump()
+    if town.handoff is not None:
+        data["handoff"] = town.handoff.model_dump()
+    data["handoff"]["faq_drafts_file"] = None  # <town dir>/faq_drafts.csv
     if "namespace" in data["store"]:
         data["store"]["namespace"] = town.id
     try:
@@ -310,9 +318,9 @@ def dump_town(town: Town) -> str:
     doc = tomlkit.document()
     doc.add(tomlkit.comment(f"madoguchi: the town {town.id} ({town.name})"))
     data = town.model_dump(exclude_none=True)
-    for key in ("answer", "widget", "limits", "line"):  # tables last, as TOML wants
-        value = data.pop(key)
-        data[key] = value
+    for key in ("answer", "widget", "limits", "line", "office_hours", "handoff"):  # tables last
+        if key in data:
+            data[key] = data.pop(key)
     for key, value in data.items():
         doc[key] = value
     return tomlkit.dumps(doc)

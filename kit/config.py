@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -499,6 +499,94 @@ class IngestSettings(BaseModel):
         )
 
 
+class DepartmentHours(BaseModel):
+    """One department's hours where they differ from the town's (``kit.officehours``):
+    the days given replace the town's, the others stay the town's."""
+
+    model_config = {"extra": "forbid"}
+
+    # "08:30-17:15", or several ranges "08:30-12:00, 13:00-17:15"; "" = closed that day
+    weekdays: str | None = None  # Monday to Friday at once
+    mon: str | None = None
+    tue: str | None = None
+    wed: str | None = None
+    thu: str | None = None
+    fri: str | None = None
+    sat: str | None = None
+    sun: str | None = None
+    # None: as the town (closed on public holidays, or not)
+    public_holidays_closed: bool | None = None
+    closed_dates: list[str] = []  # "2026-08-14": closed that day (besides the town's)
+    open_dates: list[str] = []  # "2027-02-28": open that day although the rules say closed
+
+    @model_validator(mode="after")
+    def _readable(self) -> DepartmentHours:
+        from madoguchi.kit.officehours import check_hours
+
+        try:
+            check_hours(self)
+        except ConfigError as exc:  # pydantic reports a ValueError with the field's place
+            raise ValueError(str(exc)) from None
+        return self
+
+
+class OfficeHoursSettings(BaseModel):
+    """When the town office answers the phone and reads residents' messages
+    (``kit.officehours``; ``[office_hours]`` in the settings file or a town's ``town.toml``)."""
+
+    model_config = {"extra": "forbid"}
+
+    timezone: str = "Asia/Tokyo"
+    weekdays: str | None = "08:30-17:15"  # Monday to Friday; a day below overrides it
+    mon: str | None = None
+    tue: str | None = None
+    wed: str | None = None
+    thu: str | None = None
+    fri: str | None = None
+    sat: str | None = ""  # closed
+    sun: str | None = ""
+    # closed on Japan's public holidays (and substitute holidays), from the PyPI holidays package
+    public_holidays_closed: bool = True
+    # 年末年始: closed from year_end_start to year_end_end ("MM-DD"); "" switches it off
+    year_end_start: str = "12-29"
+    year_end_end: str = "01-03"
+    closed_dates: list[str] = []  # "YYYY-MM-DD" the office is closed besides the rules
+    open_dates: list[str] = []  # "YYYY-MM-DD" it is open although the rules say closed
+    # department name as the documents write it -> its own hours
+    departments: dict[str, DepartmentHours] = {}
+
+    @model_validator(mode="after")
+    def _readable(self) -> OfficeHoursSettings:
+        from madoguchi.kit.officehours import check_hours
+
+        try:
+            check_hours(self)
+        except ConfigError as exc:  # pydantic reports a ValueError with the field's place
+            raise ValueError(str(exc)) from None
+        return self
+
+
+class HandoffSettings(BaseModel):
+    """Hand-off to staff (``kit.handoff``): residents' messages to the town office."""
+
+    model_config = {"extra": "forbid"}
+
+    enabled: bool = True
+    # messages (and staff replies) in <data_dir>/handoff.sqlite older than this are deleted
+    retention_days: int = Field(default=30, ge=1, le=3650)
+    max_message_chars: int = Field(default=2000, ge=10, le=20000)
+    max_contact_chars: int = Field(default=200, ge=10, le=1000)
+    # messages one client address may send a day (Japan time), besides the question limits;
+    # 0: no cap
+    messages_per_day: int = Field(default=10, ge=0)
+    # how often the widget asks whether staff have replied
+    poll_seconds: float = Field(default=30.0, ge=0.2, le=3600)
+    # FAQ drafts made from staff replies; default <data_dir>/faq_drafts.csv
+    faq_drafts_file: Path | None = None
+    # the 地方公共団体コード written in the drafts' column of that name ("" = left empty)
+    municipality_code: str = ""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MADOGUCHI_",
@@ -518,6 +606,8 @@ class Settings(BaseSettings):
     widget: WidgetSettings = WidgetSettings()
     ingest: IngestSettings = IngestSettings()
     line: LineSettings = LineSettings()
+    office_hours: OfficeHoursSettings = OfficeHoursSettings()
+    handoff: HandoffSettings = HandoffSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -541,6 +631,10 @@ class Settings(BaseSettings):
     @property
     def departments_path(self) -> Path:
         return self.answer.departments_file or self.data_dir / "departments.csv"
+
+    @property
+    def faq_drafts_path(self) -> Path:
+        return self.handoff.faq_drafts_file or self.data_dir / "faq_drafts.csv"
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with dotted-path overrides, e.g. ``{"retrieval.mode": "dense"}``."""

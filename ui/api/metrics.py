@@ -58,6 +58,21 @@ class Metrics:
         self.answer_cache_hits = Gauge(
             "madoguchi_answer_cache_hits", "Answers served from the cache.", registry=self.registry
         )
+        # read when scraped, from the hand-off inbox (ui.api.handoff.watch_inbox): the
+        # messages it keeps (within handoff.retention_days) of the service's own town
+        self.handoffs = Gauge(
+            "madoguchi_handoffs",
+            "Hand-off messages to staff kept in the inbox: opened (all), open, answered.",
+            ["status"],
+            registry=self.registry,
+        )
+        self.handoff_answer_seconds = Gauge(
+            "madoguchi_handoff_answer_seconds",
+            "Time from a resident's message to the staff reply, over the answered messages "
+            "kept (mean, median).",
+            ["stat"],
+            registry=self.registry,
+        )
         self.rate_limited = Counter(
             "madoguchi_rate_limited",
             "Requests refused by the rate limit or daily cap.",

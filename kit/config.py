@@ -89,6 +89,9 @@ class RetrievalSettings(BaseModel):
     # the bundled municipal glossary (kit.glossary): a question in another language is also
     # searched as the Japanese terms of the town-life concepts it names
     glossary: bool = True
+    # a question typed in romanised Japanese (kit.lang.romaji_kana) is also searched in
+    # hiragana: "sodai gomi no dashikata" as 「そだい ごみ の だしかた」
+    romaji: bool = True
 
 
 class AnswerSettings(BaseModel):

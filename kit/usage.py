@@ -64,7 +64,7 @@ __all__ = [
 
 JST = timezone(timedelta(hours=9), "JST")
 KINDS = ("day", "week", "month")
-GROUP_THRESHOLD = 0.45
+GROUP_THRESHOLD = 0.4
 OUTCOMES = ("answered", "clarify", "refused")
 OUTCOME_LABELS = {"answered": "回答", "clarify": "聞き返し", "refused": "回答できず"}
 

@@ -173,7 +173,7 @@ def test_a_bad_period_kind_is_a_clear_error():
 def test_similarity_folds_spelling_and_question_endings():
     assert similarity("ペットの火葬はできますか？", "ぺっとの火葬はできますか") == 1.0
     assert similarity("ＰＣの捨て方", "pcの捨て方") == 1.0
-    assert similarity("ペットの火葬はできますか", "ペットの火葬") >= 0.45
+    assert similarity("ペットの火葬はできますか", "ペットの火葬") >= 0.4
     assert similarity("ペットの火葬", "図書館の駐車場") < 0.2
 
 

@@ -479,6 +479,9 @@ def build_admin(actions: AdminActions) -> Any:
         synonyms = _synonyms_tab(actions)
         translations = _translations_tab(actions)
         log = _log_tab(actions)
+        from madoguchi.ui.admin_usage import usage_tab  # the 利用状況 tab, in its own module
+
+        usage_tab(actions, blocks)
         for on_open in (sources, log, synonyms, translations):
             blocks.load(on_open.fn, on_open.inputs, on_open.outputs)
     return blocks

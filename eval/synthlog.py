@@ -62,6 +62,7 @@ class Question:
     expected: tuple[str, ...]
 
 
+_ASKS = re.compile(r"(何|いつ|どこ|いくら|どう|誰|どれ|どの|なぜ|どんな)")
 _END = re.compile(r"(ですか|ますか|でしょうか|ください|の？|って？|？|\?|。)+$")
 
 

@@ -384,6 +384,7 @@ def stats(
     latencies = []
     topic_counts: Counter[str] = Counter()
     titles: dict[str, str] = {}
+    ja_title: set[str] = set()  # sources whose title comes from a Japanese answer
     for t in inside:
         s.outcomes[outcome(t)] += 1
         s.modes[t.mode] += 1
@@ -397,7 +398,11 @@ def stats(
             src = str(t.citations[0].get("source") or "")
             if src:
                 topic_counts[src] += 1
-                titles.setdefault(src, mask_pii(str(t.citations[0].get("title") or src)))
+                # the title as a Japanese answer cites it, else the first one seen
+                if src not in ja_title and (src not in titles or t.lang == "ja"):
+                    titles[src] = mask_pii(str(t.citations[0].get("title") or src))
+                    if t.lang == "ja":
+                        ja_title.add(src)
     s.latency_p50 = percentile(latencies, 50)
     s.latency_p95 = percentile(latencies, 95)
     s.topics = [

@@ -176,6 +176,16 @@ def daily_plot(days: Sequence[PeriodStats], title: str = "日別の質問数") -
     return _svg(w, h, body, title)
 
 
+def _fit(text: str, width: float) -> str:
+    """``text`` cut to about ``width`` full-width characters (half-width count 0.55)."""
+    used = 0.0
+    for i, ch in enumerate(text):
+        used += 0.55 if ord(ch) < 0x2E80 or 0xFF61 <= ord(ch) <= 0xFF9F else 1.0
+        if used > width:
+            return text[: max(1, i - 1)] + "…"
+    return text
+
+
 def bar_plot(items: Sequence[tuple[str, int]], title: str, colour: str = "#0969da") -> str:
     """Horizontal bars, one per (label, count), in the given order."""
     rows = list(items)[:15]
@@ -185,7 +195,7 @@ def bar_plot(items: Sequence[tuple[str, int]], title: str, colour: str = "#0969d
     body = [f'<text x="4" y="16" font-size="14" font-weight="600">{_e(title)}</text>']
     for i, (label, v) in enumerate(rows):
         y = 28 + i * row_h
-        shown = label if len(label) <= 24 else label[:23] + "…"
+        shown = _fit(label, 19.0)
         bw = (w - left - 60) * v / peak
         body.append(
             f'<text x="{left - 8}" y="{y + 14}" text-anchor="end">{_m(shown)}</text>'

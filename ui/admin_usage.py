@@ -44,6 +44,17 @@ if TYPE_CHECKING:
 
 GROUP_COLUMNS = ["ID", "質問（最も多い言い方）", "未回答", "質問数", "未回答の割合", "言語",
                  "ほかの言い方", "対応"]  # fmt: skip
+# the report's look for its cards and tables, kept inside the tab
+SCOPED_CSS = (
+    ".madoguchi-usage .kpis{display:flex;flex-wrap:wrap;gap:12px;margin:10px 0}"
+    ".madoguchi-usage .kpi{border:1px solid #d0d7de;border-radius:6px;padding:8px 14px;"
+    "min-width:130px}.madoguchi-usage .kpi b{display:block;font-size:22px}"
+    ".madoguchi-usage .kpi span{color:#57606a;font-size:13px;display:block}"
+    ".madoguchi-usage svg{max-width:100%;height:auto}"
+    ".madoguchi-usage table{border-collapse:collapse}.madoguchi-usage td,"
+    ".madoguchi-usage th{border:1px solid #d0d7de;padding:4px 8px}"
+    ".madoguchi-usage .good{color:#1a7f37}.madoguchi-usage .bad{color:#cf222e}"
+)
 DONE_LABELS = {"faq": "FAQ 追加済み", "synonym": "言い換え追加済み", "out_of_scope": "対象外"}
 
 
@@ -151,7 +162,7 @@ class UsageActions:
             ]
             for g in s.unanswered
         ]
-        return f'<div class="madoguchi-usage">{head}</div>', rows
+        return f'<div class="madoguchi-usage"><style>{SCOPED_CSS}</style>{head}</div>', rows
 
     def group(self, month: str, key: str) -> UnansweredGroup:
         key = (key or "").strip()
@@ -319,6 +330,7 @@ def usage_tab(admin: AdminActions, blocks: Any) -> UsageActions:
             interactive=False,
             wrap=True,
             max_height=420,
+            column_widths=["11%", "27%", "6%", "6%", "7%", "10%", "23%", "10%"],
         )
         key = gr.Textbox(label="選んだグループ (group ID)", interactive=False)
         with gr.Tab("FAQ を書く (write a FAQ entry)"):
@@ -345,7 +357,7 @@ def usage_tab(admin: AdminActions, blocks: Any) -> UsageActions:
         result = gr.Markdown()
 
         show_btn.click(do_show, [month], [overview, groups])
-        month.change(do_show, [month], [overview, groups])
+        month.input(do_show, [month], [overview, groups])  # chosen by staff, not on load
         groups.select(do_pick, [month], [key, question, words])
         export_btn.click(do_export, [month], [report_file])
         faq_btn.click(

@@ -23,6 +23,7 @@ SETS = [REPO / "demo" / "eval.jsonl", REPO / "demo" / "eval_multilingual.jsonl"]
 KEY = "admin-key-for-usage-tests"
 # an unanswerable question of the demo set, which the synthetic month asks in several wordings
 PET_ANSWER = "町ではペットの火葬は行っていません。民間のペット霊園にご相談ください。"
+ANSWER = "この質問への町の回答です。詳しくは総合窓口（01234-5-1101）へお問い合わせください。"
 
 
 def last_month() -> Period:
@@ -152,34 +153,54 @@ def test_usage_tab_in_chromium(browser, screenshot_dir, settings, tmp_path, monk
         page.get_by_role("tab", name="利用状況 (usage)").click()
         page.locator(".madoguchi-usage svg").first.wait_for(timeout=30000)
         assert page.locator(".madoguchi-usage svg").count() == 3
-        page.get_by_text("日別の質問数").first.wait_for()
+        page.locator(".madoguchi-usage svg text").filter(has_text="日別の質問数").wait_for()
         page.screenshot(path=str(screenshot_dir / "admin_usage_1280.png"), full_page=True)
 
         # the most asked unanswered group: pick it, write the answer, index it
-        cell = page.locator("table").filter(has_text="質問（最も多い言い方）").locator("tbody tr")
-        cell.first.locator("td").nth(1).click()
+        grid = page.locator('[aria-label^="回答できなかった質問 (unanswered"]')
+        cell = grid.locator('[data-testid="cell-0-1"]')
+        try:
+            cell.click(timeout=20000)
+        except Exception:
+            page.screenshot(path=str(screenshot_dir / "admin_usage_failed.png"), full_page=True)
+            (screenshot_dir / "admin_usage_failed.html").write_text(page.content())
+            raise
         key_box = page.get_by_label("選んだグループ (group ID)")
         page.wait_for_function(
             "el => el.value.length === 12", arg=key_box.element_handle(), timeout=20000
         )
         question = page.get_by_label("質問 (question)").input_value()
         assert question
-        page.get_by_label("回答 (answer)").fill(PET_ANSWER)
+        page.get_by_label("回答 (answer)").fill(ANSWER)
         page.get_by_label("所管部署 (department)").fill("環境衛生課")
         page.get_by_label("電話番号 (phone)").fill("01234-5-1103")
         page.get_by_role("button", name="FAQ に追加して索引に入れる (add and index)").click()
         page.get_by_text("FAQ を追加しました").wait_for(timeout=30000)
-        page.get_by_text("FAQ 追加済み").first.wait_for(timeout=30000)
+        grid.locator("[role=gridcell]").filter(has_text="FAQ 追加済み").first.wait_for(
+            timeout=30000
+        )
         page.screenshot(path=str(screenshot_dir / "admin_usage_faq_1280.png"), full_page=True)
 
         # a resident asks the same now: answered from the new entry
         r = page.request.post(f"{base}/api/v1/ask", data={"question": question})
         assert r.ok and not r.json()["refused"]
         assert r.json()["citations"][0]["source"] == "uploads/faq_added.csv#1"
+        # this month: the action taken, and its group asked once since, answered
+        this_month = Period.containing(datetime.now(UTC).timestamp(), "month")
+        page.get_by_label("月 (month)").click()
+        page.get_by_role("option", name=this_month.label).click()
+        page.get_by_text(this_month.label_ja + "の利用状況").wait_for(timeout=30000)
+        page.get_by_text("FAQ を追加 1 件").wait_for(timeout=30000)
+        effect = page.locator(".madoguchi-usage table tr").filter(
+            has_text="uploads/faq_added.csv#1"
+        )
+        assert "0 / 1" in effect.inner_text()  # after: none of 1 unanswered
+        page.wait_for_function("!document.body.innerText.includes('processing |')")
+        page.screenshot(path=str(screenshot_dir / "admin_usage_effect_1280.png"), full_page=True)
         page.close()
     finally:
         server.should_exit = True
         th.join(timeout=10)
     rows = (tmp_path / "uploads" / "faq_added.csv").read_text("utf-8-sig").splitlines()
     assert rows[0].startswith("ID,地方公共団体コード,地方公共団体名,質問,回答")
-    assert PET_ANSWER in rows[1]
+    assert ANSWER in rows[1]

@@ -246,9 +246,16 @@ def append_faq_entry(
     """Append ``entry`` to the FAQ CSV at ``path`` (made in the open-data layout when it
     does not exist) and return the new row's ID. The code and name of the town are the
     previous row's when the file has them, else the given ones."""
+    with _FAQ_LOCK:  # two staff adding at once: neither row is lost
+        return _append(path, entry.checked(), town_name, town_code)
+
+
+_FAQ_LOCK = threading.Lock()
+
+
+def _append(path: Path, e: FaqEntry, town_name: str, town_code: str) -> str:
     from madoguchi.kit.charset import decode
 
-    e = entry.checked()
     if path.exists():
         try:
             text = decode(path.read_bytes(), path.name)

@@ -160,16 +160,15 @@ class Period:
 
 def load_turns(log: ConversationLog, start: float, end: float, page: int = 5000) -> list[Turn]:
     """The log's turns with ``start <= ts < end``, oldest first (through the log's API)."""
-    out: list[Turn] = []
+    found: dict[str, Turn] = {}  # by id: a turn written while paging shifts the pages
     offset = 0
     while True:
         rows = log.turns(since=start, limit=page, offset=offset)
-        out.extend(t for t in rows if t.ts < end)
+        found.update((t.id, t) for t in rows if t.ts < end)
         if len(rows) < page:
             break
         offset += page
-    out.sort(key=lambda t: (t.ts, t.id))
-    return out
+    return sorted(found.values(), key=lambda t: (t.ts, t.id))
 
 
 def outcome(turn: Turn) -> str:
@@ -409,6 +408,8 @@ def stats(
         TopicCount(src, titles[src], n)
         for src, n in sorted(topic_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:topics]
     ]
+    if groups == 0:  # the figures only (a day of a series)
+        return s
     found = group_unanswered(inside, threshold=threshold)
     matcher = Matcher(threshold)
     kept = []

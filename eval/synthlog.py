@@ -62,22 +62,22 @@ class Question:
     expected: tuple[str, ...]
 
 
-_ASKS = re.compile(r"(何|いつ|どこ|いくら|どう|誰|どれ|どの|なぜ|どんな)")
-_END = re.compile(r"(ですか|ますか|でしょうか|ください|の？|って？|？|\?|。)+$")
+_MARKS = re.compile(r"[？?。！!\s]+$")
 
 
 def paraphrases(text: str) -> list[str]:
-    """The question and a few ways a resident might also write it (Japanese only)."""
-    core = _END.sub("", text.strip())
-    if not core or not re.search(r"[ぁ-んァ-ン]", core):
+    """The question and a few ways a resident might also write it (Japanese only):
+    the sentence kept whole, so every wording stays grammatical."""
+    t = text.strip()
+    bare = _MARKS.sub("", t)
+    if not bare or not re.search(r"[ぁ-んァ-ン]", bare):
         return [text]
-    topic = re.sub(r"(は|って|が|を|の)$", "", core) or core  # 出し方は → 出し方
     out = [
-        text,
-        f"{core}？",
-        f"{topic}について教えて",
-        f"すみません、{core}？",
-        f"{topic}を知りたい",
+        t,
+        f"{bare}？",
+        f"すみません、{bare}？",
+        f"{bare}。教えてください",
+        f"質問です。{bare}？",
     ]
     return list(dict.fromkeys(out))
 
@@ -134,7 +134,7 @@ def generate(
         forms = paraphrases(q.text) if q.lang == "ja" else [q.text]
         for form in forms:
             pool.append((form, q))
-            weights.append(1.0 / (rank**0.9) / len(forms))
+            weights.append(1.0 / (rank**0.75) / len(forms))
     answers: dict[tuple[str, str], tuple[Answer, float]] = {}
     days = month.split("day")
     day_weights = [1.0 if d.start.weekday() < 5 else 0.45 for d in days]

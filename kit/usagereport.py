@@ -253,7 +253,7 @@ def kpi_html(s: PeriodStats, prev: PeriodStats | None = None) -> str:
             _pct(s.share("refused")),
             _delta(s.share("refused"), p.share("refused"), True) if p else "",
         ),
-        ("👍 / 👎", f"{s.thumbs_up} / {s.thumbs_down}", ""),
+        ("役に立った 👍 / 立たなかった 👎", f"{s.thumbs_up} / {s.thumbs_down}", ""),
         ("応答時間 p50 / p95", f"{s.latency_p50:,.0f} / {s.latency_p95:,.0f} ms", ""),
     ]
     return (

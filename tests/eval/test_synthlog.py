@@ -78,9 +78,9 @@ def test_a_month_of_conversations_deterministic_by_seed(demo_services, tmp_path)
 def test_paraphrases_of_japanese_only():
     assert paraphrases("粗大ごみの出し方は？") == [
         "粗大ごみの出し方は？",
-        "粗大ごみの出し方について教えて",
         "すみません、粗大ごみの出し方は？",
-        "粗大ごみの出し方を知りたい",
+        "粗大ごみの出し方は。教えてください",
+        "質問です。粗大ごみの出し方は？",
     ]
     assert paraphrases("How much is the dog registration fee?") == [
         "How much is the dog registration fee?"

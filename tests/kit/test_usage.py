@@ -190,3 +190,28 @@ def test_grouping_is_deterministic_whatever_the_order(log):
     a = [g.to_json() for g in group_unanswered(turns)]
     b = [g.to_json() for g in group_unanswered(list(reversed(turns)))]
     assert a == b
+
+
+def test_a_log_written_before_follow_up_existed_gains_the_column(tmp_path):
+    """Older log files have no follow_up column: it is added on open, old rows read as
+    answered without a clarifying question, new rows keep theirs."""
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE turns (id TEXT PRIMARY KEY, conversation_id TEXT, ts REAL, question TEXT,"
+        " lang TEXT, answer TEXT, citations TEXT, refused INTEGER, mode TEXT, confidence REAL,"
+        " latency_ms REAL, feedback INTEGER NULL, comment TEXT NULL);"
+        "INSERT INTO turns VALUES ('t1', 'c1', 1.0e9, '古い質問', 'ja', '答え', '[]', 0, 'faq',"
+        " 0.9, 10, NULL, NULL);"
+    )
+    db.commit()
+    db.close()
+    log = ConversationLog(path, retention_days=36500)
+    old = log.get("t1")
+    assert old is not None and old.follow_up is None
+    new = add(log, "ごみの日は？", 1.0e9 + 60, cite=GOMI, follow_up="どの地区ですか？")
+    got = log.get(new.id)
+    assert got is not None and got.follow_up == "どの地区ですか？"
+    month = Period.containing(1.0e9, "month")
+    assert dict(stats(load_turns(log, 0, 2e9), month).outcomes) == {"answered": 1, "clarify": 1}
+    log.close()

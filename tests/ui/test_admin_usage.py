@@ -204,3 +204,27 @@ def test_usage_tab_in_chromium(browser, screenshot_dir, settings, tmp_path, monk
     rows = (tmp_path / "uploads" / "faq_added.csv").read_text("utf-8-sig").splitlines()
     assert rows[0].startswith("ID,地方公共団体コード,地方公共団体名,質問,回答")
     assert ANSWER in rows[1]
+
+
+def test_the_api_logs_the_clarifying_question(settings, monkeypatch):
+    """聞き返し counts come from the log's follow_up, which the API records."""
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from madoguchi.ui.api import create_app
+    from tests.ui.test_api import Q, make_services
+
+    svc = make_services(settings)
+    plain = svc.answerer.answer
+
+    def asking_back(*args, **kwargs):
+        return dataclasses.replace(plain(*args, **kwargs), follow_up="どちらの地区ですか？")
+
+    monkeypatch.setattr(svc.answerer, "answer", asking_back)
+    with TestClient(create_app(services=svc, admin=False)) as c:
+        r = c.post("/api/v1/ask", json={"question": Q})
+        assert r.status_code == 200 and r.json()["follow_up"] == "どちらの地区ですか？"
+        log = c.app.state.log
+        turn = log.get(r.json()["answer_id"])
+        assert turn is not None and turn.follow_up == "どちらの地区ですか？"

@@ -436,17 +436,26 @@ def group_unanswered(
     """Unanswered turns grouped by similarity (see the module docstring), most
     unanswered first; ``asked`` counts every given turn similar to a group's leader."""
     all_turns = list(turns)
+    masked: dict[str, str] = {}  # the same wording is masked once
+
+    def mask(q: str) -> str:
+        m = masked.get(q)
+        if m is None:
+            m = masked[q] = mask_pii(q)
+        return m
+
     by_text: dict[str, list[Turn]] = {}
     for t in all_turns:
         if unanswered(t):
-            by_text.setdefault(mask_pii(t.question), []).append(t)
-    matcher = Matcher(threshold)
+            by_text.setdefault(mask(t.question), []).append(t)
+    leaders = _Leaders(Matcher(threshold))
     groups: list[UnansweredGroup] = []
     for text, ts in sorted(by_text.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        home = next((g for g in groups if matcher.similar(text, g.leader)), None)
-        if home is None:
-            home = UnansweredGroup(leader=text)
-            groups.append(home)
+        i = leaders.first_similar(text)
+        if i is None:
+            i = leaders.add(text)
+            groups.append(UnansweredGroup(leader=text))
+        home = groups[i]
         home.questions.append((text, len(ts)))
         home.count += len(ts)
         for t in ts:
@@ -459,16 +468,46 @@ def group_unanswered(
                 if c not in home.comments:
                     home.comments.append(c)
     # every turn asked in the period that says the same, answered or not
-    asked_texts = Counter(mask_pii(t.question) for t in all_turns)
-    for g in groups:
-        members = g.texts()
-        g.asked = sum(
-            n
-            for text, n in asked_texts.items()
-            if text in members or matcher.similar(text, g.leader)
-        )
+    member_of = {q: i for i, g in enumerate(groups) for q in g.texts()}
+    for text, n in Counter(mask(t.question) for t in all_turns).items():
+        hit = set(leaders.all_similar(text))
+        if text in member_of:
+            hit.add(member_of[text])
+        for i in hit:
+            groups[i].asked += n
     groups.sort(key=lambda g: (-g.count, -g.asked, g.leader))
     return groups
+
+
+class _Leaders:
+    """Group leaders indexed by their bigrams, so a question is compared only with the
+    leaders it shares a bigram with (the same answer as comparing with all of them, in
+    the same order, without the quadratic cost on a busy town's month)."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+        self.texts: list[str] = []
+        self._by_gram: dict[str, list[int]] = {}
+
+    def _keys(self, text: str) -> frozenset[str]:
+        return self.matcher.grams(text) or frozenset(["\0"])  # texts that fold to nothing
+
+    def add(self, text: str) -> int:
+        i = len(self.texts)
+        self.texts.append(text)
+        for g in self._keys(text):
+            self._by_gram.setdefault(g, []).append(i)
+        return i
+
+    def all_similar(self, text: str) -> list[int]:
+        found: set[int] = set()
+        for g in self._keys(text):
+            found.update(self._by_gram.get(g, ()))
+        return [i for i in sorted(found) if self.matcher.similar(text, self.texts[i])]
+
+    def first_similar(self, text: str) -> int | None:
+        found = self.all_similar(text)
+        return found[0] if found else None
 
 
 def turns_matching(turns: Iterable[Turn], texts: Sequence[str], threshold: float) -> list[Turn]:

@@ -3,7 +3,9 @@
 One SQLite file, ``<data_dir>/conversations.sqlite``, table ``turns``. Staff
 review it on the admin screen and turn unanswered questions into new FAQ
 entries; the evaluation tools read it to build starter datasets, so the schema
-below is a contract. Questions and comments are masked *before* they reach
+below is a contract (columns are only ever added at the end: ``follow_up``, the
+clarifying question an answer ended with, which ``kit.usage`` counts as 聞き返し, is
+added to an older file on open). Questions and comments are masked *before* they reach
 this module's storage, by ``kit.pii.mask_pii`` (phone, My Number, card and
 account numbers, e-mail addresses, birth dates, addresses, names; control
 characters dropped); answers lose what they repeat of the question's personal

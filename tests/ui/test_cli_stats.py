@@ -100,6 +100,8 @@ def test_report_writes_html_and_csv_masked(data_dir, tmp_path):
     assert "利用状況レポート 2026年11月" in page and page.count("<svg") == 3
     assert "回答できなかった質問" in page and "改善の効果" in page
     assert "090-1234" not in page and "[電話]" in page
+    # opened offline: nothing to fetch, nothing to run
+    assert "<script" not in page and 'src="http' not in page and "<link" not in page
     unanswered = list(csv.DictReader(io.StringIO((out / "unanswered.csv").read_text("utf-8-sig"))))
     assert unanswered[0]["question"] == "ペットの火葬"  # asked once each: ties by text
     assert unanswered[0]["unanswered"] == "2"

@@ -80,9 +80,11 @@ def build_report(
     *,
     improvements: Improvements | None = None,
     town: str = "",
-    unanswered: int = 30,
+    unanswered: int | None = None,
 ) -> Report:
-    """Read the period (and the one before it) from the log and compute the report."""
+    """Read the period (and the one before it) from the log and compute the report.
+    ``unanswered``: how many groups to keep (None: all; the page shows the first 30,
+    ``unanswered.csv`` holds every one kept)."""
     prev = period.previous()
     turns = load_turns(log, prev.start_ts, period.end_ts)
     oos = improvements.store.out_of_scope() if improvements is not None else []

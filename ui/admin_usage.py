@@ -138,7 +138,7 @@ class UsageActions:
         """The month's figures and plots (HTML), and its unanswered groups (rows)."""
         period = Period.month(month)
         report = build_report(
-            self._need_log(), period, improvements=self.improvements(), unanswered=100
+            self._need_log(), period, improvements=self.improvements(), unanswered=200
         )
         s = report.month
         head = (

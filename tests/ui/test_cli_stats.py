@@ -107,6 +107,7 @@ def test_report_writes_html_and_csv_masked(data_dir, tmp_path):
     assert unanswered[0]["unanswered"] == "2"
     assert unanswered[0]["other_wordings"] == "ペットの火葬はできますか"
     assert all("090" not in v for row in unanswered for v in row.values())
+    assert len(unanswered) == 2  # every group (the page shows the first 30)
     daily = list(csv.DictReader(io.StringIO((out / "daily.csv").read_text("utf-8-sig"))))
     assert len(daily) == 30 and daily[1]["questions"] == "2"
     effects = list(csv.DictReader(io.StringIO((out / "improvements.csv").read_text("utf-8-sig"))))

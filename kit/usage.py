@@ -4,7 +4,8 @@ Staff want to know how the assistant is used and where it fails, so that they ca
 fix what fails (``kit.improvements``). ``PeriodStats`` holds one period's figures:
 
 - questions, conversations, and the shares answered / refused / 聞き返し (an answer
-  that ends with a clarifying question: ``follow_up`` in the log, or mode ``clarify``);
+  that ends with a clarifying question: ``follow_up`` in the log, or mode ``clarify``)
+  / 職員へ (a message to staff, mode ``handoff``);
 - 👍 / 👎 counts, languages, response time p50 / p95 (nearest rank, milliseconds);
 - the most asked topics: answered turns counted by their first cited source, with
   the title the citation carried (the FAQ entry's question, the page's title);
@@ -65,8 +66,13 @@ __all__ = [
 JST = timezone(timedelta(hours=9), "JST")
 KINDS = ("day", "week", "month")
 GROUP_THRESHOLD = 0.4
-OUTCOMES = ("answered", "clarify", "refused")
-OUTCOME_LABELS = {"answered": "回答", "clarify": "聞き返し", "refused": "回答できず"}
+OUTCOMES = ("answered", "clarify", "refused", "handoff")
+OUTCOME_LABELS = {
+    "answered": "回答",
+    "clarify": "聞き返し",
+    "refused": "回答できず",
+    "handoff": "職員へ",
+}
 
 
 # ------------------------------------------------------------------ periods
@@ -172,7 +178,10 @@ def load_turns(log: ConversationLog, start: float, end: float, page: int = 5000)
 
 
 def outcome(turn: Turn) -> str:
-    """answered / clarify (聞き返し) / refused."""
+    """answered / clarify (聞き返し) / refused / handoff (a message the resident sent to
+    staff through the widget's 職員に問い合わせる, logged with mode ``handoff``)."""
+    if turn.mode == "handoff":
+        return "handoff"
     if turn.refused:
         return "refused"
     if turn.mode == "clarify" or getattr(turn, "follow_up", None):
@@ -343,9 +352,11 @@ class PeriodStats:
             "answered": self.outcomes["answered"],
             "clarify": self.outcomes["clarify"],
             "refused": self.outcomes["refused"],
+            "handoff": self.outcomes["handoff"],
             "answered_share": round(self.share("answered"), 4),
             "clarify_share": round(self.share("clarify"), 4),
             "refused_share": round(self.share("refused"), 4),
+            "handoff_share": round(self.share("handoff"), 4),
             "thumbs_up": self.thumbs_up,
             "thumbs_down": self.thumbs_down,
             "latency_p50_ms": round(self.latency_p50, 1),
@@ -392,7 +403,8 @@ def stats(
             s.thumbs_up += 1
         elif t.feedback == 0:
             s.thumbs_down += 1
-        latencies.append(float(t.latency_ms))
+        if t.mode != "handoff":  # a message to staff is not answered by the assistant
+            latencies.append(float(t.latency_ms))
         if not t.refused and t.citations:
             src = str(t.citations[0].get("source") or "")
             if src:

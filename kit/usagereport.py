@@ -11,7 +11,7 @@ Files written by ``write_report(report, folder)``:
 | file | rows |
 |---|---|
 | ``report.html`` | the page |
-| ``daily.csv`` | one per day: questions, answered / clarify / refused (counts and shares), 👍, 👎, p50, p95 |
+| ``daily.csv`` | one per day: questions, answered / clarify / refused / handoff (counts and shares), 👍, 👎, p50, p95 |
 | ``languages.csv`` | language, questions |
 | ``topics.csv`` | cited source, title, answered questions |
 | ``unanswered.csv`` | one per group: the most asked wording, unanswered, asked, share, languages, the other wordings |
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Report", "build_report", "render_html", "write_report"]
 
-COLOURS = {"answered": "#2da44e", "clarify": "#bf8700", "refused": "#cf222e"}
+COLOURS = {"answered": "#2da44e", "clarify": "#bf8700", "refused": "#cf222e", "handoff": "#57606a"}
 LANG_NAMES = {
     "ja": "日本語", "ja-easy": "やさしい日本語", "en": "英語", "zh-Hans": "中国語（簡体）",
     "zh-Hant": "中国語（繁体）", "ko": "韓国語", "vi": "ベトナム語", "pt": "ポルトガル語",
@@ -136,7 +136,7 @@ def _ticks(top: float) -> list[float]:
 
 
 def daily_plot(days: Sequence[PeriodStats], title: str = "日別の質問数") -> str:
-    """Stacked bars per day: answered, 聞き返し, refused."""
+    """Stacked bars per day: answered, 聞き返し, refused, to staff."""
     w, h, left, bottom, top = 760, 260, 44, 34, 28
     n = max(1, len(days))
     peak = max((d.questions for d in days), default=0)
@@ -169,7 +169,7 @@ def daily_plot(days: Sequence[PeriodStats], title: str = "日別の質問数") -
                 f'<text x="{x + slot * 0.38:.1f}" y="{h - bottom + 16}" text-anchor="middle" '
                 f'fill="#57606a">{d.period.start.day}</text>'
             )
-    lx = w - 250
+    lx = w - 82 * len(OUTCOMES)
     for k, name in enumerate(OUTCOMES):
         body.append(
             f'<rect x="{lx + k * 82}" y="6" width="11" height="11" fill="{COLOURS[name]}"/>'
@@ -255,6 +255,7 @@ def kpi_html(s: PeriodStats, prev: PeriodStats | None = None) -> str:
             _pct(s.share("refused")),
             _delta(s.share("refused"), p.share("refused"), True) if p else "",
         ),
+        ("職員へ", f"{s.outcomes['handoff']:,} 件", ""),
         ("役に立った 👍 / 立たなかった 👎", f"{s.thumbs_up} / {s.thumbs_down}", ""),
         ("応答時間 p50 / p95", f"{s.latency_p50:,.0f} / {s.latency_p95:,.0f} ms", ""),
     ]

@@ -215,3 +215,19 @@ def test_a_log_written_before_follow_up_existed_gains_the_column(tmp_path):
     month = Period.containing(1.0e9, "month")
     assert dict(stats(load_turns(log, 0, 2e9), month).outcomes) == {"answered": 1, "clarify": 1}
     log.close()
+
+
+def test_a_message_to_staff_is_counted_apart(tmp_path):
+    """The hand-off endpoint logs the resident's message with mode handoff: it is neither
+    answered nor refused, and its zero latency is no response time."""
+    log = ConversationLog(tmp_path / "h.sqlite", retention_days=36500)
+    add(log, "粗大ごみの出し方", ts(2), cite=GOMI, ms=100)
+    log.record(question="職員の方と話したい 090-1234-5678", lang="ja", answer="受付",
+               citations=[], refused=False, mode="handoff", confidence=0.0, latency_ms=0.0,
+               ts=ts(2, 11))  # fmt: skip
+    month = Period.month("2026-11")
+    s = stats(load_turns(log, month.start_ts, month.end_ts), month)
+    assert dict(s.outcomes) == {"answered": 1, "handoff": 1}
+    assert s.row()["handoff"] == 1 and s.row()["handoff_share"] == 0.5
+    assert s.latency_p50 == 100 and s.unanswered == []
+    log.close()

@@ -136,3 +136,15 @@ def test_without_a_log(tmp_path, monkeypatch):
     monkeypatch.setenv("MADOGUCHI_DATA_DIR", str(tmp_path / "none"))
     r = runner.invoke(app, ["stats", "show"])
     assert r.exit_code != 0 and "会話ログがまだありません" in str(r.exception)
+
+
+def test_messages_to_staff_get_their_column(data_dir):
+    log = ConversationLog.in_data_dir(data_dir, retention_days=36500)
+    log.record(question="職員と話したい", lang="ja", answer="受付", citations=[], refused=False,
+               mode="handoff", confidence=0.0, latency_ms=0.0, ts=ts(11, 20))  # fmt: skip
+    log.close()
+    r = runner.invoke(app, ["stats", "show", "--period", "month", "--month", "2026-11", "--json"])
+    (row,) = json.loads(r.output)
+    assert row["questions"] == 6 and row["handoff"] == 1 and row["answered"] == 1
+    r = runner.invoke(app, ["stats", "show", "--period", "month", "--month", "2026-11"])
+    assert r.exit_code == 0 and "職員へ" in r.output

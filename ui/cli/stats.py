@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from madoguchi.ui.cli.options import ConfigOpt, SetOpt, out
@@ -63,7 +64,8 @@ def stats_show(
     config: ConfigOpt = None,
     set_: SetOpt = None,
 ) -> None:
-    """A table of questions, answered / 聞き返し / refused shares, 👍 👎 and response times.
+    """A table of questions, answered / 聞き返し / refused shares, messages to staff, 👍 👎
+    and response times.
 
     利用状況の表: 期間ごとの質問数、回答・聞き返し・回答できずの割合、👍 👎、応答時間。
     """
@@ -93,10 +95,14 @@ def stats_show(
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    t = Table(title=f"利用状況 (usage) — {period}")
-    heads = ["期間", "質問", "回答", "聞き返し", "回答できず", "👍", "👎", "p50 ms", "p95 ms"]
+    # messages to staff (hand-off) get a column only where there are some: a town
+    # without hand-off keeps a table that fits an 80-column terminal
+    handoff = any(r["handoff"] for r in rows)
+    t = Table(title=f"利用状況 (usage) — {period}; 応答時間 ms", box=box.SIMPLE_HEAD)
+    heads = ["期間", "質問", "回答", "聞き返し", "回答できず", *(["職員へ"] if handoff else []),
+             "👍", "👎", "p50", "p95"]  # fmt: skip
     for i, h in enumerate(heads):
-        t.add_column(h, justify="left" if i == 0 else "right")
+        t.add_column(h, justify="left" if i == 0 else "right", no_wrap=True)
     for r in rows:
         n = r["questions"]
         t.add_row(
@@ -106,6 +112,7 @@ def stats_show(
                 f"{100 * r[k]:.1f}%" if n else "—"
                 for k in ("answered_share", "clarify_share", "refused_share")
             ),
+            *([str(r["handoff"])] if handoff else []),
             str(r["thumbs_up"]),
             str(r["thumbs_down"]),
             f"{r['latency_p50_ms']:,.0f}" if n else "—",

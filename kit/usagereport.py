@@ -240,7 +240,7 @@ def _delta(now: float, before: float, pct: bool = False) -> str:
 
 
 def kpi_html(s: PeriodStats, prev: PeriodStats | None = None) -> str:
-    p = prev
+    p = prev if prev is not None and prev.questions else None  # no month before: no change
     cards = [
         ("質問数", f"{s.questions:,}", _delta(s.questions, p.questions) if p else ""),
         ("会話数", f"{s.conversations:,}", ""),

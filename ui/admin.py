@@ -38,6 +38,7 @@ from madoguchi.kit.config import Settings
 from madoguchi.kit.convlog import ConversationLog
 from madoguchi.kit.errors import ConfigError, InputError, KitError
 from madoguchi.ui.admin_inbox import inbox_tab
+from madoguchi.ui.admin_usage import usage_tab
 
 UPLOAD_SUFFIXES = {
     ".csv", ".tsv", ".txt", ".md", ".markdown", ".html", ".htm", ".pdf",
@@ -481,6 +482,7 @@ def build_admin(actions: AdminActions) -> Any:
         translations = _translations_tab(actions)
         log = _log_tab(actions)
         inbox_tab(actions)  # residents' messages to staff (ui/admin_inbox.py)
+        usage_tab(actions, blocks)  # 利用状況 and the improvement loop (ui/admin_usage.py)
         for on_open in (sources, log, synonyms, translations):
             blocks.load(on_open.fn, on_open.inputs, on_open.outputs)
     return blocks

@@ -106,6 +106,7 @@ class Answering:
                 confidence=a.confidence,
                 latency_ms=res.latency_ms,
                 conversation_id=cid,
+                follow_up=a.follow_up,
             )
             answer_id = turn.id
         else:

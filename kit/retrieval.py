@@ -133,7 +133,9 @@ class HybridRetriever:
             return [], trace
         n = max(s.candidates, k)
         lexical = lang is None or base_lang(lang) in view.languages
-        q = self._query(query, trace, foreign=not lexical, lang=lang)
+        kana = romaji_kana(query) if s.romaji else None
+        # romanised Japanese meets the glossary's romaji forms too (sodai gomi: 粗大ごみ)
+        q = self._query(query, trace, foreign=not lexical or bool(kana), lang=lang, kana=kana)
         ranked: dict[str, Hits] = {}
         if s.mode in ("hybrid", "dense"):
             ranked.update(self._dense(view, q, n, trace))
@@ -157,7 +159,13 @@ class HybridRetriever:
         return out, trace
 
     def _query(
-        self, query: str, trace: RetrievalTrace, *, foreign: bool = False, lang: str | None = None
+        self,
+        query: str,
+        trace: RetrievalTrace,
+        *,
+        foreign: bool = False,
+        lang: str | None = None,
+        kana: str | None = None,
     ) -> _Query:
         syn = self._synonyms()
         variants = [query]
@@ -172,7 +180,6 @@ class HybridRetriever:
             if terms:  # the question once more with the Japanese terms it names
                 japanese = " ".join(terms)
                 variants.append(f"{query} {japanese}")
-        kana = romaji_kana(query) if self.settings.romaji else None
         if kana:  # romanised Japanese: searched in hiragana too, dense and lexical
             trace.romaji = kana
             variants.append(kana)

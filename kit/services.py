@@ -21,7 +21,7 @@ from madoguchi.kit.config import Settings
 from madoguchi.kit.conversation import ConversationStore, Turn, names_its_topic, with_context
 from madoguchi.kit.departments import Departments
 from madoguchi.kit.errors import InputError
-from madoguchi.kit.lang import detect_language, normalise_lang
+from madoguchi.kit.lang import detect_language, normalise_lang, romaji_kana
 from madoguchi.kit.lexical import tokenize, topic_nouns
 from madoguchi.kit.llm import build_llm
 from madoguchi.kit.protocols import Embedder
@@ -145,6 +145,10 @@ class Services:
     def _retrieve(self, question: str, lang: str | None, conversation_id: str | None) -> _Retrieved:
         q = self.clean_question(question)
         asked_in = detect_language(q)
+        if self.settings.retrieval.romaji and romaji_kana(q):
+            # Japanese in Latin letters ("sodai gomi no dashikata"): searched as Japanese,
+            # answered in the resident's menu language, else the town's
+            asked_in = "ja"
         lang = normalise_lang(lang) or asked_in
         history = self.conversations.history(conversation_id)
         query, hits, trace = self._search_in_context(q, history, asked_in, lang)
@@ -164,10 +168,11 @@ class Services:
           read with the topic it is answered as confidently, from the entry the previous
           answer cited, holding half of the question's own words, where on its own it
           went elsewhere (「子どもはいくら？」 after the pool's opening hours stays on the
-          pool, not the child allowance). A question not answered confidently on its own,
-          whose own words the entry lacks, is still read with the topic when it asks for a kind of fact (a fee, a time, a date,
-          ...) that the entry the previous answer cited holds (「何時まで？」「最大でいくら？」
-          name no thing of the topic, but the entry gives the hours, the amount).
+          pool, not the child allowance). A question not answered confidently on its
+          own, whose own words the entry lacks, is still read with the topic when it asks
+          for a kind of fact (a fee, a time, a date, ...) that the entry the previous
+          answer cited holds (「何時まで？」「最大でいくら？」 name no thing of the topic,
+          but the entry gives the hours, the amount).
         - Else it is read with the topic too, and that reading is taken only when it is
           answered confidently and its best passage holds at least half of the question's
           own words (「コンビニでも取れる？」 after 住民票 does; 「町長の給料は？」 after a dog

@@ -137,7 +137,7 @@ def inbox_tab(actions: Any) -> None:
         return run
 
     days = actions.settings.handoff.retention_days
-    with gr.Tab("問い合わせ (inbox)") as tab:
+    with gr.Tab("問い合わせ") as tab:
         gr.Markdown(
             "AI が答えられなかった質問について、住民が職員に送ったメッセージです。"
             "返信すると、住民のウィジェットの会話に表示されます。連絡先とメッセージは、"

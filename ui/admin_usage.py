@@ -308,7 +308,7 @@ def usage_tab(admin: AdminActions, blocks: Any) -> UsageActions:
     def do_export(month: str) -> str:
         return actions.export_report(month)
 
-    with gr.Tab("利用状況 (usage)"):
+    with gr.Tab("利用状況"):
         gr.Markdown(
             "会話ログから、月ごとの質問数・回答できた割合・言語・よく聞かれた話題を表示します。"
             "質問は個人情報を伏せて記録・表示しています。下の一覧は回答できなかった質問"

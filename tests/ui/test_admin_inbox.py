@@ -65,7 +65,7 @@ def test_the_tab_builds_within_the_screen(conf):
     blocks = build_admin(AdminActions(lambda: svc, lambda: None, conf))
     assert isinstance(blocks, gr.Blocks)
     labels = [getattr(b, "label", None) for b in blocks.blocks.values()]
-    assert "問い合わせ (inbox)" in labels
+    assert "問い合わせ" in labels
 
 
 def test_inbox_tab_in_the_browser(browser, screenshot_dir, conf, tmp_path, monkeypatch):
@@ -96,7 +96,7 @@ def test_inbox_tab_in_the_browser(browser, screenshot_dir, conf, tmp_path, monke
         page.fill("#key", KEY)
         page.click("button[type=submit]")
         page.wait_for_url("**/admin/")
-        page.get_by_role("tab", name="問い合わせ (inbox)").click()
+        page.get_by_role("tab", name="問い合わせ").click()
         cell = page.get_by_text(ticket["id"], exact=True).filter(visible=True).first
         cell.wait_for(timeout=20000)
         page.get_by_text("未回答 1 件").wait_for()

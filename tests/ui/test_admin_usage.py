@@ -150,7 +150,7 @@ def test_usage_tab_in_chromium(browser, screenshot_dir, settings, tmp_path, monk
         page.fill("#key", KEY)
         page.click("button[type=submit]")
         page.wait_for_url("**/admin/")
-        page.get_by_role("tab", name="利用状況 (usage)").click()
+        page.get_by_role("tab", name="利用状況").click()
         page.locator(".madoguchi-usage svg").first.wait_for(timeout=30000)
         assert page.locator(".madoguchi-usage svg").count() == 3
         page.locator(".madoguchi-usage svg text").filter(has_text="日別の質問数").wait_for()

@@ -538,6 +538,7 @@ def export_town(base: Settings, registry: TownRegistry, town_id: str, dest: Path
     for name in ("synonyms.csv", "departments.csv"):
         if (folder / name).is_file():
             shutil.copyfile(folder / name, dest / name)
+            os.chmod(dest / name, 0o600)
             report.files[name] = sum(
                 1
                 for line in (folder / name).read_text(encoding="utf-8-sig").splitlines()

@@ -63,7 +63,7 @@ def single(tmp_path, monkeypatch):
     s = Settings(
         data_dir=tmp_path / "single",
         embedder={"kind": "fake", "dim": 256},
-        answer={"answer_threshold": 0.05, "faq_threshold": 0.3},
+        answer={"answer_threshold": 0.0},  # no abstention: answers to compare
     )
     emb = CountingEmbedder(dim=256)
     svc = build_services(s, embedder=emb)
@@ -171,6 +171,8 @@ def test_export_then_remove_leaves_no_file_row_or_vector(single, tmp_path):
     assert rep.files["conversations.jsonl"] == 3 and rep.files["synonyms.csv"] == 1
     exported = (tmp_path / "out" / "conversations.jsonl").read_text(encoding="utf-8")
     assert [json.loads(x)["question"] for x in exported.splitlines()][::-1] == _questions(3)
+    modes = {f.name: f.stat().st_mode & 0o777 for f in (tmp_path / "out").iterdir()}
+    assert set(modes.values()) == {0o600}, modes
     public = parse_town((tmp_path / "out" / "town.toml").read_text(encoding="utf-8"))
     assert public.admin_keys == [] and public.name == "山上村"
     # the export's town.toml starts the town again elsewhere (a new town: not exported)

@@ -804,10 +804,7 @@ def import_town(
         raise InputError(f"{source} holds no index (no catalogue.sqlite)")
     if source.resolve() == folder.resolve():
         raise InputError(f"{source} is the town's own folder")
-    if (folder / "catalogue.sqlite").exists() or (folder / "chroma").exists():
-        raise InputError(
-            f"town {town_id!r} has an index already; import only into a town with none"
-        )
+    _clear_for_import(folder, town_id)
     label = embedder_name(embedder)
     before = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
     try:
@@ -856,6 +853,7 @@ def import_town(
     except BaseException:
         _undo_import(folder, before)
         raise
+    registry.save(registry.get(town_id))  # a server holding the town reopens it
     return ImportReport(
         town=town_id,
         source=str(source),
@@ -868,6 +866,49 @@ def import_town(
         embedder_calls=guard.calls,
         seconds=round(time.perf_counter() - t0, 3),
     )
+
+
+#: what a town's folder may hold before an import: its file, the index lock, and the
+#: empty index and log that a first request opens (they are removed)
+_EMPTY_OK = {TOWN_FILE, TOWN_FILE + ".tmp", "index.lock", "uploads"}
+_EMPTY_INDEX = ("catalogue.sqlite", "conversations.sqlite", "chroma")
+
+
+def _clear_for_import(folder: Path, town_id: str) -> None:
+    """Refuse an import into a town with data of its own (an index, a log, its own
+    synonyms or departments); remove the empty index and log a first request created."""
+    cat, log = folder / "catalogue.sqlite", folder / "conversations.sqlite"
+    if _scalar(cat, "SELECT COUNT(*) FROM sources") or _scalar(cat, "SELECT COUNT(*) FROM chunks"):
+        raise InputError(
+            f"town {town_id!r} has an index already; import only into a town with none"
+        )
+    if _scalar(log, "SELECT COUNT(*) FROM turns"):
+        raise InputError(f"town {town_id!r} has a conversation log of its own; import refused")
+    own = (
+        sorted(
+            p.name
+            for p in folder.iterdir()
+            if p.name not in _EMPTY_OK
+            and not p.name.startswith(_EMPTY_INDEX)
+            and not (p.name == "uploads" and p.is_dir() and not any(p.iterdir()))
+        )
+        if folder.is_dir()
+        else []
+    )
+    if own:
+        raise InputError(
+            f"town {town_id!r} holds files of its own ({', '.join(own[:5])}); import refused"
+        )
+    uploads = folder / "uploads"
+    if uploads.is_dir() and any(uploads.iterdir()):
+        raise InputError(f"town {town_id!r} holds uploaded documents; import refused")
+    release_chroma(folder)
+    for entry in folder.iterdir() if folder.is_dir() else []:
+        if entry.name.startswith(_EMPTY_INDEX):
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 def _index_counts(cat: Path) -> tuple[int, int, str | None]:

@@ -249,3 +249,37 @@ def test_registry_rules(tmp_path):
     assert kita.name == "北村" and kita.origins == ["https://www.kita.example.jp"]  # options win
     assert kita.answer.answer_threshold == 0.4
     assert parse_town(reg.path("minami").joinpath("town.toml").read_text("utf-8")).id == "minami"
+
+
+def test_import_into_a_town_opened_once_replaces_its_empty_index(single, tmp_path):
+    s, before = single
+    base = _root(s, tmp_path)
+    reg = TownRegistry(base.data_dir)
+    town, _ = add_town(reg, Town(id="yamanoue", name="山上村"))
+    stamp = reg.stamp("yamanoue")
+    opened = build_services(town_settings(base, town))  # a first request opens an empty index
+    assert opened.index.chunk_count() == 0
+    opened.close()
+    assert (reg.path("yamanoue") / "catalogue.sqlite").is_file()
+    rep = import_town(base, reg, "yamanoue", s.data_dir, CountingEmbedder(dim=256))
+    assert rep.chunks > 0 and reg.stamp("yamanoue") != stamp  # a server reopens the town
+    svc = build_services(town_settings(base, reg.get("yamanoue")), embedder=CountingEmbedder(256))
+    try:
+        assert _answers(svc, _questions()) == before
+    finally:
+        svc.close()
+    # a town with a log, or files, of its own is not overwritten
+    add_town(reg, Town(id="kawabe", name="川辺町"))
+    (reg.path("kawabe") / "synonyms.csv").write_text("渡し船,フェリー\n", encoding="utf-8")
+    with pytest.raises(InputError, match="files of its own"):
+        import_town(base, reg, "kawabe", s.data_dir, CountingEmbedder(dim=256))
+    (reg.path("kawabe") / "synonyms.csv").unlink()
+    log = ConversationLog.in_data_dir(reg.path("kawabe"))
+    log.record(
+        question="q", lang="ja", answer="a", citations=[], refused=False,
+        mode="extractive", confidence=0.5, latency_ms=1.0,
+    )  # fmt: skip
+    log.close()
+    with pytest.raises(InputError, match="conversation log of its own"):
+        import_town(base, reg, "kawabe", s.data_dir, CountingEmbedder(dim=256))
+    assert ConversationLog.in_data_dir(reg.path("kawabe")).count() == 1

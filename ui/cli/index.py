@@ -159,13 +159,16 @@ def ingest_paths(
     allow_private_network: bool,
     overrides: list[str] | None,
     town: str | None,
+    config: Path | None = None,
 ) -> None:
     """``ingest`` (and ``towns ingest``): files and folders, or a sync when URLs are given."""
     urls = [p for p in paths if _URL_ARG.match(p) and not Path(p).exists()]
     if urls:
-        _ingest_with_urls(paths, urls, dry_run, as_json, allow_private_network, overrides, town)
+        _ingest_with_urls(
+            paths, urls, dry_run, as_json, allow_private_network, overrides, town, config
+        )
         return
-    svc = town_services(overrides, town)
+    svc = town_services(overrides, town, config)
     with _progress("ingest", as_json) as progress:
         report = svc.ingest([str(p) for p in paths], progress=progress, dry_run=dry_run)
     missing = [str(p) for p in paths if not Path(p).exists()]
@@ -188,13 +191,14 @@ def _ingest_with_urls(
     allow_private_network: bool,
     overrides: list[str] | None,
     town: str | None = None,
+    config: Path | None = None,
 ) -> None:
     """``ingest`` given web-site URLs: a sync of the files and one web source of the URLs."""
     from madoguchi.connectors.web import start_url_problem
     from madoguchi.ingest.sync import PathSource, SyncConfig, WebSource
     from madoguchi.kit.errors import InputError
 
-    svc = town_services(overrides, town)
+    svc = town_services(overrides, town, config)
     web = svc.settings.web
     if allow_private_network:
         web = web.model_copy(update={"allow_private_network": True})

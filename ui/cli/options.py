@@ -63,8 +63,11 @@ def cli_settings(
     return apply_overrides(ts, again)
 
 
-def town_services(overrides: list[str] | None = None, town: str | None = None) -> TownServices:
-    """The town's services, with the settings of the environment and ``--set``."""
+def town_services(
+    overrides: list[str] | None = None, town: str | None = None, config: Path | None = None
+) -> TownServices:
+    """The town's services, with the settings of the environment, ``--config`` and ``--set``
+    (and of the town, with ``--town``)."""
     from madoguchi.ingest.services import build_services
 
-    return build_services(cli_settings(overrides, town=town))
+    return build_services(cli_settings(overrides, config, town))

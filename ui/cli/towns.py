@@ -385,4 +385,7 @@ def towns_ingest(
                 f"town {town_id!r} has no source list; give paths, or add sources to its town.toml"
             )
         obj = ctx.obj or {}
-        ingest_paths(todo, dry_run, as_json, allow_private_network, obj.get("set"), town_id)
+        ingest_paths(
+            todo, dry_run, as_json, allow_private_network, obj.get("set"), town_id,
+            obj.get("config"),
+        )  # fmt: skip

@@ -217,7 +217,7 @@ def sources_list(
     town: TownOpt = None,
 ) -> None:
     """List indexed sources."""
-    svc = town_services(town=town)
+    svc = town_services(None, town)
     rows = svc.index.sources(prefix=prefix)
     if as_json:
         print(
@@ -249,7 +249,7 @@ def sources_remove(
     """Remove a source (or every source under a path) from the index."""
     from madoguchi.kit.errors import InputError
 
-    svc = town_services(town=town)
+    svc = town_services(None, town)
     ids = [s.source_id for s in svc.index.sources(prefix=source)]
     if not ids:
         raise InputError(f"no indexed source matches {source!r} (see 'madoguchi sources list')")

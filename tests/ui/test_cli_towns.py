@@ -79,6 +79,10 @@ def test_towns_round_trip(env):
     report = json.loads(_ok(["ingest", "--town", "yamanoue", "yamanoue/faq.csv", "--json"]))
     assert report["added"] == 22
     assert not (data / "catalogue.sqlite").exists()  # nothing went into the service's own index
+    _ok(["synonyms", "add", "--town", "kawabe", "渡し船", "フェリー"])
+    assert (data / "towns" / "kawabe" / "synonyms.csv").is_file()
+    assert not (data / "synonyms.csv").exists()
+    assert "フェリー" in _ok(["synonyms", "list", "--town", "kawabe"])
 
     listed = {t["id"]: t for t in json.loads(_ok(["towns", "list", "--json"]))}
     assert listed["kawabe"]["chunks"] == 24 and listed["yamanoue"]["chunks"] == 22
@@ -115,7 +119,7 @@ def test_towns_round_trip(env):
     _refused(["towns", "remove", "kawabe"], "削除できません", "has not been exported")
     assert reg.exists("kawabe")
     exported = json.loads(_ok(["towns", "export", "kawabe", str(env / "out"), "--json"]))
-    assert exported["files"]["sources.csv"] == 24
+    assert exported["files"]["sources.csv"] == 24 and exported["files"]["synonyms.csv"] == 1
     assert (env / "out" / "settings.json").is_file()
     gone = json.loads(_ok(["towns", "remove", "kawabe", "--json"]))
     assert gone["chunks"] == 24 and gone["left"] == 0

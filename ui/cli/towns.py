@@ -7,7 +7,7 @@ wrong in Japanese first, in English after, and exits with code 2 having written 
 (a bad id, an unknown or duplicate one, a TOML file that is not a town). A new admin
 key is printed once: only its digest is kept.
 
-``ingest``, ``ask``, ``sync``, ``sources`` and ``eval run`` take ``--town ID`` to work on
+``ingest``, ``ask``, ``sync``, ``sources``, ``synonyms`` and ``eval run`` take ``--town ID`` to work on
 one town's index; ``towns ingest ID`` is ``ingest --town ID`` over the town's own
 source list when no path is given.
 """

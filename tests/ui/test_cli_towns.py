@@ -197,3 +197,27 @@ def test_towns_refusals_write_nothing(env):
     # the other commands' --town: an unknown town is one clear line too
     r = runner.invoke(app, ["ask", "--town", "nowhere", "住民票"])
     assert r.exit_code != 0 and "nowhere" in str(r.exception)
+
+
+def test_a_town_file_broken_by_hand_stops_only_that_town(env):
+    from fastapi.testclient import TestClient
+
+    from madoguchi.kit.config import Settings
+    from madoguchi.ui.api import create_app
+
+    _ok(["towns", "add", "kawabe", "--name", "川辺町"])
+    _ok(["towns", "add", "yamanoue", "--name", "山上村"])
+    (env / "data" / "towns" / "kawabe" / "town.toml").write_text("name = [\n", encoding="utf-8")
+    r = runner.invoke(app, ["towns", "list", "--json"])
+    assert r.exit_code == 2
+    assert [t["id"] for t in json.loads(r.stdout)] == ["yamanoue"]
+    assert "町の設定ファイルを読めません (kawabe)" in r.stderr and "not valid TOML" in r.stderr
+    _refused(["towns", "show", "kawabe"], "町の設定ファイルを読めません")
+    settings = Settings(
+        data_dir=env / "data", embedder={"kind": "fake"}, server={"rate_limit_per_minute": 0}
+    )
+    with TestClient(create_app(settings=settings, admin=False)) as c:
+        r = c.post("/t/kawabe/api/v1/ask", json={"question": "住民票"})
+        assert r.status_code == 503 and r.json()["error"] == "TownUnavailable"
+        assert "TOML" not in r.text  # the reason is in the server's log, not the response
+        assert c.post("/t/yamanoue/api/v1/ask", json={"question": "住民票"}).status_code == 200

@@ -18,6 +18,7 @@ origins) is rebuilt on its next request; a removed one gets 404.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -33,9 +34,12 @@ from madoguchi.ingest.towns import Town, TownNotFound, TownRegistry, town_settin
 from madoguchi.kit.cache import LRUCache
 from madoguchi.kit.config import Settings
 from madoguchi.kit.convlog import ConversationLog
+from madoguchi.kit.errors import KitError
 from madoguchi.kit.protocols import Embedder
 from madoguchi.ui.api.answering import Answering
 from madoguchi.ui.security import AdminAuth, AdminDenied, LoginThrottle, OriginPolicy, RateLimiter
+
+log = logging.getLogger(__name__)
 
 TOWN_PATH = re.compile(r"^/t/([^/]+)(/.*)?$")
 SCOPE_KEY = "madoguchi.town"
@@ -289,21 +293,28 @@ class TownMiddleware:
         try:
             ctx = await anyio.to_thread.run_sync(hub.acquire, m.group(1))
         except TownNotFound:
-            body = json.dumps(
-                {"error": "TownNotFound", "detail": f"no town {m.group(1)[:40]!r} here"},
-                ensure_ascii=False,
-            ).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 404,
-                    "headers": [(b"content-type", b"application/json")],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            detail = f"no town {m.group(1)[:40]!r} here"
+            await _error(send, 404, "TownNotFound", detail)
+            return
+        except KitError as exc:  # a town.toml made unreadable by hand: that town only
+            log.error("town %s cannot be opened: %s", m.group(1)[:40], exc)
+            detail = f"town {m.group(1)[:40]!r} is not available (its settings are invalid)"
+            await _error(send, 503, "TownUnavailable", detail)
             return
         scope[SCOPE_KEY] = ctx
         try:
             await ctx.chain(self.app)(scope, receive, send)
         finally:
             hub.release(ctx)
+
+
+async def _error(send: Send, status: int, error: str, detail: str) -> None:
+    body = json.dumps({"error": error, "detail": detail}, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

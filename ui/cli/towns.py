@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -154,12 +154,20 @@ def towns_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
     登録された町と、その件数。"""
     from madoguchi.ingest.towns import town_figures
+    from madoguchi.kit.errors import KitError
 
+    broken: list[tuple[str, KitError]] = []
+    figures = []
     with _refusals():
         _, reg = _registry(ctx)
-        figures = [town_figures(reg, t) for t in reg.towns()]
+        for tid in reg.ids():
+            try:
+                figures.append(town_figures(reg, reg.get(tid)))
+            except KitError as exc:  # one unreadable town.toml: the others are still listed
+                broken.append((tid, exc))
     if as_json:
         print(json.dumps([f.to_json() for f in figures], ensure_ascii=False, indent=2))
+        _say_broken(broken)
         return
     t = Table(title=f"{len(figures)} towns ({reg.dir})")
     for col in ("id", "name", "sources", "chunks", "questions", "refused", "keys", "exported"):
@@ -176,6 +184,15 @@ def towns_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             _when(f.exported_at),
         )
     out.print(t)
+    _say_broken(broken)
+
+
+def _say_broken(broken: Sequence[tuple[str, Exception]]) -> None:
+    for tid, exc in broken:
+        err.print(f"[bold red]エラー:[/] {escape(lead_of(exc))} ({tid})", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    if broken:
+        raise typer.Exit(2)
 
 
 @towns_app.command("show")

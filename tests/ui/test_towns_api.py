@@ -258,3 +258,65 @@ def test_a_town_removed_through_the_prefecture_leaves_nothing_behind(shared):
             ).json()
             == []
         )
+
+
+def test_a_running_service_sees_another_process_import_remove_and_add_a_town(tmp_path, monkeypatch):
+    """``madoguchi towns`` run beside ``madoguchi serve``: the server's next request for the
+    town opens the files the other process wrote, not a cached client of the old ones."""
+    import os
+    import subprocess
+    import sys
+
+    from madoguchi.kit.config import Settings
+
+    monkeypatch.chdir(REPO)
+    single = Settings(
+        data_dir=tmp_path / "single", embedder={"kind": "fake"}, answer={"answer_threshold": 0.0}
+    )
+    svc = build_services(single)
+    svc.ingest(["demo/towns/kawabe/faq.csv"])
+    svc.close()
+    base = single.model_copy(update={"data_dir": tmp_path / "root"}).with_overrides(
+        **{"server.rate_limit_per_minute": 0, "server.daily_cap": 0}
+    )
+    reg = TownRegistry(base.data_dir)
+    _, key = add_town(reg, Town(id="kawabe", name="川辺町"))
+    env = {
+        **os.environ,
+        "MADOGUCHI_DATA_DIR": str(base.data_dir),
+        "MADOGUCHI_EMBEDDER__KIND": "fake",
+        "PYTHONPATH": str(REPO),
+    }
+
+    def cli(*args: str) -> str:
+        r = subprocess.run(
+            [sys.executable, "-m", "madoguchi.ui.cli", "towns", *args],
+            env=env, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    def cited(c: TestClient, question: str) -> list[str]:
+        r = c.post("/t/kawabe/api/v1/ask", json={"question": question})
+        assert r.status_code == 200, r.text
+        return [x["source"] for x in r.json()["citations"]]
+
+    with TestClient(create_app(settings=base, admin=False)) as c:
+        # the server opens the town's empty index (a staff member's try, not logged)
+        k = {"x-api-key": key}
+        assert c.get("/t/kawabe/api/v1/admin/sources", headers=k).json() == []
+        assert c.post("/t/kawabe/api/v1/admin/try", headers=k, json={"question": "渡し船"}).json()[
+            "refused"
+        ]
+        assert (
+            json.loads(cli("import", "kawabe", "--from", str(single.data_dir), "--json"))["chunks"]
+            == 24
+        )
+        assert cited(c, "渡し船は何時に出ますか") == ["demo/towns/kawabe/faq.csv#21"]
+        # removed and added again with another town's documents, by the other process
+        cli("remove", "kawabe", "--force")
+        assert c.post("/t/kawabe/api/v1/ask", json={"question": "渡し船"}).status_code == 404
+        cli("add", "kawabe", "--name", "川辺町")
+        cli("ingest", "kawabe", "demo/towns/yamanoue/faq.csv")
+        sources = cited(c, "粗大ごみの出し方を教えてください")
+        assert sources and all(s.startswith("demo/towns/yamanoue/") for s in sources), sources

@@ -23,6 +23,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -30,7 +31,13 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from madoguchi.ingest.services import TownServices, build_services
-from madoguchi.ingest.towns import Town, TownNotFound, TownRegistry, town_settings
+from madoguchi.ingest.towns import (
+    Town,
+    TownNotFound,
+    TownRegistry,
+    release_chroma,
+    town_settings,
+)
 from madoguchi.kit.cache import LRUCache
 from madoguchi.kit.config import Settings
 from madoguchi.kit.convlog import ConversationLog
@@ -214,12 +221,22 @@ class TownHub:
         with self._lock:
             ctx.active -= 1
             if ctx.retired and ctx.active <= 0:
-                ctx.close()
+                self._close(ctx)
 
     def _retire(self, ctx: TownContext) -> None:
         ctx.retired = True
         if ctx.active <= 0:
+            self._close(ctx)
+
+    def _close(self, ctx: TownContext) -> None:
+        """Close a retired context, and unless the town is open again, drop this process's
+        Chroma client of its folder: another process may have replaced the files (``towns
+        import``, a removal and a new town of that id), which a cached client would not see."""
+        try:
             ctx.close()
+        finally:
+            if ctx.id not in self._open:
+                release_chroma(Path(ctx.settings.data_dir))
 
     def forget(self, town_id: str) -> None:
         """Drop a town's context (before its folder is removed)."""

@@ -186,13 +186,18 @@ def test_towns_refusals_write_nothing(env):
     good = env / "good.toml"
     good.write_text(
         'name = "南町"\norigins = ["https://www.minami.example.jp"]\n'
-        '[answer]\nanswer_threshold = 0.4\n[widget]\nphone = "0120-000-000"\n',
+        '[answer]\nanswer_threshold = 0.4\n[widget]\nphone = "0120-000-000"\n'
+        '[line]\nchannel_secret = "line-secret-0123"\nchannel_access_token = "line-token-4567"\n',
         encoding="utf-8",
     )
     _ok(["towns", "add", "minami", "--from-toml", str(good)])
     _refused(["towns", "add", "minami", "--name", "南町"], "そのIDの町はもう登録されています")
     shown = json.loads(_ok(["towns", "show", "minami", "--json"]))
     assert shown["answer"]["answer_threshold"] == 0.4 and shown["widget"]["phone"] == "0120-000-000"
+    assert shown["line"] is True  # configured, and its secret and token never shown
+    for args in (["towns", "show", "minami", "--json"], ["towns", "show", "minami"]):
+        text = _ok(args)
+        assert "line-secret-0123" not in text and "line-token-4567" not in text
     assert TownRegistry(data).ids() == ["minami"]
     # the other commands' --town: an unknown town is one clear line too
     r = runner.invoke(app, ["ask", "--town", "nowhere", "住民票"])

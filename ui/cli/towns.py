@@ -197,7 +197,7 @@ def _say_broken(broken: Sequence[tuple[str, Exception]]) -> None:
 
 @towns_app.command("show")
 def towns_show(ctx: typer.Context, town_id: IdArg, as_json: JsonOpt = False) -> None:
-    """One town: its figures, origins, sources and settings (never its keys).
+    """One town: its figures, origins, sources and settings (never its keys or secrets).
 
     町の件数と設定 (鍵は表示しません)。"""
     from madoguchi.ingest.towns import town_figures
@@ -206,7 +206,8 @@ def towns_show(ctx: typer.Context, town_id: IdArg, as_json: JsonOpt = False) -> 
         _, reg = _registry(ctx)
         town = reg.get(town_id)
         fig = town_figures(reg, town)
-    data = town.model_dump(mode="json", exclude={"admin_keys"})
+    data = town.model_dump(mode="json", exclude={"admin_keys", "line"})
+    data["line"] = bool(town.line.channel_secret and town.line.channel_access_token)
     data.update(fig.to_json())
     data["folder"] = str(reg.path(town_id))
     if as_json:
@@ -217,6 +218,7 @@ def towns_show(ctx: typer.Context, town_id: IdArg, as_json: JsonOpt = False) -> 
         ("sources / chunks", f"{fig.sources} / {fig.chunks}"),
         ("questions / refused", f"{fig.questions} / {fig.refused}"),
         ("admin keys", str(fig.admin_keys)),
+        ("LINE channel", "yes" if data["line"] else "-"),
         ("origins", ", ".join(town.origins) or "- (same-origin only)"),
         ("source list", ", ".join(town.sources) or "-"),
         ("created", _when(town.created)),

@@ -896,9 +896,51 @@ _EMPTY_OK = {TOWN_FILE, TOWN_FILE + ".tmp", "index.lock", "uploads"}
 _EMPTY_INDEX = ("catalogue.sqlite", "conversations.sqlite", "chroma")
 
 
+def _sqlite_rows(path: Path) -> int:
+    """Rows in all the tables of a SQLite file (an unreadable one counts as data)."""
+    db = _ro(path)
+    if db is None:
+        return 1
+    try:
+        tables = [
+            r[0]
+            for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        # a schema's bookkeeping (its version, the embedder's name) is not the town's data
+        skip = {"info", "meta", "schema_version", "migrations"}
+        return sum(
+            int(db.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0])
+            for t in tables
+            if t not in skip
+        )
+    except sqlite3.Error:
+        return 1
+    finally:
+        db.close()
+
+
+def _empty_store(path: Path) -> bool:
+    """A file the kit opened for the town and nothing wrote to yet: an empty index or
+    Chroma folder, or another of its SQLite stores (hand-offs, LINE events) with no rows,
+    or one of their side files."""
+    name = path.name
+    if name.startswith(_EMPTY_INDEX):
+        return True
+    base = name
+    for side in _SIDE_FILES:
+        if base.endswith(side):
+            base = base[: -len(side)]
+    main = path.with_name(base)
+    return main.suffix == ".sqlite" and main.is_file() and _sqlite_rows(main) == 0
+
+
 def _clear_for_import(folder: Path, town_id: str) -> None:
-    """Refuse an import into a town with data of its own (an index, a log, its own
-    synonyms or departments); remove the empty index and log a first request created."""
+    """Refuse an import into a town with data of its own (an index, a log, hand-offs, its
+    own synonyms or departments); remove the empty stores a first request created."""
+    if not folder.is_dir():
+        return
     cat, log = folder / "catalogue.sqlite", folder / "conversations.sqlite"
     if _scalar(cat, "SELECT COUNT(*) FROM sources") or _scalar(cat, "SELECT COUNT(*) FROM chunks"):
         raise InputError(
@@ -906,31 +948,24 @@ def _clear_for_import(folder: Path, town_id: str) -> None:
         )
     if _scalar(log, "SELECT COUNT(*) FROM turns"):
         raise InputError(f"town {town_id!r} has a conversation log of its own; import refused")
-    own = (
-        sorted(
-            p.name
-            for p in folder.iterdir()
-            if p.name not in _EMPTY_OK
-            and not p.name.startswith(_EMPTY_INDEX)
-            and not (p.name == "uploads" and p.is_dir() and not any(p.iterdir()))
-        )
-        if folder.is_dir()
-        else []
+    uploads = folder / "uploads"
+    if uploads.is_dir() and any(uploads.iterdir()):
+        raise InputError(f"town {town_id!r} holds uploaded documents; import refused")
+    own = sorted(
+        p.name for p in folder.iterdir() if p.name not in _EMPTY_OK and not _empty_store(p)
     )
     if own:
         raise InputError(
             f"town {town_id!r} holds files of its own ({', '.join(own[:5])}); import refused"
         )
-    uploads = folder / "uploads"
-    if uploads.is_dir() and any(uploads.iterdir()):
-        raise InputError(f"town {town_id!r} holds uploaded documents; import refused")
     release_chroma(folder)
-    for entry in folder.iterdir() if folder.is_dir() else []:
-        if entry.name.startswith(_EMPTY_INDEX):
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+    for entry in list(folder.iterdir()):
+        if entry.name in _EMPTY_OK:
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def _index_counts(cat: Path) -> tuple[int, int, str | None]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from madoguchi.connectors.line.seen import SeenEvents
 from madoguchi.ingest.services import build_services
 from madoguchi.ingest.towns import (
     BadTownFile,
@@ -32,6 +33,7 @@ from madoguchi.ingest.towns import (
 from madoguchi.kit.config import Settings
 from madoguchi.kit.convlog import ConversationLog
 from madoguchi.kit.errors import ConfigError, InputError
+from madoguchi.kit.handoff import HandoffInbox
 from tests.factories import CountingEmbedder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -261,6 +263,8 @@ def test_import_into_a_town_opened_once_replaces_its_empty_index(single, tmp_pat
     assert opened.index.chunk_count() == 0
     opened.close()
     assert (reg.path("yamanoue") / "catalogue.sqlite").is_file()
+    HandoffInbox.in_data_dir(reg.path("yamanoue"))  # other stores opened, still empty
+    SeenEvents.in_data_dir(reg.path("yamanoue")).close()
     rep = import_town(base, reg, "yamanoue", s.data_dir, CountingEmbedder(dim=256))
     assert rep.chunks > 0 and reg.stamp("yamanoue") != stamp  # a server reopens the town
     svc = build_services(town_settings(base, reg.get("yamanoue")), embedder=CountingEmbedder(256))
@@ -274,6 +278,12 @@ def test_import_into_a_town_opened_once_replaces_its_empty_index(single, tmp_pat
     with pytest.raises(InputError, match="files of its own"):
         import_town(base, reg, "kawabe", s.data_dir, CountingEmbedder(dim=256))
     (reg.path("kawabe") / "synonyms.csv").unlink()
+    seen = SeenEvents.in_data_dir(reg.path("kawabe"))
+    assert seen.claim("event-1")
+    seen.close()
+    with pytest.raises(InputError, match=r"line_events\.sqlite"):
+        import_town(base, reg, "kawabe", s.data_dir, CountingEmbedder(dim=256))
+    (reg.path("kawabe") / "line_events.sqlite").unlink()
     log = ConversationLog.in_data_dir(reg.path("kawabe"))
     log.record(
         question="q", lang="ja", answer="a", citations=[], refused=False,

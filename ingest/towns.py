@@ -303,6 +303,12 @@ class TownRegistry:
         if self.exists(town.id):
             raise TownExists(f"town {town.id!r} exists already (madoguchi towns show {town.id})")
         folder = self.path(town.id)
+        if folder.is_dir() and any(folder.iterdir()):
+            # what a removal that was cut short left: a new town must not inherit it
+            raise TownExists(
+                f"{folder} holds files of a town of that id that was not fully removed; "
+                "delete the folder first"
+            )
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         if town.created == 0.0:
             town = town.model_copy(update={"created": time.time()})

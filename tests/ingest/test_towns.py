@@ -217,6 +217,12 @@ def test_registry_rules(tmp_path):
     assert key not in (reg.path("minami") / "town.toml").read_text(encoding="utf-8")
     with pytest.raises(TownExists):
         add_town(reg, Town(id="minami", name="別の町"))
+    # a folder a cut-short removal left behind is not inherited by a new town
+    (tmp_path / "towns" / "kita").mkdir(parents=True)
+    (tmp_path / "towns" / "kita" / "catalogue.sqlite").write_bytes(b"left")
+    with pytest.raises(TownExists, match="not fully removed"):
+        add_town(reg, Town(id="kita", name="北村"))
+    shutil.rmtree(tmp_path / "towns" / "kita")
     with pytest.raises(BadTownId):
         reg.get("Minami!")
     with pytest.raises(BadTownId):

@@ -306,6 +306,10 @@ def table(result: dict[str, Any]) -> Table:
         f"{result['ingest_one_town_s']:.1f}",
         f"{many['ingest_last_town_s']:.1f}",
     )
+    if imp["ingest_instead_ms"]:
+        t.add_row(
+            "ingest of towns 2..N-1 (s)", "", f"p50 {imp['ingest_instead_ms']['p50_ms'] / 1000:.1f}"
+        )
     if imp["import_ms"]:
         t.add_row(
             "towns import of a town (s)",

@@ -20,6 +20,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON.
 def register(app: typer.Typer) -> None:
     app.command()(backup)
     app.command()(restore)
+    app.command()(doctor)
 
 
 def _mib(n: int) -> str:
@@ -150,3 +151,65 @@ def restore(
         )
     if not r.consistent:
         raise typer.Exit(1)
+
+
+_STYLE = {"ok": "green", "warning": "yellow", "error": "bold red"}
+
+
+def doctor(
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair", help="Embed the vectors the index is missing and drop orphans first."
+        ),
+    ] = False,
+    model: Annotated[
+        bool,
+        typer.Option("--model/--no-model", help="Load the embedding model (a few seconds)."),
+    ] = True,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Check the service: settings, disk space, the index, the model, the log, the
+    scheduled sync and the last backup. Exit code 1 when a check finds an error.
+
+    診断: 設定・ディスクの空き・索引の整合性・埋め込みモデル・会話ログ・定期更新・
+    バックアップを確かめ、それぞれ OK / 警告 / エラー と対処を表示します。
+    """
+    from rich.markup import escape
+
+    from madoguchi.ingest.doctor import Diagnosis, diagnose, settings_error
+    from madoguchi.kit.config import load_settings
+    from madoguchi.kit.errors import ConfigError
+
+    try:
+        settings = load_settings(set_, config)
+    except ConfigError as exc:
+        result = Diagnosis([settings_error(exc)])
+    else:
+        result = diagnose(settings, embedder=model, fix=repair)
+    if as_json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        raise typer.Exit(result.exit_code)
+    if result.repaired is not None:
+        out.print(
+            f"修復しました (repaired): ベクトル {result.repaired.get('missing_embedded', 0)} 件を"
+            f"埋め込み, {result.repaired.get('orphans_removed', 0)} 件を削除",
+            highlight=False,
+        )
+    for c in result.checks:
+        out.print(
+            f"[{_STYLE[c.status]}]{c.label:>4}[/] {escape(c.title)}: {escape(c.detail)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if c.fix:
+            out.print(f"      → {escape(c.fix)}", highlight=False, soft_wrap=True)
+    summary = {
+        "ok": "問題ありません (all good)",
+        "warning": "警告があります (warnings)",
+        "error": "エラーがあります (errors found)",
+    }[result.worst]
+    out.print(f"[{_STYLE[result.worst]}]{summary}[/]", highlight=False)
+    raise typer.Exit(result.exit_code)

@@ -155,6 +155,72 @@ class Server:
         self.sock.close()
 
 
+class Load:
+    """``clients`` threads asking the questions in turn over HTTP, each stopping after
+    ``requests`` answers or ``seconds``; ``asking`` passes once every client has had one."""
+
+    def __init__(
+        self, url: str, questions: list[tuple[str, str | None]], clients: int, requests: int,
+        seconds: float,
+    ) -> None:  # fmt: skip
+        self.url, self.questions = url, questions
+        self.requests, self.seconds = requests, seconds
+        self.samples: list[Sample] = []
+        self.failures: list[str] = []
+        self.lock = threading.Lock()
+        self.first = threading.Barrier(clients + 1)
+        self.threads = [
+            threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(clients)
+        ]
+
+    def _client(self, n: int) -> None:
+        deadline = time.monotonic() + self.seconds
+        waited = False
+        with httpx.Client(base_url=self.url, timeout=60) as http:
+            for i in range(self.requests):
+                if time.monotonic() > deadline:
+                    break
+                q, lang = self.questions[(n * 7 + i) % len(self.questions)]
+                t0 = time.perf_counter()
+                try:
+                    body = {"question": q, "lang": lang}
+                    status = http.post("/api/v1/ask", json=body).status_code
+                except httpx.HTTPError as exc:
+                    status = 0
+                    with self.lock:
+                        self.failures.append(f"{type(exc).__name__}: {exc}")
+                with self.lock:
+                    self.samples.append(Sample(t0, time.perf_counter(), status))
+                if not waited:
+                    waited = True
+                    self.first.wait(timeout=self.seconds + 60)
+        if not waited:
+            self.first.wait(timeout=self.seconds + 60)
+
+    def start(self) -> None:
+        for t in self.threads:
+            t.start()
+
+    def asking(self) -> None:
+        self.first.wait(timeout=self.seconds + 60)
+
+    def join(self) -> None:
+        for t in self.threads:
+            t.join(timeout=self.seconds + 120)
+
+    def phase(self, lo: float, hi: float) -> dict[str, Any]:
+        """Answers that ended in [lo, hi): how many, per second, latency percentiles."""
+        inside = [s for s in self.samples if lo <= s.end < hi]
+        span = hi - lo
+        lat = [(s.end - s.start) * 1000 for s in inside]
+        return {
+            "answers": len(inside),
+            "per_second": round(len(inside) / span, 1) if span > 0 else None,
+            "p50_ms": percentile(lat, 50),
+            "p95_ms": percentile(lat, 95),
+        }
+
+
 def backup_under_load(
     workdir: Path,
     *,
@@ -179,54 +245,17 @@ def backup_under_load(
         svc = build_demo(live_dir, embedder, workdir)
         settings = svc.settings
         live_details, live_summary = details(svc, eval_file)
-        questions = load_questions(eval_file)
-        samples: list[Sample] = []
-        lock = threading.Lock()
-        first_answer = threading.Barrier(clients + 1)
-        failures: list[str] = []
-
-        def client(n: int, url: str) -> None:
-            deadline = time.monotonic() + seconds
-            waited = False
-            with httpx.Client(base_url=url, timeout=60) as http:
-                for i in range(requests):
-                    if time.monotonic() > deadline:
-                        break
-                    q, lang = questions[(n * 7 + i) % len(questions)]
-                    t0 = time.perf_counter()
-                    try:
-                        status = http.post(
-                            "/api/v1/ask", json={"question": q, "lang": lang}
-                        ).status_code
-                    except httpx.HTTPError as exc:
-                        status = 0
-                        with lock:
-                            failures.append(f"{type(exc).__name__}: {exc}")
-                    with lock:
-                        samples.append(Sample(t0, time.perf_counter(), status))
-                    if not waited:
-                        waited = True
-                        first_answer.wait(timeout=seconds + 60)
-            if not waited:
-                first_answer.wait(timeout=seconds + 60)
-
-        app = create_app(settings, svc, admin=False)
-        with Server(app) as server:
-            threads = [
-                threading.Thread(target=client, args=(n, server.url), daemon=True)
-                for n in range(clients)
-            ]
-            for t in threads:
-                t.start()
-            first_answer.wait(timeout=seconds + 60)  # every client is asking
+        with Server(create_app(settings, svc, admin=False)) as server:
+            load = Load(server.url, load_questions(eval_file), clients, requests, seconds)
+            load.start()
+            load.asking()  # every client has had an answer: the load is on
             rows_before = log_rows(live_dir)
             b0 = time.perf_counter()
             dest = workdir / "backup.tar.gz"
             manifest = backup(settings, dest, lock=svc.index.write_lock, uploads=False)
             b1 = time.perf_counter()
             rows_after = log_rows(live_dir)
-            for t in threads:
-                t.join(timeout=seconds + 120)
+            load.join()
         rows_final = log_rows(live_dir)
         svc.close()
 
@@ -241,17 +270,7 @@ def backup_under_load(
     finally:
         os.chdir(cwd)
 
-    def phase(lo: float, hi: float) -> dict[str, Any]:
-        inside = [s for s in samples if lo <= s.end < hi]
-        span = hi - lo
-        lat = [(s.end - s.start) * 1000 for s in inside]
-        return {
-            "answers": len(inside),
-            "per_second": round(len(inside) / span, 1) if span > 0 else None,
-            "p50_ms": percentile(lat, 50),
-            "p95_ms": percentile(lat, 95),
-        }
-
+    samples = load.samples
     start = min(s.start for s in samples)
     end = max(s.end for s in samples)
     diffs = [a["id"] for a, b in zip(live_details, restored_details, strict=True) if a != b]
@@ -260,10 +279,10 @@ def backup_under_load(
         "embedder": embedder,
         "requests": len(samples),
         "errors": sum(1 for s in samples if s.status != 200),
-        "error_examples": failures[:3],
-        "before_backup": phase(start, b0),
-        "during_backup": phase(b0, b1),
-        "after_backup": phase(b1, end + 1e-9),
+        "error_examples": load.failures[:3],
+        "before_backup": load.phase(start, b0),
+        "during_backup": load.phase(b0, b1),
+        "after_backup": load.phase(b1, end + 1e-9),
         "in_flight_during_backup": sum(1 for s in samples if s.start < b1 and s.end > b0),
         "backup_seconds": round(b1 - b0, 2),
         "backup_bytes": manifest.total_bytes,

@@ -6,6 +6,7 @@ sync = "daily 02:30"          # when to run ``madoguchi sync`` of this file
 timezone = "Asia/Tokyo"       # optional (default Asia/Tokyo)
 catch_up_hours = 6            # optional: a run missed by less than this (the server was
                               # down at 02:30) runs as soon as madoguchi starts again
+                              # (once, however many slots were missed)
 ```
 
 When (``sync``), one of:
@@ -602,17 +603,23 @@ class Scheduler:
         return self._stop.is_set()
 
     def tick(self) -> datetime:
-        """Run every slot that is due (once, and only if no one ran it); the next slot."""
-        now = self.clock()
+        """Run what is due (once, and only if no one ran it); the next slot.
+
+        Of several slots missed inside the catch-up window (the server was down for a
+        day of ``every 30m``) only the latest runs: one sync brings the index up to date,
+        and a dozen in a row would only repeat it. A run that outlasts the next slot is
+        followed by one more run (the latest slot that passed meanwhile), never a queue."""
         while True:
-            slot = self.conf.schedule.next_after(self.cursor)
-            if slot > now:
+            now = self.clock()
+            due: datetime | None = None
+            while (slot := self.conf.schedule.next_after(self.cursor)) <= now:
+                if slot >= now - self.window:
+                    due = slot
+                self.cursor = slot
+            if due is None:
                 self.state.register(self.name, self.conf, self.config_path, slot)
                 return slot
-            if slot >= now - self.window:
-                self.run_slot(slot_key(slot))
-            self.cursor = slot
-            now = self.clock()
+            self.run_slot(slot_key(due))
 
     def run_now(self) -> Run | None:
         """One run at once, outside the timetable (``--now``, a systemd timer)."""

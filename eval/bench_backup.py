@@ -76,10 +76,13 @@ def log_rows(data_dir: Path) -> int:
 def demo_settings(data_dir: Path, embedder: str) -> Any:
     from madoguchi.kit.config import Settings
 
-    settings = Settings(
-        data_dir=data_dir,
-        embedder={"kind": embedder, "dim": 256},
-        server={"rate_limit_per_minute": 0, "daily_cap": 0, "answer_cache_size": 0},
+    settings = Settings(data_dir=data_dir).with_overrides(
+        **{
+            "embedder.kind": embedder,
+            "server.rate_limit_per_minute": 0,
+            "server.daily_cap": 0,
+            "server.answer_cache_size": 0,
+        }
     )
     if embedder == "fake":  # its similarities are meaningless: answer every question, so
         # the comparison after the restore covers answers and citations, not only refusals

@@ -87,11 +87,10 @@ def joined(*pdfs: bytes) -> bytes:
 
 
 def ocr_settings(data_dir: Path, **ingest: Any) -> Settings:
-    """The fake embedder, the real Chroma store, OCR at the scans' own 200 dpi."""
+    """The fake embedder, the real Chroma store, the default OCR settings (300 dpi, which
+    renders these 200 dpi scans at their own 200)."""
     return Settings(
-        data_dir=data_dir,
-        embedder={"kind": "fake", "dim": 256},
-        ingest={"ocr_dpi": 200, **ingest},
+        data_dir=data_dir, embedder={"kind": "fake", "dim": 256}, ingest=ingest
     ).with_overrides(**{"answer.answer_threshold": 0.0})
 
 
@@ -146,6 +145,27 @@ def chunks_of(svc: Any, source_suffix: str) -> list[Any]:
 
 
 # ---------------------------------------------------------------- reading scans
+
+
+def test_a_scan_is_rendered_at_its_own_resolution_never_enlarged(scans):
+    import pypdfium2 as pdfium
+
+    from madoguchi.ingest.ocr import render, scan_dpi
+
+    pdf = pdfium.PdfDocument(scans["skewed"].read_bytes())
+    try:
+        assert round(scan_dpi(pdf[0])) == 200
+        assert render(pdf, 0, 300)[1] == 200  # not interpolated up to the default 300
+        image, dpi = render(pdf, 0, 150)
+        assert dpi == 150 and image.size[0] == round(1165 * 150 / 200)
+    finally:
+        pdf.close()
+    mixed = pdfium.PdfDocument(scans["mixed"].read_bytes())
+    try:
+        assert scan_dpi(mixed[0]) is None  # a typed page has no scan
+        assert round(scan_dpi(mixed[2])) == 200
+    finally:
+        mixed.close()
 
 
 @pytest.mark.slow
@@ -289,7 +309,6 @@ def test_cli_ingest_shows_each_ocr_page_and_its_confidence(scans, tmp_path, monk
     monkeypatch.chdir(scans["mixed"].parent)
     monkeypatch.setenv("MADOGUCHI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MADOGUCHI_EMBEDDER__KIND", "fake")
-    monkeypatch.setenv("MADOGUCHI_INGEST__OCR_DPI", "200")
     r = CliRunner().invoke(app, ["ingest", "mixed.pdf"])
     assert r.exit_code == 0, r.output
     line = next(ln for ln in r.output.splitlines() if ln.startswith("ocr "))

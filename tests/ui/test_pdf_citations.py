@@ -105,7 +105,9 @@ def test_cli_ask_shows_p_n_and_json_carries_page(tmp_path, guide, monkeypatch):
     assert " p. 2 — guide.pdf" in line
 
 
-def test_widget_shows_the_page_after_the_source(browser, tmp_path, guide, page_errors):
+def test_widget_shows_the_page_after_the_source(
+    browser, tmp_path, guide, page_errors, screenshot_dir
+):
     from test_widget_browser import LoopbackServer, last_answer, open_page, serve_host_pages
 
     settings = pdf_settings(tmp_path)
@@ -125,6 +127,7 @@ def test_widget_shows_the_page_after_the_source(browser, tmp_path, guide, page_e
             item = bubble.locator(".src li").first
             assert item.locator(".page").text_content() == " p. 2"
             assert item.inner_text().endswith("p. 2")
+            page.screenshot(path=str(screenshot_dir / "widget-pdf-page-citation.png"))
             assert page_errors == []
         finally:
             context.close()

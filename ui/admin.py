@@ -37,6 +37,7 @@ from madoguchi.ingest.services import TownServices
 from madoguchi.kit.config import Settings
 from madoguchi.kit.convlog import ConversationLog
 from madoguchi.kit.errors import ConfigError, InputError, KitError
+from madoguchi.ui.admin_inbox import inbox_tab
 from madoguchi.ui.admin_schedule import schedule_tab
 
 UPLOAD_SUFFIXES = {
@@ -480,6 +481,7 @@ def build_admin(actions: AdminActions) -> Any:
         synonyms = _synonyms_tab(actions)
         translations = _translations_tab(actions)
         log = _log_tab(actions)
+        inbox_tab(actions)  # residents' messages to staff (ui/admin_inbox.py)
         schedule_tab(actions.settings, blocks)  # ui/admin_schedule.py: 定期更新
         for on_open in (sources, log, synonyms, translations):
             blocks.load(on_open.fn, on_open.inputs, on_open.outputs)

@@ -5,7 +5,8 @@ through ``ingest.consistency``), so the doctor may run beside the server, from c
 monitoring probe. Each result is OK, 警告 (warning: works, but needs attention soon) or
 エラー (error: something residents or staff will notice), with what to do, in Japanese
 for town-hall staff and English in parentheses. ``--repair`` is the one writing step:
-it embeds the vectors the index is missing and drops orphans (``Index.reconcile``).
+it embeds the vectors the index is missing and drops orphans (``Index.reconcile``), in the
+data directory's index and in each town's of a shared service.
 
 | check | 警告 when | エラー when |
 |---|---|---|
@@ -16,6 +17,7 @@ it embeds the vectors the index is missing and drops orphans (``Index.reconcile`
 | 会話ログ conversation log | over 1 GB; rows older than the retention period (purging stopped) | unreadable |
 | 定期更新 schedule | the last run failed | the last 3 runs failed |
 | バックアップ backup | none yet, or older than 7 days | |
+| 町 town (each of ``<data_dir>/towns/``) | its index or log warns | its settings do not load; its index or log has an error |
 """
 
 from __future__ import annotations
@@ -426,6 +428,46 @@ def check_backup(settings: Settings, now: float | None = None) -> Check:
     return Check("backup", title, "ok", detail, "", {"age_days": round(days, 2)})
 
 
+def check_towns(settings: Settings, now: float | None = None) -> list[Check]:
+    """One line per town of a shared service (``<data_dir>/towns/<id>/``): its settings,
+    its index and its log, each town's worst finding with what to do."""
+    from madoguchi.ingest.towns import TownRegistry, town_settings
+
+    registry = TownRegistry(settings.data_dir)
+    out: list[Check] = []
+    order = {"ok": 0, "warning": 1, "error": 2}
+    for town_id in registry.ids():
+        title = f"町 {town_id} (town)"
+        try:
+            town = town_settings(settings, registry.get(town_id))
+        except KitError as exc:
+            out.append(
+                Check(
+                    f"town:{town_id}",
+                    title,
+                    "error",
+                    f"town.toml を読めません (cannot read the town's settings): {exc}",
+                    f"{registry.path(town_id)}/town.toml を直してください (fix the town's file)",
+                )
+            )
+            continue
+        parts = [check_index_health(town), check_log(town, now)]
+        worst = max(parts, key=lambda c: order[c.status])
+        detail = "; ".join(f"{c.title.split(' ')[0]}: {c.detail}" for c in parts)
+        fix = "; ".join(c.fix for c in parts if c.fix and c.status != "ok")
+        out.append(
+            Check(
+                f"town:{town_id}",
+                title,
+                worst.status,
+                detail,
+                fix,
+                {c.name: c.data for c in parts},
+            )
+        )
+    return out
+
+
 # ---- all of them -------------------------------------------------------------------------
 
 
@@ -451,6 +493,20 @@ class Diagnosis:
         }
 
 
+def _town_settings(settings: Settings) -> list[Settings]:
+    """The settings of each town of a shared service whose town.toml reads."""
+    from madoguchi.ingest.towns import TownRegistry, town_settings
+
+    registry = TownRegistry(settings.data_dir)
+    out = []
+    for town_id in registry.ids():
+        try:
+            out.append(town_settings(settings, registry.get(town_id)))
+        except KitError:
+            continue  # check_towns reports it
+    return out
+
+
 def repair(settings: Settings) -> dict[str, int]:
     """Embed the vectors the index is missing and drop orphans (``Index.reconcile``), under
     the index's write lock like any ingest."""
@@ -474,8 +530,12 @@ def diagnose(
     """Every check on ``settings`` (``embedder=False`` skips loading the model: a quick
     probe). With ``fix``, missing vectors are repaired first and the index checked again."""
     repaired = None
-    if fix and (Path(settings.data_dir) / "catalogue.sqlite").is_file():
-        repaired = repair(settings)
+    if fix:
+        repaired = {"orphans_removed": 0, "missing_embedded": 0}
+        for each in [settings, *_town_settings(settings)]:
+            if (Path(each.data_dir) / "catalogue.sqlite").is_file():
+                for k, v in repair(each).items():
+                    repaired[k] = repaired.get(k, 0) + v
     checks = [check_settings(settings), check_disk(settings, disk_usage)]
     index = check_index_health(settings)
     checks.append(index)
@@ -483,4 +543,9 @@ def diagnose(
         stored = index.data.get("embedder") if index.data.get("exists") else None
         checks.append(check_embedder(settings, stored, index.data.get("dim")))
     checks += [check_log(settings, now), check_schedule(settings, now), check_backup(settings, now)]
+    towns = check_towns(settings, now)
+    if towns and not index.data.get("exists"):  # a shared service: the towns hold the indexes
+        index.status, index.fix = "ok", ""
+        index.detail = "索引は町ごとにあります (each town has its own index, below)"
+    checks += towns
     return Diagnosis(checks, repaired)

@@ -190,3 +190,35 @@ def test_backup_age(env, tmp_path):
     assert check_backup(env, time.time() + 8 * DAY).status == "warning"
     (env.data_dir / LAST_BACKUP).write_text("{not json", encoding="utf-8")
     assert check_backup(env).status == "warning"
+
+
+def test_each_town_of_a_shared_service_is_checked(tmp_path):
+    from madoguchi.ingest.towns import Town, TownRegistry, add_town, town_settings
+    from madoguchi.ingest.vectors import ChromaVectorIndex
+
+    base = Settings(data_dir=tmp_path / "root", embedder={"kind": "fake", "dim": 64})
+    reg = TownRegistry(base.data_dir)
+    faq = tmp_path / "faq.csv"
+    faq.write_text(FAQ, encoding="utf-8")
+    for tid in ("kawabe", "yamanoue"):
+        town, _ = add_town(reg, Town(id=tid, name=tid))
+        svc = build_services(town_settings(base, town))
+        svc.ingest([str(faq)])
+        svc.close()
+    d = diagnose(base, embedder=False)
+    checks = by_name(d)
+    assert checks["index"].status == "ok" and "町ごと" in checks["index"].detail
+    assert checks["town:kawabe"].status == "ok" and "資料 2 件" in checks["town:kawabe"].detail
+    # one town's vectors damaged: that town is the error, the other stays OK
+    vectors = ChromaVectorIndex(town_settings(base, reg.get("yamanoue")), "fake")
+    vectors.delete(sorted(vectors.ids())[:1])
+    vectors.close()
+    checks = by_name(diagnose(base, embedder=False))
+    assert checks["town:yamanoue"].status == "error" and "--repair" in checks["town:yamanoue"].fix
+    assert checks["town:kawabe"].status == "ok"
+    mended = diagnose(base, embedder=False, fix=True)
+    assert mended.repaired == {"orphans_removed": 0, "missing_embedded": 1}
+    assert by_name(mended)["town:yamanoue"].status == "ok"
+    (reg.path("kawabe") / "town.toml").write_text("id = 1\n", encoding="utf-8")
+    checks = by_name(diagnose(base, embedder=False))
+    assert checks["town:kawabe"].status == "error" and "town.toml" in checks["town:kawabe"].fix

@@ -51,6 +51,7 @@ from madoguchi.kit.convlog import ConversationLog
 from madoguchi.kit.errors import ConfigError, InputError, KitError
 from madoguchi.ui.admin_inbox import inbox_tab
 from madoguchi.ui.admin_messages import say
+from madoguchi.ui.admin_schedule import schedule_tab
 from madoguchi.ui.admin_usage import usage_tab
 
 # what the folder connector reads (``connectors.folder.KINDS``); the upload box takes any
@@ -678,6 +679,7 @@ def build_admin(actions: AdminActions) -> Any:
         log = _log_tab(actions)
         inbox_tab(actions)  # residents' messages to staff (ui/admin_inbox.py)
         usage_tab(actions, blocks)  # 利用状況 and the improvement loop (ui/admin_usage.py)
+        schedule_tab(actions.settings, blocks)  # ui/admin_schedule.py: 定期更新
         for on_open in (sources, log, synonyms, translations):
             blocks.load(on_open.fn, on_open.inputs, on_open.outputs)
     return blocks

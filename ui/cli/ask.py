@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from madoguchi.ui.cli.options import SetOpt, out, town_services
+from madoguchi.ui.cli.options import SetOpt, TownOpt, out, town_services
 
 if TYPE_CHECKING:
     from madoguchi.kit.services import AskResult
@@ -27,12 +27,13 @@ def ask(
     show_hits: Annotated[
         bool, typer.Option("--hits", help="Show retrieved passages and scores.")
     ] = False,
+    town: TownOpt = None,
     set_: SetOpt = None,
 ) -> None:
     """Answer one question from the indexed documents."""
     if question == "-":
         question = sys.stdin.read()
-    svc = town_services(set_)
+    svc = town_services(set_, town)
     svc.clean_question(question)  # a bad question fails before the model loads
     svc.warm_up()  # so the latency shown is the answer's, not the model loading's
     res = svc.ask(question, lang=lang)
@@ -48,6 +49,8 @@ def ask(
 
 def _print_answer(res: AskResult) -> None:
     """The verdict line, the answer, the follow-up question, the citations, related documents."""
+    from rich.markup import escape
+
     a = res.answer
     style = "yellow" if a.refused else "green"
     out.print(
@@ -58,10 +61,10 @@ def _print_answer(res: AskResult) -> None:
     if a.follow_up:
         out.print(f"\n[cyan]{a.follow_up}[/]", markup=True, highlight=False)
     for i, c in enumerate(a.citations, 1):
-        out.print(f"[dim][{i}] {c.title} — {c.url or c.source_id}[/]", highlight=False)
+        out.print(
+            f"[dim]\\[{i}] {escape(c.label)} — {escape(c.url or c.source_id)}[/]", highlight=False
+        )
     if a.related:
-        from rich.markup import escape
-
         out.print("[dim]関連しそうな資料 (may help):[/]")
         for c in a.related:
             out.print(

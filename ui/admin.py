@@ -668,7 +668,7 @@ def build_admin(actions: AdminActions) -> Any:
     with gr.Blocks(title=f"madoguchi 管理画面 — {town}", analytics_enabled=False) as blocks:
         gr.Markdown(
             f"# madoguchi 管理画面 — {town}\n"
-            "資料の取り込みと削除、質問のお試し、言い換え辞書と翻訳の手直し、会話ログと利用状況の確認、"
+            "資料の取り込みと削除、質問のお試し、言い換え辞書と翻訳の手直し、会話ログ・利用状況・定期更新の確認、"
             "住民からの問い合わせへの返信ができます。"
             " [ログアウト](/logout)"
         )

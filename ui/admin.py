@@ -408,7 +408,7 @@ class AdminActions:
         if a.follow_up:
             lines += ["", f"*{a.follow_up}*"]
         for i, c in enumerate(a.citations, 1):
-            lines.append(f"\n[{i}] {c.title} — `{c.url or c.source_id}`")
+            lines.append(f"\n[{i}] {c.label} — `{c.url or c.source_id}`")
         found = svc.synonyms.current().expand(question)
         if found:
             said = "、".join(f"{e.word} → {' / '.join(e.alternatives)}" for e in found)

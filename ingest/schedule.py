@@ -623,7 +623,7 @@ class Scheduler:
 
     def run_now(self) -> Run | None:
         """One run at once, outside the timetable (``--now``, a systemd timer)."""
-        return self.run_slot("manual:" + self.clock().isoformat(timespec="seconds"))
+        return self.run_slot("manual:" + self.clock().isoformat(timespec="microseconds"))
 
     def run_slot(self, slot: str) -> Run | None:
         """Run the job for ``slot`` unless another holder has the lease or the slot ran;

@@ -283,3 +283,13 @@ def test_many_missed_slots_are_caught_up_by_one_run(tmp_path: Path) -> None:
     )
     other.tick()
     assert len(calls) == 1
+
+
+def test_two_manual_runs_in_the_same_second_both_run(tmp_path):
+    from datetime import UTC, datetime
+
+    ticks = iter(datetime(2026, 12, 2, 5, 0, 0, us, tzinfo=UTC) for us in range(1000, 100000, 7))
+    calls: list[int] = []
+    s = make(tmp_path, lambda: next(ticks), lambda: calls.append(1) or {})
+    first, second = s.run_now(), s.run_now()
+    assert first is not None and second is not None and calls == [1, 1]

@@ -341,10 +341,15 @@ def _write_backup(
     def skip(p: Path) -> bool:
         return p.name == LOCK_NAME or p.name == LAST_BACKUP or p == data_dir / LOG_FILE
 
-    if settings.store.chroma_host:
+    if settings.store.chroma_server:
         warnings.append(
-            f"the vectors are kept by the Chroma server {settings.store.chroma_host}, not in "
-            "the data directory: back that server up too"
+            f"the vectors are kept by the Chroma server {settings.store.chroma_server[0]}, "
+            "not in the data directory: back that server up too"
+        )
+    if settings.store.database_url:
+        warnings.append(
+            "the catalogue and the conversation log are kept by PostgreSQL, not in the data "
+            "directory: back it up with pg_dump (docs/SHARED_BACKENDS.md)"
         )
     check = None
     for attempt in range(3):

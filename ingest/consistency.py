@@ -172,7 +172,7 @@ def check_index(settings: Settings, *, sample: int = 20) -> IndexCheck:
         rekey_pending=len(cat.rekey),
         store=settings.store.kind,
     )
-    if settings.store.kind == "memory" or settings.store.chroma_host or cat.embedder is None:
+    if settings.store.kind == "memory" or settings.store.chroma_server or cat.embedder is None:
         return out  # nothing on disk to compare with (memory, or a Chroma server)
     from madoguchi.ingest.vectors import ChromaVectorIndex
 

@@ -109,7 +109,9 @@ def _lifespan(
         conf: Settings = app.state.settings
         answering: Answering = app.state.answering
         if conf.server.log_conversations:
-            app.state.log = ConversationLog.in_data_dir(conf.data_dir, conf.server.retention_days)
+            app.state.log = ConversationLog.in_data_dir(
+                conf.data_dir, conf.server.retention_days, store=conf.store
+            )
         if services is not None:
             app.state.services = services
         else:

@@ -41,7 +41,7 @@ from typing import Any
 import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from madoguchi.kit.config import Settings, WidgetSettings
+from madoguchi.kit.config import Settings, StoreSettings, WidgetSettings
 from madoguchi.kit.errors import ConfigError, InputError
 
 TOWNS_DIR = "towns"
@@ -617,9 +617,17 @@ def removal_blocker(registry: TownRegistry, town_id: str) -> str | None:
     return None
 
 
-def remove_town(registry: TownRegistry, town_id: str, *, force: bool = False) -> RemovalReport:
+def remove_town(
+    registry: TownRegistry,
+    town_id: str,
+    *,
+    force: bool = False,
+    store: StoreSettings | None = None,
+) -> RemovalReport:
     """Delete a town: its documents, vectors, log, settings and keys. Refused (an
-    ``InputError`` saying why) unless an export is up to date or ``force``."""
+    ``InputError`` saying why) unless an export is up to date or ``force``. With the
+    service's ``store`` on shared back-ends, the town's schema in PostgreSQL and its
+    collections on the Chroma server go too (``ingest.shared``), and are what is counted."""
     folder = registry.path(town_id)
     registry.get(town_id)  # TownNotFound first
     if not force:
@@ -638,6 +646,15 @@ def remove_town(registry: TownRegistry, town_id: str, *, force: bool = False) ->
         bytes=sum(p.stat().st_size for p in files),
         left=0,
     )
+    if store is not None:
+        from madoguchi.ingest import shared
+
+        if shared.is_shared(store):
+            gone = shared.drop(shared.for_namespace(store, town_id))
+            if store.database_url:
+                report.sources, report.chunks, report.turns = gone.sources, gone.chunks, gone.turns
+            if store.chroma_server:
+                report.vectors = gone.vectors
     release_chroma(folder)
     # the file first: a half-deleted town is no longer served or listed
     (folder / TOWN_FILE).unlink(missing_ok=True)

@@ -17,7 +17,7 @@ from typing import Literal, Protocol, TypeAlias
 
 import numpy as np
 
-from madoguchi.kit.config import Settings
+from madoguchi.kit.config import Settings, StoreSettings
 from madoguchi.kit.errors import StoreError
 
 #: vectors as the embedders return them, or as a matrix
@@ -362,10 +362,10 @@ class ChromaVectorIndex:
         return found, np.asarray(vecs, dtype=np.float32)
 
 
-def collection_prefix(settings: Settings) -> str:
+def collection_prefix(store: StoreSettings) -> str:
     """What the names of a namespace's collections on a Chroma server start with (a
     namespace cannot hold a dot, so no town's prefix starts another's)."""
-    return f"{settings.store.namespace or 'madoguchi'}."
+    return f"{store.namespace or 'madoguchi'}."
 
 
 def collection_name(settings: Settings, embedder_label: str, suffix: str = "") -> str:
@@ -375,34 +375,38 @@ def collection_name(settings: Settings, embedder_label: str, suffix: str = "") -
     base = f"{st.collection}-{_safe(embedder_label)}"[:52]
     if not st.chroma_server:
         return base + suffix  # the embedded store's names, as they always were
-    name = collection_prefix(settings) + base
+    name = collection_prefix(st) + base
     if len(name) > 56:  # cut, with a hash of the whole so two long names stay apart
         name = name[:47] + "-" + hashlib.sha256(name.encode()).hexdigest()[:8]
     return name + suffix
 
 
-def drop_collections(settings: Settings) -> dict[str, int]:
-    """Delete a namespace's collections on the Chroma server; returns the vectors each held."""
-    server = settings.store.chroma_server
+def namespace_collections(store: StoreSettings, *, delete: bool = False) -> dict[str, int]:
+    """A namespace's collections on the Chroma server and the vectors each holds; with
+    ``delete``, deleted (a town's removal)."""
+    server = store.chroma_server
     if not server:
         return {}
-    prefix = collection_prefix(settings)
+    prefix = collection_prefix(store)
+    host, port, _ = server
     try:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        host, port, ssl = server
         client = chromadb.HttpClient(
-            host=host, port=port, ssl=ssl, settings=ChromaSettings(anonymized_telemetry=False)
+            host=host, port=port, ssl=server[2], settings=ChromaSettings(anonymized_telemetry=False)
         )
         out: dict[str, int] = {}
         for col in client.list_collections():
             if col.name.startswith(prefix):
                 out[col.name] = col.count()
-                client.delete_collection(col.name)
+                if delete:
+                    client.delete_collection(col.name)
         return out
     except Exception as exc:
-        raise StoreError(f"cannot delete the vectors on {host}:{port}: {_describe(exc)}") from exc
+        raise StoreError(
+            f"the Chroma server {host}:{port} (collections {prefix}*): {_describe(exc)}"
+        ) from exc
 
 
 def _describe(exc: BaseException) -> str:

@@ -198,5 +198,7 @@ async def delete_town(
     if why:
         return JSONResponse(status_code=409, content={"error": "NotExported", "detail": why})
     hub.forget(town_id)
-    report = await anyio.to_thread.run_sync(lambda: remove_town(hub.registry, town_id, force=True))
+    report = await anyio.to_thread.run_sync(
+        lambda: remove_town(hub.registry, town_id, force=True, store=hub.base.store)
+    )
     return report.to_json()

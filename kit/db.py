@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from types import TracebackType
@@ -209,6 +210,12 @@ def _new_pool(url: str, schema: str, min_size: int, max_size: int, timeout: floa
     return pool
 
 
+#: when a pool last failed to lend a connection, and why, per (URL, schema)
+_FAILED: dict[tuple[str, str], tuple[float, str]] = {}
+#: how long requests fail at once after that, before the server is tried again
+_RETRY_SECONDS = 1.0
+
+
 def _describe(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text[:300]
@@ -286,13 +293,19 @@ class PgDatabase:
     def __enter__(self) -> PgDatabase:
         depth = getattr(self._local, "depth", 0)
         if depth == 0:
+            key = (self.url, self.schema)
+            failed = _FAILED.get(key)
+            if failed is not None and time.monotonic() - failed[0] < _RETRY_SECONDS:
+                # an outage: fail at once for a moment rather than make every request wait
+                # the pool's timeout (start-up warms 16 threads; a 503 should be quick)
+                raise DatabaseError(f"{self.where} is unreachable: {failed[1]}")
             try:
                 self._local.conn = self._pool.getconn(timeout=self.timeout)
             except Exception as exc:  # PoolTimeout, or the pool closed
-                raise DatabaseError(
-                    f"{self.where} is unreachable (no connection within {self.timeout:g} s): "
-                    f"{_describe(exc)}"
-                ) from exc
+                why = f"no connection within {self.timeout:g} s ({_describe(exc)})"
+                _FAILED[key] = (time.monotonic(), why)
+                raise DatabaseError(f"{self.where} is unreachable: {why}") from exc
+            _FAILED.pop(key, None)
         self._local.depth = depth + 1
         return self
 

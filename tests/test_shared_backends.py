@@ -287,25 +287,29 @@ def test_chroma_server_outage_gives_503_and_recovers(shared_settings, chroma_ser
         assert r.status_code == 200 and r.json()["citations"][0]["source"] == "faq.csv#2"
 
 
-def test_unreachable_postgres_at_start_is_503_not_a_crash_postgres(tmp_path):
-    """A replica started while the database is down serves clear 503s."""
-    from shared_backends import free_port
-
-    conf = Settings(
-        data_dir=tmp_path / "data",
-        embedder={"kind": "fake", "dim": 256},
-        store={
-            "kind": "memory",
-            "database_url": f"postgresql://postgres@127.0.0.1:{free_port()}/postgres",
-            "pool_timeout": 1.0,
-        },
-    )
-    svc = build_services(conf)
-    with pytest.raises(StoreError, match="unreachable"):
-        svc.index.chunk_count()
-    log = ConversationLog.in_data_dir(conf.data_dir, store=conf.store)
-    with pytest.raises(StoreError, match="conversation log"):
-        log.count()
+def test_replica_started_while_postgres_is_down_serves_503_then_answers_postgres(
+    shared_settings, pg_cluster
+):
+    """A replica started during an outage starts all the same, answers 503 with one JSON
+    error, and is ready once the database is back, without a restart."""
+    conf = shared_settings.with_overrides(**{"answer.answer_threshold": 0.0})
+    build_services(conf).ingest([], documents=[faq_doc()])
+    pg_cluster.stop()
+    try:
+        app = create_app(conf, admin=False)
+        with TestClient(app, raise_server_exceptions=False) as c:
+            ready = c.get("/readyz")
+            assert ready.status_code == 503 and "unreachable" in ready.json()["detail"]
+            asked = c.post("/api/v1/ask", json={"question": Q})
+            assert asked.status_code == 503 and set(asked.json()) == {"error", "detail"}
+            pg_cluster.start()
+            assert wait_for(lambda: c.get("/readyz").status_code == 200, 30)
+            r = c.post("/api/v1/ask", json={"question": Q})
+            assert r.status_code == 200 and r.json()["citations"][0]["source"] == "faq.csv#1"
+            assert c.app.state.log.get(r.json()["answer_id"]) is not None
+    finally:
+        if not (Path(pg_cluster.data) / "postmaster.pid").exists():
+            pg_cluster.start()
 
 
 # ---------------------------------------------------------------------------- namespaces

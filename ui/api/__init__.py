@@ -21,7 +21,8 @@ The other modules: ``deps`` (what routes depend on), ``models`` (bodies),
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio
@@ -30,6 +31,7 @@ from fastapi import FastAPI
 from madoguchi.ingest.services import TownServices, build_services
 from madoguchi.kit.config import Settings, get_settings
 from madoguchi.kit.convlog import ConversationLog
+from madoguchi.kit.errors import StoreError
 from madoguchi.ui.api import admin as admin_routes
 from madoguchi.ui.api import operations, prefecture, residents
 from madoguchi.ui.api.answering import Answering
@@ -41,6 +43,8 @@ from madoguchi.ui.api.towns import PrefectureAuth, TownHub
 from madoguchi.ui.security import AdminAuth, RateLimiter
 
 __all__ = ["create_app", "get_services"]
+
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -116,14 +120,17 @@ def _lifespan(
             app.state.services = services
         else:
             svc = build_services(conf)
-            await anyio.to_thread.run_sync(svc.warm_up)
+            await _warm(conf, anyio.to_thread.run_sync(svc.warm_up))
             app.state.services = svc
         # the towns share the service's embedder (the model is loaded once)
         app.state.towns.embedder = app.state.services.embedder
         answering.open()
         if services is None:  # each answering thread builds its tokenizer now, not on a question
-            await asyncio.gather(
-                *(answering.run(app.state.services.warm_up) for _ in range(answering.workers))
+            await _warm(
+                conf,
+                asyncio.gather(
+                    *(answering.run(app.state.services.warm_up) for _ in range(answering.workers))
+                ),
             )
         try:
             yield
@@ -137,3 +144,14 @@ def _lifespan(
                 app.state.log.close()
 
     return lifespan
+
+
+async def _warm(conf: Settings, warming: Awaitable[object]) -> None:
+    """Warm up; on shared back-ends, one that does not answer yet is no reason not to
+    start: the replica serves 503s (``/readyz`` says which back-end) until it does."""
+    try:
+        await warming
+    except StoreError as exc:
+        if not (conf.store.database_url or conf.store.chroma_server):
+            raise
+        log.warning("a shared back-end is not reachable at start-up (serving 503s): %s", exc)

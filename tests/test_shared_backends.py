@@ -271,14 +271,20 @@ def test_chroma_server_outage_gives_503_and_recovers(shared_settings, chroma_ser
         svc = c.app.state.services
         svc.ingest([], documents=[faq_doc()])
         assert c.get("/readyz").status_code == 200
+        assert c.post("/api/v1/ask", json={"question": Q}).status_code == 200
         chroma_server.stop()
         try:
             ready = c.get("/readyz")
             assert ready.status_code == 503
             assert ready.json()["error"] == "StoreError"
             assert "vector store" in ready.json()["detail"]
-            with pytest.raises(StoreError):
+            # the view in memory is current: questions are still answered from it
+            r = c.post("/api/v1/ask", json={"question": Q})
+            assert r.status_code == 200 and r.json()["citations"][0]["source"] == "faq.csv#1"
+            # an ingest needs the server: it fails with the reason, the catalogue unchanged
+            with pytest.raises(StoreError, match="vector store"):
                 svc.ingest([], documents=[faq_doc("faq.csv#2", "住民票は？", "窓口で。")])
+            assert pg_count(conf, "sources") == 1
         finally:
             chroma_server.start()
         assert wait_for(lambda: c.get("/readyz").status_code == 200, 30)

@@ -151,6 +151,10 @@ def test_conversation_log_and_feedback_postgres(shared_settings):
     unanswered = log.unanswered()
     assert sum(r["count"] for r in unanswered) == 3  # 2 refused + 1 thumbs-down
     assert "わかりにくい" in log.unanswered_csv()
+    from madoguchi.eval.starter import items_from_log
+
+    starter = items_from_log(shared_settings.data_dir, shared_settings.store)
+    assert len(starter) == 3 and all(item["needs_label"] for item in starter)
     assert log.purge(now=time.time() + 91 * 86400) == 4
     assert pg_count(shared_settings, "turns") == 0
 

@@ -107,6 +107,16 @@ def table_columns(db: Connection, table: str) -> set[str]:
     return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
 
 
+def table_names(db: Connection) -> set[str]:
+    """The tables there are (in the namespace's schema, on PostgreSQL)."""
+    if isinstance(db, PgDatabase):
+        rows = db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+        return {r[0] for r in rows}
+    return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
 # ---------------------------------------------------------------------------- the SQL
 
 

@@ -389,3 +389,26 @@ def test_namespaces_postgres_chroma_server_keep_towns_apart(pg_cluster, chroma_s
         "b.csv#1",
         "b.csv#2",
     }
+
+
+# ---------------------------------------------------------------------------- doctor
+
+
+def test_consistency_check_reads_postgres_and_chroma_server(shared_settings):
+    """``madoguchi doctor``'s check compares the shared catalogue with the server's
+    vectors, and finds a vector lost on the server."""
+    from madoguchi.ingest.consistency import check_index
+
+    assert not check_index(shared_settings).exists
+    svc = build_services(shared_settings)
+    svc.ingest([], documents=[faq_doc(), faq_doc("faq.csv#2", "住民票は？", "窓口で。")])
+    check = check_index(shared_settings)
+    assert check.exists and check.consistent and (check.sources, check.chunks) == (2, 2)
+    assert [f.wanted for f in check.fields] == [2, 2, 2] and check.dim == 256
+    lost = svc.index.view().chunks()[0].id
+    svc.index.vectors.delete([lost])
+    check = check_index(shared_settings)
+    passages = check.fields[0]
+    assert not check.consistent and passages.missing == [lost] and passages.n_missing == 1
+    assert svc.index.reconcile()["missing_embedded"] == 1
+    assert check_index(shared_settings).consistent

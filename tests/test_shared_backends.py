@@ -412,3 +412,65 @@ def test_consistency_check_reads_postgres_and_chroma_server(shared_settings):
     assert not check.consistent and passages.missing == [lost] and passages.n_missing == 1
     assert svc.index.reconcile()["missing_embedded"] == 1
     assert check_index(shared_settings).consistent
+
+
+# ---------------------------------------------------------------------------- group commit
+
+
+def test_group_commit_on_postgres_keeps_each_row_and_fails_a_bad_one_alone(shared_settings):
+    """The log's group commit on PostgreSQL: 16 answers finishing together share
+    transactions, each ``record`` returns once its row is visible to another
+    connection, and a row that cannot be written (a duplicate id) fails alone."""
+    import threading
+
+    log = ConversationLog.in_data_dir(shared_settings.data_dir, store=shared_settings.store)
+
+    def rec(i: int, turn_id: str | None = None):
+        return log.record(
+            question=f"質問{i}",
+            lang="ja",
+            answer=f"回答{i}",
+            citations=[],
+            refused=False,
+            mode="faq",
+            confidence=0.9,
+            latency_ms=1.0,
+            turn_id=turn_id,
+        )
+
+    def committed() -> set[str]:
+        with psycopg.connect(shared_settings.store.database_url) as conn:
+            rows = conn.execute(f'SELECT id FROM "{shared_settings.store.pg_schema}".turns')
+            return {r[0] for r in rows}
+
+    def together(ids: range, bad: int | None) -> dict[int, object]:
+        outcome: dict[int, object] = {}
+
+        def one(i: int) -> None:
+            try:
+                turn = rec(i, turn_id="taken" if i == bad else None)
+                outcome[i] = (turn.id, turn.id in committed())
+            except StoreError as exc:
+                outcome[i] = exc
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in ids]
+        with log._lock:  # hold the connection while they queue
+            for t in threads:
+                t.start()
+            deadline = time.monotonic() + 20
+            while len(log._queued) < len(threads) - 1 and time.monotonic() < deadline:
+                time.sleep(0.002)
+        for t in threads:
+            t.join(timeout=30)
+        return outcome
+
+    first = together(range(16), None)
+    assert all(isinstance(v, tuple) and v[1] for v in first.values())
+    assert log.commits <= 3  # one leader waited on the lock, the rest went in one or two
+    rec(99, turn_id="taken")
+    second = together(range(100, 108), 103)
+    assert isinstance(second[103], StoreError) and "duplicate key" in str(second[103])
+    good = [v for k, v in second.items() if k != 103]
+    assert len(good) == 7 and all(isinstance(v, tuple) and v[1] for v in good)
+    every = [v[0] for v in [*first.values(), *good]]  # type: ignore[index]
+    assert committed() == {*every, "taken"}

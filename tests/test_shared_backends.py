@@ -474,3 +474,56 @@ def test_group_commit_on_postgres_keeps_each_row_and_fails_a_bad_one_alone(share
     assert len(good) == 7 and all(isinstance(v, tuple) and v[1] for v in good)
     every = [v[0] for v in [*first.values(), *good]]  # type: ignore[index]
     assert committed() == {*every, "taken"}
+
+
+# ---------------------------------------------------------------------------- towns
+
+
+def test_towns_served_on_postgres_and_chroma_server_answer_apart_and_are_removed(
+    shared_settings, monkeypatch
+):
+    """Two towns of one service on the shared back-ends: each answers from its own
+    documents under /t/<town>/, logs to its own schema, and the prefecture's removal
+    deletes its rows and vectors."""
+    from madoguchi.ingest.towns import Town, TownRegistry, add_town, town_settings
+
+    monkeypatch.chdir(REPO)
+    base = shared_settings.with_overrides(
+        **{
+            "store.namespace": "",
+            "server.rate_limit_per_minute": 0,
+            "server.daily_cap": 0,
+            "server.prefecture_key": "p" * 32,
+            "answer.answer_threshold": 0.0,
+        }
+    )
+    reg = TownRegistry(base.data_dir)
+    per_town = {}
+    for tid in ("kawabe", "yamanoue"):
+        town, _ = add_town(reg, Town(id=tid, name=tid))
+        per_town[tid] = town_settings(base, town)
+        svc = build_services(per_town[tid])
+        svc.ingest([f"demo/towns/{tid}/faq.csv"])
+        svc.close()
+    assert pg_count(per_town["kawabe"], "sources") > 0
+    with TestClient(create_app(settings=base, admin=False)) as c:
+        for tid in per_town:
+            r = c.post(f"/t/{tid}/api/v1/ask", json={"question": "粗大ごみの処理券はいくら？"})
+            assert r.status_code == 200, r.text
+            data = r.json()
+            cited = [x["source"] for x in data["citations"] + data["related"]]
+            assert cited and all(s.startswith(f"demo/towns/{tid}/") for s in cited), cited
+        assert pg_count(per_town["kawabe"], "turns") == 1
+        assert pg_count(per_town["yamanoue"], "turns") == 1
+        gone = c.delete(
+            "/api/v1/prefecture/towns/kawabe",
+            params={"force": True},
+            headers={"x-api-key": "p" * 32},
+        )
+        assert gone.status_code == 200, gone.text
+        report = gone.json()
+        assert report["turns"] == 1 and report["sources"] > 0 and report["vectors"] > 0
+    assert pg_count(per_town["kawabe"], "sources") == 0
+    assert chroma_vectors(per_town["kawabe"]) == {}
+    assert pg_count(per_town["yamanoue"], "sources") > 0
+    assert sum(chroma_vectors(per_town["yamanoue"]).values()) > 0

@@ -372,9 +372,9 @@ def collection_name(settings: Settings, embedder_label: str, suffix: str = "") -
     """One collection per embedder (vectors of different models never mix) and field;
     on a server, prefixed by the namespace. At most 63 characters, as Chroma wants."""
     st = settings.store
-    base = f"{st.collection}-{_safe(embedder_label)}"[:52]
+    base = f"{st.collection}-{_safe(embedder_label)}"
     if not st.chroma_server:
-        return base + suffix  # the embedded store's names, as they always were
+        return base[:52] + suffix  # the embedded store's names, as they always were
     name = collection_prefix(st) + base
     if len(name) > 56:  # cut, with a hash of the whole so two long names stay apart
         name = name[:47] + "-" + hashlib.sha256(name.encode()).hexdigest()[:8]

@@ -32,6 +32,7 @@ server is used again without a restart of ours.
 
 from __future__ import annotations
 
+import atexit
 import re
 import sqlite3
 import threading
@@ -190,6 +191,7 @@ class _Pools:
 
 
 POOLS = _Pools()
+atexit.register(POOLS.close)  # each pool's worker threads end before the interpreter does
 
 
 def _new_pool(url: str, schema: str, min_size: int, max_size: int, timeout: float) -> Any:

@@ -151,10 +151,16 @@ class Index:
                     "INSERT INTO info VALUES ('generation', '0') ON CONFLICT DO NOTHING"
                 )
         elif row[0] != self.embedder_label:
+            db = self._db
+            where, fresh = (
+                (db.where, "another MADOGUCHI_STORE__NAMESPACE")
+                if isinstance(db, PgDatabase)
+                else (str(self.settings.data_dir), "a fresh MADOGUCHI_DATA_DIR")
+            )
             raise ConfigError(
-                f"the index in {self.settings.data_dir} was built with the embedder "
+                f"the index in {where} was built with the embedder "
                 f"'{row[0]}', but '{self.embedder_label}' is configured; use the same "
-                "embedder or a fresh MADOGUCHI_DATA_DIR"
+                f"embedder or {fresh}"
             )
 
     def _refresh_tokens(self) -> None:

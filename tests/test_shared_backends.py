@@ -527,3 +527,15 @@ def test_towns_served_on_postgres_and_chroma_server_answer_apart_and_are_removed
     assert chroma_vectors(per_town["kawabe"]) == {}
     assert pg_count(per_town["yamanoue"], "sources") > 0
     assert sum(chroma_vectors(per_town["yamanoue"]).values()) > 0
+
+
+def test_another_embedder_on_the_same_postgres_namespace_is_refused(shared_settings):
+    from madoguchi.ingest.embed import HashingEmbeddings
+    from madoguchi.kit.errors import ConfigError
+
+    class Other(HashingEmbeddings):
+        name = "other"
+
+    build_services(shared_settings).ingest([], documents=[faq_doc()])
+    with pytest.raises(ConfigError, match=r"built with the embedder 'fake'.*NAMESPACE"):
+        build_services(shared_settings, embedder=Other(256)).index.chunk_count()

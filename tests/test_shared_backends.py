@@ -480,12 +480,12 @@ def test_group_commit_on_postgres_keeps_each_row_and_fails_a_bad_one_alone(share
 
 
 def test_towns_served_on_postgres_and_chroma_server_answer_apart_and_are_removed(
-    shared_settings, monkeypatch
+    shared_settings, monkeypatch, tmp_path
 ):
     """Two towns of one service on the shared back-ends: each answers from its own
     documents under /t/<town>/, logs to its own schema, and the prefecture's removal
     deletes its rows and vectors."""
-    from madoguchi.ingest.towns import Town, TownRegistry, add_town, town_settings
+    from madoguchi.ingest.towns import Town, TownRegistry, add_town, export_town, town_settings
 
     monkeypatch.chdir(REPO)
     base = shared_settings.with_overrides(
@@ -515,6 +515,22 @@ def test_towns_served_on_postgres_and_chroma_server_answer_apart_and_are_removed
             assert cited and all(s.startswith(f"demo/towns/{tid}/") for s in cited), cited
         assert pg_count(per_town["kawabe"], "turns") == 1
         assert pg_count(per_town["yamanoue"], "turns") == 1
+        key = {"x-api-key": "p" * 32}
+        listed = c.get("/api/v1/prefecture/towns", headers=key)
+        assert listed.status_code == 200, listed.text
+        figures = {t["id"]: t for t in listed.json()["towns"]}
+        n_sources = pg_count(per_town["kawabe"], "sources")
+        assert figures["kawabe"]["sources"] == n_sources and figures["kawabe"]["questions"] == 1
+        # the export takes the shared rows: sources and the log
+        dest = tmp_path / "export"
+        exported = export_town(base, reg, "kawabe", dest)
+        assert exported.files["sources.csv"] == n_sources
+        lines = (dest / "conversations.jsonl").read_text(encoding="utf-8").splitlines()
+        assert len(lines) == 1 and "粗大ごみ" in lines[0]
+        # a question after the export: removal without force is refused
+        c.post("/t/kawabe/api/v1/ask", json={"question": "住民票は？"})
+        refused = c.delete("/api/v1/prefecture/towns/kawabe", headers=key)
+        assert refused.status_code == 409 and "after its last export" in refused.json()["detail"]
         gone = c.delete(
             "/api/v1/prefecture/towns/kawabe",
             params={"force": True},
@@ -522,7 +538,7 @@ def test_towns_served_on_postgres_and_chroma_server_answer_apart_and_are_removed
         )
         assert gone.status_code == 200, gone.text
         report = gone.json()
-        assert report["turns"] == 1 and report["sources"] > 0 and report["vectors"] > 0
+        assert report["turns"] == 2 and report["sources"] == n_sources and report["vectors"] > 0
     assert pg_count(per_town["kawabe"], "sources") == 0
     assert chroma_vectors(per_town["kawabe"]) == {}
     assert pg_count(per_town["yamanoue"], "sources") > 0

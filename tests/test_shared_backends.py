@@ -555,3 +555,33 @@ def test_another_embedder_on_the_same_postgres_namespace_is_refused(shared_setti
     build_services(shared_settings).ingest([], documents=[faq_doc()])
     with pytest.raises(ConfigError, match=r"built with the embedder 'fake'.*NAMESPACE"):
         build_services(shared_settings, embedder=Other(256)).index.chunk_count()
+
+
+# ---------------------------------------------------------------------------- the manifest
+
+
+def test_sync_manifest_on_postgres_and_chroma_server(shared_settings, site, tmp_path):
+    """A crawl's manifest (validators, links) kept in PostgreSQL: the second sync asks
+    with the validators and embeds nothing; a changed page re-embeds that page only."""
+    from localsite import html
+
+    from madoguchi.ingest.sync import parse_config, run_sync
+    from madoguchi.kit.config import WebSettings
+
+    web = WebSettings(rate_limit=0, timeout=0.5, retries=0, max_bytes=100_000)
+    conf = parse_config(
+        {"web": {"allow_private_network": True}, "sources": [{"url": site.url("/")}]}, web
+    )
+    svc = build_services(shared_settings)
+    first = run_sync(svc.index, conf)
+    assert len(first.added) == 9 and first.chunks_embedded > 0
+    fetched = svc.index.fetch_states()[site.url("/gomi.html")]
+    assert fetched.etag and fetched.fetched_at and pg_count(shared_settings, "sources") == 9
+    # a fresh replica reads the same manifest
+    other = build_services(shared_settings.with_overrides(data_dir=str(tmp_path / "r2")))
+    again = run_sync(other.index, conf)
+    assert again.chunks_embedded == 0 and again.not_modified == 9
+    site.put("/gomi.html", html("ごみの出し方", "<p>粗大ごみの処理券は400円になりました。</p>"))
+    changed = run_sync(other.index, conf)
+    assert changed.updated == [site.url("/gomi.html")] and len(changed.unchanged) == 8
+    assert "400円" in svc.ask("粗大ごみの処理券はいくら").hits[0].chunk.text

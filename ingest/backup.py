@@ -273,6 +273,12 @@ def backup(
     t0 = time.perf_counter()
     say = progress or (lambda _msg: None)
     data_dir = Path(settings.data_dir)
+    if settings.store.database_url:
+        raise InputError(
+            "the index and the log are kept by PostgreSQL (store.database_url), not in "
+            f"{data_dir}: back them up with pg_dump, and the Chroma server's folder "
+            "(docs/SHARED_BACKENDS.md, Backups)"
+        )
     if not (data_dir / CATALOGUE).is_file():
         raise InputError(
             f"{data_dir}: no index here (catalogue.sqlite missing); nothing to back up"
@@ -346,11 +352,7 @@ def _write_backup(
             f"the vectors are kept by the Chroma server {settings.store.chroma_server[0]}, "
             "not in the data directory: back that server up too"
         )
-    if settings.store.database_url:
-        warnings.append(
-            "the catalogue and the conversation log are kept by PostgreSQL, not in the data "
-            "directory: back it up with pg_dump (docs/SHARED_BACKENDS.md)"
-        )
+
     check = None
     for attempt in range(3):
         with (lock or DataDirLock(data_dir)).hold(timeout=lock_timeout):

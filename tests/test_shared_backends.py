@@ -585,3 +585,16 @@ def test_sync_manifest_on_postgres_and_chroma_server(shared_settings, site, tmp_
     changed = run_sync(other.index, conf)
     assert changed.updated == [site.url("/gomi.html")] and len(changed.unchanged) == 8
     assert "400円" in svc.ask("粗大ごみの処理券はいくら").hits[0].chunk.text
+
+
+def test_backup_of_a_postgres_index_says_to_use_pg_dump(tmp_path):
+    from madoguchi.ingest.backup import backup
+    from madoguchi.kit.errors import InputError
+
+    conf = Settings(
+        data_dir=tmp_path / "data",
+        embedder={"kind": "fake", "dim": 256},
+        store={"database_url": "postgresql://madoguchi@127.0.0.1:1/madoguchi"},
+    )
+    with pytest.raises(InputError, match="pg_dump"):
+        backup(conf, tmp_path / "out")

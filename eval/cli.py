@@ -132,8 +132,14 @@ def eval_run(
     set_: SetOpt = None,
 ) -> None:
     """Ask every question of a dataset and print hit@5, MRR, accuracy, refusals, latency."""
-    from madoguchi.eval.report import by_lang_table, summary_markdown, summary_table
-    from madoguchi.eval.run import drag_check, run_items
+    from madoguchi.eval.report import (
+        by_kind_table,
+        by_lang_table,
+        failure_table,
+        summary_markdown,
+        summary_table,
+    )
+    from madoguchi.eval.run import drag_check, failure_classes, run_items
     from madoguchi.ingest.services import build_services
 
     inputs = EvalInputs.load(dataset, split, half, limit, config, set_)
@@ -157,14 +163,21 @@ def eval_run(
         page = RunPage(f"Evaluation: {dataset.name}", summary, meta, thresholds)
         md = write_report(report, run_html(page), summary_markdown(summary, title=str(dataset)))
         err.print(f"report: {report} (summary: {md})")
+    failures = failure_classes(summary.results)
     if as_json:
         data = summary.to_dict()
+        data["failure_classes"] = failures
         if dragged is not None:
             data["drag"] = dragged.to_dict()
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return
     out.print(summary_table(summary, title=f"{dataset} ({len(inputs.items)} questions)"))
     out.print(by_lang_table(summary))
+    kinds = by_kind_table(summary.results)
+    if kinds is not None:
+        out.print(kinds)
+    if failures:
+        out.print(failure_table(failures))
     if dragged is not None:
         out.print(
             f"drag check: {len(dragged.changed)} of {dragged.asked} answers changed when asked "

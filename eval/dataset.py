@@ -31,6 +31,8 @@ class EvalItem:
     note: str = ""
     # earlier questions of the same conversation, oldest first, replayed before this one
     history: tuple[str, ...] = ()
+    # an optional label of the item's kind ("followup", "switch", ...): figures per kind
+    kind: str = ""
 
 
 def _strs(value: Any, name: str, where: str) -> tuple[str, ...]:
@@ -75,6 +77,9 @@ def parse_item(data: Any, where: str) -> EvalItem:
         raise DatasetError(f"{where}: field 'relevance' must map source ids to integer grades >= 0")
     note = data.get("note") or ""
     history = _strs(data.get("history"), "history", where)
+    kind = data.get("kind") or ""
+    if not isinstance(kind, str):
+        raise DatasetError(f"{where}: field 'kind' must be a string such as \"followup\"")
     return EvalItem(
         id=data["id"],
         question=data["question"],
@@ -85,6 +90,7 @@ def parse_item(data: Any, where: str) -> EvalItem:
         relevance=dict(rel),
         note=str(note),
         history=history,
+        kind=kind.strip(),
     )
 
 

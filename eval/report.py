@@ -7,11 +7,11 @@ are left out of the single-run tables and shown as "–" in comparisons.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from rich.table import Table
 
-from madoguchi.eval.run import EvalRun, EvalSummary, Sweep
+from madoguchi.eval.run import FAILURE_CLASSES, EvalRun, EvalSummary, ItemResult, Sweep
 
 LABELS = {
     "hit@5": "hit@5",
@@ -111,6 +111,36 @@ def by_lang_table(summary: Summary, title: str = "by language") -> Table:
         t.add_column(label, justify="right")
     for lang, row in s.by_lang.items():
         t.add_row(lang, *(_lang_cell(row, key) for key, _ in BY_LANG))
+    return t
+
+
+def by_kind_table(results: Sequence[ItemResult], title: str = "by kind of item") -> Table | None:
+    """Items with a ``kind`` (a dialogue set's follow-ups, switches, ...): per kind, the
+    items, the share answered right (for unanswerable ones: refused) and the share refused.
+    None when no item has a kind."""
+    kinds: dict[str, list[ItemResult]] = {}
+    for r in results:
+        if r.item.kind:
+            kinds.setdefault(r.item.kind, []).append(r)
+    if not kinds:
+        return None
+    t = Table(title=title)
+    for col in ("kind", "n", "right", "refused"):
+        t.add_column(col, justify="left" if col == "kind" else "right")
+    for kind, rs in sorted(kinds.items()):
+        right = sum(r.correct for r in rs) / len(rs)
+        refused = sum(r.refused for r in rs) / len(rs)
+        t.add_row(kind, str(len(rs)), fmt(right), fmt(refused))
+    return t
+
+
+def failure_table(counts: Mapping[str, int], title: str = "wrong answers, by cause") -> Table:
+    """``eval.run.failure_classes`` as a table: cause, count."""
+    t = Table(title=title)
+    t.add_column("cause")
+    t.add_column("n", justify="right")
+    for key, n in counts.items():
+        t.add_row(FAILURE_CLASSES.get(key, key), str(n))
     return t
 
 

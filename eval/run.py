@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from madoguchi.eval import metrics as m
-from madoguchi.eval.dataset import EvalItem
+from madoguchi.eval.dataset import EvalItem, source_matches
 from madoguchi.kit.errors import InputError
 
 #: How many deduplicated source ids a details record keeps (docs/ARCHITECTURE.md).
@@ -340,6 +340,47 @@ def _details_file(path: str | Path | None) -> Iterator[IO[str] | None]:
         return
     with Path(path).open("w", encoding="utf-8", newline="\n") as fh:
         yield fh
+
+
+#: Why a wrong answer is wrong, in a fixed order: the keys of ``failure_classes``.
+FAILURE_CLASSES = {
+    "unanswerable_answered": "unanswerable question answered",
+    "refused_found": "answerable refused, although the expected source was retrieved",
+    "refused_not_found": "answerable refused, expected source not retrieved",
+    "near_neighbour": "another entry cited, the expected one retrieved (a near neighbour)",
+    "wrong_not_found": "another entry cited, the expected one not retrieved",
+    "fact_missing": "expected source cited, the asked-for text missing from the answer",
+    "input_rejected": "question rejected as input",
+}
+
+
+def failure_class(r: ItemResult) -> str | None:
+    """The key of ``FAILURE_CLASSES`` that says why ``r`` is wrong; None when it is right."""
+    if r.correct:
+        return None
+    it = r.item
+    if not it.answerable:
+        return "unanswerable_answered"
+    if r.error:
+        return "input_rejected"
+    found = any(source_matches(e, s) for e in it.expected_sources for s in r.retrieved)
+    if r.refused:
+        return "refused_found" if found else "refused_not_found"
+    if it.expected_sources and not any(
+        source_matches(e, c) for e in it.expected_sources for c in r.cited
+    ):
+        return "near_neighbour" if found else "wrong_not_found"
+    return "fact_missing"
+
+
+def failure_classes(results: Sequence[ItemResult]) -> dict[str, int]:
+    """How many wrong results fall in each class (classes with none left out)."""
+    counts = dict.fromkeys(FAILURE_CLASSES, 0)
+    for r in results:
+        key = failure_class(r)
+        if key is not None:
+            counts[key] += 1
+    return {k: v for k, v in counts.items() if v}
 
 
 def run_items(

@@ -41,7 +41,13 @@ from typing import Any
 import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from madoguchi.kit.config import Settings, StoreSettings, WidgetSettings
+from madoguchi.kit.config import (
+    HandoffSettings,
+    OfficeHoursSettings,
+    Settings,
+    StoreSettings,
+    WidgetSettings,
+)
 from madoguchi.kit.errors import ConfigError, InputError
 
 TOWNS_DIR = "towns"
@@ -104,6 +110,14 @@ class TownLimits(_Strict):
     daily_cap: int | None = Field(default=None, ge=0)
 
 
+class TownLine(_Strict):
+    """The town's own LINE channel (docs/LINE.md); without it the town has none."""
+
+    channel_secret: str | None = Field(default=None, min_length=1, max_length=200)
+    channel_access_token: str | None = Field(default=None, min_length=1, max_length=1000)
+    user_hash_key: str | None = Field(default=None, min_length=16, max_length=200)
+
+
 class Town(_Strict):
     """One town's ``town.toml``."""
 
@@ -118,6 +132,10 @@ class Town(_Strict):
     answer: TownAnswer = TownAnswer()
     widget: TownWidget = TownWidget()
     limits: TownLimits = TownLimits()
+    line: TownLine = TownLine()
+    # the town office's hours (kit.officehours) and its hand-off inbox; unset: the service's
+    office_hours: OfficeHoursSettings | None = None
+    handoff: HandoffSettings | None = None
     created: float = 0.0
     exported_at: float | None = None
     export_dest: str | None = None
@@ -196,6 +214,16 @@ def town_settings(base: Settings, town: Town) -> Settings:
         srv["prefecture_key"] = None
     srv["upload_dir"] = str(town_dir(root, town.id) / "uploads")
     srv.update(town.limits.model_dump(exclude_none=True))
+    # the town's own LINE channel or none: never the service's secret, token or hash key
+    data["line"].update(
+        {"channel_secret": None, "channel_access_token": None, "user_hash_key": None}
+    )
+    data["line"].update(town.line.model_dump(exclude_none=True))
+    if town.office_hours is not None:
+        data["office_hours"] = town.office_hours.model_dump()
+    if town.handoff is not None:
+        data["handoff"] = town.handoff.model_dump()
+    data["handoff"]["faq_drafts_file"] = None  # <town dir>/faq_drafts.csv
     if "namespace" in data["store"]:
         data["store"]["namespace"] = town.id
     try:
@@ -296,9 +324,9 @@ def dump_town(town: Town) -> str:
     doc = tomlkit.document()
     doc.add(tomlkit.comment(f"madoguchi: the town {town.id} ({town.name})"))
     data = town.model_dump(exclude_none=True)
-    for key in ("answer", "widget", "limits"):  # tables last, as TOML wants
-        value = data.pop(key)
-        data[key] = value
+    for key in ("answer", "widget", "limits", "line", "office_hours", "handoff"):  # tables last
+        if key in data:
+            data[key] = data.pop(key)
     for key, value in data.items():
         doc[key] = value
     return tomlkit.dumps(doc)
@@ -472,7 +500,7 @@ def export_town(base: Settings, registry: TownRegistry, town_id: str, dest: Path
       FAQ entries from (masked, as logged);
     - ``conversations.jsonl``: the masked conversation log, one turn a line;
     - ``synonyms.csv`` and ``departments.csv`` when the town has them;
-    - ``town.toml`` (without the key digests) and ``settings.json`` (the town's
+    - ``town.toml`` (without the key digests and the LINE channel's secrets) and ``settings.json`` (the town's
       effective answer, widget and limit settings);
     - ``export.json``: when, and the counts.
 
@@ -534,7 +562,7 @@ def export_town(base: Settings, registry: TownRegistry, town_id: str, dest: Path
                 if line.strip() and not line.lstrip().startswith("#")
             )
 
-    public = town.model_copy(update={"admin_keys": []})
+    public = town.model_copy(update={"admin_keys": [], "line": TownLine()})
     _write_private(dest / TOWN_FILE, dump_town(public))
     ts = town_settings(base, town)
     effective = {

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -134,6 +134,9 @@ class RetrievalSettings(BaseModel):
     # the bundled municipal glossary (kit.glossary): a question in another language is also
     # searched as the Japanese terms of the town-life concepts it names
     glossary: bool = True
+    # a question typed in romanised Japanese (kit.lang.romaji_kana) is also searched in
+    # hiragana: "sodai gomi no dashikata" as 「そだい ごみ の だしかた」
+    romaji: bool = True
 
 
 class AnswerSettings(BaseModel):
@@ -280,6 +283,53 @@ class ServerSettings(BaseModel):
                         f"trusted_proxies: {item!r} is not an IP address or network"
                     ) from None
         return value
+
+
+class LineSettings(BaseModel):
+    """The LINE Messaging API channel (``POST /channels/line/webhook``; docs/LINE.md).
+
+    Off until both the channel secret and the channel access token are set. A town of a
+    shared service has its own channel in its ``town.toml`` (``[line]``) and never the
+    service's."""
+
+    # from the LINE Developers console: the channel's Basic settings, Messaging API tabs
+    channel_secret: SecretStr | None = None
+    channel_access_token: SecretStr | None = None
+    # the platform's API (tests point it at a server on 127.0.0.1)
+    api_base: str = Field(default="https://api.line.me", pattern=r"^https?://[^\s/]+(/.*)?$")
+    # LINE user ids are stored only as HMAC-SHA256 digests under this key (conversation ids,
+    # rate limits); unset: a key derived from the channel secret
+    user_hash_key: SecretStr | None = None
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)  # a webhook request; above: 413
+    # a reply token older than this is not used: the answer is pushed instead (LINE keeps a
+    # reply token about a minute)
+    reply_within_seconds: float = Field(default=50.0, ge=0.0)
+    # a slow answer (or an expired reply token) is pushed; pushes count against the
+    # channel's monthly message quota. Off: such an answer is dropped (and counted).
+    push_fallback: bool = True
+    # events waiting to be answered, and the tasks answering them; a full queue answers
+    # 503, so LINE redelivers the events later
+    queue_size: int = Field(default=256, ge=1)
+    workers: int = Field(default=4, ge=1, le=64)
+    # calls to the platform: attempts in all after a 5xx, 429 or a lost connection, the
+    # first wait (doubled each time; a Retry-After wins, up to max_retry_after), timeout
+    max_attempts: int = Field(default=4, ge=1, le=10)
+    retry_backoff: float = Field(default=1.0, ge=0.0, le=60.0)
+    max_retry_after: float = Field(default=30.0, ge=0.0)
+    timeout: float = Field(default=10.0, gt=0.0)
+    # webhookEventIds remembered (to drop redeliveries) for this long
+    seen_days: float = Field(default=7.0, gt=0.0)
+    # ask the platform for a user's language (profile) when a message does not show it
+    profile_language: bool = True
+    # sources shown under an answer
+    max_sources: int = Field(default=3, ge=0, le=10)
+    # messages per user: per minute (a burst of that size) and per day; 0: no limit
+    rate_limit_per_minute: int = Field(default=10, ge=0)
+    daily_cap: int = Field(default=200, ge=0)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.channel_secret and self.channel_access_token)
 
 
 DEFAULT_SUGGESTIONS: tuple[str, ...] = (
@@ -497,6 +547,94 @@ class IngestSettings(BaseModel):
         )
 
 
+class DepartmentHours(BaseModel):
+    """One department's hours where they differ from the town's (``kit.officehours``):
+    the days given replace the town's, the others stay the town's."""
+
+    model_config = {"extra": "forbid"}
+
+    # "08:30-17:15", or several ranges "08:30-12:00, 13:00-17:15"; "" = closed that day
+    weekdays: str | None = None  # Monday to Friday at once
+    mon: str | None = None
+    tue: str | None = None
+    wed: str | None = None
+    thu: str | None = None
+    fri: str | None = None
+    sat: str | None = None
+    sun: str | None = None
+    # None: as the town (closed on public holidays, or not)
+    public_holidays_closed: bool | None = None
+    closed_dates: list[str] = []  # "2026-08-14": closed that day (besides the town's)
+    open_dates: list[str] = []  # "2027-02-28": open that day although the rules say closed
+
+    @model_validator(mode="after")
+    def _readable(self) -> DepartmentHours:
+        from madoguchi.kit.officehours import check_hours
+
+        try:
+            check_hours(self)
+        except ConfigError as exc:  # pydantic reports a ValueError with the field's place
+            raise ValueError(str(exc)) from None
+        return self
+
+
+class OfficeHoursSettings(BaseModel):
+    """When the town office answers the phone and reads residents' messages
+    (``kit.officehours``; ``[office_hours]`` in the settings file or a town's ``town.toml``)."""
+
+    model_config = {"extra": "forbid"}
+
+    timezone: str = "Asia/Tokyo"
+    weekdays: str | None = "08:30-17:15"  # Monday to Friday; a day below overrides it
+    mon: str | None = None
+    tue: str | None = None
+    wed: str | None = None
+    thu: str | None = None
+    fri: str | None = None
+    sat: str | None = ""  # closed
+    sun: str | None = ""
+    # closed on Japan's public holidays (and substitute holidays), from the PyPI holidays package
+    public_holidays_closed: bool = True
+    # 年末年始: closed from year_end_start to year_end_end ("MM-DD"); "" switches it off
+    year_end_start: str = "12-29"
+    year_end_end: str = "01-03"
+    closed_dates: list[str] = []  # "YYYY-MM-DD" the office is closed besides the rules
+    open_dates: list[str] = []  # "YYYY-MM-DD" it is open although the rules say closed
+    # department name as the documents write it -> its own hours
+    departments: dict[str, DepartmentHours] = {}
+
+    @model_validator(mode="after")
+    def _readable(self) -> OfficeHoursSettings:
+        from madoguchi.kit.officehours import check_hours
+
+        try:
+            check_hours(self)
+        except ConfigError as exc:  # pydantic reports a ValueError with the field's place
+            raise ValueError(str(exc)) from None
+        return self
+
+
+class HandoffSettings(BaseModel):
+    """Hand-off to staff (``kit.handoff``): residents' messages to the town office."""
+
+    model_config = {"extra": "forbid"}
+
+    enabled: bool = True
+    # messages (and staff replies) in <data_dir>/handoff.sqlite older than this are deleted
+    retention_days: int = Field(default=30, ge=1, le=3650)
+    max_message_chars: int = Field(default=2000, ge=10, le=20000)
+    max_contact_chars: int = Field(default=200, ge=10, le=1000)
+    # messages one client address may send a day (Japan time), besides the question limits;
+    # 0: no cap
+    messages_per_day: int = Field(default=10, ge=0)
+    # how often the widget asks whether staff have replied
+    poll_seconds: float = Field(default=30.0, ge=0.2, le=3600)
+    # FAQ drafts made from staff replies; default <data_dir>/faq_drafts.csv
+    faq_drafts_file: Path | None = None
+    # the 地方公共団体コード written in the drafts' column of that name ("" = left empty)
+    municipality_code: str = ""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MADOGUCHI_",
@@ -515,6 +653,9 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     widget: WidgetSettings = WidgetSettings()
     ingest: IngestSettings = IngestSettings()
+    line: LineSettings = LineSettings()
+    office_hours: OfficeHoursSettings = OfficeHoursSettings()
+    handoff: HandoffSettings = HandoffSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -538,6 +679,10 @@ class Settings(BaseSettings):
     @property
     def departments_path(self) -> Path:
         return self.answer.departments_file or self.data_dir / "departments.csv"
+
+    @property
+    def faq_drafts_path(self) -> Path:
+        return self.handoff.faq_drafts_file or self.data_dir / "faq_drafts.csv"
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with dotted-path overrides, e.g. ``{"retrieval.mode": "dense"}``."""

@@ -3,7 +3,9 @@
 One SQLite file, ``<data_dir>/conversations.sqlite``, table ``turns``. Staff
 review it on the admin screen and turn unanswered questions into new FAQ
 entries; the evaluation tools read it to build starter datasets, so the schema
-below is a contract. Questions and comments are masked *before* they reach
+below is a contract (columns are only ever added at the end: ``follow_up``, the
+clarifying question an answer ended with, which ``kit.usage`` counts as 聞き返し, is
+added to an older file on open). Questions and comments are masked *before* they reach
 this module's storage, by ``kit.pii.mask_pii`` (phone, My Number, card and
 account numbers, e-mail addresses, birth dates, addresses, names; control
 characters dropped); answers lose what they repeat of the question's personal
@@ -68,7 +70,8 @@ CREATE TABLE IF NOT EXISTS turns (
     confidence REAL,
     latency_ms REAL,
     feedback INTEGER NULL,
-    comment TEXT NULL
+    comment TEXT NULL,
+    follow_up TEXT NULL
 );
 CREATE INDEX IF NOT EXISTS turns_ts ON turns (ts);
 CREATE INDEX IF NOT EXISTS turns_conversation ON turns (conversation_id);
@@ -124,6 +127,8 @@ class Turn:
     latency_ms: float
     feedback: int | None
     comment: str | None
+    # the clarifying question the answer ended with (聞き返し), None when it asked none
+    follow_up: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -135,7 +140,7 @@ def new_id() -> str:
 
 _INSERT = (
     "INSERT INTO turns (id, conversation_id, ts, question, lang, answer, citations,"
-    " refused, mode, confidence, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+    " refused, mode, confidence, latency_ms, follow_up) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 
 
@@ -183,6 +188,9 @@ class ConversationLog:
             self._db.execute("PRAGMA secure_delete=ON")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(turns)")}
+            if "follow_up" not in columns:  # a log written before the column existed
+                self._db.execute("ALTER TABLE turns ADD COLUMN follow_up TEXT NULL")
             self._db.commit()
             if self._db.execute("PRAGMA user_version").fetchone()[0] < SCRUBBED:
                 self._db.execute("VACUUM")
@@ -256,6 +264,7 @@ class ConversationLog:
         conversation_id: str | None = None,
         turn_id: str | None = None,
         ts: float | None = None,
+        follow_up: str | None = None,
     ) -> Turn:
         """Store one answered question (masked here) and return the stored turn.
 
@@ -279,6 +288,7 @@ class ConversationLog:
             latency_ms=float(latency_ms),
             feedback=None,
             comment=None,
+            follow_up=clean_text(follow_up) if follow_up else None,
         )
         self._append(
             (
@@ -293,6 +303,7 @@ class ConversationLog:
                 turn.mode,
                 turn.confidence,
                 turn.latency_ms,
+                turn.follow_up,
             ),
         )
         if time.time() - self._last_purge > 3600:
@@ -480,7 +491,8 @@ def _filters(
 
 
 def _turn(row: tuple[Any, ...]) -> Turn:
-    (tid, cid, ts, q, lang, ans, cits, refused, mode, conf, lat, fb, comment) = row
+    (tid, cid, ts, q, lang, ans, cits, refused, mode, conf, lat, fb, comment) = row[:13]
+    follow_up = row[13] if len(row) > 13 else None
     return Turn(
         id=tid,
         conversation_id=cid,
@@ -495,4 +507,5 @@ def _turn(row: tuple[Any, ...]) -> Turn:
         latency_ms=lat,
         feedback=fb,
         comment=comment,
+        follow_up=follow_up,
     )

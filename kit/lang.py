@@ -17,6 +17,7 @@ residents' browsers and towns' CSV headers use (``zh``, ``zh-CN``, ``zh_TW``, ``
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -195,6 +196,38 @@ class Detection:
         """The text is certainly in one language (its variants aside: ja / ja-easy,
         zh-Hans / zh-Hant)."""
         return bool(self.could_be) and len({_family(c) for c in self.could_be}) == 1
+
+
+_MACRONS = str.maketrans(
+    {
+        "ā": "aa",
+        "ī": "ii",
+        "ū": "uu",
+        "ē": "ee",
+        "ō": "ou",
+        "â": "aa",
+        "î": "ii",
+        "û": "uu",
+        "ê": "ee",
+        "ô": "ou",
+    }
+)
+
+
+def romaji_kana(text: str) -> str | None:
+    """A question typed in romanised Japanese ("sodai gomi no dashikata", "jūminhyō"),
+    written in hiragana (jaconv), so that the Japanese documents can be searched with it;
+    None when the text is not romaji through and through (a word of English in it)."""
+    t = unicodedata.normalize("NFC", text).lower().translate(_MACRONS)
+    words = _LATIN_WORD.findall(t)
+    if not words or re.search(r"[^\x00-\x7f]", t):
+        return None
+    if not all(_ROMAJI.fullmatch(w) for w in words):
+        return None
+    import jaconv
+
+    kana = jaconv.alphabet2kana(t)
+    return kana if re.search(r"[\u3041-\u3096]", kana) else None
 
 
 def _family(lang: str) -> str:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from madoguchi.kit.config import RetrievalSettings
 from madoguchi.kit.glossary import WARM_LANGS, Glossary, Match, bundled
-from madoguchi.kit.lang import base_lang
+from madoguchi.kit.lang import base_lang, romaji_kana
 from madoguchi.kit.lexical import tokenize
 from madoguchi.kit.protocols import Embedder
 from madoguchi.kit.store import Hits, SearchView, Store, best_of
@@ -50,6 +50,8 @@ class RetrievalTrace:
     expansions: list[Expansion] = field(default_factory=list)
     # glossary phrases of a question in another language, and their Japanese terms
     glossary: list[Match] = field(default_factory=list)
+    # a romanised Japanese question in hiragana (kit.lang.romaji_kana), else ""
+    romaji: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,9 @@ class HybridRetriever:
             return [], trace
         n = max(s.candidates, k)
         lexical = lang is None or base_lang(lang) in view.languages
-        q = self._query(query, trace, foreign=not lexical, lang=lang)
+        kana = romaji_kana(query) if s.romaji else None
+        # romanised Japanese meets the glossary's romaji forms too (sodai gomi: 粗大ごみ)
+        q = self._query(query, trace, foreign=not lexical or bool(kana), lang=lang, kana=kana)
         ranked: dict[str, Hits] = {}
         if s.mode in ("hybrid", "dense"):
             ranked.update(self._dense(view, q, n, trace))
@@ -155,7 +159,13 @@ class HybridRetriever:
         return out, trace
 
     def _query(
-        self, query: str, trace: RetrievalTrace, *, foreign: bool = False, lang: str | None = None
+        self,
+        query: str,
+        trace: RetrievalTrace,
+        *,
+        foreign: bool = False,
+        lang: str | None = None,
+        kana: str | None = None,
     ) -> _Query:
         syn = self._synonyms()
         variants = [query]
@@ -170,6 +180,10 @@ class HybridRetriever:
             if terms:  # the question once more with the Japanese terms it names
                 japanese = " ".join(terms)
                 variants.append(f"{query} {japanese}")
+        if kana:  # romanised Japanese: searched in hiragana too, dense and lexical
+            trace.romaji = kana
+            variants.append(kana)
+            japanese = f"{japanese} {kana}".strip()
         toks = tokenize(query)  # also needed for coverage, whatever the mode
         variant_toks = [toks, *(tokenize(v) for v in variants[1:])]
         seen = set(toks)  # a word the question repeats counts twice, as before

@@ -15,13 +15,14 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from madoguchi.kit import facts
 from madoguchi.kit.answering import ExtractiveAnswerer, GroundedAnswerer, confidence
 from madoguchi.kit.config import Settings
 from madoguchi.kit.conversation import ConversationStore, Turn, names_its_topic, with_context
 from madoguchi.kit.departments import Departments
 from madoguchi.kit.errors import InputError
-from madoguchi.kit.lang import detect_language, normalise_lang
-from madoguchi.kit.lexical import tokenize
+from madoguchi.kit.lang import detect_language, normalise_lang, romaji_kana
+from madoguchi.kit.lexical import tokenize, topic_nouns
 from madoguchi.kit.llm import build_llm
 from madoguchi.kit.protocols import Embedder
 from madoguchi.kit.retrieval import HybridRetriever, RetrievalTrace
@@ -144,6 +145,10 @@ class Services:
     def _retrieve(self, question: str, lang: str | None, conversation_id: str | None) -> _Retrieved:
         q = self.clean_question(question)
         asked_in = detect_language(q)
+        if self.settings.retrieval.romaji and romaji_kana(q):
+            # Japanese in Latin letters ("sodai gomi no dashikata"): searched as Japanese,
+            # answered in the resident's menu language, else the town's
+            asked_in = "ja"
         lang = normalise_lang(lang) or asked_in
         history = self.conversations.history(conversation_id)
         query, hits, trace = self._search_in_context(q, history, asked_in, lang)
@@ -159,7 +164,15 @@ class Services:
         - It names no thing of its own (「必要なものは？」, "How much is it?"): a follow-up,
           read with the previous turn's topic.
         - It names one and is answered confidently on its own: on its own, so a new topic
-          (「図書館は何時まで？」 after a garbage question) is never dragged back.
+          (「図書館は何時まで？」 after a garbage question) is never dragged back; unless
+          read with the topic it is answered as confidently, from the entry the previous
+          answer cited, holding half of the question's own words, where on its own it
+          went elsewhere (「子どもはいくら？」 after the pool's opening hours stays on the
+          pool, not the child allowance). A question not answered confidently on its
+          own, whose own words the entry lacks, is still read with the topic when it asks
+          for a kind of fact (a fee, a time, a date, ...) that the entry the previous
+          answer cited holds (「何時まで？」「最大でいくら？」 name no thing of the topic,
+          but the entry gives the hours, the amount).
         - Else it is read with the topic too, and that reading is taken only when it is
           answered confidently and its best passage holds at least half of the question's
           own words (「コンビニでも取れる？」 after 住民票 does; 「町長の給料は？」 after a dog
@@ -176,14 +189,23 @@ class Services:
             return followup, *search(followup, k, lang=asked_in)
         alone, trace = search(q, k, lang=asked_in)
         threshold = self.settings.answer.answer_threshold
-        if alone and confidence(alone, self.settings.answer, lang, q) >= threshold:
-            return q, alone, trace
+        alone_ok = bool(alone) and confidence(alone, self.settings.answer, lang, q) >= threshold
         read, rtrace = search(followup, k, lang=asked_in)
-        if (
-            read
-            and confidence(read, self.settings.answer, lang, q) >= threshold
-            and self.store.view().coverage(tokenize(q), read[0].chunk.id) >= 0.5
-        ):
+        view, own = self.store.view(), tokenize(q)
+        read_conf = bool(read) and confidence(read, self.settings.answer, lang, q) >= threshold
+        read_cov = view.coverage(own, read[0].chunk.id) if read else 0.0
+        read_ok = read_conf and read_cov >= 0.5
+        if alone_ok:
+            # the topic's entry must hold the question's own words at least as well as the
+            # entry found alone (「カセットボンベは？」 after the spray cans' row stays alone)
+            if (
+                read_ok
+                and _continues(read, alone, history)
+                and read_cov >= view.coverage(own, alone[0].chunk.id)
+            ):
+                return followup, read, rtrace
+            return q, alone, trace
+        if read_ok or (read_conf and _holds_what_is_asked(q, read, history)):
             return followup, read, rtrace
         return q, alone, trace
 
@@ -215,3 +237,33 @@ def _sentence_events(text: str) -> Iterator[StreamEvent]:
     for piece in _SENTENCE_PIECES.findall(text):
         if piece:
             yield StreamEvent("delta", text=piece)
+
+
+#: nouns that are question words (何時, 何歳, 何個, いくら): they name no thing
+_INTERROGATIVE = re.compile(r"何|いくら|どこ|いつ|どれ|どの|幾")
+
+
+def _continues(read: list[ScoredChunk], alone: list[ScoredChunk], history: list[Turn]) -> bool:
+    """Whether the reading with the topic stays on an entry the previous answer cited
+    while the question read alone lands on one that answer did not cite."""
+    cited = set(history[-1].sources) if history else set()
+    return read[0].chunk.source_id in cited and (not alone or alone[0].chunk.source_id not in cited)
+
+
+def _holds_what_is_asked(q: str, read: list[ScoredChunk], history: list[Turn]) -> bool:
+    """Whether the question asks for kinds of fact (``kit.facts``) and the reading's top
+    entry, the one the previous answer cited, holds every one of them in its passages."""
+    kinds = facts.asked(q)
+    if not kinds or not history or read[0].chunk.source_id not in history[-1].sources:
+        return False
+    top = read[0].chunk.source_id
+    text = "\n".join(
+        str(h.chunk.meta.get("answer") or h.chunk.text) for h in read if h.chunk.source_id == top
+    )
+    if not all(facts.present(k, text) for k in kinds):
+        return False
+    # a thing the question names of its own must be in the entry too: 「町長の給料っていくら？」
+    # after a dog question asks a fee, and the dog entry has one, but not 町長's
+    plain = unicodedata.normalize("NFKC", text)
+    own = [n for n in topic_nouns(q) if not _INTERROGATIVE.search(n)]
+    return all(unicodedata.normalize("NFKC", n) in plain for n in own)

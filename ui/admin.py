@@ -37,6 +37,8 @@ from madoguchi.ingest.services import TownServices
 from madoguchi.kit.config import Settings
 from madoguchi.kit.convlog import ConversationLog
 from madoguchi.kit.errors import ConfigError, InputError, KitError
+from madoguchi.ui.admin_inbox import inbox_tab
+from madoguchi.ui.admin_usage import usage_tab
 
 UPLOAD_SUFFIXES = {
     ".csv", ".tsv", ".txt", ".md", ".markdown", ".html", ".htm", ".pdf",
@@ -479,6 +481,8 @@ def build_admin(actions: AdminActions) -> Any:
         synonyms = _synonyms_tab(actions)
         translations = _translations_tab(actions)
         log = _log_tab(actions)
+        inbox_tab(actions)  # residents' messages to staff (ui/admin_inbox.py)
+        usage_tab(actions, blocks)  # 利用状況 and the improvement loop (ui/admin_usage.py)
         for on_open in (sources, log, synonyms, translations):
             blocks.load(on_open.fn, on_open.inputs, on_open.outputs)
     return blocks

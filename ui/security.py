@@ -34,7 +34,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -465,7 +465,8 @@ class AdminAuth:
 class BodyLimitMiddleware:
     """413 JSON for bodies over the limit: by Content-Length, or while a chunked body streams.
 
-    Paths under one of ``upload_prefixes`` get the larger upload limit.
+    Paths under one of ``upload_prefixes`` get the larger upload limit; a path for which
+    ``limit_for`` gives a number (the LINE webhook) gets that one.
     """
 
     def __init__(
@@ -474,11 +475,13 @@ class BodyLimitMiddleware:
         max_bytes: int,
         upload_bytes: int,
         upload_prefixes: tuple[str, ...] = ("/admin",),
+        limit_for: Callable[[str], int | None] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.upload_bytes = upload_bytes
         self.upload_prefixes = upload_prefixes
+        self.limit_for = limit_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -487,6 +490,9 @@ class BodyLimitMiddleware:
         path: str = scope.get("path", "")
         upload = any(path.startswith(p) for p in self.upload_prefixes)
         limit = self.upload_bytes if upload else self.max_bytes
+        special = self.limit_for(path) if self.limit_for is not None else None
+        if special is not None:
+            limit = special
         length = None
         for name, value in scope.get("headers", []):
             if name == b"content-length":

@@ -292,3 +292,70 @@ def test_the_drag_check_counts_answers_an_earlier_question_changed():
     assert [i for i, _ in check.changed] == ["d1", "g1", "g2"]
     assert check.changed[0][1] == "粗大ごみは？" and check.rate == 1.0
     assert check.to_dict()["changed"] == 3
+
+
+def test_wrong_answers_are_classed_by_cause(run_and_details):
+    from madoguchi.eval.run import FAILURE_CLASSES, failure_class, failure_classes
+
+    run, *_ = run_and_details
+    by_id = {r.item.id: failure_class(r) for r in run.results}
+    assert by_id["q1"] is None and by_id["q2"] is None
+    assert by_id["q4"] == "refused_not_found"
+    assert by_id["q5"] == "unanswerable_answered"
+    assert by_id["q6"] == "input_rejected"
+    counts = failure_classes(run.results)
+    assert sum(counts.values()) == sum(1 for r in run.results if not r.correct)
+    assert set(counts) <= set(FAILURE_CLASSES) and 0 not in counts.values()
+
+
+def test_a_near_neighbour_and_a_missing_fact_are_told_apart():
+    from madoguchi.eval.run import failure_class
+
+    near = FakeAskResult(
+        Answer("原戸籍は750円", (cite("faq#5"),), False, "ja"), [hit("faq#5"), hit("faq#2")], 5.0
+    )
+    lacking = FakeAskResult(
+        Answer("窓口で申請します", (cite("faq#2"),), False, "ja"), [hit("faq#2")], 5.0
+    )
+    refused = FakeAskResult(Answer("", (), True, "ja"), [hit("faq#2")], 5.0)
+    item = EvalItem("x", "戸籍謄本は？", "ja", True, ("faq#2",), ("450円",))
+
+    class One:
+        def __init__(self, out: FakeAskResult) -> None:
+            self.out = out
+
+        def ask(self, question: str, lang: str | None = None) -> FakeAskResult:
+            return self.out
+
+    got = [failure_class(run_items(One(o), [item]).results[0]) for o in (near, lacking, refused)]
+    assert got == ["near_neighbour", "fact_missing", "refused_found"]
+
+
+def test_items_with_a_kind_get_figures_per_kind():
+    from madoguchi.eval.dataset import parse_item
+    from madoguchi.eval.report import by_kind_table
+
+    assert by_kind_table(run_items(FakeServices(), ITEMS[:2]).results) is None
+    items = [
+        parse_item(
+            {
+                "id": "q1",
+                "question": ITEMS[0].question,
+                "answerable": True,
+                "expected_sources": ["faq#1"],
+                "expected_answer_contains": ["300円"],
+                "kind": "followup",
+            },
+            "t:1",
+        ),
+        parse_item(
+            {"id": "q4", "question": ITEMS[3].question, "answerable": True, "kind": "switch"},
+            "t:2",
+        ),
+    ]
+    table = by_kind_table(run_items(FakeServices(), items).results)
+    assert table is not None
+    rows = list(zip(*(c._cells for c in table.columns), strict=True))
+    assert rows == [("followup", "1", "1.000", "0.000"), ("switch", "1", "0.000", "1.000")]
+    with pytest.raises(Exception, match="kind"):
+        parse_item({"id": "x", "question": "q", "answerable": True, "kind": 3}, "t:3")

@@ -162,3 +162,21 @@ def test_contact_text_without_a_rendering_or_a_phone():
 def test_every_answer_language_has_a_phone_word_and_a_refusal_with_the_contact():
     for code in LANGS:
         assert code in TEL and "{contact}" in REFUSAL[code], code
+
+
+@pytest.mark.parametrize(
+    ("text", "kana"),
+    [
+        ("sodai gomi no dashikata wa?", "そだい ごみ の だしかた わ?"),
+        ("Jūminhyō wa doko", "じゅうみんひょう わ どこ"),
+        ("kokumin kenkou hoken", "こくみん けんこう ほけん"),
+        ("Where is juminhyo", None),  # a word of English: not romaji through and through
+        ("住民票", None),
+        ("ok", None),
+        ("", None),
+    ],
+)
+def test_romanised_japanese_is_written_in_hiragana(text, kana):
+    from madoguchi.kit.lang import romaji_kana
+
+    assert romaji_kana(text) == kana

@@ -223,3 +223,37 @@ def test_a_foreign_question_is_also_searched_as_the_glossarys_japanese_terms(set
     svc.retriever.settings = off
     _, trace = svc.retriever.search("Where can I throw away an old TV?", 3, lang="en")
     assert trace.glossary == [] and "bm25" not in trace.ranked
+
+
+def test_a_romanised_japanese_question_is_also_searched_in_hiragana(settings, tmp_path):
+    svc = ingested(
+        settings,
+        tmp_path,
+        {"target.csv": "type,name\n粗大ごみ,そふぁー\n家電リサイクル,てれび\n"},
+    )
+    _, trace = svc.retriever.search("sofaa wa nani gomi?", 3, lang="en")
+    assert trace.romaji == "そふぁあ わ なに ごみ?"
+    assert "bm25" in trace.ranked
+    svc.retriever.settings = svc.retriever.settings.model_copy(update={"romaji": False})
+    _, trace = svc.retriever.search("sofaa wa nani gomi?", 3, lang="en")
+    assert trace.romaji == ""
+
+
+def test_a_romanised_question_is_searched_and_answered_as_japanese_unless_the_menu_says(
+    settings, tmp_path
+):
+    svc = ingested(settings, tmp_path, {"target.csv": "type,name\n粗大ごみ,そふぁー\n"})
+    seen: list[str | None] = []
+    search = svc.retriever.search
+
+    def spy(query, k=None, *, lang=None):
+        seen.append(lang)
+        return search(query, k, lang=lang)
+
+    svc.retriever.search = spy  # type: ignore[method-assign]
+    assert svc.ask("sofaa wa nani gomi?").answer.lang == "ja"
+    assert svc.ask("sofaa wa nani gomi?", lang="en").answer.lang == "en"
+    assert seen == ["ja", "ja"]  # the Japanese documents, in Japanese terms, both times
+    svc.settings.retrieval.romaji = False
+    svc.ask("sofaa wa nani gomi?")
+    assert seen[-1] == "en"

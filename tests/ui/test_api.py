@@ -132,7 +132,7 @@ def test_ask_is_logged_masked_with_the_contract_schema(client, settings):
     cols = [row[1] for row in db.execute("PRAGMA table_info(turns)")]
     assert cols == [
         "id", "conversation_id", "ts", "question", "lang", "answer", "citations",
-        "refused", "mode", "confidence", "latency_ms", "feedback", "comment",
+        "refused", "mode", "confidence", "latency_ms", "feedback", "comment", "follow_up",
     ]  # fmt: skip
     q, cits, fb = db.execute(
         "SELECT question, citations, feedback FROM turns WHERE id = ?", (answer_id,)

@@ -402,8 +402,9 @@ def test_keyboard_only_focus_stays_in_the_dialog(browser, server, page_errors):
             seen.append(f["tag"] + ":" + (f["label"] or f["cls"]))
         # send, the town's phone link (the last), then around to the top of the dialog
         assert seen[:5] == ["button:送信", "a:", "button:新しい会話", "button:閉じる", "select:"]
-        assert seen[5:9] == ["button:chip"] * 4  # the suggested questions
-        assert seen[9:] == ["textarea:", "button:送信", "a:"]
+        assert seen[5] == "button:hom"  # 職員に問い合わせる (hand-off to staff)
+        assert seen[6:10] == ["button:chip"] * 4  # the suggested questions
+        assert seen[10:] == ["textarea:", "button:送信"]
         # Enter that confirms a Japanese IME conversion must not send the half-typed question
         box = page.locator("madoguchi-widget .compose textarea")
         box.fill("そだいごみ")

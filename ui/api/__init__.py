@@ -6,9 +6,11 @@ them with ``app.dependency_overrides``. A ``KitError`` becomes one JSON error
 with a 4xx status, never a 500 with a traceback (``errors``).
 
 Public (the widget, ``residents``): ``POST /api/v1/ask``, ``POST /api/v1/ask/stream``
-(SSE), ``POST /api/v1/feedback``, ``GET /api/v1/config``, ``GET /widget.js``, ``GET /``.
+(SSE), ``POST /api/v1/feedback``, ``GET /api/v1/config``, ``GET /widget.js``, ``GET /``;
+hand-off to staff (``handoff``): ``/api/v1/handoff*``, its inbox ``/api/v1/admin/handoff*``.
 Operations (``operations``): ``/healthz``, ``/readyz``, ``/metrics``, ``/docs``.
 Staff (admin key or login, ``admin``): ``/api/v1/admin/*`` and the Gradio screen at ``/admin``.
+LINE (``line``): ``POST /channels/line/webhook``, the Messaging API channel's webhook.
 Several towns (``towns``): the residents' and admin routes again under ``/t/{town}/`` for
 each town of ``<data_dir>/towns/``, with that town's keys, origins and limits; the
 prefecture's (``prefecture``, the prefecture key): ``/api/v1/prefecture/towns``.
@@ -32,8 +34,9 @@ from madoguchi.ingest.services import TownServices, build_services
 from madoguchi.kit.config import Settings, get_settings
 from madoguchi.kit.convlog import ConversationLog
 from madoguchi.kit.errors import StoreError
+from madoguchi.kit.officehours import Clock, system_clock
 from madoguchi.ui.api import admin as admin_routes
-from madoguchi.ui.api import operations, prefecture, residents
+from madoguchi.ui.api import handoff, line, operations, prefecture, residents
 from madoguchi.ui.api.answering import Answering
 from madoguchi.ui.api.deps import get_services, services_of
 from madoguchi.ui.api.errors import add_exception_handlers
@@ -52,8 +55,10 @@ def create_app(
     services: TownServices | None = None,
     *,
     admin: bool = True,
+    clock: Clock | None = None,
 ) -> FastAPI:
-    """The service. ``services`` (tests) skips building and warming up the real ones."""
+    """The service. ``services`` (tests) skips building and warming up the real ones;
+    ``clock`` (tests) is the time office hours and the hand-off inbox read."""
     if settings is None:
         settings = services.settings if services is not None else get_settings()
     srv = settings.server
@@ -69,6 +74,8 @@ def create_app(
     app.state.settings = settings
     app.state.services = None
     app.state.log = None
+    app.state.clock = clock or system_clock
+    app.state.handoff_limiters = {}  # data directory -> messages per client and day
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter(
         srv.rate_limit_per_minute, srv.daily_cap, srv.rate_limit_max_clients
@@ -80,18 +87,27 @@ def create_app(
     app.state.answering = Answering(app)
     app.state.towns = TownHub(app, settings)
     app.state.prefecture_auth = PrefectureAuth(settings)
+    app.state.line = line.LineHub(app)
 
+    handoff.watch_inbox(app.state.metrics, settings, app.state.clock)
     add_middlewares(app, settings, app.state.metrics, app.state.admin_auth)
     add_exception_handlers(app)
     app.include_router(residents.router)
+    app.include_router(handoff.router)
     app.include_router(operations.router)
     operations.add_docs(app)
     app.include_router(admin_routes.router)
     app.include_router(admin_routes.login_router)
+    app.include_router(handoff.admin_router)
     # each town of a shared service: the same routes under /t/{town} (towns.TownMiddleware
     # puts the town in the request), and the prefecture's
     app.include_router(residents.router, prefix="/t/{town}", include_in_schema=False)
     app.include_router(admin_routes.router, prefix="/t/{town}", include_in_schema=False)
+    # the LINE channel: the service's, and each town's own (docs/LINE.md)
+    app.include_router(line.router)
+    app.include_router(line.router, prefix="/t/{town}", include_in_schema=False)
+    app.include_router(handoff.router, prefix="/t/{town}", include_in_schema=False)
+    app.include_router(handoff.admin_router, prefix="/t/{town}", include_in_schema=False)
     app.include_router(prefecture.router)
 
     if admin:
@@ -125,6 +141,7 @@ def _lifespan(
         # the towns share the service's embedder (the model is loaded once)
         app.state.towns.embedder = app.state.services.embedder
         answering.open()
+        app.state.line.start()
         if services is None:  # each answering thread builds its tokenizer now, not on a question
             await _warm(
                 conf,
@@ -135,6 +152,7 @@ def _lifespan(
         try:
             yield
         finally:
+            await app.state.line.close()
             app.state.towns.close()
             answering.close()
             if services is None:

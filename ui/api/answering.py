@@ -41,6 +41,7 @@ from madoguchi.kit.config import Settings
 from madoguchi.kit.conversation import Turn
 from madoguchi.kit.convlog import ConversationLog, new_id
 from madoguchi.kit.errors import KitError, ModelUnavailable
+from madoguchi.kit.handoff import offer
 from madoguchi.kit.protocols import Embedder
 from madoguchi.kit.services import AskResult, Services, StreamEvent, _sentence_events
 from madoguchi.ui.api.metrics import Metrics
@@ -105,6 +106,7 @@ class Answering:
                 confidence=a.confidence,
                 latency_ms=res.latency_ms,
                 conversation_id=cid,
+                follow_up=a.follow_up,
             )
             answer_id = turn.id
         else:
@@ -249,7 +251,15 @@ class Answering:
         # the id exists before the first answer, so a follow-up with it finds its history
         cid = body.conversation_id or new_id()
         res = self.answer(svc, body.question, body.lang, cid)
-        return self.record(res, body.question, cid)
+        return self.offer_handoff(svc, self.record(res, body.question, cid))
+
+    def offer_handoff(self, svc: TownServices, data: dict[str, Any]) -> dict[str, Any]:
+        """A refusal offers the hand-off to staff (``kit.handoff.offer``), read at the
+        time of the answer, never cached with it."""
+        if data.get("refused"):
+            clock = getattr(self.app.state, "clock", None)
+            data["handoff"] = offer(svc.settings, data.get("department"), data["lang"], clock=clock)
+        return data
 
     async def stream(self, svc: TownServices, body: AskRequest) -> AsyncIterator[dict[str, str]]:
         """One answering thread runs the whole stream (as long as an /ask would take it)
@@ -290,6 +300,7 @@ class Answering:
                     data = await anyio.to_thread.run_sync(
                         self.record, item.result, body.question, cid
                     )
+                    data = self.offer_handoff(svc, data)
                     yield {"event": "final", "data": json.dumps(data, ensure_ascii=False)}
                     break
         except KitError as exc:

@@ -58,10 +58,65 @@ class Metrics:
         self.answer_cache_hits = Gauge(
             "madoguchi_answer_cache_hits", "Answers served from the cache.", registry=self.registry
         )
+        # read when scraped, from the hand-off inbox (ui.api.handoff.watch_inbox): the
+        # messages it keeps (within handoff.retention_days) of the service's own town
+        self.handoffs = Gauge(
+            "madoguchi_handoffs",
+            "Hand-off messages to staff kept in the inbox: opened (all), open, answered.",
+            ["status"],
+            registry=self.registry,
+        )
+        self.handoff_answer_seconds = Gauge(
+            "madoguchi_handoff_answer_seconds",
+            "Time from a resident's message to the staff reply, over the answered messages "
+            "kept (mean, median).",
+            ["stat"],
+            registry=self.registry,
+        )
         self.rate_limited = Counter(
             "madoguchi_rate_limited",
             "Requests refused by the rate limit or daily cap.",
             registry=self.registry,
+        )
+        # the LINE channel (ui/api/line.py)
+        self.line_events = Counter(
+            "madoguchi_line_events",
+            "LINE webhook events received (signature checked), by type (other: ignored).",
+            ["type"],
+            registry=self.registry,
+        )
+        self.line_rejected = Counter(
+            "madoguchi_line_rejected",
+            "LINE webhook requests refused for a missing or wrong signature.",
+            registry=self.registry,
+        )
+        self.line_duplicates = Counter(
+            "madoguchi_line_duplicates",
+            "LINE events dropped as already taken (redeliveries, repeated requests).",
+            registry=self.registry,
+        )
+        self.line_replies = Counter(
+            "madoguchi_line_replies", "LINE answers sent by reply.", registry=self.registry
+        )
+        self.line_pushes = Counter(
+            "madoguchi_line_pushes",
+            "LINE answers sent by push (slow answer or expired reply token).",
+            registry=self.registry,
+        )
+        self.line_retries = Counter(
+            "madoguchi_line_retries",
+            "Calls to the LINE platform tried again (5xx, 429, lost connection), by call.",
+            ["call"],
+            registry=self.registry,
+        )
+        self.line_failures = Counter(
+            "madoguchi_line_failures",
+            "LINE events not answered, by stage (reply, push, expired, answer, internal).",
+            ["stage"],
+            registry=self.registry,
+        )
+        self.line_queue = Gauge(
+            "madoguchi_line_queue", "LINE events waiting to be answered.", registry=self.registry
         )
 
 

@@ -45,8 +45,13 @@ def add_middlewares(app: FastAPI, settings: Settings, metrics: Metrics, auth: Ad
         TownMiddleware, policy=policy, hub_of=lambda: getattr(app.state, "towns", None)
     )
     app.add_middleware(AdminGateMiddleware, settings=settings, auth=auth)
+    line_bytes = settings.line.max_body_bytes
     app.add_middleware(
-        BodyLimitMiddleware, max_bytes=srv.max_body_bytes, upload_bytes=srv.max_upload_bytes
+        BodyLimitMiddleware,
+        max_bytes=srv.max_body_bytes,
+        upload_bytes=srv.max_upload_bytes,
+        # a LINE delivery may hold many events: its own limit (line.max_body_bytes)
+        limit_for=lambda path: line_bytes if api_path(path) == "/channels/line/webhook" else None,
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(SecurityHeadersMiddleware)

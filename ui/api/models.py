@@ -31,6 +31,23 @@ class CitationOut(BaseModel):
     url: str | None
 
 
+class HandoffOffer(BaseModel):
+    """Whom a resident can reach now: the department's office open or not, its phone, when
+    it next opens (ISO 8601 with the offset, Japan time), how long a message is kept."""
+
+    open: bool
+    department: str
+    department_label: str = Field(..., description="The Japanese name and its rendering.")
+    phone: str | None
+    next_open: str | None = Field(None, description="Now when open; null when never.")
+    closes_at: str | None = None
+    today: str = Field("", description="Today's hours, e.g. 08:30-17:15; empty when closed.")
+    closed_reason: str | None = Field(
+        None, description="Why today is closed: 年末年始, a holiday's name, 休業日, 定休日."
+    )
+    retention_days: int
+
+
 class AskResponse(BaseModel):
     answer: str
     refused: bool
@@ -58,6 +75,11 @@ class AskResponse(BaseModel):
         "(its text says so too).",
     )
     latency_ms: float = 0.0
+    handoff: HandoffOffer | None = Field(
+        None,
+        description="With a refusal: the hand-off to staff (call now, or leave a message); "
+        "null when answered or when hand-off is off.",
+    )
     answer_id: str = Field(..., description="Send it back with POST /api/v1/feedback.")
     conversation_id: str
 
@@ -81,6 +103,8 @@ class WidgetConfigOut(BaseModel):
     # the Japanese ones)
     suggestions_translated: dict[str, list[str]] = {}
     languages: list[str]
+    # hand-off to staff is offered (the widget's 職員に問い合わせる button)
+    handoff: bool = True
 
 
 class ErrorOut(BaseModel):

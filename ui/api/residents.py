@@ -133,6 +133,7 @@ def widget_config(settings: SettingsDep) -> dict[str, Any]:
             if lang != "ja" and (shown := w.suggestions_in(lang)) != w.suggestions
         },
         "languages": list(w.languages),
+        "handoff": settings.handoff.enabled,
     }
 
 

@@ -206,6 +206,12 @@ class TownHub:
             ctx.active += 1
             return ctx
 
+    def hold(self, ctx: TownContext) -> None:
+        """Count one more use of a context already acquired (work that outlives its
+        request, e.g. a LINE answer sent in the background), until ``release``."""
+        with self._lock:
+            ctx.active += 1
+
     def release(self, ctx: TownContext) -> None:
         with self._lock:
             ctx.active -= 1

@@ -561,6 +561,267 @@
     },
   };
 
+  // hand-off to staff (the 職員に問い合わせる button, its card and the message form)
+  var HO = {
+    ja: {
+      hoButton: "職員に問い合わせる",
+      hoOpen: "{dept}は今、受付時間内です（{until}まで）。お電話でお問い合わせいただけます。",
+      hoOpenNoTime: "{dept}は今、受付時間内です。お電話でお問い合わせいただけます。",
+      hoClosed: "ただいま受付時間外です。{dept}の次の受付開始は{when}です。",
+      hoClosedNever: "ただいま受付時間外です。",
+      hoLeave: "メッセージを残すと、職員が受付時間内に返事をします。",
+      hoWrite: "メッセージを送る",
+      hoMsg: "お問い合わせ内容",
+      hoContact: "返信先のメールアドレスまたは電話番号（任意）",
+      hoConsent: "内容と連絡先を、返事のために職員が保存することに同意します",
+      hoNotice:
+        "送った内容は町の職員が読み、返事はこの画面に表示されます。保存期間は{days}日で、その後は削除されます。同意しない場合、連絡先と内容に含まれる個人情報は伏せた形で保存されます。",
+      hoSend: "送信する",
+      hoCancel: "やめる",
+      hoSent: "メッセージを受け付けました（受付番号 {id}）。職員から返事があると、ここに表示されます。",
+      hoWaiting: "職員の返事を待っています。",
+      hoReply: "職員からの返事",
+      hoEmpty: "お問い合わせ内容を入力してください。",
+      hoFailed: "送信できませんでした。しばらくしてから、もう一度お試しください。",
+    },
+    "ja-easy": {
+      hoButton: "役場の 人に 聞く",
+      hoOpen: "{dept}は 今 開いて います（{until}まで）。電話で 聞く ことが できます。",
+      hoOpenNoTime: "{dept}は 今 開いて います。電話で 聞く ことが できます。",
+      hoClosed: "今は 役場が 休みの 時間です。{dept}が 次に 開くのは {when}です。",
+      hoClosedNever: "今は 役場が 休みの 時間です。",
+      hoLeave: "メッセージを 送ると、役場の 人が あとで 答えます。",
+      hoWrite: "メッセージを 送る",
+      hoMsg: "聞きたい こと",
+      hoContact: "返事を もらう メールアドレスか 電話番号（書かなくても いいです）",
+      hoConsent: "書いた ことと 連絡先を、返事の ために 役場が 残す ことに 同意します",
+      hoNotice:
+        "送った ことは 役場の 人が 読みます。返事は この 画面に 出ます。{days}日 たつと 消します。同意 しない ときは、連絡先や 名前などを かくして 残します。",
+      hoSend: "送る",
+      hoCancel: "やめる",
+      hoSent: "メッセージを 受け取りました（番号 {id}）。役場の 人の 返事は ここに 出ます。",
+      hoWaiting: "役場の 人の 返事を 待って います。",
+      hoReply: "役場の 人からの 返事",
+      hoEmpty: "聞きたい ことを 書いて ください。",
+      hoFailed: "送る ことが できませんでした。あとで もう一度 送って ください。",
+    },
+    en: {
+      hoButton: "Contact town staff",
+      hoOpen: "{dept} is open now (until {until}). You can call them.",
+      hoOpenNoTime: "{dept} is open now. You can call them.",
+      hoClosed: "The office is closed now. {dept} opens again on {when}.",
+      hoClosedNever: "The office is closed now.",
+      hoLeave: "Leave a message and staff will reply during office hours.",
+      hoWrite: "Send a message",
+      hoMsg: "Your message",
+      hoContact: "E-mail or phone number for the reply (optional)",
+      hoConsent: "I agree that town staff keep my message and contact details to reply to me",
+      hoNotice:
+        "Town staff read your message; the reply appears in this window. It is kept for {days} days, then deleted. Without your agreement, your contact details and any personal information in the message are stored masked.",
+      hoSend: "Send",
+      hoCancel: "Cancel",
+      hoSent: "Your message has been received (ticket {id}). The staff reply will appear here.",
+      hoWaiting: "Waiting for a reply from staff.",
+      hoReply: "Reply from town staff",
+      hoEmpty: "Please write your message.",
+      hoFailed: "Your message could not be sent. Please try again later.",
+    },
+    "zh-Hans": {
+      hoButton: "联系工作人员",
+      hoOpen: "{dept}现在正在办公（至{until}）。您可以打电话咨询。",
+      hoOpenNoTime: "{dept}现在正在办公。您可以打电话咨询。",
+      hoClosed: "现在是非办公时间。{dept}下次开始办公的时间是{when}。",
+      hoClosedNever: "现在是非办公时间。",
+      hoLeave: "请留言，工作人员会在办公时间内回复。",
+      hoWrite: "留言",
+      hoMsg: "咨询内容",
+      hoContact: "用于回复的电子邮箱或电话号码（选填）",
+      hoConsent: "我同意工作人员为回复而保存我的留言和联系方式",
+      hoNotice:
+        "您的留言将由町政府工作人员阅读，回复会显示在此窗口中。留言保存{days}天后删除。如不同意，联系方式和留言中的个人信息将以隐去的形式保存。",
+      hoSend: "发送",
+      hoCancel: "取消",
+      hoSent: "已收到您的留言（受理编号 {id}）。工作人员的回复将显示在这里。",
+      hoWaiting: "正在等待工作人员回复。",
+      hoReply: "工作人员的回复",
+      hoEmpty: "请输入咨询内容。",
+      hoFailed: "发送失败。请稍后再试。",
+    },
+    "zh-Hant": {
+      hoButton: "聯絡工作人員",
+      hoOpen: "{dept}現在正在辦公（至{until}）。您可以打電話詢問。",
+      hoOpenNoTime: "{dept}現在正在辦公。您可以打電話詢問。",
+      hoClosed: "現在是非辦公時間。{dept}下次開始辦公的時間是{when}。",
+      hoClosedNever: "現在是非辦公時間。",
+      hoLeave: "請留言，工作人員會在辦公時間內回覆。",
+      hoWrite: "留言",
+      hoMsg: "詢問內容",
+      hoContact: "用於回覆的電子郵件或電話號碼（選填）",
+      hoConsent: "我同意工作人員為回覆而保存我的留言和聯絡方式",
+      hoNotice:
+        "您的留言將由町公所工作人員閱讀，回覆會顯示在此視窗中。留言保存{days}天後刪除。如不同意，聯絡方式和留言中的個人資料將以隱藏的形式保存。",
+      hoSend: "送出",
+      hoCancel: "取消",
+      hoSent: "已收到您的留言（受理編號 {id}）。工作人員的回覆將顯示在這裡。",
+      hoWaiting: "正在等待工作人員回覆。",
+      hoReply: "工作人員的回覆",
+      hoEmpty: "請輸入詢問內容。",
+      hoFailed: "送出失敗。請稍後再試。",
+    },
+    ko: {
+      hoButton: "직원에게 문의하기",
+      hoOpen: "{dept}은(는) 지금 업무 중입니다({until}까지). 전화로 문의하실 수 있습니다.",
+      hoOpenNoTime: "{dept}은(는) 지금 업무 중입니다. 전화로 문의하실 수 있습니다.",
+      hoClosed: "지금은 업무 시간이 아닙니다. {dept}의 다음 업무 시작은 {when}입니다.",
+      hoClosedNever: "지금은 업무 시간이 아닙니다.",
+      hoLeave: "메시지를 남기시면 직원이 업무 시간에 답변해 드립니다.",
+      hoWrite: "메시지 보내기",
+      hoMsg: "문의 내용",
+      hoContact: "답변받을 이메일 또는 전화번호(선택)",
+      hoConsent: "답변을 위해 직원이 문의 내용과 연락처를 보관하는 데 동의합니다",
+      hoNotice:
+        "보내신 내용은 읍사무소 직원이 읽으며, 답변은 이 창에 표시됩니다. {days}일 동안 보관한 후 삭제합니다. 동의하지 않으시면 연락처와 내용 속 개인정보는 가려진 상태로 보관됩니다.",
+      hoSend: "보내기",
+      hoCancel: "취소",
+      hoSent: "메시지가 접수되었습니다(접수 번호 {id}). 직원의 답변이 여기에 표시됩니다.",
+      hoWaiting: "직원의 답변을 기다리고 있습니다.",
+      hoReply: "직원의 답변",
+      hoEmpty: "문의 내용을 입력해 주세요.",
+      hoFailed: "보내지 못했습니다. 잠시 후 다시 시도해 주세요.",
+    },
+    vi: {
+      hoButton: "Liên hệ nhân viên",
+      hoOpen: "{dept} đang làm việc (đến {until}). Bạn có thể gọi điện.",
+      hoOpenNoTime: "{dept} đang làm việc. Bạn có thể gọi điện.",
+      hoClosed: "Hiện đang ngoài giờ làm việc. {dept} sẽ mở cửa lại vào {when}.",
+      hoClosedNever: "Hiện đang ngoài giờ làm việc.",
+      hoLeave: "Hãy để lại tin nhắn, nhân viên sẽ trả lời trong giờ làm việc.",
+      hoWrite: "Gửi tin nhắn",
+      hoMsg: "Nội dung cần hỏi",
+      hoContact: "Email hoặc số điện thoại để nhận trả lời (không bắt buộc)",
+      hoConsent: "Tôi đồng ý để nhân viên lưu tin nhắn và thông tin liên lạc của tôi để trả lời",
+      hoNotice:
+        "Nhân viên tòa thị chính sẽ đọc tin nhắn của bạn; câu trả lời sẽ hiện trong cửa sổ này. Tin nhắn được lưu {days} ngày rồi bị xóa. Nếu bạn không đồng ý, thông tin liên lạc và thông tin cá nhân trong tin nhắn sẽ được lưu ở dạng che đi.",
+      hoSend: "Gửi",
+      hoCancel: "Hủy",
+      hoSent: "Đã nhận tin nhắn của bạn (số tiếp nhận {id}). Câu trả lời của nhân viên sẽ hiện ở đây.",
+      hoWaiting: "Đang chờ nhân viên trả lời.",
+      hoReply: "Trả lời của nhân viên",
+      hoEmpty: "Vui lòng nhập nội dung.",
+      hoFailed: "Không gửi được. Vui lòng thử lại sau.",
+    },
+    pt: {
+      hoButton: "Falar com um funcionário",
+      hoOpen: "{dept} está aberto agora (até {until}). Você pode ligar.",
+      hoOpenNoTime: "{dept} está aberto agora. Você pode ligar.",
+      hoClosed: "Fora do horário de atendimento. {dept} abre novamente em {when}.",
+      hoClosedNever: "Fora do horário de atendimento.",
+      hoLeave: "Deixe uma mensagem e um funcionário responderá no horário de atendimento.",
+      hoWrite: "Enviar mensagem",
+      hoMsg: "Sua mensagem",
+      hoContact: "E-mail ou telefone para a resposta (opcional)",
+      hoConsent: "Concordo que os funcionários guardem minha mensagem e meu contato para me responder",
+      hoNotice:
+        "Os funcionários da prefeitura leem sua mensagem; a resposta aparece nesta janela. Ela é guardada por {days} dias e depois apagada. Sem a sua concordância, o contato e os dados pessoais da mensagem são guardados ocultos.",
+      hoSend: "Enviar",
+      hoCancel: "Cancelar",
+      hoSent: "Recebemos sua mensagem (protocolo {id}). A resposta dos funcionários aparecerá aqui.",
+      hoWaiting: "Aguardando a resposta dos funcionários.",
+      hoReply: "Resposta dos funcionários",
+      hoEmpty: "Escreva sua mensagem.",
+      hoFailed: "Não foi possível enviar. Tente novamente mais tarde.",
+    },
+    es: {
+      hoButton: "Contactar al personal",
+      hoOpen: "{dept} está abierto ahora (hasta las {until}). Puede llamar por teléfono.",
+      hoOpenNoTime: "{dept} está abierto ahora. Puede llamar por teléfono.",
+      hoClosed: "Ahora está fuera del horario de atención. {dept} vuelve a abrir el {when}.",
+      hoClosedNever: "Ahora está fuera del horario de atención.",
+      hoLeave: "Deje un mensaje y el personal le responderá en horario de atención.",
+      hoWrite: "Enviar un mensaje",
+      hoMsg: "Su mensaje",
+      hoContact: "Correo electrónico o teléfono para la respuesta (opcional)",
+      hoConsent: "Acepto que el personal guarde mi mensaje y mis datos de contacto para responderme",
+      hoNotice:
+        "El personal del ayuntamiento lee su mensaje; la respuesta aparece en esta ventana. Se guarda {days} días y después se borra. Si no lo acepta, sus datos de contacto y los datos personales del mensaje se guardan ocultos.",
+      hoSend: "Enviar",
+      hoCancel: "Cancelar",
+      hoSent: "Hemos recibido su mensaje (número {id}). La respuesta del personal aparecerá aquí.",
+      hoWaiting: "Esperando la respuesta del personal.",
+      hoReply: "Respuesta del personal",
+      hoEmpty: "Escriba su mensaje.",
+      hoFailed: "No se pudo enviar. Inténtelo de nuevo más tarde.",
+    },
+    tl: {
+      hoButton: "Makipag-ugnayan sa kawani",
+      hoOpen: "Bukas ngayon ang {dept} (hanggang {until}). Maaari kayong tumawag.",
+      hoOpenNoTime: "Bukas ngayon ang {dept}. Maaari kayong tumawag.",
+      hoClosed: "Sarado ang opisina ngayon. Magbubukas muli ang {dept} sa {when}.",
+      hoClosedNever: "Sarado ang opisina ngayon.",
+      hoLeave: "Mag-iwan ng mensahe at sasagot ang kawani sa oras ng opisina.",
+      hoWrite: "Magpadala ng mensahe",
+      hoMsg: "Ang inyong mensahe",
+      hoContact: "Email o numero ng telepono para sa sagot (opsyonal)",
+      hoConsent: "Pumapayag akong itago ng kawani ang aking mensahe at contact para masagot ako",
+      hoNotice:
+        "Babasahin ng kawani ng town office ang inyong mensahe; lalabas ang sagot sa window na ito. Itatago ito nang {days} araw at pagkatapos ay buburahin. Kung hindi kayo pumayag, naka-mask ang inyong contact at ang personal na impormasyon sa mensahe kapag itinago.",
+      hoSend: "Ipadala",
+      hoCancel: "Kanselahin",
+      hoSent: "Natanggap na ang inyong mensahe (numero {id}). Lalabas dito ang sagot ng kawani.",
+      hoWaiting: "Naghihintay ng sagot mula sa kawani.",
+      hoReply: "Sagot ng kawani",
+      hoEmpty: "Pakisulat ang inyong mensahe.",
+      hoFailed: "Hindi naipadala. Pakisubukang muli mamaya.",
+    },
+    ne: {
+      hoButton: "कर्मचारीलाई सोध्नुहोस्",
+      hoOpen: "{dept} अहिले खुला छ ({until} सम्म)। तपाईं फोन गर्न सक्नुहुन्छ।",
+      hoOpenNoTime: "{dept} अहिले खुला छ। तपाईं फोन गर्न सक्नुहुन्छ।",
+      hoClosed: "अहिले कार्यालय बन्द छ। {dept} फेरि {when} मा खुल्छ।",
+      hoClosedNever: "अहिले कार्यालय बन्द छ।",
+      hoLeave: "सन्देश छोड्नुहोस्, कर्मचारीले कार्यालय समयमा जवाफ दिनेछन्।",
+      hoWrite: "सन्देश पठाउनुहोस्",
+      hoMsg: "तपाईंको सन्देश",
+      hoContact: "जवाफका लागि इमेल वा फोन नम्बर (ऐच्छिक)",
+      hoConsent: "जवाफ दिनका लागि कर्मचारीले मेरो सन्देश र सम्पर्क विवरण राख्न म सहमत छु",
+      hoNotice:
+        "तपाईंको सन्देश नगर कार्यालयका कर्मचारीले पढ्छन्; जवाफ यही विन्डोमा देखिन्छ। यो {days} दिनसम्म राखिन्छ, त्यसपछि मेटाइन्छ। सहमति नदिए, सम्पर्क विवरण र सन्देशमा भएका व्यक्तिगत जानकारी लुकाएर राखिन्छ।",
+      hoSend: "पठाउनुहोस्",
+      hoCancel: "रद्द गर्नुहोस्",
+      hoSent: "तपाईंको सन्देश प्राप्त भयो (नम्बर {id})। कर्मचारीको जवाफ यहाँ देखिनेछ।",
+      hoWaiting: "कर्मचारीको जवाफ पर्खिँदै।",
+      hoReply: "कर्मचारीको जवाफ",
+      hoEmpty: "कृपया आफ्नो सन्देश लेख्नुहोस्।",
+      hoFailed: "पठाउन सकिएन। कृपया पछि फेरि प्रयास गर्नुहोस्।",
+    },
+    id: {
+      hoButton: "Hubungi petugas",
+      hoOpen: "{dept} sedang buka (sampai {until}). Anda bisa menelepon.",
+      hoOpenNoTime: "{dept} sedang buka. Anda bisa menelepon.",
+      hoClosed: "Saat ini di luar jam layanan. {dept} buka kembali pada {when}.",
+      hoClosedNever: "Saat ini di luar jam layanan.",
+      hoLeave: "Tinggalkan pesan dan petugas akan membalas pada jam layanan.",
+      hoWrite: "Kirim pesan",
+      hoMsg: "Pesan Anda",
+      hoContact: "Email atau nomor telepon untuk balasan (opsional)",
+      hoConsent: "Saya setuju petugas menyimpan pesan dan kontak saya untuk membalas",
+      hoNotice:
+        "Pesan Anda dibaca oleh petugas kantor kota; balasan muncul di jendela ini. Pesan disimpan selama {days} hari, lalu dihapus. Tanpa persetujuan Anda, kontak dan data pribadi dalam pesan disimpan dalam bentuk disamarkan.",
+      hoSend: "Kirim",
+      hoCancel: "Batal",
+      hoSent: "Pesan Anda sudah diterima (nomor {id}). Balasan petugas akan muncul di sini.",
+      hoWaiting: "Menunggu balasan petugas.",
+      hoReply: "Balasan petugas",
+      hoEmpty: "Silakan tulis pesan Anda.",
+      hoFailed: "Pesan tidak dapat dikirim. Silakan coba lagi nanti.",
+    },
+  };
+  Object.keys(HO).forEach(function (lang) {
+    Object.keys(HO[lang]).forEach(function (k) {
+      T[lang][k] = HO[lang][k];
+    });
+  });
+
   // ---------------------------------------------------------------- the script tag's settings
   // A page that carries the tag twice gets one widget, set up from the first tag in
   // document order: with async tags either copy may run first, so currentScript
@@ -656,7 +917,7 @@
           // error notices are for the moment they happen, not for the next page
           msgs: state.msgs
             .filter(function (m) {
-              return m.role !== "error";
+              return m.role !== "error" && m.role !== "handoff";
             })
             .slice(-MAX_KEPT),
         })
@@ -940,6 +1201,40 @@
     "font-size:16px;resize:vertical;background:#fff;}",
     ".cm button{align-self:flex-end;padding:6px 14px;border:0;border-radius:8px;",
     "background:var(--acc);color:#fff;}",
+    // hand-off to staff
+    ".langrow{flex-wrap:wrap;row-gap:6px;}",
+    ".langrow label{white-space:nowrap;}",
+    ".langrow select{min-width:0;flex:0 1 auto;}",
+    ".langrow .hom{margin-left:auto;flex:none;min-height:32px;padding:2px 10px;border:1px solid rgba(255,255,255,.8);",
+    "border-radius:16px;background:transparent;color:#fff;font-size:13px;white-space:nowrap;}",
+    ".langrow .hom:hover{background:rgba(255,255,255,.18);}",
+    ".hob{display:inline-flex;align-items:center;gap:6px;min-height:44px;margin-top:10px;padding:6px 14px;",
+    "border:1px solid var(--acc);border-radius:22px;background:#fff;color:var(--acc);font-weight:700;",
+    "max-width:100%;overflow-wrap:anywhere;text-align:left;}",
+    ".hob .ic{width:18px;height:18px;flex:none;}",
+    ".hob:hover{background:#eef6f2;}",
+    ".ho h3,.staff h3{margin:0 0 6px;font-size:15px;}",
+    ".ho p{margin:6px 0 0;}",
+    ".hoform{display:flex;flex-direction:column;gap:4px;margin-top:10px;}",
+    ".hoform label{font-size:13px;font-weight:700;margin-top:6px;}",
+    ".hoform textarea,.hoform input[type=text]{padding:8px 10px;border:1px solid #8c959f;",
+    "border-radius:8px;font-size:16px;background:#fff;min-width:0;}",
+    ".hoform textarea{resize:vertical;min-height:88px;}",
+    ".hoform .consent{display:flex;align-items:flex-start;gap:8px;margin-top:8px;}",
+    ".hoform .consent input{width:22px;height:22px;flex:none;margin:0;}",
+    ".hoform .consent label{font-weight:400;margin:0;}",
+    ".hoform .note{margin-top:6px;}",
+    ".hobtns{display:flex;justify-content:flex-end;gap:8px;margin-top:8px;}",
+    ".hobtns button{min-height:44px;padding:6px 16px;border-radius:10px;font-size:15px;}",
+    ".hosend{border:0;background:var(--acc);color:#fff;font-weight:700;}",
+    ".hosend:disabled{opacity:.5;}",
+    ".hocancel{border:1px solid #d0d7de;background:#fff;color:#1f2328;}",
+    ".hostatus{color:#8a1f17;font-size:14px;}",
+    ".hostatus:empty{display:none;}",
+    ".ticket{border-color:#9ec5b3;}",
+    ".ticket:focus{outline:2px solid var(--acc);}",
+    ".howait{color:#57606a;font-size:13px;}",
+    ".staff{border-color:var(--acc);border-width:2px;}",
     ".foot{flex:none;border-top:1px solid #d8dee4;background:#fff;padding:8px 10px 6px;}",
     ".compose{display:flex;align-items:flex-end;gap:6px;}",
     ".compose textarea{flex:1;min-width:0;min-height:44px;max-height:132px;resize:none;",
@@ -993,9 +1288,10 @@
   ui.close = el("button", { type: "button", class: "hbtn" }, [icon("close")]);
   ui.langLabel = el("label", { for: uid + "-lang" });
   ui.langSel = el("select", { id: uid + "-lang" });
+  ui.handoff = el("button", { type: "button", class: "hom" });
   ui.head = el("div", { class: "head" }, [
     el("div", { class: "row" }, [ui.title, ui.restart, ui.close]),
-    el("div", { class: "langrow" }, [icon("globe"), ui.langLabel, ui.langSel]),
+    el("div", { class: "langrow" }, [icon("globe"), ui.langLabel, ui.langSel, ui.handoff]),
   ]);
 
   ui.introText = el("p");
@@ -1084,6 +1380,8 @@
     ui.close.setAttribute("aria-label", t("close"));
     ui.close.setAttribute("title", t("close"));
     ui.langLabel.textContent = t("language");
+    ui.handoff.textContent = t("hoButton");
+    ui.handoff.hidden = !!config && config.handoff === false; // switched off by the town
     ui.input.setAttribute("placeholder", t("placeholder"));
     ui.inputLabel.textContent = t("placeholder");
     ui.hint.textContent = t("hint");
@@ -1237,6 +1535,14 @@
           ])
         );
       }
+      // ... and the hand-off to staff, when the service offers it
+      if (m.handoff && typeof m.handoff === "object") {
+        box.appendChild(
+          handoffButton(function () {
+            openHandoff(dept || m.handoff.department, m.question || lastQuestion(), L);
+          })
+        );
+      }
     } else if ((phone || dept) && !(said.indexOf(phone) >= 0 && said.indexOf(dept) >= 0)) {
       // the answer text may already end with the contact line (answers in other languages)
       var contact = el("p", { class: "contact" }, [
@@ -1358,6 +1664,9 @@
   function renderMsg(m, i) {
     if (m.role === "user") return renderUser(m);
     if (m.role === "error") return renderError(m);
+    if (m.role === "handoff") return renderHandoff(m, i);
+    if (m.role === "ticket") return renderTicket(m);
+    if (m.role === "reply") return renderReply(m);
     return renderBot(m, i);
   }
 
@@ -1600,6 +1909,8 @@
           phone: data.phone,
           original: data.original,
           related: data.related,
+          handoff: data.handoff || null,
+          question: q,
           answer_id: data.answer_id,
           feedback: null,
         });
@@ -1614,6 +1925,224 @@
         autosize();
         scrollToEnd();
       });
+  }
+
+  // ---------------------------------------------------------------- hand-off to staff
+  // After a refusal (and from the header): whether the department's office is open now
+  // (GET /api/v1/handoff/status), its phone to call, or when it opens; and a message to
+  // staff (POST /api/v1/handoff) whose reply the widget fetches with the ticket's token.
+  var polls = {}; // ticket id -> timer
+
+  function getJSON(path, ms) {
+    var to = timeoutSignal(ms);
+    return fetch(API + path, {
+      mode: "cors",
+      credentials: "omit",
+      headers: { Accept: "application/json" },
+      signal: to.signal,
+    }).then(
+      function (resp) {
+        if (to.done) to.done();
+        if (!resp.ok) return failOn(resp);
+        return resp.json();
+      },
+      function (e) {
+        if (to.done) to.done();
+        throw new HttpError(0, { detail: String(e) });
+      }
+    );
+  }
+
+  // an ISO time from the server as the resident's language writes it, in Japan time
+  function whenText(iso, lang, timeOnly) {
+    var d = new Date(iso);
+    if (!iso || isNaN(d.getTime())) return String(iso || "");
+    var opts = timeOnly
+      ? { timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit" }
+      : { timeZone: "Asia/Tokyo", month: "long", day: "numeric", weekday: "short",
+          hour: "2-digit", minute: "2-digit" };
+    try {
+      return new Intl.DateTimeFormat(HTML_LANG[lang] || lang, opts).format(d);
+    } catch (e) {
+      var plain = String(iso).replace("T", " ").slice(0, 16); // "2026-12-03 08:30"
+      return timeOnly ? plain.slice(11) : plain;
+    }
+  }
+
+  function lastQuestion() {
+    for (var i = state.msgs.length - 1; i >= 0; i--) {
+      if (state.msgs[i].role === "user") return state.msgs[i].text;
+    }
+    return "";
+  }
+
+  function openHandoff(dept, question, lang) {
+    var L = lang || state.lang;
+    var q = "?lang=" + encodeURIComponent(L) + (dept ? "&department=" + encodeURIComponent(dept) : "");
+    getJSON("/api/v1/handoff/status" + q, 15000)
+      .then(function (offer) {
+        if (!offer || typeof offer.open !== "boolean") throw new HttpError(500, offer);
+        var node = push({ role: "handoff", lang: L, dept: dept || offer.department, q: question || "", offer: offer });
+        ui.body.scrollTop = Math.max(0, node.offsetTop - 12);
+        var first = node.querySelector("a.callb, button");
+        if (first) first.focus();
+      })
+      .catch(function (err) {
+        push(Object.assign({ role: "error" }, errorFor(err)));
+        scrollToEnd();
+      });
+  }
+
+  function handoffButton(onclick) {
+    return el("button", { type: "button", class: "hob", onclick: onclick }, [icon("chat"), t("hoButton")]);
+  }
+
+  function renderHandoff(m, index) {
+    var L = m.lang || state.lang;
+    var o = m.offer || {};
+    var label = String(o.department_label || o.department || "");
+    var box = el("div", { class: "msg bot ho", lang: HTML_LANG[L] || L, role: "group", "aria-labelledby": uid + "-ho" + index });
+    box.appendChild(el("h3", { id: uid + "-ho" + index, text: tr(L, "hoButton") }));
+    var phone = typeof o.phone === "string" ? o.phone.trim() : "";
+    if (o.open) {
+      box.appendChild(el("p", { class: "hostate", text: o.closes_at
+        ? tr(L, "hoOpen", { dept: label, until: whenText(o.closes_at, L, true) })
+        : tr(L, "hoOpenNoTime", { dept: label }) }));
+      var call = phone && telHref(phone);
+      if (call) {
+        box.appendChild(el("p", { class: "call" }, [
+          el("a", { href: call, class: "callb" }, [icon("phone"), tr(L, "phone") + " " + phone]),
+        ]));
+      }
+    } else {
+      box.appendChild(el("p", { class: "hostate", text: o.next_open
+        ? tr(L, "hoClosed", { dept: label, when: whenText(o.next_open, L, false) })
+        : tr(L, "hoClosedNever") }));
+    }
+    box.appendChild(el("p", { text: tr(L, "hoLeave") }));
+    var form = handoffForm(m, index, L, o);
+    var write = el("button", { type: "button", class: "hob", "aria-expanded": "false" }, [tr(L, "hoWrite")]);
+    write.addEventListener("click", function () {
+      form.hidden = false;
+      write.hidden = true;
+      form.querySelector("textarea").focus();
+    });
+    form.hidden = true;
+    box.appendChild(write);
+    box.appendChild(form);
+    return box;
+  }
+
+  function handoffForm(m, index, L, o) {
+    var id = uid + "-hf" + index;
+    var area = el("textarea", { id: id + "q", rows: "4", maxlength: String(MAX_CHARS) });
+    area.value = m.q || "";
+    var contact = el("input", { id: id + "c", type: "text", maxlength: "200", autocomplete: "email",
+                                inputmode: "email" });
+    var consent = el("input", { id: id + "k", type: "checkbox" });
+    var status = el("p", { class: "hostatus", role: "alert" });
+    var send = el("button", { type: "button", class: "hosend", text: tr(L, "hoSend") });
+    var cancel = el("button", { type: "button", class: "hocancel", text: tr(L, "hoCancel") });
+    var form = el("div", { class: "hoform" }, [
+      el("label", { for: id + "q", text: tr(L, "hoMsg") }), area,
+      el("label", { for: id + "c", text: tr(L, "hoContact") }), contact,
+      el("p", { class: "consent" }, [consent, el("label", { for: id + "k", text: tr(L, "hoConsent") })]),
+      el("p", { class: "note", id: id + "n", text: tr(L, "hoNotice", { days: o.retention_days || 30 }) }),
+      el("div", { class: "hobtns" }, [cancel, send]),
+      status,
+    ]);
+    consent.setAttribute("aria-describedby", id + "n");
+    area.addEventListener("input", function () {
+      status.textContent = "";
+    });
+    cancel.addEventListener("click", function () {
+      var i = state.msgs.indexOf(m);
+      if (i >= 0) state.msgs.splice(i, 1);
+      renderLog();
+      ui.input.focus();
+    });
+    send.addEventListener("click", function () {
+      var text = area.value.trim();
+      if (!text) {
+        status.textContent = tr(L, "hoEmpty");
+        area.focus();
+        return;
+      }
+      send.disabled = true;
+      status.textContent = "";
+      var body = { question: text, lang: L, consent: !!consent.checked };
+      if (m.dept) body.department = m.dept;
+      if (contact.value.trim()) body.contact = contact.value.trim();
+      if (state.cid) body.conversation_id = state.cid;
+      request("/api/v1/handoff", body, 20000)
+        .then(function (ticket) {
+          if (!ticket || typeof ticket.id !== "string" || typeof ticket.token !== "string") {
+            throw new HttpError(500, ticket);
+          }
+          var i = state.msgs.indexOf(m);
+          if (i >= 0) state.msgs.splice(i, 1);
+          renderLog();
+          var tm = { role: "ticket", lang: L, id: ticket.id, token: ticket.token, status: "open",
+                     poll: Number(ticket.poll_seconds) || 30 };
+          var node = push(tm);
+          node.focus();
+          scrollToEnd();
+          pollTicket(tm);
+        })
+        .catch(function (err) {
+          send.disabled = false;
+          // too long, too many, a bad message: said as for a question; anything else: not sent
+          var e = errorFor(err);
+          var own = /^err(TooLong|Rate|RateNoTime|Daily|Bad)$/.test(e.key);
+          status.textContent = own ? tr(L, e.key, e.vars) : tr(L, "hoFailed");
+        });
+    });
+    return form;
+  }
+
+  function renderTicket(m) {
+    var L = m.lang || state.lang;
+    var box = el("div", { class: "msg bot ticket", lang: HTML_LANG[L] || L, tabindex: "-1" });
+    box.appendChild(el("p", { text: tr(L, "hoSent", { id: m.id }) }));
+    if (m.status !== "answered") box.appendChild(el("p", { class: "howait", text: tr(L, "hoWaiting") }));
+    return box;
+  }
+
+  function renderReply(m) {
+    var L = m.lang || state.lang;
+    var box = el("div", { class: "msg bot staff", lang: HTML_LANG[L] || L });
+    box.appendChild(el("h3", { text: tr(L, "hoReply") }));
+    box.appendChild(answerText(m.text, "ja"));
+    return box;
+  }
+
+  function pollTicket(m) {
+    if (polls[m.id] || m.status === "answered") return;
+    var wait = Math.max(200, Math.min(3600000, (m.poll || 30) * 1000));
+    polls[m.id] = setTimeout(function () {
+      polls[m.id] = null;
+      getJSON("/api/v1/handoff/" + encodeURIComponent(m.id) + "?token=" + encodeURIComponent(m.token), 15000)
+        .then(function (data) {
+          if (state.msgs.indexOf(m) < 0) return; // a new conversation was started meanwhile
+          if (data && data.status === "answered" && typeof data.reply === "string") {
+            m.status = "answered";
+            push({ role: "reply", lang: m.lang, id: m.id, text: data.reply });
+            renderLog();
+            scrollToEnd();
+          } else {
+            pollTicket(m);
+          }
+        })
+        .catch(function (err) {
+          // a ticket gone (deleted after the retention period): stop asking
+          if (err instanceof HttpError && err.status === 404) {
+            m.status = "gone";
+            save();
+            return;
+          }
+          pollTicket(m);
+        });
+    }, wait);
   }
 
   function loadConfig() {
@@ -1669,6 +2198,10 @@
   });
   ui.restart.addEventListener("click", function () {
     if (pending) return;
+    Object.keys(polls).forEach(function (id) {
+      if (polls[id]) clearTimeout(polls[id]);
+      polls[id] = null;
+    });
     state.msgs = [];
     state.cid = null;
     save();
@@ -1686,6 +2219,9 @@
   ui.send.addEventListener("click", function () {
     ask(ui.input.value);
     ui.input.focus();
+  });
+  ui.handoff.addEventListener("click", function () {
+    openHandoff(null, lastQuestion(), state.lang);
   });
 
   function autosize() {
@@ -1730,6 +2266,10 @@
     renderChrome();
     renderLog();
     if (state.open) setOpen(true, false);
+    // tickets still waiting for staff (the page was reloaded): keep asking
+    state.msgs.forEach(function (m) {
+      if (m.role === "ticket" && m.status === "open" && m.id && m.token) pollTicket(m);
+    });
   }
   if (document.documentElement) mount();
   else document.addEventListener("DOMContentLoaded", mount);

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from madoguchi.ui.cli.options import ConfigOpt, SetOpt, err, out
+from madoguchi.ui.cli.options import ConfigOpt, SetOpt, TownOpt, err, out
 
 if TYPE_CHECKING:
     from madoguchi.eval.compare import CompareResult
@@ -72,16 +72,17 @@ class EvalInputs:
         limit: int | None,
         config: Path | None,
         overrides: list[str] | None,
+        town: str | None = None,
     ) -> EvalInputs:
         from madoguchi.eval.dataset import load_dataset, select_half
-        from madoguchi.kit.config import load_settings
+        from madoguchi.ui.cli.options import cli_settings
 
         items = load_dataset(dataset)
         if split:
             items = select_half(items, split, half)
         if limit:
             items = items[:limit]
-        return cls(dataset, items, load_settings(overrides, config))
+        return cls(dataset, items, cli_settings(overrides, config, town))
 
     def synonym_groups(self) -> int:
         """The size of the town's synonym list, which every configuration runs with; the
@@ -128,6 +129,7 @@ def eval_run(
             "that changed (the earlier topic dragged in).",
         ),
     ] = False,
+    town: TownOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
 ) -> None:
@@ -142,7 +144,7 @@ def eval_run(
     from madoguchi.eval.run import drag_check, failure_classes, run_items
     from madoguchi.ingest.services import build_services
 
-    inputs = EvalInputs.load(dataset, split, half, limit, config, set_)
+    inputs = EvalInputs.load(dataset, split, half, limit, config, set_, town)
     s = inputs.settings
     svc = build_services(s)
     svc.warm_up()

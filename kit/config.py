@@ -720,6 +720,11 @@ def load_settings(overrides: list[str] | None = None, config: Path | None = None
                 os.environ.pop("MADOGUCHI_CONFIG", None)
             else:
                 os.environ["MADOGUCHI_CONFIG"] = saved
+    return apply_overrides(settings, overrides)
+
+
+def apply_overrides(settings: Settings, overrides: list[str] | None) -> Settings:
+    """``settings`` with each ``KEY=VALUE`` of ``overrides`` (``--set``) applied."""
     if not overrides:
         return settings
     changes: dict[str, Any] = {}

@@ -598,3 +598,22 @@ def test_backup_of_a_postgres_index_says_to_use_pg_dump(tmp_path):
     )
     with pytest.raises(InputError, match="pg_dump"):
         backup(conf, tmp_path / "out")
+
+
+def test_towns_import_refuses_a_postgres_service(tmp_path):
+    """Importing copies SQLite files and an embedded Chroma folder, which a shared service
+    does not read: refused with the reason, nothing written."""
+    from madoguchi.ingest.embed import HashingEmbeddings
+    from madoguchi.ingest.towns import Town, TownRegistry, import_town
+    from madoguchi.kit.errors import ConfigError
+
+    base = Settings(
+        data_dir=tmp_path / "root",
+        embedder={"kind": "fake", "dim": 256},
+        store={"database_url": "postgresql://madoguchi@127.0.0.1:1/madoguchi"},
+    )
+    reg = TownRegistry(base.data_dir)
+    reg.add(Town(id="kawabe", name="川辺町"))
+    with pytest.raises(ConfigError, match="database_url"):
+        import_town(base, reg, "kawabe", tmp_path / "elsewhere", HashingEmbeddings(256))
+    assert not (reg.path("kawabe") / "catalogue.sqlite").exists()

@@ -18,10 +18,12 @@ origins) is rebuilt on its next request; a removed one gets 404.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -29,13 +31,22 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from madoguchi.ingest.services import TownServices, build_services
-from madoguchi.ingest.towns import Town, TownNotFound, TownRegistry, town_settings
+from madoguchi.ingest.towns import (
+    Town,
+    TownNotFound,
+    TownRegistry,
+    release_chroma,
+    town_settings,
+)
 from madoguchi.kit.cache import LRUCache
 from madoguchi.kit.config import Settings
 from madoguchi.kit.convlog import ConversationLog
+from madoguchi.kit.errors import KitError
 from madoguchi.kit.protocols import Embedder
 from madoguchi.ui.api.answering import Answering
 from madoguchi.ui.security import AdminAuth, AdminDenied, LoginThrottle, OriginPolicy, RateLimiter
+
+log = logging.getLogger(__name__)
 
 TOWN_PATH = re.compile(r"^/t/([^/]+)(/.*)?$")
 SCOPE_KEY = "madoguchi.town"
@@ -216,12 +227,22 @@ class TownHub:
         with self._lock:
             ctx.active -= 1
             if ctx.retired and ctx.active <= 0:
-                ctx.close()
+                self._close(ctx)
 
     def _retire(self, ctx: TownContext) -> None:
         ctx.retired = True
         if ctx.active <= 0:
+            self._close(ctx)
+
+    def _close(self, ctx: TownContext) -> None:
+        """Close a retired context, and unless the town is open again, drop this process's
+        Chroma client of its folder: another process may have replaced the files (``towns
+        import``, a removal and a new town of that id), which a cached client would not see."""
+        try:
             ctx.close()
+        finally:
+            if ctx.id not in self._open:
+                release_chroma(Path(ctx.settings.data_dir))
 
     def forget(self, town_id: str) -> None:
         """Drop a town's context (before its folder is removed)."""
@@ -297,21 +318,28 @@ class TownMiddleware:
         try:
             ctx = await anyio.to_thread.run_sync(hub.acquire, m.group(1))
         except TownNotFound:
-            body = json.dumps(
-                {"error": "TownNotFound", "detail": f"no town {m.group(1)[:40]!r} here"},
-                ensure_ascii=False,
-            ).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 404,
-                    "headers": [(b"content-type", b"application/json")],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            detail = f"no town {m.group(1)[:40]!r} here"
+            await _error(send, 404, "TownNotFound", detail)
+            return
+        except KitError as exc:  # a town.toml made unreadable by hand: that town only
+            log.error("town %s cannot be opened: %s", m.group(1)[:40], exc)
+            detail = f"town {m.group(1)[:40]!r} is not available (its settings are invalid)"
+            await _error(send, 503, "TownUnavailable", detail)
             return
         scope[SCOPE_KEY] = ctx
         try:
             await ctx.chain(self.app)(scope, receive, send)
         finally:
             hub.release(ctx)
+
+
+async def _error(send: Send, status: int, error: str, detail: str) -> None:
+    body = json.dumps({"error": error, "detail": detail}, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

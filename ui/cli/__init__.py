@@ -1,9 +1,9 @@
 """The ``madoguchi`` command: ingest, sync, ask, sources, synonyms, stats, translate, backup,
-restore, doctor, schedule, serve, eval, bench.
+restore, doctor, schedule, towns, serve, eval, bench.
 
 The root app gathers the commands of this package's modules by area (``index``:
 ingest, sync, sources; ``ask``; ``synonyms``; ``stats``; ``translate``; ``ops``: backup,
-restore, doctor, schedule; ``serve``) and then those of command
+restore, doctor, schedule; ``towns``: the towns of a shared service; ``serve``) and then those of command
 modules registered by name, the way simonw/llm lets plugins register commands: a
 command module has a ``register(app: typer.Typer) -> None`` function that adds its
 commands to the root app. Two kinds are loaded, with importlib so that this package
@@ -39,7 +39,7 @@ from types import ModuleType
 import typer
 from rich.markup import escape
 
-from madoguchi.ui.cli import ask, index, ops, serve, stats, synonyms, translate
+from madoguchi.ui.cli import ask, index, ops, serve, stats, synonyms, towns, translate
 from madoguchi.ui.cli.options import err
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -92,6 +92,7 @@ def root_app() -> typer.Typer:
     stats.register(app)
     translate.register(app)
     ops.register(app)
+    towns.register(app)
     register_commands(app)
     serve.register(app)  # last, so the listing reads as it always has: ..., bench, serve
     return app

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from madoguchi.ui.cli.options import SetOpt, out, town_services
+from madoguchi.ui.cli.options import SetOpt, TownOpt, out, town_services
 
 if TYPE_CHECKING:
     from madoguchi.kit.services import AskResult
@@ -27,12 +27,13 @@ def ask(
     show_hits: Annotated[
         bool, typer.Option("--hits", help="Show retrieved passages and scores.")
     ] = False,
+    town: TownOpt = None,
     set_: SetOpt = None,
 ) -> None:
     """Answer one question from the indexed documents."""
     if question == "-":
         question = sys.stdin.read()
-    svc = town_services(set_)
+    svc = town_services(set_, town)
     svc.clean_question(question)  # a bad question fails before the model loads
     svc.warm_up()  # so the latency shown is the answer's, not the model loading's
     res = svc.ask(question, lang=lang)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from madoguchi.ui.cli.options import PrivateOpt, SetOpt, err, out, town_services
+from madoguchi.ui.cli.options import PrivateOpt, SetOpt, TownOpt, err, out, town_services
 
 if TYPE_CHECKING:
     from madoguchi.ingest.pipeline import IngestReport
@@ -121,12 +121,13 @@ def sync(
     dry_run: DryRunOpt = False,
     as_json: ReportJsonOpt = False,
     allow_private_network: PrivateOpt = False,
+    town: TownOpt = None,
     set_: SetOpt = None,
 ) -> None:
     """Bring the index in step with every source in CONFIG (files, folders, web sites)."""
     from madoguchi.ingest.sync import load_config
 
-    svc = town_services(set_)
+    svc = town_services(set_, town)
     cfg = load_config(config, svc.settings.web)
     if allow_private_network:
         cfg.web = cfg.web.model_copy(update={"allow_private_network": True})
@@ -144,14 +145,30 @@ def ingest(
     dry_run: DryRunOpt = False,
     as_json: ReportJsonOpt = False,
     allow_private_network: PrivateOpt = False,
+    town: TownOpt = None,
     set_: SetOpt = None,
 ) -> None:
     """Index documents; unchanged ones are skipped, removed ones are dropped."""
+    ingest_paths(paths, dry_run, as_json, allow_private_network, set_, town)
+
+
+def ingest_paths(
+    paths: list[str],
+    dry_run: bool,
+    as_json: bool,
+    allow_private_network: bool,
+    overrides: list[str] | None,
+    town: str | None,
+    config: Path | None = None,
+) -> None:
+    """``ingest`` (and ``towns ingest``): files and folders, or a sync when URLs are given."""
     urls = [p for p in paths if _URL_ARG.match(p) and not Path(p).exists()]
     if urls:
-        _ingest_with_urls(paths, urls, dry_run, as_json, allow_private_network, set_)
+        _ingest_with_urls(
+            paths, urls, dry_run, as_json, allow_private_network, overrides, town, config
+        )
         return
-    svc = town_services(set_)
+    svc = town_services(overrides, town, config)
     with _progress("ingest", as_json) as progress:
         report = svc.ingest([str(p) for p in paths], progress=progress, dry_run=dry_run)
     missing = [str(p) for p in paths if not Path(p).exists()]
@@ -173,13 +190,15 @@ def _ingest_with_urls(
     as_json: bool,
     allow_private_network: bool,
     overrides: list[str] | None,
+    town: str | None = None,
+    config: Path | None = None,
 ) -> None:
     """``ingest`` given web-site URLs: a sync of the files and one web source of the URLs."""
     from madoguchi.connectors.web import start_url_problem
     from madoguchi.ingest.sync import PathSource, SyncConfig, WebSource
     from madoguchi.kit.errors import InputError
 
-    svc = town_services(overrides)
+    svc = town_services(overrides, town, config)
     web = svc.settings.web
     if allow_private_network:
         web = web.model_copy(update={"allow_private_network": True})
@@ -195,9 +214,10 @@ def _ingest_with_urls(
 def sources_list(
     prefix: Annotated[str | None, typer.Argument(help="Only sources under this path/URL.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    town: TownOpt = None,
 ) -> None:
     """List indexed sources."""
-    svc = town_services()
+    svc = town_services(None, town)
     rows = svc.index.sources(prefix=prefix)
     if as_json:
         print(
@@ -224,11 +244,12 @@ def sources_remove(
     source: Annotated[
         str, typer.Argument(help="A source id, or a file/folder whose sources to drop.")
     ],
+    town: TownOpt = None,
 ) -> None:
     """Remove a source (or every source under a path) from the index."""
     from madoguchi.kit.errors import InputError
 
-    svc = town_services()
+    svc = town_services(None, town)
     ids = [s.source_id for s in svc.index.sources(prefix=source)]
     if not ids:
         raise InputError(f"no indexed source matches {source!r} (see 'madoguchi sources list')")

@@ -14,6 +14,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from madoguchi.ingest.services import TownServices
+    from madoguchi.kit.config import Settings
 
 out = Console()
 err = Console(stderr=True)
@@ -34,10 +35,39 @@ PrivateOpt = Annotated[
     ),
 ]
 
+TownOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--town",
+        help="One town of a shared service (madoguchi towns list): its own index, log and "
+        "settings under <data_dir>/towns/ID.",
+    ),
+]
 
-def town_services(overrides: list[str] | None = None) -> TownServices:
-    """The town's services, with the settings of the environment and ``--set``."""
+
+def cli_settings(
+    overrides: list[str] | None = None, config: Path | None = None, town: str | None = None
+) -> Settings:
+    """The settings of the environment, ``--config`` and ``--set``; with ``--town``, those
+    of that town (``ingest.towns.town_settings``: its folder, its town.toml), where
+    ``--set`` still wins except for ``data_dir``, which stays the service's root."""
+    from madoguchi.kit.config import apply_overrides, load_settings
+
+    settings = load_settings(overrides, config)
+    if town is None:
+        return settings
+    from madoguchi.ingest.towns import TownRegistry, town_settings
+
+    ts = town_settings(settings, TownRegistry(settings.data_dir).get(town))
+    again = [o for o in overrides or [] if o.split("=", 1)[0].strip() != "data_dir"]
+    return apply_overrides(ts, again)
+
+
+def town_services(
+    overrides: list[str] | None = None, town: str | None = None, config: Path | None = None
+) -> TownServices:
+    """The town's services, with the settings of the environment, ``--config`` and ``--set``
+    (and of the town, with ``--town``)."""
     from madoguchi.ingest.services import build_services
-    from madoguchi.kit.config import load_settings
 
-    return build_services(load_settings(overrides))
+    return build_services(cli_settings(overrides, config, town))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from madoguchi.ui.cli.options import err, out, town_services
+from madoguchi.ui.cli.options import TownOpt, cli_settings, err, out, town_services
 
 if TYPE_CHECKING:
     from madoguchi.kit.synonyms import SynonymFile
@@ -24,19 +24,18 @@ def register(app: typer.Typer) -> None:
     app.add_typer(synonyms_app, name="synonyms")
 
 
-def _synonym_file() -> SynonymFile:
-    from madoguchi.kit.config import load_settings
+def _synonym_file(town: str | None = None) -> SynonymFile:
     from madoguchi.kit.synonyms import SynonymFile
 
-    return SynonymFile(load_settings().synonyms_path)
+    return SynonymFile(cli_settings(town=town).synonyms_path)
 
 
 @synonyms_app.command("list")
-def synonyms_list() -> None:
+def synonyms_list(town: TownOpt = None) -> None:
     """Show the list and where it is kept."""
     from madoguchi.kit.errors import InputError
 
-    f = _synonym_file()
+    f = _synonym_file(town)
     syn = f.current()
     if f.error:  # the file no longer parses: say so rather than list the last good one
         raise InputError(f.error)
@@ -53,9 +52,10 @@ def synonyms_list() -> None:
 @synonyms_app.command("add")
 def synonyms_add(
     words: Annotated[list[str], typer.Argument(help="Two or more words that mean the same.")],
+    town: TownOpt = None,
 ) -> None:
     """Add one group, e.g. madoguchi synonyms add スマホ スマートフォン 携帯電話."""
-    f = _synonym_file()
+    f = _synonym_file(town)
     syn = f.add(words)
     out.print(f"added; {len(syn)} group(s) in {f.path} (used from the next question)")
 
@@ -63,11 +63,12 @@ def synonyms_add(
 @synonyms_app.command("load")
 def synonyms_load(
     file: Annotated[Path, typer.Argument(help="A list: one group per line, comma-separated.")],
+    town: TownOpt = None,
 ) -> None:
     """Replace the list with a file's (checked first: a bad line changes nothing)."""
     from madoguchi.kit.synonyms import read_text
 
-    f = _synonym_file()
+    f = _synonym_file(town)
     syn = f.save_text(read_text(file), file.name)
     out.print(f"{len(syn)} group(s) written to {f.path}")
 
@@ -76,6 +77,7 @@ def synonyms_load(
 def synonyms_suggest(
     limit: Annotated[int, typer.Option(help="At most this many words.")] = 30,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    town: TownOpt = None,
 ) -> None:
     """Candidates for the list: words of unanswered questions that no document uses.
 
@@ -85,7 +87,7 @@ def synonyms_suggest(
     from madoguchi.kit.errors import InputError
     from madoguchi.kit.synonyms import suggest_from_log
 
-    svc = town_services()
+    svc = town_services(None, town)
     path = svc.settings.data_dir / FILENAME
     if not path.exists() and not svc.settings.store.database_url:
         raise InputError(f"no conversation log yet ({path}): it is written by 'madoguchi serve'")
@@ -111,9 +113,12 @@ def synonyms_suggest(
 
 
 @synonyms_app.command("check")
-def synonyms_check(question: Annotated[str, typer.Argument(help="A question to look at.")]) -> None:
+def synonyms_check(
+    question: Annotated[str, typer.Argument(help="A question to look at.")],
+    town: TownOpt = None,
+) -> None:
     """Which words of the list a question contains, and what it is also searched as."""
-    f = _synonym_file()
+    f = _synonym_file(town)
     found, variants = f.current().rewrites(question)
     if f.error:
         err.print(f"[yellow]the list does not parse, so it is not used:[/] {f.error}")

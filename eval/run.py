@@ -58,7 +58,7 @@ class ItemResult:
     answer: str
     refused: bool
     lang: str
-    citations: list[dict[str, Any]]  # {"source", "title", "url"}
+    citations: list[dict[str, Any]]  # {"source", "title", "url"} (+ "page" for a PDF)
     latency_ms: float
     error: str | None = None  # an InputError the service raised; counted as a refusal
     # not in the details record (docs/ARCHITECTURE.md is fixed), but the HTML report shows them

@@ -1,6 +1,7 @@
 """OCR of scanned PDF pages, offline: pypdfium2 renders a page, Debian's tesseract reads it.
 
-A page without a text layer is rendered in grey at ``ingest.ocr_dpi`` and given to the
+A page without a text layer is rendered in grey at ``ingest.ocr_dpi`` (or at the scan's
+own resolution when that is lower: a scan is never enlarged) and given to the
 ``tesseract`` command (one process per page and language, under ``ingest.ocr_timeout``),
 which answers in TSV: every word with its confidence. The page's confidence is the mean
 of its words' confidences weighted by their length in characters (0-100). The languages
@@ -149,15 +150,53 @@ def unavailable(settings: IngestSettings) -> str | None:
     return None
 
 
-def render(pdf: Any, index: int, dpi: int) -> Any:
-    """Page ``index`` (0-based) of an open pypdfium2 document as a grey PIL image."""
+def scan_dpi(page: Any) -> float | None:
+    """The resolution of the scan a page is made of: the pixels per inch of its largest
+    image, when that image covers most of the page (a scanner's PDF); None otherwise."""
+    import pypdfium2 as pdfium
+
+    width, height = page.get_size()
+    best: tuple[float, float] | None = None  # (area in points², dpi)
+    try:
+        for obj in page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+            left, bottom, right, top = obj.get_bounds()
+            w, h = right - left, top - bottom
+            px_w, px_h = obj.get_px_size()
+            if w <= 0 or h <= 0 or px_w <= 0 or px_h <= 0:
+                continue
+            dpi = min(px_w / (w / 72), px_h / (h / 72))
+            if best is None or w * h > best[0]:
+                best = (w * h, dpi)
+    except (pdfium.PdfiumError, ValueError, OSError):
+        return None
+    if best is None or best[0] < 0.5 * width * height:
+        return None
+    return best[1]
+
+
+def render_dpi(page: Any, dpi: int) -> int:
+    """The resolution to render a page at: ``ingest.ocr_dpi``, or the scan's own when it is
+    lower. A 200 dpi scan rendered at 300 dpi is only interpolated, and tesseract reads the
+    interpolated noise worse (eval/bench_ocr.py: the noisy page's CER went from 0.5% to
+    22%), so a scan is never enlarged."""
+    native = scan_dpi(page)
+    if native is None or native >= dpi:
+        return dpi
+    return max(72, round(native))
+
+
+def render(pdf: Any, index: int, dpi: int) -> tuple[Any, int]:
+    """Page ``index`` (0-based) of an open pypdfium2 document as a grey PIL image, and the
+    resolution it was rendered at (``render_dpi``)."""
     page = pdf[index]
     try:
         width, height = page.get_size()  # points
+        dpi = render_dpi(page, dpi)
         scale = dpi / 72
         if width * height * scale * scale > MAX_PIXELS:
             scale = (MAX_PIXELS / (width * height)) ** 0.5
-        return page.render(scale=scale, grayscale=True).to_pil().convert("L")
+            dpi = max(1, round(scale * 72))
+        return page.render(scale=scale, grayscale=True).to_pil().convert("L"), dpi
     finally:
         page.close()
 
@@ -206,15 +245,18 @@ def _png(image: Any) -> bytes:
     return buf.getvalue()
 
 
-def read_page(image: Any, page: int, settings: IngestSettings, langs: Sequence[str]) -> OcrPage:
-    """The best reading of one rendered page over ``langs`` (see the module's docstring)."""
+def read_page(
+    image: Any, page: int, settings: IngestSettings, langs: Sequence[str], dpi: int | None = None
+) -> OcrPage:
+    """The best reading of one rendered page over ``langs`` (see the module's docstring);
+    ``dpi``: the resolution it was rendered at (default ``ingest.ocr_dpi``)."""
     t0 = time.perf_counter()
     if image.getextrema()[0] > BLANK_LEVEL:
         return OcrPage(page, "", 0.0, "", time.perf_counter() - t0)
     png = _png(image)
     best: tuple[str, float, str] | None = None
     for lang in langs:
-        text, conf = tesseract(png, lang, settings.ocr_dpi, settings)
+        text, conf = tesseract(png, lang, dpi or settings.ocr_dpi, settings)
         if best is None or conf > best[1]:
             best = (text, conf, lang)
         if best[1] >= settings.ocr_min_confidence:
@@ -255,14 +297,14 @@ def ocr_pdf(raw: bytes, pages: Sequence[int], settings: IngestSettings) -> OcrRe
         for index in todo:
             t0 = time.perf_counter()
             try:
-                image = render(pdf, index, settings.ocr_dpi)
+                image, dpi = render(pdf, index, settings.ocr_dpi)
             except (pdfium.PdfiumError, ValueError, OSError) as exc:
                 result.warnings.append(
                     f"p. {index + 1}: 文字認識できませんでした (cannot be rendered for OCR: {exc})"
                 )
                 continue
             try:
-                read = read_page(image, index + 1, settings, langs)
+                read = read_page(image, index + 1, settings, langs, dpi)
             except OcrFailed as exc:
                 result.warnings.append(
                     f"p. {index + 1}: 文字認識できませんでした (not read by OCR: {exc})"

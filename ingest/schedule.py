@@ -6,6 +6,7 @@ sync = "daily 02:30"          # when to run ``madoguchi sync`` of this file
 timezone = "Asia/Tokyo"       # optional (default Asia/Tokyo)
 catch_up_hours = 6            # optional: a run missed by less than this (the server was
                               # down at 02:30) runs as soon as madoguchi starts again
+                              # (once, however many slots were missed)
 ```
 
 When (``sync``), one of:
@@ -17,19 +18,21 @@ When (``sync``), one of:
 | ``every 6h`` / ``every 30m`` | every 6 hours from midnight (00:00, 06:00, ...) / every 30 minutes from the hour; the number must divide 24 (hours) or 60 (minutes) |
 | ``30 2 * * *`` | a cron expression (minute hour day month weekday; ``*``, ``*/n``, ``a-b``, lists; weekday 0 or 7 = Sunday) for anything else |
 
-Who runs it: ``madoguchi serve --schedule town.toml`` (a thread of the server) or
-``madoguchi schedule town.toml`` (in the foreground), or a systemd timer that
-``madoguchi schedule town.toml --write-systemd DIR`` writes. Several may run at once
-(two servers, a server and a timer): each run takes a lease, a row in
+Who runs it: ``madoguchi serve --schedule town.toml`` (a thread of the server, started
+and stopped with it), ``madoguchi schedule run town.toml`` (in the foreground), or a
+systemd timer that ``madoguchi schedule systemd town.toml --out DIR`` writes (it calls
+``madoguchi schedule run --once town.toml``: the slots due now, then exit). Several may
+run at once (two servers, a server and a timer): each run takes a lease, a row in
 ``<data_dir>/schedule.sqlite`` held for ``LEASE_SECONDS`` and renewed while the sync
 runs, and a time slot that has a run recorded is never run again, so a slot runs once
 whoever sees it first. A holder that died loses its lease when it expires.
 
 Every run's report (start, duration, counts, errors) is stored in the same file:
-the admin screen's 定期更新 panel, ``GET /api/v1/admin/schedule`` and ``/metrics``
-(``madoguchi_sync_last_success_timestamp_seconds``, ``madoguchi_sync_failures_total``)
-read it. A failed run is not retried before the next slot (``madoguchi schedule
-town.toml --now`` runs one at once).
+the admin screen's 定期更新 tab (``ui/admin_schedule.py``), ``GET /api/v1/admin/schedule``,
+``madoguchi schedule status``, ``madoguchi doctor`` and ``/metrics``
+(``madoguchi_schedule_last_success_timestamp_seconds``,
+``madoguchi_schedule_failures_total``, ...) read it. A failed run is not retried before
+the next slot (``madoguchi schedule run --now town.toml`` runs one at once).
 
 Clocks are injected (``clock``: an aware ``datetime``; ``wait``: a stop-aware sleep),
 so tests move time without waiting.
@@ -600,17 +603,23 @@ class Scheduler:
         return self._stop.is_set()
 
     def tick(self) -> datetime:
-        """Run every slot that is due (once, and only if no one ran it); the next slot."""
-        now = self.clock()
+        """Run what is due (once, and only if no one ran it); the next slot.
+
+        Of several slots missed inside the catch-up window (the server was down for a
+        day of ``every 30m``) only the latest runs: one sync brings the index up to date,
+        and a dozen in a row would only repeat it. A run that outlasts the next slot is
+        followed by one more run (the latest slot that passed meanwhile), never a queue."""
         while True:
-            slot = self.conf.schedule.next_after(self.cursor)
-            if slot > now:
+            now = self.clock()
+            due: datetime | None = None
+            while (slot := self.conf.schedule.next_after(self.cursor)) <= now:
+                if slot >= now - self.window:
+                    due = slot
+                self.cursor = slot
+            if due is None:
                 self.state.register(self.name, self.conf, self.config_path, slot)
                 return slot
-            if slot >= now - self.window:
-                self.run_slot(slot_key(slot))
-            self.cursor = slot
-            now = self.clock()
+            self.run_slot(slot_key(due))
 
     def run_now(self) -> Run | None:
         """One run at once, outside the timetable (``--now``, a systemd timer)."""
@@ -683,6 +692,22 @@ def sync_job(index: Any, config_path: Path | str, web: Any) -> Callable[[], dict
     return job
 
 
+def lazy_sync_job(
+    build: Callable[[], Any], config_path: Path | str, web: Any
+) -> Callable[[], dict[str, Any]]:
+    """``sync_job`` on services made by ``build()`` for the run and closed after it: a
+    process that loses the slot to another never opens the index at all."""
+
+    def job() -> dict[str, Any]:
+        svc = build()
+        try:
+            return sync_job(svc.index, config_path, web)()
+        finally:
+            svc.close()
+
+    return job
+
+
 class BackgroundScheduler:
     """A ``Scheduler`` on a daemon thread (``madoguchi serve --schedule``)."""
 
@@ -711,3 +736,110 @@ class BackgroundScheduler:
     def stop(self, timeout: float = 10.0) -> None:
         self.scheduler.stop()
         self.thread.join(timeout)
+
+
+# ---- systemd ------------------------------------------------------------------------------
+
+UNIT_NAME = "madoguchi-sync"
+
+
+def _quote(arg: str) -> str:
+    """An argument of ExecStart= (systemd's own quoting: double quotes, backslash escapes)."""
+    if arg and all(c.isalnum() or c in "/._-+:=@," for c in arg):
+        return arg
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def madoguchi_command() -> list[str]:
+    """How this installation's ``madoguchi`` is started, as absolute paths."""
+    import sys
+
+    exe = Path(sys.executable)
+    script = exe.parent / "madoguchi"
+    if script.is_file():
+        return [str(script)]
+    return [str(exe), "-m", "madoguchi.ui.cli"]
+
+
+def systemd_units(
+    config_path: Path | str,
+    conf: ScheduleConfig,
+    *,
+    data_dir: Path | str,
+    workdir: Path | str | None = None,
+    user: str | None = None,
+    command: list[str] | None = None,
+    env_file: Path | str | None = None,
+) -> dict[str, str]:
+    """``madoguchi-sync.service`` and ``madoguchi-sync.timer``: the timer fires at the
+    schedule's times (in its timezone) and starts the service, a one-shot
+    ``madoguchi schedule run --once`` of the sync file. ``Persistent=true`` fires a missed
+    time at the next boot; ``--once`` then runs it if it is still inside the catch-up
+    window. The lease makes the timer safe beside a ``serve --schedule`` server."""
+    config = Path(config_path).resolve()
+    work = Path(workdir).resolve() if workdir else Path.cwd()
+    cmd = [*(command or madoguchi_command()), "schedule", "run", "--once", str(config)]
+    sched = conf.schedule
+    calendars = [f"{c} {sched.tz}" for c in sched.systemd_calendars()]
+    env = [f"Environment={_quote('MADOGUCHI_DATA_DIR=' + str(Path(data_dir).resolve()))}"]
+    env += ["Environment=HF_HUB_OFFLINE=1", "Environment=ANONYMIZED_TELEMETRY=False"]
+    if env_file:
+        env.append(f"EnvironmentFile=-{Path(env_file).resolve()}")
+    lines_user = [f"User={user}"] if user else []
+    service = "\n".join(
+        [
+            f"# {UNIT_NAME}.service: one scheduled sync of {config}",
+            f"# (written by `madoguchi schedule systemd`; started by {UNIT_NAME}.timer).",
+            "#",
+            f"# Install:  sudo cp {UNIT_NAME}.service {UNIT_NAME}.timer /etc/systemd/system/",
+            "#           sudo systemctl daemon-reload",
+            f"#           sudo systemctl enable --now {UNIT_NAME}.timer",
+            f"# Check:    systemctl list-timers {UNIT_NAME}.timer",
+            f"#           journalctl -u {UNIT_NAME}.service   (each run's report)",
+            "#           madoguchi schedule status           (the runs, as /metrics shows them)",
+            f"# Run now:  sudo systemctl start {UNIT_NAME}.service",
+            "#",
+            "# Source paths in the sync file are read from WorkingDirectory (as when",
+            "# `madoguchi sync` is run there by hand). A run that fails exits 1, so",
+            "# `systemctl --failed` lists it; the next time slot runs as usual.",
+            "",
+            "[Unit]",
+            f"Description=madoguchi scheduled sync ({config.name})",
+            "Wants=network-online.target",
+            "After=network-online.target",
+            "",
+            "[Service]",
+            "Type=oneshot",
+            *lines_user,
+            f"WorkingDirectory={work}",
+            *env,
+            "ExecStart=" + " ".join(_quote(a) for a in cmd),
+            # a sync must not slow the answers residents are waiting for
+            "Nice=10",
+            "IOSchedulingClass=best-effort",
+            "IOSchedulingPriority=7",
+            "TimeoutStartSec=6h",
+            "",
+        ]
+    )
+    timer = "\n".join(
+        [
+            f"# {UNIT_NAME}.timer: when {UNIT_NAME}.service runs: [schedule] sync =",
+            f"# {sched.spec!r} ({sched.tz}) of {config}.",
+            "# Written by `madoguchi schedule systemd`: write it again after changing [schedule].",
+            "",
+            "[Unit]",
+            f"Description=madoguchi scheduled sync timer ({sched.spec}, {sched.tz})",
+            "",
+            "[Timer]",
+            *[f"OnCalendar={c}" for c in calendars],
+            "Persistent=true",
+            "AccuracySec=1min",
+            f"Unit={UNIT_NAME}.service",
+            "",
+            "[Install]",
+            "WantedBy=timers.target",
+            "",
+        ]
+    )
+    return {f"{UNIT_NAME}.service": service, f"{UNIT_NAME}.timer": timer}

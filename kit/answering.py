@@ -518,8 +518,13 @@ def _citation(h: ScoredChunk, lang: str = "ja") -> Citation:
     title = translation(h, lang, "question") or str(
         meta.get("question") or h.chunk.title or h.chunk.source_id
     )
+    page = meta.get("page")
     return Citation(
-        source_id=h.chunk.source_id, title=title, url=str(url) if url else None, snippet=snippet
+        source_id=h.chunk.source_id,
+        title=title,
+        url=str(url) if url else None,
+        snippet=snippet,
+        page=page if isinstance(page, int) and not isinstance(page, bool) else None,
     )
 
 

@@ -76,10 +76,20 @@ class Citation:
     title: str
     url: str | None
     snippet: str = ""
+    page: int | None = None  # the PDF page the cited passage is on (1-based)
 
     def to_json(self) -> dict[str, Any]:
-        """The citation shape of the public answer JSON and of docs/ARCHITECTURE.md details."""
-        return {"source": self.source_id, "title": self.title, "url": self.url}
+        """The citation shape of the public answer JSON and of docs/ARCHITECTURE.md details;
+        ``page`` only for a passage of a PDF, so other citations keep their three keys."""
+        out: dict[str, Any] = {"source": self.source_id, "title": self.title, "url": self.url}
+        if self.page is not None:
+            out["page"] = self.page
+        return out
+
+    @property
+    def label(self) -> str:
+        """The title as a list of sources shows it: 「防災だより p. 3」 for a PDF's page."""
+        return f"{self.title} p. {self.page}" if self.page is not None else self.title
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from madoguchi.kit.config import Settings
 from madoguchi.kit.convlog import ConversationLog
 from madoguchi.kit.errors import ConfigError, InputError, KitError
 from madoguchi.ui.admin_inbox import inbox_tab
+from madoguchi.ui.admin_schedule import schedule_tab
 from madoguchi.ui.admin_usage import usage_tab
 
 UPLOAD_SUFFIXES = {
@@ -483,6 +484,7 @@ def build_admin(actions: AdminActions) -> Any:
         log = _log_tab(actions)
         inbox_tab(actions)  # residents' messages to staff (ui/admin_inbox.py)
         usage_tab(actions, blocks)  # 利用状況 and the improvement loop (ui/admin_usage.py)
+        schedule_tab(actions.settings, blocks)  # ui/admin_schedule.py: 定期更新
         for on_open in (sources, log, synonyms, translations):
             blocks.load(on_open.fn, on_open.inputs, on_open.outputs)
     return blocks

@@ -265,3 +265,21 @@ def test_run_forever_stops_and_waits_with_the_injected_wait(tmp_path: Path) -> N
     s.run_forever()
     assert calls == [1]
     assert max(waits) <= 60.0
+
+
+def test_many_missed_slots_are_caught_up_by_one_run(tmp_path: Path) -> None:
+    """Down from 01:00 to 05:00 with every 30m: one run (05:00's), not eight in a row."""
+    conf = ScheduleConfig(parse_schedule("every 30m"), timedelta(hours=6))
+    clock = Clock(jst(2026, 4, 1, 5, 0, 30))
+    calls: list[datetime] = []
+    s = Scheduler(conf, ScheduleState(tmp_path), lambda: calls.append(clock()) or {}, clock=clock)
+    assert s.tick() == jst(2026, 4, 1, 5, 30)
+    assert len(calls) == 1
+    assert [r.slot for r in s.state.runs()] == [slot_key(jst(2026, 4, 1, 5, 0))]
+    # another process starting a minute later does not run an earlier missed slot
+    clock.t = jst(2026, 4, 1, 5, 1)
+    other = Scheduler(
+        conf, ScheduleState(tmp_path), lambda: calls.append(clock()) or {}, clock=clock
+    )
+    other.tick()
+    assert len(calls) == 1

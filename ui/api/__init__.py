@@ -26,10 +26,12 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 
 import anyio
 from fastapi import FastAPI
 
+from madoguchi.ingest.schedule import BackgroundScheduler, Scheduler
 from madoguchi.ingest.services import TownServices, build_services
 from madoguchi.kit.config import Settings, get_settings
 from madoguchi.kit.convlog import ConversationLog
@@ -49,6 +51,10 @@ __all__ = ["create_app", "get_services"]
 
 log = logging.getLogger(__name__)
 
+#: what ``create_app(schedule=...)`` takes: a sync file with a [schedule] table, or (tests)
+#: a function making the ``Scheduler`` from the app's services
+ScheduleArg = Path | str | Callable[[TownServices], Scheduler] | None
+
 
 def create_app(
     settings: Settings | None = None,
@@ -56,18 +62,22 @@ def create_app(
     *,
     admin: bool = True,
     clock: Clock | None = None,
+    schedule: ScheduleArg = None,
 ) -> FastAPI:
     """The service. ``services`` (tests) skips building and warming up the real ones;
-    ``clock`` (tests) is the time office hours and the hand-off inbox read."""
+    ``clock`` (tests) is the time office hours and the hand-off inbox read.
+    ``schedule``: run the sync file's [schedule] on a thread of the server (``serve
+    --schedule``); the file is checked here, so a bad one stops the start."""
     if settings is None:
         settings = services.settings if services is not None else get_settings()
     srv = settings.server
+    make_scheduler = _scheduler_factory(settings, schedule)
 
     app = FastAPI(
         title="madoguchi",
         version="0.1.0",
         summary="Answers residents' questions from the town's own documents, with citations.",
-        lifespan=_lifespan(services),
+        lifespan=_lifespan(services, make_scheduler),
         docs_url=None,  # operations.add_docs: the same pages, with a CSP
         redoc_url=None,
     )
@@ -76,7 +86,8 @@ def create_app(
     app.state.log = None
     app.state.clock = clock or system_clock
     app.state.handoff_limiters = {}  # data directory -> messages per client and day
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(settings.data_dir)
+    app.state.scheduler = None
     app.state.limiter = RateLimiter(
         srv.rate_limit_per_minute, srv.daily_cap, srv.rate_limit_max_clients
     )
@@ -118,11 +129,30 @@ def create_app(
     return app
 
 
+def _scheduler_factory(
+    settings: Settings, schedule: ScheduleArg
+) -> Callable[[TownServices], Scheduler] | None:
+    if schedule is None or callable(schedule):
+        return schedule
+    from madoguchi.ingest.schedule import ScheduleState, load_schedule, sync_job
+
+    path = Path(schedule)
+    conf = load_schedule(path)
+
+    def make(svc: TownServices) -> Scheduler:
+        job = sync_job(svc.index, path, settings.web)
+        return Scheduler(conf, ScheduleState(settings.data_dir), job, config_path=path)
+
+    return make
+
+
 def _lifespan(
     services: TownServices | None,
+    make_scheduler: Callable[[TownServices], Scheduler] | None = None,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Start-up and shut-down: the log, the services (given, or built and warmed up)
-    and the answering threads."""
+    """Start-up and shut-down: the log, the services (given, or built and warmed up),
+    the answering threads and, with a schedule, the scheduled sync's thread (stopped
+    first, so no sync writes to an index being closed)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -149,9 +179,14 @@ def _lifespan(
                     *(answering.run(app.state.services.warm_up) for _ in range(answering.workers))
                 ),
             )
+        if make_scheduler is not None:
+            app.state.scheduler = BackgroundScheduler(make_scheduler(app.state.services)).start()
         try:
             yield
         finally:
+            if app.state.scheduler is not None:
+                await anyio.to_thread.run_sync(app.state.scheduler.stop)
+                app.state.scheduler = None
             await app.state.line.close()
             app.state.towns.close()
             answering.close()

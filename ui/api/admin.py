@@ -104,6 +104,14 @@ def admin_unanswered(log: LogDep) -> Response:
     )
 
 
+@router.get("/schedule", responses=ADMIN_ERRORS)
+def admin_schedule(settings: SettingsDep) -> dict[str, Any]:
+    """The scheduled sync: its timetable, next run, last runs and their reports, failures."""
+    from madoguchi.ui.admin_schedule import schedule_status
+
+    return schedule_status(settings.data_dir)
+
+
 @login_router.get("/login", response_class=HTMLResponse, include_in_schema=False)
 def login_page(settings: SettingsDep, error: str | None = None) -> HTMLResponse:
     page = render_login(bool(error), bool(settings.server.admin_key))

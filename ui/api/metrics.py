@@ -1,18 +1,95 @@
-"""Prometheus metrics of one app, and the middleware that counts and times every request."""
+"""Prometheus metrics of one app, and the middleware that counts and times every request.
+
+The scheduled sync's figures (``madoguchi_schedule_*``) are read from
+``<data_dir>/schedule.sqlite`` when scraped, so they show the runs of every process
+sharing the data directory: this server's ``--schedule`` thread, a systemd timer, another
+replica. They are absent until a scheduled sync has run there once.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class ScheduleCollector(Collector):
+    """The scheduled sync's runs, failures, last success and next run, per job."""
+
+    def __init__(self, data_dir: Path | str) -> None:
+        self.data_dir = Path(data_dir)
+
+    def collect(self) -> Iterator[Metric]:
+        from madoguchi.ingest.schedule import JOB, existing_state
+        from madoguchi.kit.errors import StoreError
+
+        try:
+            state = existing_state(self.data_dir)
+            if state is None:
+                return
+            counters = state.counters(JOB)
+            runs = [r for r in state.runs(JOB, limit=10) if r.finished is not None]
+            info = state.job(JOB)
+            running = state.lease(JOB, time.time()) is not None
+        except StoreError:
+            return  # an unreadable state file is doctor's to report, not a failed scrape
+        labels = ["job"]
+        runs_total = CounterMetricFamily(
+            "madoguchi_schedule_runs", "Scheduled sync runs finished.", labels=labels
+        )
+        runs_total.add_metric([JOB], counters["runs"])
+        failures = CounterMetricFamily(
+            "madoguchi_schedule_failures", "Scheduled sync runs that failed.", labels=labels
+        )
+        failures.add_metric([JOB], counters["failures"])
+        yield runs_total
+        yield failures
+        gauges = {
+            "madoguchi_schedule_last_success_timestamp_seconds": (
+                "Unix time the last successful scheduled sync finished.",
+                counters["last_success"],
+            ),
+            "madoguchi_schedule_last_failure_timestamp_seconds": (
+                "Unix time the last failed scheduled sync finished.",
+                counters["last_failure"],
+            ),
+            "madoguchi_schedule_last_run_ok": (
+                "1 when the last scheduled sync succeeded, 0 when it failed.",
+                (1.0 if runs[0].ok else 0.0) if runs else None,
+            ),
+            "madoguchi_schedule_last_run_duration_seconds": (
+                "Duration of the last scheduled sync.",
+                runs[0].seconds if runs else None,
+            ),
+            "madoguchi_schedule_next_run_timestamp_seconds": (
+                "Unix time of the next slot, as the last scheduler to look saw it.",
+                info["next_slot"] if info else None,
+            ),
+            "madoguchi_schedule_running": (
+                "1 while a scheduled sync holds the lease.",
+                1.0 if running else 0.0,
+            ),
+        }
+        for name, (doc, value) in gauges.items():
+            if value is None:
+                continue
+            g = GaugeMetricFamily(name, doc, labels=labels)
+            g.add_metric([JOB], float(value))
+            yield g
 
 
 class Metrics:
     """Per-app registry, so several apps (tests) never collide on metric names."""
 
-    def __init__(self) -> None:
+    def __init__(self, data_dir: Path | str | None = None) -> None:
         self.registry = CollectorRegistry()
+        if data_dir is not None:
+            self.registry.register(ScheduleCollector(data_dir))
         self.requests = Counter(
             "madoguchi_http_requests",
             "HTTP requests by route, method and status.",

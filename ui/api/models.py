@@ -29,6 +29,12 @@ class CitationOut(BaseModel):
     source: str
     title: str
     url: str | None
+    page: int | None = Field(
+        None,
+        description="The page of a PDF the cited passage is on (1-based); absent for "
+        "other documents.",
+        exclude_if=lambda v: v is None,
+    )
 
 
 class HandoffOffer(BaseModel):

@@ -49,6 +49,8 @@ def ask(
 
 def _print_answer(res: AskResult) -> None:
     """The verdict line, the answer, the follow-up question, the citations, related documents."""
+    from rich.markup import escape
+
     a = res.answer
     style = "yellow" if a.refused else "green"
     out.print(
@@ -59,10 +61,10 @@ def _print_answer(res: AskResult) -> None:
     if a.follow_up:
         out.print(f"\n[cyan]{a.follow_up}[/]", markup=True, highlight=False)
     for i, c in enumerate(a.citations, 1):
-        out.print(f"[dim][{i}] {c.title} — {c.url or c.source_id}[/]", highlight=False)
+        out.print(
+            f"[dim]\\[{i}] {escape(c.label)} — {escape(c.url or c.source_id)}[/]", highlight=False
+        )
     if a.related:
-        from rich.markup import escape
-
         out.print("[dim]関連しそうな資料 (may help):[/]")
         for c in a.related:
             out.print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,6 +23,14 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log every request line.")
     ] = True,
+    schedule: Annotated[
+        Path | None,
+        typer.Option(
+            "--schedule",
+            help="Also run the [schedule] of this sync file (town.toml) on a thread of the "
+            "server (定期更新).",
+        ),
+    ] = None,
     set_: SetOpt = None,
 ) -> None:
     """Start the HTTP API, the widget script and the admin screen (uvicorn).
@@ -39,6 +48,12 @@ def serve(
     from madoguchi.ui.api import create_app
 
     settings = load_settings(set_)
+    app = create_app(settings, admin=admin, schedule=schedule)  # a bad schedule stops here
+    if schedule is not None:
+        from madoguchi.ingest.schedule import load_schedule
+
+        when = load_schedule(schedule).schedule
+        out.print(f"scheduled sync: {when.spec} ({when.tz}) of {schedule}")
     out.print(
         "threads: " + ", ".join(f"{k}={v}" for k, v in threads.items() if k != "omp_loaded_before")
     )
@@ -49,7 +64,7 @@ def serve(
     elif admin and key and len(key) < 16:
         out.print("warning: the admin key is short; use 16 or more random characters")
     uvicorn.run(
-        create_app(settings, admin=admin),
+        app,
         host=host,
         port=port,
         log_level="info",

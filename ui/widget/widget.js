@@ -1452,7 +1452,13 @@
       if (!c || typeof c !== "object") return;
       var label = String(c.title || c.source || "").trim() || String(c.url || "");
       var href = safeUrl(c.url);
-      list.appendChild(el("li", null, [href ? extLink(href, label, lang) : el("span", { text: label })]));
+      var item = [href ? extLink(href, label, lang) : el("span", { text: label })];
+      // a passage of a PDF: the page it is on, so the resident can find it in the file
+      var page = Number(c.page);
+      if (c.page != null && Number.isInteger(page) && page > 0) {
+        item.push(el("span", { class: "page", text: " p. " + page }));
+      }
+      list.appendChild(el("li", null, item));
     });
     list.setAttribute("aria-labelledby", id);
     return el("div", { class: cls }, [el("h3", { id: id, text: heading }), list]);

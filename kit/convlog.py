@@ -177,8 +177,7 @@ class ConversationLog:
             # serves its 503s and starts logging once the server is back (``_ensure``)
             self._db = database
             self.where = database.where
-            self._ready = False
-            self._last_purge = time.time()  # the first purge waits for the first hour
+            self._ready = False  # and the first turn recorded purges, as opening does here
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -454,6 +453,11 @@ class ConversationLog:
         if gone and dialect(self._db) == "sqlite":
             self._checkpoint()
         return gone
+
+    def extent(self) -> tuple[int, float | None]:
+        """How many turns there are, and when the oldest was asked (None: no turns)."""
+        rows, oldest = self._query("SELECT COUNT(*), MIN(ts) FROM turns")[0]
+        return int(rows), None if oldest is None else float(oldest)
 
     def ping(self) -> None:
         """One round trip to the log's database (``/readyz``)."""

@@ -617,3 +617,23 @@ def test_towns_import_refuses_a_postgres_service(tmp_path):
     with pytest.raises(ConfigError, match="database_url"):
         import_town(base, reg, "kawabe", tmp_path / "elsewhere", HashingEmbeddings(256))
     assert not (reg.path("kawabe") / "catalogue.sqlite").exists()
+
+
+def test_doctor_reads_the_log_and_index_on_postgres_and_chroma_server(shared_settings):
+    from madoguchi.ingest.doctor import check_index_health, check_log
+
+    build_services(shared_settings).ingest([], documents=[faq_doc()])
+    log = ConversationLog.in_data_dir(shared_settings.data_dir, store=shared_settings.store)
+    old = time.time() - 100 * 86400
+    for ts in (None, old):  # the first turn recorded purges; the second is past retention
+        log.record(
+            question="q", lang="ja", answer="a", citations=[], refused=True, mode="abstain",
+            confidence=0.1, latency_ms=1.0, ts=ts,
+        )  # fmt: skip
+    got = check_log(shared_settings)
+    assert got.status == "warning" and got.data["rows"] == 2 and got.data["oldest"] == old
+    assert check_index_health(shared_settings).status == "ok"
+    down = shared_settings.with_overrides(
+        **{"store.database_url": "postgresql://postgres@127.0.0.1:1/postgres"}
+    )
+    assert check_log(down).status == "error"

@@ -30,6 +30,12 @@ ReportOpt = Annotated[
     Path | None,
     typer.Option("--report", help="Write a self-contained HTML report (+ Markdown beside it)."),
 ]
+ReportLangOpt = Annotated[
+    str,
+    typer.Option(
+        "--report-lang", help="The HTML report's language: ja (for the town's staff) or en."
+    ),
+]
 LimitOpt = Annotated[int | None, typer.Option(help="Only the first N questions.")]
 SplitOpt = Annotated[Path | None, typer.Option(help="Split file with 'tune'/'report' id lists.")]
 HalfOpt = Annotated[str, typer.Option(help="Which half of --split to run.")]
@@ -117,6 +123,7 @@ def eval_run(
         Path | None, typer.Option("--details", help="Write per-question results (JSONL).")
     ] = None,
     report: ReportOpt = None,
+    report_lang: ReportLangOpt = "ja",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     limit: LimitOpt = None,
     split: SplitOpt = None,
@@ -144,6 +151,7 @@ def eval_run(
     from madoguchi.eval.run import drag_check, failure_classes, run_items
     from madoguchi.ingest.services import build_services
 
+    _check_report_lang(report_lang)
     inputs = EvalInputs.load(dataset, split, half, limit, config, set_, town)
     s = inputs.settings
     svc = build_services(s)
@@ -162,7 +170,8 @@ def eval_run(
         thresholds = {"answer": s.answer.answer_threshold}
         if s.answer.faq_first:
             thresholds["FAQ"] = s.answer.faq_threshold
-        page = RunPage(f"Evaluation: {dataset.name}", summary, meta, thresholds)
+        title = f"評価: {dataset.name}" if report_lang == "ja" else f"Evaluation: {dataset.name}"
+        page = RunPage(title, summary, meta, thresholds, lang=report_lang)
         md = write_report(report, run_html(page), summary_markdown(summary, title=str(dataset)))
         err.print(f"report: {report} (summary: {md})")
     failures = failure_classes(summary.results)
@@ -207,6 +216,7 @@ def eval_compare(
         Path | None, typer.Option("--variants", help="A TOML file of [variants.NAME] tables.")
     ] = None,
     report: ReportOpt = None,
+    report_lang: ReportLangOpt = "ja",
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
     no_sweep: Annotated[
         bool, typer.Option("--no-sweep", help="Skip the abstention-threshold sweep.")
@@ -227,6 +237,7 @@ def eval_compare(
     """Several configurations on one dataset, side by side, with the threshold trade-off."""
     from madoguchi.eval.compare import compare, default_variants, parse_variant, variants_from_toml
 
+    _check_report_lang(report_lang)
     inputs = EvalInputs.load(dataset, split, half, limit, config, set_)
     chosen = [parse_variant(v) for v in variant or []]
     if variants_file:
@@ -238,22 +249,30 @@ def eval_compare(
         log=lambda msg: err.print(msg, highlight=False, markup=False),
     )  # fmt: skip
     if report:
-        _write_comparison_report(report, inputs, res, n_syn)
+        _write_comparison_report(report, inputs, res, n_syn, report_lang)
     if as_json:
         print(json.dumps(_comparison_json(res), ensure_ascii=False, indent=2))
         return
     _print_comparison(inputs, res)
 
 
+def _check_report_lang(lang: str) -> None:
+    from madoguchi.eval.htmlreport import LANGS
+
+    if lang not in LANGS:
+        raise typer.BadParameter(f"{lang!r}: use ja or en", param_hint="--report-lang")
+
+
 def _write_comparison_report(
-    report: Path, inputs: EvalInputs, res: CompareResult, n_syn: int
+    report: Path, inputs: EvalInputs, res: CompareResult, n_syn: int, lang: str = "ja"
 ) -> None:
     from madoguchi.eval.htmlreport import ComparePage, compare_html, write_report
     from madoguchi.eval.report import comparison_markdown, sweep_markdown
 
     dataset, n = inputs.dataset, len(inputs.items)
     meta = inputs.report_meta(n_syn, before={"questions": str(n)})
-    page = ComparePage(f"Comparison: {dataset.name}", res.runs, res.described, res.sweeps, meta)
+    title = f"設定の比較: {dataset.name}" if lang == "ja" else f"Comparison: {dataset.name}"
+    page = ComparePage(title, res.runs, res.described, res.sweeps, meta, lang=lang)
     md_text = f"### {dataset} ({n} questions)\n\n" + comparison_markdown(res.runs)
     if res.sweeps:
         md_text += "\nAbstention threshold sweep:\n\n" + sweep_markdown(res.sweeps)

@@ -22,12 +22,12 @@ from madoguchi.kit.handoff import Message
 from madoguchi.kit.officehours import Clock, system_clock
 from madoguchi.ui.api.handoff import inbox_for, make_draft
 
-INBOX_COLUMNS = ["受付番号 (id)", "受付日時 (received)", "担当 (department)", "状態 (status)",
-                 "内容 (message)", "連絡先 (contact)", "返信 (reply)", "FAQ案"]  # fmt: skip
+INBOX_COLUMNS = ["受付番号", "受付日時", "担当", "状態",
+                 "内容", "連絡先", "返信", "FAQ案"]  # fmt: skip
 INBOX_FILTERS: dict[str, str | None] = {
-    "未回答 (open)": "open",
-    "回答済み (answered)": "answered",
-    "すべて (all)": None,
+    "未回答": "open",
+    "回答済み": "answered",
+    "すべて": None,
 }
 STATUS_LABELS = {"open": "未回答", "answered": "回答済み"}
 
@@ -47,7 +47,7 @@ class InboxActions:
             return ""
         return datetime.fromtimestamp(ts, self.clock().tzinfo).strftime("%Y-%m-%d %H:%M")
 
-    def rows(self, which: str = "未回答 (open)") -> list[list[Any]]:
+    def rows(self, which: str = "未回答") -> list[list[Any]]:
         status = INBOX_FILTERS.get(which, "open")
         return [
             [
@@ -76,7 +76,7 @@ class InboxActions:
     def message(self, ticket: str) -> Message:
         msg = self._inbox().get(ticket.strip())
         if msg is None:
-            raise InputError("メッセージを一覧から選んでください (pick a message)")
+            raise InputError("メッセージを一覧から選んでください")
         return msg
 
     def pick(self, ticket: str) -> tuple[str, str, str, str]:
@@ -137,7 +137,7 @@ def inbox_tab(actions: Any) -> None:
         return run
 
     days = actions.settings.handoff.retention_days
-    with gr.Tab("問い合わせ (inbox)") as tab:
+    with gr.Tab("問い合わせ") as tab:
         gr.Markdown(
             "AI が答えられなかった質問について、住民が職員に送ったメッセージです。"
             "返信すると、住民のウィジェットの会話に表示されます。連絡先とメッセージは、"
@@ -145,25 +145,25 @@ def inbox_tab(actions: Any) -> None:
             f"伏せて保存されます。{days} 日たつと削除されます。"
         )
         with gr.Row():
-            which = gr.Radio(list(INBOX_FILTERS), value="未回答 (open)", label="表示", scale=3)
-            list_btn = gr.Button("表示 (show)", scale=1)
+            which = gr.Radio(list(INBOX_FILTERS), value="未回答", label="表示", scale=3)
+            list_btn = gr.Button("表示", scale=1)
         summary = gr.Markdown()
         table = gr.Dataframe(
             headers=INBOX_COLUMNS,
-            label="メッセージ (messages): 行を選ぶと下で返信できます",
+            label="メッセージ（行を選ぶと下で返信できます）",
             interactive=False,
             wrap=True,
             max_height=420,
         )
-        ticket = gr.Textbox(label="受付番号 (id)", interactive=False)
-        message = gr.Textbox(label="メッセージ (message)", interactive=False, lines=4)
+        ticket = gr.Textbox(label="受付番号", interactive=False)
+        message = gr.Textbox(label="メッセージ", interactive=False, lines=4)
         with gr.Row():
-            department = gr.Textbox(label="担当部署 (department)", scale=3)
-            assign_btn = gr.Button("担当を変更 (assign)", scale=1)
-        reply = gr.Textbox(label="返信 (reply)", lines=5)
+            department = gr.Textbox(label="担当部署", scale=3)
+            assign_btn = gr.Button("担当を変更", scale=1)
+        reply = gr.Textbox(label="返信", lines=5)
         with gr.Row():
-            reply_btn = gr.Button("返信する (reply)", variant="primary")
-            draft_btn = gr.Button("FAQ 案にする (make FAQ draft)")
+            reply_btn = gr.Button("返信する", variant="primary")
+            draft_btn = gr.Button("FAQ 案にする")
         result = gr.Markdown()
         list_btn.click(do_list, [which], [summary, table])
         which.change(do_list, [which], [summary, table])

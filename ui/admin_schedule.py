@@ -17,7 +17,7 @@ from typing import Any
 from madoguchi.kit.config import Settings
 
 #: times are shown in the schedule's timezone (Asia/Tokyo unless town.toml says otherwise)
-COLUMNS = ["時刻枠 (slot)", "開始 (started)", "結果 (result)", "秒 (s)", "内容 (report / error)"]
+COLUMNS = ["時刻枠", "開始", "結果", "秒", "内容"]
 
 
 def schedule_status(data_dir: Path | str, now: float | None = None) -> dict[str, Any]:
@@ -119,7 +119,7 @@ def schedule_view(data_dir: Path | str, now: float | None = None) -> ScheduleVie
         [
             _local(r["slot"], tz),
             _local(r["started"], tz),
-            "成功 (ok)" if r["ok"] else "失敗 (failed)" if r["ok"] is False else "実行中",
+            "成功" if r["ok"] else "失敗" if r["ok"] is False else "実行中",
             r["seconds"],
             _report_text(r),
         ]
@@ -136,11 +136,9 @@ def schedule_tab(settings: Settings, blocks: Any) -> None:
         view = schedule_view(settings.data_dir)
         return view.summary, gr.update(value=view.rows)
 
-    with gr.Tab("定期更新 (schedule)"):
+    with gr.Tab("定期更新"):
         summary = gr.Markdown()
-        runs = gr.Dataframe(
-            headers=COLUMNS, label="直近の実行 (recent runs)", interactive=False, wrap=True
-        )
-        button = gr.Button("再読み込み (refresh)")
+        runs = gr.Dataframe(headers=COLUMNS, label="直近の実行", interactive=False, wrap=True)
+        button = gr.Button("再読み込み")
         button.click(refresh, None, [summary, runs])
     blocks.load(refresh, None, [summary, runs])

@@ -167,7 +167,7 @@ class UsageActions:
     def group(self, month: str, key: str) -> UnansweredGroup:
         key = (key or "").strip()
         if not key:
-            raise InputError("一覧から質問のグループを選んでください (choose a group in the list)")
+            raise InputError("一覧から質問のグループを選んでください")
         period = Period.month(month)
         log = self._need_log()
         turns = load_turns(log, period.start_ts, period.end_ts)
@@ -175,7 +175,7 @@ class UsageActions:
         for g in s.unanswered:
             if g.key == key:
                 return g
-        raise InputError(f"{month} にこのグループ ({key}) はありません (no such group)")
+        raise InputError(f"{month} にこのグループ ({key}) はありません")
 
     def pick(self, month: str, key: str) -> tuple[str, str, str]:
         """(key, the question to start the FAQ entry from, words for a synonym group)."""
@@ -223,7 +223,7 @@ class UsageActions:
         allowed = self.faq_targets()
         target = (target or "").strip() or allowed[0]
         if target not in allowed:
-            raise InputError(f"{target} は書き出し先にできません (not a FAQ file of this town)")
+            raise InputError(f"{target} は書き出し先にできません")
         a = self.improvements().add_faq(
             g, FaqEntry(question, answer, department, phone, url), month, faq_file=Path(target)
         )
@@ -308,7 +308,7 @@ def usage_tab(admin: AdminActions, blocks: Any) -> UsageActions:
     def do_export(month: str) -> str:
         return actions.export_report(month)
 
-    with gr.Tab("利用状況 (usage)"):
+    with gr.Tab("利用状況"):
         gr.Markdown(
             "会話ログから、月ごとの質問数・回答できた割合・言語・よく聞かれた話題を表示します。"
             "質問は個人情報を伏せて記録・表示しています。下の一覧は回答できなかった質問"
@@ -317,43 +317,41 @@ def usage_tab(admin: AdminActions, blocks: Any) -> UsageActions:
         )
         with gr.Row():
             month = gr.Dropdown(
-                [actions.months()[0]], value=None, label="月 (month)", scale=2,
+                [actions.months()[0]], value=None, label="月", scale=2,
                 allow_custom_value=True,
             )  # fmt: skip
-            show_btn = gr.Button("表示 (show)", scale=1)
-            export_btn = gr.Button("月次レポートを書き出す (export report)", scale=1)
+            show_btn = gr.Button("表示", scale=1)
+            export_btn = gr.Button("月次レポートを書き出す", scale=1)
         report_file = gr.File(label="月次レポート (HTML)", interactive=False)
         overview = gr.HTML()
         groups = gr.Dataframe(
             headers=GROUP_COLUMNS,
-            label="回答できなかった質問 (unanswered, grouped): 行を選ぶと下で対応できます",
+            label="回答できなかった質問（似た質問ごと。行を選ぶと下で対応できます）",
             interactive=False,
             wrap=True,
             max_height=420,
             column_widths=["11%", "27%", "6%", "6%", "7%", "10%", "23%", "10%"],
         )
-        key = gr.Textbox(label="選んだグループ (group ID)", interactive=False)
-        with gr.Tab("FAQ を書く (write a FAQ entry)"):
-            question = gr.Textbox(label="質問 (question)")
-            answer = gr.Textbox(label="回答 (answer)", lines=5)
+        key = gr.Textbox(label="選んだグループ", interactive=False)
+        with gr.Tab("FAQ を書く"):
+            question = gr.Textbox(label="質問")
+            answer = gr.Textbox(label="回答", lines=5)
             with gr.Row():
-                department = gr.Textbox(label="所管部署 (department)")
-                phone = gr.Textbox(label="電話番号 (phone)")
+                department = gr.Textbox(label="所管部署")
+                phone = gr.Textbox(label="電話番号")
                 url = gr.Textbox(label="URL")
             target = gr.Dropdown(
                 [],
-                label="書き出し先の FAQ ファイル (FAQ CSV to append to)",
+                label="書き出し先の FAQ ファイル",
                 allow_custom_value=False,
             )
-            faq_btn = gr.Button("FAQ に追加して索引に入れる (add and index)", variant="primary")
-        with gr.Tab("言い換えを足す (add a synonym)"):
-            words = gr.Textbox(
-                label="同じ意味の語をカンマ区切りで (words, comma-separated: 住民の言い方, 資料の言い方)"
-            )
-            syn_btn = gr.Button("言い換え辞書に追加 (add)", variant="primary")
-        with gr.Tab("対象外にする (out of scope)"):
-            note = gr.Textbox(label="理由 (note, optional)")
-            oos_btn = gr.Button("対象外にする (mark out of scope)", variant="stop")
+            faq_btn = gr.Button("FAQ に追加して索引に入れる", variant="primary")
+        with gr.Tab("言い換えを足す"):
+            words = gr.Textbox(label="同じ意味の語をカンマ区切りで")
+            syn_btn = gr.Button("言い換え辞書に追加", variant="primary")
+        with gr.Tab("対象外にする"):
+            note = gr.Textbox(label="理由")
+            oos_btn = gr.Button("対象外にする", variant="stop")
         result = gr.Markdown()
 
         show_btn.click(do_show, [month], [overview, groups])

@@ -43,7 +43,8 @@ def test_eval_run_with_config_set_details_and_report(town):
     r = runner.invoke(
         app,
         ["eval", "run", str(dataset), "--config", str(cfg), "--set", "answer.answer_threshold=0",
-         "--details", str(tmp / "d.jsonl"), "--report", str(tmp / "out" / "r.html")],
+         "--details", str(tmp / "d.jsonl"), "--report", str(tmp / "out" / "r.html"),
+         "--report-lang", "en"],
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "answer accuracy" in r.stdout
@@ -54,6 +55,9 @@ def test_eval_run_with_config_set_details_and_report(town):
     html = (tmp / "out" / "r.html").read_text(encoding="utf-8")
     assert "<svg" in html and "answer threshold: <b>0.00</b>" in html
     assert "synonym groups: <b>0</b>" in html
+    assert "<title>Evaluation: " in html and "By language" in html  # --report-lang en
+    r = runner.invoke(app, ["eval", "run", str(dataset), "--report-lang", "fr"])
+    assert r.exit_code == 2 and "use ja or en" in r.output
     md = (tmp / "out" / "r.md").read_text(encoding="utf-8")
     assert md.startswith("### ") and "| answer accuracy |" in md
 
@@ -95,7 +99,7 @@ def test_eval_compare_cli(town):
     assert data["bm25"]["settings"] == "retrieval.mode=bm25"
     assert len(data["hybrid"]["sweep"]) == 101
     html = (tmp / "c.html").read_text(encoding="utf-8")
-    assert html.count("<svg") == 2 and "Abstention threshold" in html
+    assert html.count("<svg") == 2 and "回答を控えるしきい値" in html  # Japanese by default
     md = (tmp / "c.md").read_text(encoding="utf-8")
     assert "| hybrid |" in md and "| 0.40 |" in md
     # a TOML file of variants, and a table on the terminal

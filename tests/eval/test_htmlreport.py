@@ -64,7 +64,7 @@ def test_failure_reasons_by_case():
 
 
 def test_run_html_is_self_contained_and_complete():
-    page = RunPage("Evaluation: test", make_run(), {"commit": "abc123"}, {"answer": 0.4})
+    page = RunPage("Evaluation: test", make_run(), {"commit": "abc123"}, {"answer": 0.4}, lang="en")
     text = run_html(page)
     assert text.startswith("<!DOCTYPE html>") and "<style>" in text
     # no external assets: no links, scripts, images or fetched fonts
@@ -80,6 +80,34 @@ def test_run_html_is_self_contained_and_complete():
     assert "✓</span> <code>faq#1</code> 粗大ごみの出し方" in text
 
 
+def test_the_report_is_in_japanese_by_default():
+    page = RunPage("評価: test", make_run(), {"commit": "abc123"}, {"answer": 0.4})
+    text = run_html(page)
+    assert "<html lang=ja>" in text
+    for words in ("正しく答えた割合", "答えられない質問を断った割合", "まとめ", "言語ごと",
+                  "うまくいかなかった質問（4 件）", "答えられない質問に答えた",
+                  "回答を断った（正しい資料は検索されていた）", "回答に入っていなかった語: 500円",
+                  "95% 信頼区間", "質問 5 件: 答えられるはずの質問 4 件"):  # fmt: skip
+        assert words in text, words
+    # no English left outside the plots (their axes), codes and the kit's metric names
+    visible = re.sub(r"<svg.*?</svg>|<style>.*?</style>|<code>.*?</code>|<[^>]+>", " ", text,
+                     flags=re.S)  # fmt: skip
+    english = re.findall(r"\b[a-z]{4,}(?: [a-z]{3,}){2,}", visible)
+    assert not english, english
+    # the plots speak Japanese where a Japanese font exists (./run installs Noto CJK)
+    from madoguchi.eval.htmlreport import japanese_font
+
+    if japanese_font():
+        assert "<!-- 確からしさ -->" in text and "answerer confidence" not in text
+        assert "グラフの文字は英語です" not in text
+    else:
+        assert "answerer confidence" in text and "グラフの文字は英語です" in text
+    assert "answerer confidence" in run_html(RunPage("x", make_run(), lang="en"))
+    assert failure_reason(make_run().results[1], "ja") == (
+        "正しい資料を出典に示さなかった（検索の上位 10 件にもなかった）"
+    )
+
+
 def test_compare_html_and_sweep_markdown():
     run = make_run()
     pts = [
@@ -90,7 +118,7 @@ def test_compare_html_and_sweep_markdown():
     sweeps = {"hybrid": Sweep(pts, 0.4), "dense": Sweep(pts, 0.4)}
     page = ComparePage(
         "Comparison", {"hybrid": run, "dense": run}, {"hybrid": "", "dense": "retrieval.mode=dense"},
-        sweeps,
+        sweeps, lang="en",
     )  # fmt: skip
     text = compare_html(page)
     assert text.count("<svg") == 2  # bars and the trade-off curves
@@ -100,10 +128,14 @@ def test_compare_html_and_sweep_markdown():
     row = next(line for line in md.splitlines() if line.startswith("| 0.40 |"))
     assert row.count("←") == 2 and "0.600 / 0.400 / 0.200" in row
     assert len(md.splitlines()) == 2 + 21  # header, separator, 0.00 .. 1.00 by 0.05
+    page.lang = "ja"
+    ja = compare_html(page)
+    assert "（設定どおり）" in ja and "いまの設定 0.40 の行に色" in ja and "比べた設定" in ja
+    assert "答えられるのに断った割合" in ja and "(as configured)" not in ja
 
 
 def test_report_opens_in_chromium(browser, screenshot_dir, tmp_path):
-    page_data = RunPage("Evaluation: test set", make_run(), {"commit": "abc123"}, {"answer": 0.4})
+    page_data = RunPage("評価: test set", make_run(), {"commit": "abc123"}, {"answer": 0.4})
     path = tmp_path / "report.html"
     md = write_report(path, run_html(page_data), "# summary\n")
     assert md == tmp_path / "report.md" and md.read_text(encoding="utf-8") == "# summary\n"
@@ -111,10 +143,10 @@ def test_report_opens_in_chromium(browser, screenshot_dir, tmp_path):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.on("request", lambda r: requests.append(r.url))
     page.goto(path.as_uri())
-    assert page.title() == "Evaluation: test set"
+    assert page.title() == "評価: test set"
     assert page.locator("svg").count() == 2
     assert page.locator("svg").first.bounding_box()["width"] > 300  # drawn, not collapsed
-    assert page.get_by_text("answered an unanswerable question").is_visible()
+    assert page.get_by_text("答えられない質問に答えた").is_visible()
     assert requests == [path.as_uri()]  # nothing else fetched
     page.screenshot(path=str(screenshot_dir / "eval_report.png"), full_page=True)
     page.close()

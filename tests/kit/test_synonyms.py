@@ -209,5 +209,5 @@ def test_cli_and_admin_show_the_suggestions(chroma_settings, tmp_path, monkeypat
     assert got["word"] == "スマホ" and len(got["nearest"]) == 3  # the CLI sees the same index
     r = CliRunner().invoke(app, ["synonyms", "suggest"])
     assert "スマホ" in r.stdout and "madoguchi synonyms add" in r.stdout
-    with pytest.raises(InputError, match="conversation log is off"):
+    with pytest.raises(InputError, match="会話ログが無効"):
         AdminActions(lambda: svc, lambda: None, settings).synonym_suggestions()

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Security
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPBearer
 
 from madoguchi.ingest.services import TownServices
 from madoguchi.kit.config import Settings
@@ -24,7 +25,7 @@ from madoguchi.ui.api.answering import Answering
 from madoguchi.ui.api.errors import AdminRequired
 from madoguchi.ui.api.metrics import Metrics
 from madoguchi.ui.api.towns import SCOPE_KEY, TownContext
-from madoguchi.ui.security import AdminAuth, AdminDenied, RateLimited, client_id
+from madoguchi.ui.security import ADMIN_COOKIE, AdminAuth, AdminDenied, RateLimited, client_id
 
 
 def town_of(request: Request) -> TownContext | None:
@@ -80,7 +81,34 @@ def get_admin_auth(request: Request) -> AdminAuth:
 AdminAuthDep = Annotated[AdminAuth, Depends(get_admin_auth)]
 
 
-def require_admin(request: Request) -> None:
+# How the OpenAPI document (and so /docs's "Authorize") names the ways in: the key in a
+# header or as a bearer token, or the session cookie /login sets. ``auto_error=False``
+# and unused values: ``AdminAuth.check`` reads the request itself; these only declare.
+ADMIN_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="AdminKey",
+    description="The admin key (server.admin_key; a town's own key under /t/{town}/).",
+    auto_error=False,
+)
+ADMIN_BEARER = HTTPBearer(
+    scheme_name="AdminBearer",
+    description="The admin key as `Authorization: Bearer <key>`.",
+    auto_error=False,
+)
+ADMIN_SESSION = APIKeyCookie(
+    name=ADMIN_COOKIE,
+    scheme_name="AdminSession",
+    description="The session cookie that logging in at /login sets.",
+    auto_error=False,
+)
+
+
+def require_admin(
+    request: Request,
+    _key: Annotated[str | None, Security(ADMIN_KEY_HEADER)] = None,
+    _bearer: Annotated[object, Security(ADMIN_BEARER)] = None,
+    _session: Annotated[str | None, Security(ADMIN_SESSION)] = None,
+) -> None:
     """The admin key (header) or a login session: 401 without, 403 when admin is off,
     429 after too many wrong keys from this address (or in all)."""
     try:

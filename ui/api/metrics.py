@@ -1,5 +1,12 @@
 """Prometheus metrics of one app, and the middleware that counts and times every request.
 
+Requests are labelled by route template (``/t/{town}/api/v1/ask``), never by raw path,
+so a scan of made-up URLs cannot grow the label set. A request into a mounted app (the
+admin screen at ``/admin``, the documentation's files at ``/docs/assets``) is labelled
+with the mount's path before the inner route's (``/admin/gradio_api/queue/join``);
+routes that are plain Starlette routes (``/openapi.json``) by their path; anything no
+route matched is ``unmatched``.
+
 The scheduled sync's figures (``madoguchi_schedule_*``) are read from
 ``<data_dir>/schedule.sqlite`` when scraped, so they show the runs of every process
 sharing the data directory: this server's ``--schedule`` thread, a systemd timer, another
@@ -11,10 +18,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -197,6 +206,25 @@ class Metrics:
         )
 
 
+def route_label(scope: Scope, entry: Scope, app: Any) -> str:
+    """The route template a request ran, read after it ran.
+
+    ``entry`` is the scope as it came in: a mount (and so Gradio's own app) rewrites the
+    scope's ``root_path``, and its inner route knows only its part of the path."""
+    root = str(entry.get("root_path", ""))
+    now = str(scope.get("root_path", ""))
+    mounted = now[len(root) :] if now.startswith(root) else ""
+    path = getattr(scope.get("route"), "path", None)
+    if path is not None:
+        return mounted + str(path)
+    probe = {**entry, "path_params": {}}
+    for route in getattr(app, "routes", ()):
+        template = getattr(route, "path", None)
+        if isinstance(template, str) and route.matches(probe)[0] is Match.FULL:
+            return template or "/"
+    return mounted or "unmatched"
+
+
 class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -208,6 +236,8 @@ class MetricsMiddleware:
             return
         t0 = time.perf_counter()
         status = 500
+        entry = {k: scope[k] for k in ("type", "path", "root_path", "method") if k in scope}
+        outer = scope.get("app")  # the service's app, before a mounted one takes its place
 
         async def capture(msg: Message) -> None:
             nonlocal status
@@ -218,9 +248,6 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            path: str = scope.get("path", "")
-            route = getattr(scope.get("route"), "path", None)
-            if route is None:
-                route = "/admin" if path.startswith("/admin") else "unmatched"
+            route = route_label(scope, entry, outer)
             self.metrics.requests.labels(route, scope.get("method", ""), str(status)).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - t0)

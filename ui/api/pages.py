@@ -63,26 +63,33 @@ def login_headers(page: str) -> dict[str, str]:
 
 
 def docs_csp(page: str) -> str:
-    """FastAPI's /docs and /redoc pages (fixed HTML, no request input): the hosts their
-    scripts and style sheets come from, their inline scripts by hash, the OpenAPI
-    document and "try it out" calls to this server; nothing may frame them."""
+    """FastAPI's /docs and /redoc pages (fixed HTML, no request input): where their
+    scripts, style sheets and icon come from (this server: ``'self'``; or another
+    host), their inline scripts by hash, the OpenAPI document and "try it out" calls
+    to this server; nothing may frame them."""
 
-    def origins(tags: list[str], attr: str) -> list[str]:
-        found = (re.search(rf'{attr}="(https?://[^/"]+)', t) for t in tags)
-        return sorted({m.group(1) for m in found if m})
+    def sources(tags: list[str], attr: str) -> list[str]:
+        found = [m.group(1) for t in tags if (m := re.search(rf'{attr}="([^"]+)"', t))]
+        hosts = {m.group(1) for u in found if (m := re.match(r"(https?://[^/]+)", u))}
+        local = any(not re.match(r"[a-z][a-z0-9+.-]*:|//", u, re.I) for u in found)
+        return (["'self'"] if local else []) + sorted(hosts)
+
+    def directive(name: str, values: list[str]) -> str:
+        return f"{name} {' '.join(values)}; "
 
     links = re.findall(r"<link\b[^>]*>", page)
-    scripts = origins(re.findall(r"<script\b[^>]*>", page), "src")
-    styles = origins([t for t in links if 'rel="stylesheet"' in t], "href")
-    images = origins([t for t in links if 'rel="shortcut icon"' in t], "href")
+    scripts = sources(re.findall(r"<script\b[^>]*>", page), "src")
+    styles = sources([t for t in links if 'rel="stylesheet"' in t], "href")
+    icons = sources([t for t in links if 'rel="shortcut icon"' in t], "href")
+    images = ["'self'", "data:", *(s for s in icons if s != "'self'")]
     fonts = ["https://fonts.gstatic.com"] if "https://fonts.googleapis.com" in styles else []
     return (
         "default-src 'none'; "
-        f"script-src {' '.join(scripts + _hashes(page, 'script'))}; "
+        + directive("script-src", scripts + _hashes(page, "script"))
         # Swagger UI and ReDoc set styles from script; ReDoc also runs a worker from a blob
-        f"style-src {' '.join(styles)} 'unsafe-inline'; "
-        f"img-src 'self' data: {' '.join(images)}; "
-        + (f"font-src {' '.join(fonts)}; " if fonts else "")
+        + directive("style-src", [*styles, "'unsafe-inline'"])
+        + directive("img-src", images)
+        + (directive("font-src", fonts) if fonts else "")
         + "connect-src 'self'; worker-src blob:; base-uri 'none'; form-action 'none'; "
         "frame-ancestors 'none'"
     )

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Security
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 
 from madoguchi.ingest.towns import (
@@ -35,8 +36,18 @@ from madoguchi.ui.api.models import ADMIN_ERRORS, ErrorOut
 from madoguchi.ui.api.towns import TownHub
 from madoguchi.ui.security import AdminDenied, RateLimited, client_id
 
+PREFECTURE_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="PrefectureKey",
+    description="The prefecture key (server.prefecture_key).",
+    auto_error=False,
+)
 
-def require_prefecture(request: Request) -> None:
+
+def require_prefecture(
+    request: Request,
+    _key: Annotated[str | None, Security(PREFECTURE_KEY_HEADER)] = None,  # declared only
+) -> None:
     try:
         request.app.state.prefecture_auth.check(
             request.headers, request.cookies, client_id(request)

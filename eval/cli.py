@@ -339,11 +339,17 @@ def eval_starter(
         out.print(f"{len(items)} questions from {from_faq} written to {output}")
         return
     assert from_log is not None
-    data_dir = load_settings().data_dir if from_log in ("", "default") else Path(from_log)
-    records = items_from_log(data_dir)
+    conf = load_settings()
+    data_dir = conf.data_dir if from_log in ("", "default") else Path(from_log)
+    records = items_from_log(data_dir, conf.store)
+    log_of = (
+        f"the PostgreSQL schema {conf.store.pg_schema}"
+        if conf.store.database_url
+        else f"{data_dir}/conversations.sqlite"
+    )
     write_jsonl(records, output)
     out.print(
-        f"{len(records)} questions from {data_dir}/conversations.sqlite written to {output}; "
+        f"{len(records)} questions from {log_of} written to {output}; "
         "each is marked needs_label: set answerable and expected_sources, then delete "
         "needs_label (eval run refuses unlabelled items)"
     )

@@ -1,7 +1,7 @@
 """Starter question sets: from a FAQ CSV, and from the conversation log for staff to label.
 
 The log is read straight from ``<data_dir>/conversations.sqlite`` (table
-``turns``, written by the API), read-only, so an evaluator can run this on a
+``turns``, written by the API; on shared back-ends, that table in PostgreSQL), read-only, so an evaluator can run this on a
 copy of a live server's folder without touching it. Questions there are
 already masked (phone numbers, e-mail addresses, 12-digit numbers).
 
@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from madoguchi.eval.dataset import EvalItem, dataset_from_faq_csv
-from madoguchi.kit.errors import InputError
+from madoguchi.kit.config import StoreSettings
+from madoguchi.kit.errors import InputError, StoreError
 
 LOG_FILE = "conversations.sqlite"
 
@@ -51,27 +52,49 @@ def _key(question: str) -> str:
     return "".join(unicodedata.normalize("NFKC", question).split()).lower()
 
 
-def items_from_log(data_dir: str | Path) -> list[dict[str, Any]]:
+_LOG_QUERY = (
+    "SELECT id, ts, question, lang, answer, citations, refused, mode, confidence,"
+    " feedback, comment FROM turns WHERE refused = 1 OR feedback = 0 ORDER BY ts, id"
+)
+
+
+def items_from_log(
+    data_dir: str | Path, store: StoreSettings | None = None
+) -> list[dict[str, Any]]:
     """Thumbs-down and refused questions of the log, oldest first, one per distinct question.
 
     Each record carries what the assistant did (``log``: answer, citations,
     confidence, how often it was asked, the resident's comment) so the person
-    labelling sees why it is there.
+    labelling sees why it is there. With ``store.database_url`` the log is the one the
+    replicas share in PostgreSQL (read with one SELECT, nothing written).
     """
-    path = Path(data_dir) / LOG_FILE
+    if store is not None and store.database_url:
+        from madoguchi.kit.db import PgDatabase
+
+        db = PgDatabase(store.database_url, store.pg_schema, min_size=0, max_size=1)
+        try:
+            rows = db.execute(_LOG_QUERY).fetchall()
+        except StoreError as exc:
+            raise InputError(f"{db.where}: cannot read the turns table: {exc}") from exc
+    else:
+        rows = _sqlite_rows(Path(data_dir) / LOG_FILE)
+    return _items(rows)
+
+
+def _sqlite_rows(path: Path) -> list[tuple[Any, ...]]:
     if not path.is_file():
         raise InputError(f"{path}: no conversation log (is this the server's data directory?)")
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            rows = db.execute(
-                "SELECT id, ts, question, lang, answer, citations, refused, mode, confidence,"
-                " feedback, comment FROM turns WHERE refused = 1 OR feedback = 0 ORDER BY ts, id"
-            ).fetchall()
+            return db.execute(_LOG_QUERY).fetchall()
         finally:
             db.close()
     except sqlite3.Error as exc:
         raise InputError(f"{path}: cannot read the turns table: {exc}") from exc
+
+
+def _items(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for tid, ts, question, lang, answer, citations, refused, mode, conf, feedback, comment in rows:
         if not question or not str(question).strip():

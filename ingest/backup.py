@@ -273,6 +273,12 @@ def backup(
     t0 = time.perf_counter()
     say = progress or (lambda _msg: None)
     data_dir = Path(settings.data_dir)
+    if settings.store.database_url:
+        raise InputError(
+            "the index and the log are kept by PostgreSQL (store.database_url), not in "
+            f"{data_dir}: back them up with pg_dump, and the Chroma server's folder "
+            "(docs/SHARED_BACKENDS.md, Backups)"
+        )
     if not (data_dir / CATALOGUE).is_file():
         raise InputError(
             f"{data_dir}: no index here (catalogue.sqlite missing); nothing to back up"
@@ -341,11 +347,12 @@ def _write_backup(
     def skip(p: Path) -> bool:
         return p.name == LOCK_NAME or p.name == LAST_BACKUP or p == data_dir / LOG_FILE
 
-    if settings.store.chroma_host:
+    if settings.store.chroma_server:
         warnings.append(
-            f"the vectors are kept by the Chroma server {settings.store.chroma_host}, not in "
-            "the data directory: back that server up too"
+            f"the vectors are kept by the Chroma server {settings.store.chroma_server[0]}, "
+            "not in the data directory: back that server up too"
         )
+
     check = None
     for attempt in range(3):
         with (lock or DataDirLock(data_dir)).hold(timeout=lock_timeout):

@@ -25,6 +25,7 @@ from typing import Any
 
 from madoguchi.ingest.migrations import MIGRATIONS
 from madoguchi.kit.config import Settings
+from madoguchi.kit.db import DB_ERRORS, Connection, PgDatabase, table_columns, table_names
 from madoguchi.kit.errors import StoreError
 from madoguchi.kit.fields import lead_of
 
@@ -103,14 +104,20 @@ class CatalogueIds:
     rekey: dict[str, str]  # old id -> new id, not yet moved (migration 004)
 
 
-def read_catalogue(path: Path) -> CatalogueIds:
-    """The ids a catalogue file refers to, read-only (``StoreError`` when unreadable)."""
+def read_catalogue(path: Path | PgDatabase) -> CatalogueIds:
+    """The ids a catalogue file (or a shared catalogue's schema) refers to, read-only
+    (``StoreError`` when unreadable)."""
+    db: Connection
+    if isinstance(path, PgDatabase):
+        db, where = path, path.where
+    else:
+        where = str(path)
+        try:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {path}: {exc}") from exc
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot open {path}: {exc}") from exc
-    try:
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = table_names(db)
         done = (
             {r[0] for r in db.execute("SELECT name FROM migrations")}
             if "migrations" in tables
@@ -123,7 +130,7 @@ def read_catalogue(path: Path) -> CatalogueIds:
         titles: set[str] = set()
         leads: set[str] = set()
         if "chunks" in tables:
-            has_tid = "tid" in {r[1] for r in db.execute("PRAGMA table_info(chunks)")}
+            has_tid = "tid" in table_columns(db, "chunks")
             q = "SELECT id, meta" + (", tid" if has_tid else ", ''") + " FROM chunks"
             for cid, meta, tid in db.execute(q):
                 passages.add(cid)
@@ -141,8 +148,8 @@ def read_catalogue(path: Path) -> CatalogueIds:
             if "chunk_rekey" in tables
             else {}
         )
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read {path}: {exc}") from exc
+    except DB_ERRORS as exc:
+        raise StoreError(f"cannot read {where}: {exc}") from exc
     finally:
         db.close()
     return CatalogueIds(
@@ -158,10 +165,17 @@ def read_catalogue(path: Path) -> CatalogueIds:
 def check_index(settings: Settings, *, sample: int = 20) -> IndexCheck:
     """Compare the catalogue of ``settings.data_dir`` with its vectors; at most
     ``sample`` ids of each kind are listed (the counts are exact)."""
+    st = settings.store
     path = Path(settings.data_dir) / CATALOGUE
-    if not path.is_file():
-        return IndexCheck(exists=False, store=settings.store.kind)
-    cat = read_catalogue(path)
+    if st.database_url:
+        pg = PgDatabase(st.database_url, st.pg_schema, min_size=0, max_size=1)
+        if "info" not in table_names(pg):
+            return IndexCheck(exists=False, store=st.kind)
+        cat = read_catalogue(pg)
+    elif not path.is_file():
+        return IndexCheck(exists=False, store=st.kind)
+    else:
+        cat = read_catalogue(path)
     out = IndexCheck(
         exists=True,
         embedder=cat.embedder,
@@ -172,8 +186,8 @@ def check_index(settings: Settings, *, sample: int = 20) -> IndexCheck:
         rekey_pending=len(cat.rekey),
         store=settings.store.kind,
     )
-    if settings.store.kind == "memory" or settings.store.chroma_host or cat.embedder is None:
-        return out  # nothing on disk to compare with (memory, or a Chroma server)
+    if settings.store.kind == "memory" or cat.embedder is None:
+        return out  # nothing stored to compare with
     from madoguchi.ingest.vectors import ChromaVectorIndex
 
     for name, suffix in FIELDS.items():

@@ -298,6 +298,19 @@ def check_log(settings: Settings, now: float | None = None) -> Check:
     path = Path(settings.data_dir) / FILENAME
     if not srv.log_conversations:
         return Check("log", title, "ok", "記録しない設定です (logging is off)")
+    if settings.store.database_url:  # the replicas' log in PostgreSQL
+        try:
+            rows, oldest = _shared_log_extent(settings)
+        except KitError as exc:
+            return Check(
+                "log",
+                title,
+                "error",
+                f"読めません (cannot be read: {exc})",
+                "PostgreSQL が動いているか確かめてください (check that the database server "
+                "answers: store.database_url, docs/SHARED_BACKENDS.md)",
+            )
+        return _retention(settings, title, rows, oldest, 0, now)
     if not path.is_file():
         return Check("log", title, "ok", "まだ記録がありません (no log yet)")
     size = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.is_file())
@@ -316,6 +329,23 @@ def check_log(settings: Settings, now: float | None = None) -> Check:
             "バックアップから戻してください (madoguchi restore); 直らなければファイルを移して"
             "再起動すると新しいログが始まります (or move the file aside and restart)",
         )
+    return _retention(settings, title, rows, oldest, size, now)
+
+
+def _shared_log_extent(settings: Settings) -> tuple[int, float | None]:
+    from madoguchi.kit.convlog import ConversationLog
+
+    log = ConversationLog.in_data_dir(
+        settings.data_dir, settings.server.retention_days, store=settings.store
+    )
+    return log.extent()
+
+
+def _retention(
+    settings: Settings, title: str, rows: int, oldest: float | None, size: int, now: float
+) -> Check:
+    """The log's row count and age against the retention period (size: its files)."""
+    srv = settings.server
     data = {"rows": rows, "bytes": size, "retention_days": srv.retention_days, "oldest": oldest}
     detail = f"{rows} 件, {_mb(size)}, 保存期間 {srv.retention_days} 日 (retention)"
     notes, fixes = [], []

@@ -32,6 +32,7 @@ from madoguchi.ingest.search import IndexView, VectorFields
 from madoguchi.ingest.vectors import ChromaVectorIndex, MemoryVectorIndex, VectorIndex, drop_orphans
 from madoguchi.ingest.writelock import DataDirLock
 from madoguchi.kit.config import Settings
+from madoguchi.kit.db import DB_ERRORS, Connection, PgDatabase
 from madoguchi.kit.errors import ConfigError, StoreError
 from madoguchi.kit.fields import chunk_tokens, embed_text, lead_of, lead_text, title_id, title_text
 from madoguchi.kit.lexical import TOKENIZER_VERSION
@@ -87,15 +88,17 @@ class Index:
         self._lead_vectors: VectorIndex | None = (
             MemoryVectorIndex() if vectors is not None else None
         )
-        self._db: sqlite3.Connection | None = None
+        self._db: Connection | None = None
         # every write, in this process and in others (``ingest.writelock``): a backup
         # copies the catalogue and the vectors between two writes
         self._lock = DataDirLock(settings.data_dir)
         self._view: IndexView | None = None
+        # a shared catalogue's generation, as last read: (monotonic time, generation)
+        self._polled: tuple[float, int] | None = None
 
     # ---- opening -------------------------------------------------------------
     @property
-    def db(self) -> sqlite3.Connection:
+    def db(self) -> Connection:
         if self._db is None:
             with self._lock:
                 if self._db is None:
@@ -104,6 +107,23 @@ class Index:
         return self._db
 
     def _open_db(self) -> None:
+        st = self.settings.store
+        if st.database_url:
+            pg = PgDatabase(
+                st.database_url,
+                st.pg_schema,
+                min_size=st.pool_min,
+                max_size=st.pool_max,
+                timeout=st.pool_timeout,
+            )
+            pg.create_schema()
+            with pg:  # one transaction, the schema's lock held: replicas migrate in turn
+                pg.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (st.pg_schema,))
+                migrate(pg)
+            self._db = pg
+            self._check_embedder()
+            self._refresh_tokens()
+            return
         data_dir = Path(self.settings.data_dir)
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -123,14 +143,24 @@ class Index:
         if row is None:
             with self._db:
                 self._db.execute(
-                    "INSERT OR REPLACE INTO info VALUES ('embedder', ?)", (self.embedder_label,)
+                    "INSERT INTO info VALUES ('embedder', ?) ON CONFLICT (key) DO UPDATE "
+                    "SET value = excluded.value",
+                    (self.embedder_label,),
                 )
-                self._db.execute("INSERT OR IGNORE INTO info VALUES ('generation', '0')")
+                self._db.execute(
+                    "INSERT INTO info VALUES ('generation', '0') ON CONFLICT DO NOTHING"
+                )
         elif row[0] != self.embedder_label:
+            db = self._db
+            where, fresh = (
+                (db.where, "another MADOGUCHI_STORE__NAMESPACE")
+                if isinstance(db, PgDatabase)
+                else (str(self.settings.data_dir), "a fresh MADOGUCHI_DATA_DIR")
+            )
             raise ConfigError(
-                f"the index in {self.settings.data_dir} was built with the embedder "
+                f"the index in {where} was built with the embedder "
                 f"'{row[0]}', but '{self.embedder_label}' is configured; use the same "
-                "embedder or a fresh MADOGUCHI_DATA_DIR"
+                f"embedder or {fresh}"
             )
 
     def _refresh_tokens(self) -> None:
@@ -158,7 +188,11 @@ class Index:
                         r[0],
                     ),
                 )
-            db.execute("INSERT OR REPLACE INTO info VALUES ('tokenizer', ?)", (TOKENIZER_VERSION,))
+            db.execute(
+                "INSERT INTO info VALUES ('tokenizer', ?) ON CONFLICT (key) DO UPDATE "
+                "SET value = excluded.value",
+                (TOKENIZER_VERSION,),
+            )
             if rows:
                 self._bump(db)
 
@@ -308,13 +342,9 @@ class Index:
                         old = {r[0] for r in old_rows}
                         old_tids.update(r[1] for r in old_rows if r[1])
                         db.execute("DELETE FROM chunks WHERE source_id=?", (doc.source_id,))
-                        db.executemany(
-                            "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
-                            [_chunk_row(c) for c in chunks],
-                        )
+                        db.executemany(_UPSERT_CHUNK, [_chunk_row(c) for c in chunks])
                         db.execute(
-                            f"INSERT OR REPLACE INTO sources ({SOURCE_COLUMNS}) "
-                            "VALUES (?,?,?,?,?,?,?,?)",
+                            _UPSERT_SOURCE,
                             (
                                 doc.source_id,
                                 content_hash,
@@ -328,7 +358,7 @@ class Index:
                         )
                         stale.extend(old - {c.id for c in chunks})
                     self._bump(db)
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise StoreError(f"cannot write the catalogue: {exc}") from exc
             if stale:
                 self.vectors.delete(stale)
@@ -418,9 +448,41 @@ class Index:
             if gone:
                 self.title_vectors.delete(sorted(gone))
 
-    def _bump(self, db: sqlite3.Connection) -> None:
+    def _bump(self, db: Connection) -> None:
         db.execute("UPDATE info SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
         self._view = None
+        self._polled = None
+
+    def _current_generation(self) -> int:
+        """The generation. A shared catalogue is asked at most every
+        ``store.poll_seconds``: the version row every replica polls, so a write made
+        through another replica or the CLI is seen that long after at most."""
+        st = self.settings.store
+        if not st.database_url:
+            return self.generation()
+        now = time.monotonic()
+        polled = self._polled
+        if polled is not None and now - polled[0] < st.poll_seconds:
+            return polled[1]
+        gen = self.generation()
+        self._polled = (now, gen)
+        return gen
+
+    def health(self) -> dict[str, Any]:
+        """Read both back-ends now (``/readyz``); a ``StoreError`` says which one failed."""
+        try:
+            chunks = self.chunk_count()
+            generation = self.generation()
+        except DB_ERRORS as exc:
+            raise StoreError(f"the catalogue cannot be read: {exc}") from exc
+        out: dict[str, Any] = {"chunks": chunks, "generation": generation}
+        out["catalogue"] = "postgresql" if self.settings.store.database_url else "sqlite"
+        vectors = self.vectors
+        ping = getattr(vectors, "heartbeat", None)
+        if ping is not None:
+            ping()
+        out["vectors"] = getattr(vectors, "kind", "memory")
+        return out
 
     def _existing_chunk_ids(self, ids: Sequence[str]) -> set[str]:
         return self._present("id", ids)
@@ -454,7 +516,7 @@ class Index:
         """This generation in memory (``kit.store.SearchView``); rebuilt only when the
         generation moved."""
         view = self._view
-        if view is not None and view.generation == self.generation():
+        if view is not None and view.generation == self._current_generation():
             return view
         with self._lock:
             self._complete_rekey()
@@ -498,6 +560,38 @@ class Index:
                     store.delete(ids)
         with db:
             db.execute("DELETE FROM chunk_rekey")
+
+
+_CHUNK_COLUMNS = (
+    "id",
+    "source_id",
+    "position",
+    "text",
+    "title",
+    "meta",
+    "tokens",
+    "qtokens",
+    "tid",
+)
+_SOURCE_COLUMNS = tuple(c.strip() for c in SOURCE_COLUMNS.split(","))
+
+
+def _upsert(table: str, columns: Sequence[str], cleared: Sequence[str] = ()) -> str:
+    """Insert or replace a row by its first column (``INSERT OR REPLACE``), in the
+    spelling SQLite and PostgreSQL share (``kit.db``); ``cleared`` columns go back to
+    NULL, as a replaced row's unnamed columns did."""
+    sets = [f"{c} = excluded.{c}" for c in columns[1:]] + [f"{c} = NULL" for c in cleared]
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))}) "
+        f"ON CONFLICT ({columns[0]}) DO UPDATE SET {', '.join(sets)}"
+    )
+
+
+_UPSERT_CHUNK = _upsert("chunks", _CHUNK_COLUMNS)
+# the fetch columns (the manifest) are written again by ``record_fetches`` after apply
+_UPSERT_SOURCE = _upsert(
+    "sources", _SOURCE_COLUMNS, ("fetched_at", "etag", "last_modified", "links")
+)
 
 
 def _chunk_row(c: Chunk) -> tuple[Any, ...]:

@@ -1,4 +1,5 @@
-"""Numbered schema migrations of the catalogue (``catalogue.sqlite``).
+"""Numbered schema migrations of the catalogue (``catalogue.sqlite``, or a namespace's
+schema in PostgreSQL: the same statements, through ``kit.db``).
 
 Each migration runs once, in order, and is recorded in the ``migrations`` table, as
 simonw/llm's ``embeddings_migrations`` do; opening a catalogue runs the ones it has
@@ -13,20 +14,20 @@ one that has shipped.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 
+from madoguchi.kit.db import Connection, table_columns
 from madoguchi.kit.types import Chunk
 
-Migration = Callable[[sqlite3.Connection], None]
+Migration = Callable[[Connection], None]
 
 
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+def _columns(db: Connection, table: str) -> set[str]:
+    return table_columns(db, table)
 
 
-def m001_base(db: sqlite3.Connection) -> None:
+def m001_base(db: Connection) -> None:
     """The catalogue: info (embedder, generation), sources and their chunks."""
     db.execute("CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     db.execute(
@@ -56,7 +57,7 @@ def m001_base(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(source_id)")
 
 
-def m002_title_ids(db: sqlite3.Connection) -> None:
+def m002_title_ids(db: Connection) -> None:
     """Each chunk's title-field vector id (chunks sharing a FAQ question or heading
     share one vector); filled by the token refresh that follows."""
     if "tid" not in _columns(db, "chunks"):
@@ -65,7 +66,7 @@ def m002_title_ids(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS chunks_by_tid ON chunks(tid)")
 
 
-def m003_fetch_columns(db: sqlite3.Connection) -> None:
+def m003_fetch_columns(db: Connection) -> None:
     """The sync manifest: when a source was last fetched, its HTTP validators and,
     for a web page, its links."""
     have = _columns(db, "sources")
@@ -79,7 +80,7 @@ def m003_fetch_columns(db: sqlite3.Connection) -> None:
             db.execute(f"ALTER TABLE sources ADD COLUMN {name} {sql_type}")
 
 
-def m004_chunk_ids_without_position(db: sqlite3.Connection) -> None:
+def m004_chunk_ids_without_position(db: Connection) -> None:
     """Re-key chunks by content alone (``Chunk.make_id``: source, text, repeat).
 
     Their vectors are not embedded again: the old and new ids go to ``chunk_rekey``,
@@ -99,7 +100,10 @@ def m004_chunk_ids_without_position(db: sqlite3.Connection) -> None:
         db.execute("UPDATE chunks SET id=? WHERE id=?", (f"~{old}", old))
     for old, new in pairs:
         db.execute("UPDATE chunks SET id=? WHERE id=?", (new, f"~{old}"))
-    db.executemany("INSERT OR REPLACE INTO chunk_rekey VALUES (?, ?)", pairs)
+    db.executemany(
+        "INSERT INTO chunk_rekey VALUES (?, ?) ON CONFLICT (old) DO UPDATE SET new = excluded.new",
+        pairs,
+    )
     if pairs:  # a running server's view of the old ids is out of date
         db.execute("UPDATE info SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
 
@@ -112,7 +116,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def migrate(db: sqlite3.Connection) -> list[str]:
+def migrate(db: Connection) -> list[str]:
     """Apply the migrations this catalogue has not had; returns their names."""
     db.execute(
         "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"

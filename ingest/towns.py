@@ -41,7 +41,13 @@ from typing import Any
 import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from madoguchi.kit.config import HandoffSettings, OfficeHoursSettings, Settings, WidgetSettings
+from madoguchi.kit.config import (
+    HandoffSettings,
+    OfficeHoursSettings,
+    Settings,
+    StoreSettings,
+    WidgetSettings,
+)
 from madoguchi.kit.errors import ConfigError, InputError
 
 TOWNS_DIR = "towns"
@@ -456,17 +462,31 @@ class TownFigures:
         return asdict(self)
 
 
-def town_figures(registry: TownRegistry, town: Town) -> TownFigures:
+def town_figures(
+    registry: TownRegistry, town: Town, store: StoreSettings | None = None
+) -> TownFigures:
+    """With the service's ``store`` on PostgreSQL, the counts are its schema's."""
     folder = registry.path(town.id)
     cat = folder / "catalogue.sqlite"
     log = folder / "conversations.sqlite"
+    counts = (
+        _scalar(cat, "SELECT COUNT(*) FROM sources"),
+        _scalar(cat, "SELECT COUNT(*) FROM chunks"),
+        _scalar(log, "SELECT COUNT(*) FROM turns"),
+        _scalar(log, "SELECT COUNT(*) FROM turns WHERE refused = 1"),
+    )
+    if store is not None and store.database_url:
+        from madoguchi.ingest import shared
+
+        c = shared.contents(shared.for_namespace(store, town.id), vectors=False)
+        counts = (c.sources, c.chunks, c.turns, c.refused)
     return TownFigures(
         id=town.id,
         name=town.name,
-        sources=_scalar(cat, "SELECT COUNT(*) FROM sources"),
-        chunks=_scalar(cat, "SELECT COUNT(*) FROM chunks"),
-        questions=_scalar(log, "SELECT COUNT(*) FROM turns"),
-        refused=_scalar(log, "SELECT COUNT(*) FROM turns WHERE refused = 1"),
+        sources=counts[0],
+        chunks=counts[1],
+        questions=counts[2],
+        refused=counts[3],
         origins=list(town.origins),
         admin_keys=len(town.admin_keys),
         exported_at=town.exported_at,
@@ -532,7 +552,10 @@ def export_town(base: Settings, registry: TownRegistry, town_id: str, dest: Path
     report = ExportReport(town_id, str(dest))
     started = time.time()
 
-    rows = _catalogue_sources(folder / "catalogue.sqlite")
+    from madoguchi.ingest.shared import town_store
+
+    shared_store = town_store(base.store, town_id)  # None: the rows are in the folder
+    rows = _catalogue_sources(folder / "catalogue.sqlite", shared_store)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(["source", "title", "kind", "chunks", "url", "indexed_at"])
@@ -541,9 +564,11 @@ def export_town(base: Settings, registry: TownRegistry, town_id: str, dest: Path
     report.files["sources.csv"] = len(rows)
 
     log_path = folder / "conversations.sqlite"
-    if log_path.is_file():
+    if log_path.is_file() or shared_store is not None:
         # a long retention so that opening the log for the export deletes nothing
-        log = ConversationLog(log_path, retention_days=max(base.server.retention_days, 36500))
+        log = ConversationLog.in_data_dir(
+            folder, max(base.server.retention_days, 36500), store=shared_store
+        )
         try:
             drafts = log.unanswered()
             _write_private(dest / "faq_drafts.csv", log.unanswered_csv())
@@ -597,19 +622,24 @@ def export_town(base: Settings, registry: TownRegistry, town_id: str, dest: Path
     return report
 
 
-def _catalogue_sources(path: Path) -> list[list[Any]]:
-    db = _ro(path)
-    if db is None:
-        return []
-    try:
-        got = db.execute(
-            "SELECT source_id, title, kind, n_chunks, uri, indexed_at FROM sources"
-            " ORDER BY source_id"
-        ).fetchall()
-    except sqlite3.Error:
-        return []
-    finally:
-        db.close()
+def _catalogue_sources(path: Path, store: StoreSettings | None = None) -> list[list[Any]]:
+    if store is not None:  # a town's namespace on PostgreSQL (``ingest.shared``)
+        from madoguchi.ingest import shared
+
+        got = shared.source_rows(store)
+    else:
+        db = _ro(path)
+        if db is None:
+            return []
+        try:
+            got = db.execute(
+                "SELECT source_id, title, kind, n_chunks, uri, indexed_at FROM sources"
+                " ORDER BY source_id"
+            ).fetchall()
+        except sqlite3.Error:
+            return []
+        finally:
+            db.close()
     return [
         [sid, title, kind, n, uri or "", time.strftime("%Y-%m-%d %H:%M", time.localtime(at or 0))]
         for sid, title, kind, n, uri, at in got
@@ -660,13 +690,21 @@ def release_chroma(folder: Path) -> None:
                 system.stop()
 
 
-def removal_blocker(registry: TownRegistry, town_id: str) -> str | None:
+def removal_blocker(
+    registry: TownRegistry, town_id: str, store: StoreSettings | None = None
+) -> str | None:
     """Why the town may not be removed without force: no export, or one older than its
-    last question or ingest; None when it may."""
+    last question or ingest (in its schema too, with ``store`` on PostgreSQL); None
+    when it may."""
     town = registry.get(town_id)
     if town.exported_at is None:
         return f"town {town_id!r} has not been exported (madoguchi towns export {town_id} DEST)"
     changed = last_change(registry.path(town_id))
+    if store is not None and store.database_url:
+        from madoguchi.ingest import shared
+
+        ns = shared.for_namespace(store, town_id)
+        changed = max(changed, shared.contents(ns, vectors=False).last_change)
     if changed > town.exported_at:
         return (
             f"town {town_id!r} changed after its last export "
@@ -675,13 +713,21 @@ def removal_blocker(registry: TownRegistry, town_id: str) -> str | None:
     return None
 
 
-def remove_town(registry: TownRegistry, town_id: str, *, force: bool = False) -> RemovalReport:
+def remove_town(
+    registry: TownRegistry,
+    town_id: str,
+    *,
+    force: bool = False,
+    store: StoreSettings | None = None,
+) -> RemovalReport:
     """Delete a town: its documents, vectors, log, settings and keys. Refused (an
-    ``InputError`` saying why) unless an export is up to date or ``force``."""
+    ``InputError`` saying why) unless an export is up to date or ``force``. With the
+    service's ``store`` on shared back-ends, the town's schema in PostgreSQL and its
+    collections on the Chroma server go too (``ingest.shared``), and are what is counted."""
     folder = registry.path(town_id)
     registry.get(town_id)  # TownNotFound first
     if not force:
-        why = removal_blocker(registry, town_id)
+        why = removal_blocker(registry, town_id, store)
         if why:
             raise RemovalRefused(why + "; or remove with --force")
     cat = folder / "catalogue.sqlite"
@@ -696,6 +742,15 @@ def remove_town(registry: TownRegistry, town_id: str, *, force: bool = False) ->
         bytes=sum(p.stat().st_size for p in files),
         left=0,
     )
+    if store is not None:
+        from madoguchi.ingest import shared
+
+        if shared.is_shared(store):
+            gone = shared.drop(shared.for_namespace(store, town_id))
+            if store.database_url:
+                report.sources, report.chunks, report.turns = gone.sources, gone.chunks, gone.turns
+            if store.chroma_server:
+                report.vectors = gone.vectors
     release_chroma(folder)
     # the file first: a half-deleted town is no longer served or listed
     (folder / TOWN_FILE).unlink(missing_ok=True)
@@ -820,10 +875,11 @@ def import_town(
     town = registry.get(town_id)
     folder = registry.path(town_id)
     source = Path(source)
-    if base.store.kind != "chroma" or base.store.chroma_host:
+    if base.store.kind != "chroma" or base.store.chroma_server or base.store.database_url:
         raise ConfigError(
-            "towns import copies an embedded Chroma index: it needs store.kind = chroma "
-            "without store.chroma_host (ingest the town's documents instead)"
+            "towns import copies an embedded index (SQLite files, embedded Chroma): it needs "
+            "store.kind = chroma without store.chroma_url or store.database_url (ingest the "
+            "town's documents instead)"
         )
     if not source.is_dir():
         raise InputError(f"{source}: no such folder")

@@ -8,14 +8,16 @@ exist. Three collections serve one index: the chunks' passages, their title fiel
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, Protocol, TypeAlias
 
 import numpy as np
 
-from madoguchi.kit.config import Settings
+from madoguchi.kit.config import Settings, StoreSettings
 from madoguchi.kit.errors import StoreError
 
 #: vectors as the embedders return them, or as a matrix
@@ -220,32 +222,61 @@ def limit_blas_threads() -> None:
 
 
 class ChromaVectorIndex:
-    """Chroma collection (cosine space) holding only ids and vectors."""
+    """Chroma collection (cosine space) holding only ids and vectors.
+
+    Embedded (``PersistentClient`` in ``<data_dir>/chroma``) by default; with
+    ``store.chroma_url`` a ``chroma run`` server shared by the replicas, where each
+    collection's name starts with the namespace and a dot (``collection_prefix``), so
+    towns never share one and a town's are found to delete. Whatever Chroma or its HTTP
+    client raises becomes a ``StoreError``; the client holds no connection state, so a
+    server that comes back is used again.
+    """
 
     def __init__(self, settings: Settings, embedder_label: str, suffix: str = "") -> None:
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        st = settings.store
+        server = st.chroma_server
+        self.kind = "chroma-server" if server else "chroma"
+        self.name = collection_name(settings, embedder_label, suffix)
         try:
             import chromadb
             from chromadb.config import Settings as ChromaSettings
 
             chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-            st = settings.store
-            if st.chroma_host:
+            if server:
+                host, port, ssl = server
                 client = chromadb.HttpClient(
-                    host=st.chroma_host, port=st.chroma_port, settings=chroma_settings
+                    host=host, port=port, ssl=ssl, settings=chroma_settings
                 )
+                where = f"the Chroma server {host}:{port}"
             else:
                 path = Path(settings.data_dir) / "chroma"
                 path.mkdir(parents=True, exist_ok=True)
                 client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-            # One collection per embedder: vectors of different models never mix.
-            name = f"{st.collection}-{_safe(embedder_label)}"[:52] + suffix
+                where = str(path)
+            self._where = where
             self._client = client
             self._col = client.get_or_create_collection(
-                name=name, metadata={"hnsw:space": "cosine", "embedder": embedder_label}
+                name=self.name, metadata={"hnsw:space": "cosine", "embedder": embedder_label}
             )
         except Exception as exc:  # chromadb raises many kinds
-            raise StoreError(f"cannot open the vector store: {exc}") from exc
+            raise StoreError(f"cannot open the vector store: {_describe(exc)}") from exc
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as exc:  # chromadb and httpx raise many kinds
+            raise StoreError(
+                f"the vector store ({self._where}, {self.name}) failed: {_describe(exc)}"
+            ) from exc
+
+    def heartbeat(self) -> None:
+        """One round trip to the store (``/readyz``)."""
+        with self._errors():
+            self._col.count()
 
     def close(self) -> None:
         """Let go of the client (its files, when it is the last one on that folder)."""
@@ -256,23 +287,26 @@ class ChromaVectorIndex:
     def upsert(self, ids: Sequence[str], vectors: Vectors) -> None:
         if not ids:
             return
-        for s in range(0, len(ids), 4000):
-            self._col.upsert(
-                ids=list(ids[s : s + 4000]),
-                embeddings=np.asarray(vectors[s : s + 4000], dtype=np.float32),
-            )
+        with self._errors():
+            for s in range(0, len(ids), 4000):
+                self._col.upsert(
+                    ids=list(ids[s : s + 4000]),
+                    embeddings=np.asarray(vectors[s : s + 4000], dtype=np.float32),
+                )
 
     def delete(self, ids: Sequence[str]) -> None:
-        for s in range(0, len(ids), 4000):
-            self._col.delete(ids=list(ids[s : s + 4000]))
+        with self._errors():
+            for s in range(0, len(ids), 4000):
+                self._col.delete(ids=list(ids[s : s + 4000]))
 
     def query(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
         # Chroma returns fewer than n (or none) by itself: no count() round trip per question
-        res = self._col.query(
-            query_embeddings=np.asarray([vector], dtype=np.float32),
-            n_results=n,
-            include=["distances"],
-        )
+        with self._errors():
+            res = self._col.query(
+                query_embeddings=np.asarray([vector], dtype=np.float32),
+                n_results=n,
+                include=["distances"],
+            )
         ids = res["ids"][0]
         dists = (res.get("distances") or [[]])[0]
         return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=False)]
@@ -282,7 +316,8 @@ class ChromaVectorIndex:
         mat = np.asarray(vectors, dtype=np.float32)
         if not len(mat):
             return []
-        res = self._col.query(query_embeddings=mat, n_results=n, include=["distances"])
+        with self._errors():
+            res = self._col.query(query_embeddings=mat, n_results=n, include=["distances"])
         dists = res.get("distances") or [[] for _ in res["ids"]]
         return [
             [(i, 1.0 - float(d)) for i, d in zip(ids, ds, strict=False)]
@@ -292,36 +327,91 @@ class ChromaVectorIndex:
     def ids(self) -> set[str]:
         out: set[str] = set()
         offset = 0
-        while True:
-            got = self._col.get(include=[], limit=5000, offset=offset)
-            batch = got["ids"]
-            out.update(batch)
-            if len(batch) < 5000:
-                return out
-            offset += len(batch)
+        with self._errors():
+            while True:
+                got = self._col.get(include=[], limit=5000, offset=offset)
+                batch = got["ids"]
+                out.update(batch)
+                if len(batch) < 5000:
+                    return out
+                offset += len(batch)
 
     def all_vectors(self) -> tuple[list[str], np.ndarray]:
         ids: list[str] = []
         parts: list[np.ndarray] = []
         offset = 0
-        while True:
-            got = self._col.get(include=["embeddings"], limit=5000, offset=offset)
-            batch = got["ids"]
-            if batch:
-                ids.extend(batch)
-                parts.append(np.asarray(got["embeddings"], dtype=np.float32))
-            if len(batch) < 5000:
-                break
-            offset += len(batch)
+        with self._errors():
+            while True:
+                got = self._col.get(include=["embeddings"], limit=5000, offset=offset)
+                batch = got["ids"]
+                if batch:
+                    ids.extend(batch)
+                    parts.append(np.asarray(got["embeddings"], dtype=np.float32))
+                if len(batch) < 5000:
+                    break
+                offset += len(batch)
         return ids, np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
 
     def get(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        got = self._col.get(ids=list(ids), include=["embeddings"])
+        with self._errors():
+            got = self._col.get(ids=list(ids), include=["embeddings"])
         found = list(got["ids"])
         vecs = got.get("embeddings")
         if not found or vecs is None:
             return [], np.zeros((0, 0), dtype=np.float32)
         return found, np.asarray(vecs, dtype=np.float32)
+
+
+def collection_prefix(store: StoreSettings) -> str:
+    """What the names of a namespace's collections on a Chroma server start with (a
+    namespace cannot hold a dot, so no town's prefix starts another's)."""
+    return f"{store.namespace or 'madoguchi'}."
+
+
+def collection_name(settings: Settings, embedder_label: str, suffix: str = "") -> str:
+    """One collection per embedder (vectors of different models never mix) and field;
+    on a server, prefixed by the namespace. At most 63 characters, as Chroma wants."""
+    st = settings.store
+    base = f"{st.collection}-{_safe(embedder_label)}"
+    if not st.chroma_server:
+        return base[:52] + suffix  # the embedded store's names, as they always were
+    name = collection_prefix(st) + base
+    if len(name) > 56:  # cut, with a hash of the whole so two long names stay apart
+        name = name[:47] + "-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    return name + suffix
+
+
+def namespace_collections(store: StoreSettings, *, delete: bool = False) -> dict[str, int]:
+    """A namespace's collections on the Chroma server and the vectors each holds; with
+    ``delete``, deleted (a town's removal)."""
+    server = store.chroma_server
+    if not server:
+        return {}
+    prefix = collection_prefix(store)
+    host, port, _ = server
+    try:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        client = chromadb.HttpClient(
+            host=host, port=port, ssl=server[2], settings=ChromaSettings(anonymized_telemetry=False)
+        )
+        out: dict[str, int] = {}
+        for col in client.list_collections():
+            if col.name.startswith(prefix):
+                out[col.name] = col.count()
+                if delete:
+                    client.delete_collection(col.name)
+        return out
+    except Exception as exc:
+        raise StoreError(
+            f"the Chroma server {host}:{port} (collections {prefix}*): {_describe(exc)}"
+        ) from exc
+
+
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
 
 
 def _safe(label: str) -> str:

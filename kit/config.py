@@ -40,9 +40,28 @@ class EmbedderSettings(BaseModel):
 class StoreSettings(BaseModel):
     kind: Literal["chroma", "memory"] = "chroma"
     collection: str = "madoguchi"
-    # a ``chroma run`` server shared by several API replicas; empty = embedded PersistentClient
+    # The shared back-ends of several API replicas (docs/SHARED_BACKENDS.md); both empty =
+    # the embedded store in data_dir. ``database_url`` (postgresql://user@host:port/db):
+    # catalogue, manifest, chunk text, lexical data, conversation log and feedback in
+    # PostgreSQL, one schema per namespace. ``chroma_url`` (http://host:port): the vectors
+    # in a ``chroma run`` server, collections prefixed by the namespace.
+    database_url: str = ""
+    chroma_url: str = ""
+    # the older spelling of chroma_url (host and port)
     chroma_host: str | None = None
     chroma_port: int = 8000
+    # whose rows and collections these are on a shared back-end: a town's id (set by
+    # ``ingest.towns.town_settings``); empty = the service's own ("madoguchi")
+    namespace: str = Field(default="", pattern=r"^([a-z][a-z0-9_-]{0,31})?$")
+    # connections each process keeps to PostgreSQL, per namespace: a replica answering
+    # N questions at once holds at most pool_max (the log's group commit needs one)
+    pool_min: int = Field(default=1, ge=0)
+    pool_max: int = Field(default=4, ge=1)
+    # seconds to wait for a free pooled connection (or a reachable server) before a 503
+    pool_timeout: float = Field(default=5.0, gt=0)
+    # how often (seconds) a replica asks the shared catalogue whether its version moved;
+    # another replica's or the CLI's ingest is answerable within this (plus the rebuild)
+    poll_seconds: float = Field(default=1.0, ge=0)
     # up to this many chunks, questions are matched against an in-memory copy of the
     # vectors (exact and repeatable; ~1.5 kB a chunk for passage and title vectors);
     # above it, Chroma's approximate HNSW search
@@ -53,6 +72,32 @@ class StoreSettings(BaseModel):
     # for questions searched one at a time); rankings: nDCG@10 within 0.0005 of
     # float32 on localgovFAQ (python -m madoguchi.eval.bench precision)
     vector_precision: Literal["float32", "float16", "int8"] = "float32"
+
+    @property
+    def shared_database(self) -> bool:
+        return bool(self.database_url)
+
+    @property
+    def chroma_server(self) -> tuple[str, int, bool] | None:
+        """(host, port, https) of the Chroma server, or None for the embedded client."""
+        if self.chroma_url:
+            from urllib.parse import urlsplit
+
+            u = urlsplit(self.chroma_url)
+            if u.scheme not in ("http", "https") or not u.hostname:
+                raise ConfigError(
+                    f"store.chroma_url must be http://host:port or https://host:port, "
+                    f"not {self.chroma_url!r}"
+                )
+            return u.hostname, u.port or (443 if u.scheme == "https" else 8000), u.scheme == "https"
+        if self.chroma_host:
+            return self.chroma_host, self.chroma_port, False
+        return None
+
+    @property
+    def pg_schema(self) -> str:
+        """The PostgreSQL schema of this namespace."""
+        return f"madoguchi_{self.namespace}" if self.namespace else "madoguchi"
 
 
 class RetrievalSettings(BaseModel):

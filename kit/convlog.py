@@ -14,6 +14,12 @@ them: ``secure_delete`` overwrites it, a checkpoint empties the WAL. The files
 are the owner's only (0600). The CSV export quotes cells a spreadsheet would
 read as formulas (``spreadsheet_cell``).
 
+On a shared service (``store.database_url``) the same table lives in PostgreSQL, in the
+namespace's schema (``kit.db``): the replicas write one log, staff see every replica's
+turns, and a turn's feedback reaches it whichever replica receives it. Deleted rows
+there are PostgreSQL's to reclaim (autovacuum); the server's own storage is then what
+must be protected.
+
 Thread-safe: one connection guarded by a lock (the API answers in a thread
 pool), WAL journal so the admin screen can read while the API writes.
 
@@ -41,6 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from madoguchi.kit.config import StoreSettings
+from madoguchi.kit.db import DB_ERRORS, Connection, PgDatabase, dialect
 from madoguchi.kit.errors import InputError, StoreError
 from madoguchi.kit.pii import clean_text, mask_echo, mask_pii
 
@@ -150,7 +158,9 @@ class _Row:
 class ConversationLog:
     """Append turns, attach feedback, list and export them, forget old ones."""
 
-    def __init__(self, path: Path | str, retention_days: int = 90) -> None:
+    def __init__(
+        self, path: Path | str, retention_days: int = 90, *, database: PgDatabase | None = None
+    ) -> None:
         self.path = Path(path)
         self.retention_days = retention_days
         self._lock = threading.Lock()
@@ -159,6 +169,16 @@ class ConversationLog:
         self._queued: list[_Row] = []
         self._committing = False
         self.commits = 0  # transactions that wrote turns (group commit: fewer than turns)
+        self._db: Connection
+        self.where = str(self.path)
+        self._ready = True
+        if database is not None:
+            # nothing is asked of the server yet: a service started during an outage
+            # serves its 503s and starts logging once the server is back (``_ensure``)
+            self._db = database
+            self.where = database.where
+            self._ready = False  # and the first turn recorded purges, as opening does here
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _private_file(self.path)
@@ -180,24 +200,54 @@ class ConversationLog:
         self.purge()
 
     @classmethod
-    def in_data_dir(cls, data_dir: Path | str, retention_days: int = 90) -> ConversationLog:
+    def in_data_dir(
+        cls,
+        data_dir: Path | str,
+        retention_days: int = 90,
+        *,
+        store: StoreSettings | None = None,
+    ) -> ConversationLog:
+        """The log of a data directory, or, with ``store.database_url``, of the
+        namespace's schema in PostgreSQL."""
+        if store is not None and store.database_url:
+            db = PgDatabase(
+                store.database_url,
+                store.pg_schema,
+                min_size=store.pool_min,
+                max_size=store.pool_max,
+                timeout=store.pool_timeout,
+            )
+            return cls(Path(data_dir) / FILENAME, retention_days, database=db)
         return cls(Path(data_dir) / FILENAME, retention_days)
 
-    def _run(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
+    def _ensure(self) -> None:
+        """The shared log's schema and table, made on first use (called holding the lock)."""
+        if self._ready:
+            return
+        db = self._db
+        assert isinstance(db, PgDatabase)
+        db.create_schema()
+        db.executescript(SCHEMA)
+        self._ready = True
+
+    def _run(self, sql: str, args: Iterable[Any] = ()) -> Any:
         try:
             with self._lock:
+                self._ensure()
                 cur = self._db.execute(sql, tuple(args))
                 self._db.commit()
                 return cur
-        except sqlite3.Error as exc:
-            raise StoreError(f"conversation log {self.path}: {exc}") from exc
+        except DB_ERRORS as exc:
+            raise StoreError(f"conversation log {self.where}: {exc}") from exc
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             with self._lock:
-                return self._db.execute(sql, tuple(args)).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"conversation log {self.path}: {exc}") from exc
+                self._ensure()
+                rows: list[tuple[Any, ...]] = self._db.execute(sql, tuple(args)).fetchall()
+                return rows
+        except DB_ERRORS as exc:
+            raise StoreError(f"conversation log {self.where}: {exc}") from exc
 
     def record(
         self,
@@ -286,12 +336,13 @@ class ConversationLog:
     def _commit(self, group: list[_Row]) -> None:
         try:
             with self._lock:
+                self._ensure()
                 try:
                     self._db.executemany(_INSERT, [r.values for r in group])
                     self._db.commit()
                     self.commits += 1
                     return
-                except sqlite3.Error:
+                except DB_ERRORS:
                     self._db.rollback()
                     if len(group) == 1:
                         raise
@@ -300,12 +351,12 @@ class ConversationLog:
                         self._db.execute(_INSERT, r.values)
                         self._db.commit()
                         self.commits += 1
-                    except sqlite3.Error as exc:
+                    except DB_ERRORS as exc:
                         self._db.rollback()
-                        r.error = StoreError(f"conversation log {self.path}: {exc}")
-        except sqlite3.Error as exc:
+                        r.error = StoreError(f"conversation log {self.where}: {exc}")
+        except DB_ERRORS as exc:
             for r in group:
-                r.error = StoreError(f"conversation log {self.path}: {exc}")
+                r.error = StoreError(f"conversation log {self.where}: {exc}")
 
     def feedback(self, turn_id: str, helpful: bool, comment: str | None = None) -> bool:
         """Attach feedback to a turn; False when no such turn exists. The comment is masked."""
@@ -316,7 +367,7 @@ class ConversationLog:
             "UPDATE turns SET feedback = ?, comment = COALESCE(?, comment) WHERE id = ?",
             (int(helpful), masked, turn_id),
         )
-        return cur.rowcount > 0
+        return bool(cur.rowcount > 0)
 
     def get(self, turn_id: str) -> Turn | None:
         rows = self._query("SELECT * FROM turns WHERE id = ?", (turn_id,))
@@ -351,10 +402,14 @@ class ConversationLog:
         where, args = _filters(since=since)
         cond = "(refused = 1 OR feedback = 0)"
         where = f"{where} AND {cond}" if where else f" WHERE {cond}"
+        if dialect(self._db) == "postgres":
+            langs, comments = "string_agg(DISTINCT lang, ',')", "string_agg(comment, ' / ')"
+        else:
+            langs, comments = "GROUP_CONCAT(DISTINCT lang)", "GROUP_CONCAT(comment, ' / ')"
         rows = self._query(
-            "SELECT question, COUNT(*), MAX(ts), GROUP_CONCAT(DISTINCT lang),"
+            f"SELECT question, COUNT(*), MAX(ts), {langs},"
             " SUM(refused), SUM(CASE WHEN feedback = 0 THEN 1 ELSE 0 END),"
-            " GROUP_CONCAT(comment, ' / ')"
+            f" {comments}"
             f" FROM turns{where} GROUP BY question ORDER BY COUNT(*) DESC, MAX(ts) DESC",
             args,
         )
@@ -394,10 +449,19 @@ class ConversationLog:
         """
         cutoff = (time.time() if now is None else now) - self.retention_days * 86400
         self._last_purge = time.time()
-        gone = self._run("DELETE FROM turns WHERE ts < ?", (cutoff,)).rowcount
-        if gone:
+        gone: int = self._run("DELETE FROM turns WHERE ts < ?", (cutoff,)).rowcount
+        if gone and dialect(self._db) == "sqlite":
             self._checkpoint()
         return gone
+
+    def extent(self) -> tuple[int, float | None]:
+        """How many turns there are, and when the oldest was asked (None: no turns)."""
+        rows, oldest = self._query("SELECT COUNT(*), MIN(ts) FROM turns")[0]
+        return int(rows), None if oldest is None else float(oldest)
+
+    def ping(self) -> None:
+        """One round trip to the log's database (``/readyz``)."""
+        self._query("SELECT COUNT(*) FROM turns WHERE id = ?", ("",))
 
     def _checkpoint(self) -> None:
         try:

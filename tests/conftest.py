@@ -93,3 +93,64 @@ def site():
     build_town_site(s)
     yield s
     s.stop()
+
+
+def _backend_missing(why: str | None) -> None:
+    """Skip (printing why) when a shared back-end's binaries are absent; on CI (CI=true)
+    fail instead, since ./run test installs them."""
+    if why is None:
+        return
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{why} (on CI ./run test installs it)")
+    print(f"\nskipped: {why}")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (tests/shared_backends.py), for the
+    session; tests that stop it start it again."""
+    from shared_backends import PostgresCluster, postgres_missing
+
+    _backend_missing(postgres_missing())
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.fixture(scope="session")
+def chroma_server():
+    """A ``chroma run`` server on 127.0.0.1 for the session (tests/shared_backends.py)."""
+    from shared_backends import ChromaServer, chroma_cli
+
+    _backend_missing(None if chroma_cli() else "the chroma CLI (package chromadb) is missing")
+    server = ChromaServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def shared_settings(tmp_path: Path, pg_cluster, chroma_server, request):
+    """Settings on both shared back-ends, in a namespace of this test's own."""
+    import hashlib
+
+    from madoguchi.kit.config import Settings
+
+    ns = "t" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:12]
+    return Settings(
+        data_dir=tmp_path / "data",
+        embedder={"kind": "fake", "dim": 256},
+        store={
+            "database_url": pg_cluster.url,
+            "chroma_url": chroma_server.url,
+            "namespace": ns,
+            "pool_timeout": 2.0,
+            "poll_seconds": 0.5,
+        },
+    )

@@ -23,7 +23,8 @@ The other modules: ``deps`` (what routes depend on), ``models`` (bodies),
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from madoguchi.ingest.schedule import BackgroundScheduler, Scheduler
 from madoguchi.ingest.services import TownServices, build_services
 from madoguchi.kit.config import Settings, get_settings
 from madoguchi.kit.convlog import ConversationLog
+from madoguchi.kit.errors import StoreError
 from madoguchi.kit.officehours import Clock, system_clock
 from madoguchi.ui.api import admin as admin_routes
 from madoguchi.ui.api import handoff, line, operations, prefecture, residents
@@ -46,6 +48,8 @@ from madoguchi.ui.api.towns import PrefectureAuth, TownHub
 from madoguchi.ui.security import AdminAuth, RateLimiter
 
 __all__ = ["create_app", "get_services"]
+
+log = logging.getLogger(__name__)
 
 #: what ``create_app(schedule=...)`` takes: a sync file with a [schedule] table, or (tests)
 #: a function making the ``Scheduler`` from the app's services
@@ -155,20 +159,25 @@ def _lifespan(
         conf: Settings = app.state.settings
         answering: Answering = app.state.answering
         if conf.server.log_conversations:
-            app.state.log = ConversationLog.in_data_dir(conf.data_dir, conf.server.retention_days)
+            app.state.log = ConversationLog.in_data_dir(
+                conf.data_dir, conf.server.retention_days, store=conf.store
+            )
         if services is not None:
             app.state.services = services
         else:
             svc = build_services(conf)
-            await anyio.to_thread.run_sync(svc.warm_up)
+            await _warm(conf, anyio.to_thread.run_sync(svc.warm_up))
             app.state.services = svc
         # the towns share the service's embedder (the model is loaded once)
         app.state.towns.embedder = app.state.services.embedder
         answering.open()
         app.state.line.start()
         if services is None:  # each answering thread builds its tokenizer now, not on a question
-            await asyncio.gather(
-                *(answering.run(app.state.services.warm_up) for _ in range(answering.workers))
+            await _warm(
+                conf,
+                asyncio.gather(
+                    *(answering.run(app.state.services.warm_up) for _ in range(answering.workers))
+                ),
             )
         if make_scheduler is not None:
             app.state.scheduler = BackgroundScheduler(make_scheduler(app.state.services)).start()
@@ -188,3 +197,14 @@ def _lifespan(
                 app.state.log.close()
 
     return lifespan
+
+
+async def _warm(conf: Settings, warming: Awaitable[object]) -> None:
+    """Warm up; on shared back-ends, one that does not answer yet is no reason not to
+    start: the replica serves 503s (``/readyz`` says which back-end) until it does."""
+    try:
+        await warming
+    except StoreError as exc:
+        if not (conf.store.database_url or conf.store.chroma_server):
+            raise
+        log.warning("a shared back-end is not reachable at start-up (serving 503s): %s", exc)

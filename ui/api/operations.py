@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from madoguchi.ui.api.deps import MetricsDep, ServicesDep
+from madoguchi.ui.api.deps import LogDep, MetricsDep, ServicesDep
 from madoguchi.ui.api.models import ErrorOut, StatusOut
 from madoguchi.ui.api.pages import docs_csp
 
@@ -32,9 +32,16 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"model": ErrorOut}})
-def readyz(svc: ServicesDep) -> dict[str, Any]:
-    """Models warmed up and the index readable (readiness)."""
-    return {"status": "ready", "chunks": svc.index.chunk_count()}
+def readyz(svc: ServicesDep, log: LogDep) -> dict[str, Any]:
+    """Models warmed up, the index readable: the catalogue (SQLite or PostgreSQL) and the
+    vectors (Chroma, embedded or a server) each asked now, and the conversation log's
+    database. A back-end that does not answer is a 503 naming it (readiness), and the
+    next call asks again: a replica whose back-end came back is ready without a restart."""
+    out = {"status": "ready", **svc.index.health()}
+    if log is not None:
+        log.ping()
+        out["log"] = "ok"
+    return out
 
 
 @router.get(

@@ -133,7 +133,9 @@ def _missing(town_id: str) -> JSONResponse:
 def list_towns(request: Request) -> dict[str, Any]:
     """Every town with its counts, and the totals."""
     hub = _hub(request)
-    figures = [town_figures(hub.registry, t).to_json() for t in hub.registry.towns()]
+    figures = [
+        town_figures(hub.registry, t, hub.base.store).to_json() for t in hub.registry.towns()
+    ]
     total = {
         k: sum(int(f[k]) for f in figures) for k in ("sources", "chunks", "questions", "refused")
     }
@@ -145,7 +147,7 @@ def list_towns(request: Request) -> dict[str, Any]:
 def show_town(request: Request, town_id: TownId) -> dict[str, Any] | JSONResponse:
     hub = _hub(request)
     try:
-        return town_figures(hub.registry, hub.registry.get(town_id)).to_json()
+        return town_figures(hub.registry, hub.registry.get(town_id), hub.base.store).to_json()
     except TownNotFound:
         return _missing(town_id)
 
@@ -203,11 +205,13 @@ async def delete_town(
     been exported after its last change (``madoguchi towns export``), unless ``force``."""
     hub = _hub(request)
     try:
-        why = None if force else removal_blocker(hub.registry, town_id)
+        why = None if force else removal_blocker(hub.registry, town_id, hub.base.store)
     except TownNotFound:
         return _missing(town_id)
     if why:
         return JSONResponse(status_code=409, content={"error": "NotExported", "detail": why})
     hub.forget(town_id)
-    report = await anyio.to_thread.run_sync(lambda: remove_town(hub.registry, town_id, force=True))
+    report = await anyio.to_thread.run_sync(
+        lambda: remove_town(hub.registry, town_id, force=True, store=hub.base.store)
+    )
     return report.to_json()

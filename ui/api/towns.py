@@ -271,7 +271,9 @@ class TownHub:
             svc.embedder = batching
             svc.retriever.embedder = batching
         log = (
-            ConversationLog.in_data_dir(settings.data_dir, settings.server.retention_days)
+            ConversationLog.in_data_dir(
+                settings.data_dir, settings.server.retention_days, store=settings.store
+            )
             if settings.server.log_conversations
             else None
         )

@@ -89,9 +89,11 @@ def synonyms_suggest(
 
     svc = town_services(None, town)
     path = svc.settings.data_dir / FILENAME
-    if not path.exists():
+    if not path.exists() and not svc.settings.store.database_url:
         raise InputError(f"no conversation log yet ({path}): it is written by 'madoguchi serve'")
-    log = ConversationLog(path, svc.settings.server.retention_days)
+    log = ConversationLog.in_data_dir(
+        svc.settings.data_dir, svc.settings.server.retention_days, store=svc.settings.store
+    )
     try:
         rows = suggest_from_log(log, svc.index.view(), svc.embedder, svc.synonyms.current(), limit)
     finally:

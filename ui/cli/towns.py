@@ -159,10 +159,10 @@ def towns_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     broken: list[tuple[str, KitError]] = []
     figures = []
     with _refusals():
-        _, reg = _registry(ctx)
+        base, reg = _registry(ctx)
         for tid in reg.ids():
             try:
-                figures.append(town_figures(reg, reg.get(tid)))
+                figures.append(town_figures(reg, reg.get(tid), base.store))
             except KitError as exc:  # one unreadable town.toml: the others are still listed
                 broken.append((tid, exc))
     if as_json:
@@ -203,9 +203,9 @@ def towns_show(ctx: typer.Context, town_id: IdArg, as_json: JsonOpt = False) -> 
     from madoguchi.ingest.towns import town_figures
 
     with _refusals():
-        _, reg = _registry(ctx)
+        base, reg = _registry(ctx)
         town = reg.get(town_id)
-        fig = town_figures(reg, town)
+        fig = town_figures(reg, town, base.store)
     data = town.model_dump(mode="json", exclude={"admin_keys", "line"})
     data["line"] = bool(town.line.channel_secret and town.line.channel_access_token)
     data.update(fig.to_json())
@@ -300,8 +300,8 @@ def towns_remove(
     from madoguchi.ingest.towns import remove_town
 
     with _refusals():
-        _, reg = _registry(ctx)
-        report = remove_town(reg, town_id, force=force)
+        base, reg = _registry(ctx)
+        report = remove_town(reg, town_id, force=force, store=base.store)
     if as_json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         return

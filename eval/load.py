@@ -111,11 +111,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def load_questions(path: Path) -> list[tuple[str, str | None]]:
-    out: list[tuple[str, str | None]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            item = json.loads(line)
-            out.append((item["question"], item.get("lang")))
+    """The questions of an evaluation set, each with its language (a widget sends its
+    menu's); a held-out set's provenance line is skipped."""
+    from madoguchi.eval.dataset import load_dataset
+
+    out: list[tuple[str, str | None]] = [(it.question, it.lang) for it in load_dataset(path)]
     if not out:
         raise SystemExit(f"{path}: no questions")
     return out

@@ -45,6 +45,13 @@ def test_load_questions_reads_the_demo_set():
     assert len(qs) > 50 and all(isinstance(q, str) and q for q, _ in qs)
 
 
+def test_load_questions_skips_a_held_out_sets_provenance_line():
+    from madoguchi.eval.load import REPO
+
+    qs = load_questions(REPO / "eval" / "datasets" / "blind" / "demo_blind_multi.jsonl")
+    assert len(qs) == 139 and {lang for _, lang in qs} >= {"en", "vi", "ja-easy"}
+
+
 def test_run_load_against_a_loopback_server(settings):
     import uvicorn
 

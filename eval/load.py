@@ -113,9 +113,12 @@ def percentile(values: list[float], q: float) -> float:
 def load_questions(path: Path) -> list[tuple[str, str | None]]:
     """The questions of an evaluation set, each with its language (a widget sends its
     menu's); a held-out set's provenance line is skipped."""
-    from madoguchi.eval.dataset import load_dataset
+    from madoguchi.eval.dataset import DatasetError, load_dataset
 
-    out: list[tuple[str, str | None]] = [(it.question, it.lang) for it in load_dataset(path)]
+    try:
+        out: list[tuple[str, str | None]] = [(it.question, it.lang) for it in load_dataset(path)]
+    except DatasetError as exc:
+        raise SystemExit(str(exc)) from exc
     if not out:
         raise SystemExit(f"{path}: no questions")
     return out

@@ -38,6 +38,7 @@ from madoguchi.kit.config import Settings
 from madoguchi.kit.convlog import ConversationLog
 from madoguchi.kit.errors import ConfigError, InputError, KitError
 from madoguchi.ui.admin_inbox import inbox_tab
+from madoguchi.ui.api.handoff import deliver_reply
 
 UPLOAD_SUFFIXES = {
     ".csv", ".tsv", ".txt", ".md", ".markdown", ".html", ".htm", ".pdf",
@@ -739,6 +740,11 @@ def mount_admin(
 
     incoming = gradio_temp_dir()
     actions = AdminActions(services, log, settings, incoming_dir=incoming)
+    # the inbox tab: the app's clock, and its LINE hub to push replies to LINE tickets
+    actions.clock = getattr(app.state, "clock", None)  # type: ignore[attr-defined]
+    actions.deliver_reply = functools.partial(  # type: ignore[attr-defined]
+        deliver_reply, app, settings, ""
+    )
     blocks = build_admin(actions)
     gr.mount_gradio_app(
         app,

@@ -119,6 +119,9 @@ ADDED_COLUMNS = (
     ("delivery", "TEXT"),
 )
 REPLY_CHANNELS = ("line",)
+#: reading an inbox purges it when its last purge is older than this (seconds)
+PURGE_EVERY = 3600.0
+_PURGED: dict[str, float] = {}  # inbox file -> when it was last purged (its clock)
 DELIVERIES = ("pending", "sent", "failed")
 
 
@@ -248,6 +251,7 @@ class HandoffInbox:
         kept = text if consent else mask_pii(text)
         now = self.clock()
         self.purge(now)
+        _PURGED[str(self.path)] = now
         ticket = uuid.uuid4().hex[:16]
         token = secrets.token_urlsafe(24)
         msg = Message(
@@ -302,6 +306,7 @@ class HandoffInbox:
     def check(self, ticket: str, token: str) -> Message | None:
         """The ticket when ``token`` is its token; None otherwise (unknown, deleted or a
         wrong token look the same)."""
+        self.purge_due()
         with self._db() as db:
             row = db.execute("SELECT token_hash FROM messages WHERE id = ?", (ticket,)).fetchone()
         if row is None or not hmac.compare_digest(row[0], _hash(token or "")):
@@ -326,6 +331,7 @@ class HandoffInbox:
         """Open ones oldest first (the next to answer on top); answered and all, newest first."""
         if status is not None and status not in STATUSES:
             raise InputError(f"status は open か answered です (got {status!r})")
+        self.purge_due()
         order = "ts ASC" if status == "open" else "ts DESC"
         where, args = ("WHERE status = ?", [status]) if status else ("", [])
         with self._db() as db:
@@ -394,6 +400,7 @@ class HandoffInbox:
     def stats(self) -> dict[str, float]:
         """Messages kept: opened (all), open, answered, and the answered ones' time to
         answer in seconds (mean, median; 0 when none)."""
+        self.purge_due()
         with self._db() as db:
             total, still_open = db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(status = 'open'), 0) FROM messages"
@@ -415,6 +422,17 @@ class HandoffInbox:
             "answer_seconds_mean": sum(waits) / len(waits) if waits else 0.0,
             "answer_seconds_median": median,
         }
+
+    def purge_due(self) -> int:
+        """``purge`` when the file was not purged in the last ``PURGE_EVERY`` seconds (by
+        this inbox's clock): reading the inbox (staff's list, the metrics, a poll) deletes
+        what is past retention even when no new message comes, a LINE user id with it."""
+        now = self.clock()
+        key = str(self.path)
+        if now - _PURGED.get(key, float("-inf")) < PURGE_EVERY:
+            return 0
+        _PURGED[key] = now
+        return self.purge(now)
 
     def purge(self, now: float | None = None) -> int:
         """Delete messages older than the retention period; returns how many went.

@@ -399,7 +399,10 @@ def inbox_reply(
 
 @admin_router.post("/{ticket}/resend", response_model=MessageOut, responses=ADMIN_ERRORS)
 def inbox_resend(
-    ticket: str, request: Request, settings: SettingsDep, clock: ClockDep
+    ticket: Annotated[str, PathParam(pattern=TICKET_PATTERN)],
+    request: Request,
+    settings: SettingsDep,
+    clock: ClockDep,
 ) -> dict[str, Any]:
     """Push the reply of a LINE message again (after 「LINEへの送信に失敗しました」); the
     same retry key as before, so a push that did arrive is not delivered twice."""

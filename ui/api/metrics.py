@@ -118,7 +118,10 @@ class Metrics:
         self.line_queue = Gauge(
             "madoguchi_line_queue", "LINE events waiting to be answered.", registry=self.registry
         )
-        # hand-off from LINE (ui/api/line.py): tickets opened, staff replies pushed, failures
+        self._line_handoff()
+
+    def _line_handoff(self) -> None:
+        """Hand-off from LINE (ui/api/line.py): tickets opened, staff replies pushed, failures."""
         self.line_handoffs_opened = Counter(
             "madoguchi_line_handoffs_opened",
             "Hand-off tickets opened from LINE (the resident tapped 同意して送る).",

@@ -397,3 +397,53 @@ def test_retention_deletes_the_stored_user_id(conf, platform, refusing, clock):
         else b""
     )
     assert USER.encode() not in stored
+
+
+def test_a_towns_line_ticket_goes_to_its_inbox_and_its_reply_to_its_channel(
+    conf, platform, clock, monkeypatch
+):
+    from madoguchi.ingest.towns import Town, TownLine, TownRegistry, add_town, town_settings
+
+    monkeypatch.chdir(REPO)
+    reg = TownRegistry(conf.data_dir)
+    secret, token = "kawabe-channel-secret-abcdef0123", "kawabe-access-token"
+    town, key = add_town(
+        reg,
+        Town(
+            id="kawabe",
+            name="川辺町",
+            line=TownLine(channel_secret=secret, channel_access_token=token),
+        ),
+    )
+    s = build_services(town_settings(conf, town))
+    s.ingest(["demo/towns/kawabe/faq.csv"])
+    s.close()
+    platform.secret, platform.access_token = secret, token
+    path = "/t/kawabe" + WEBHOOK
+    with TestClient(create_app(settings=conf, admin=False, clock=clock)) as c:
+
+        def to_town(ev):
+            body = platform.body(ev)
+            assert c.post(path, content=body, headers=platform.headers(body)).status_code == 200
+            c.portal.call(c.app.state.line.drain)
+            return platform.to(USER)[-1][1]
+
+        to_town(platform.text(USER, "粗大ごみの処理券はいくら？"))
+        [button] = handoff_actions(to_town(platform.text(USER, "職員")))
+        [agree, _] = handoff_actions(
+            to_town(platform.event(USER, "postback", postback={"data": button["data"]}))
+        )
+        to_town(platform.event(USER, "postback", postback={"data": agree["data"]}))
+        kawabe = town_settings(conf, town)
+        [row] = inbox_rows(kawabe)
+        assert row["reply_to"] == USER and row["question"] == "粗大ごみの処理券はいくら？"
+        assert inbox_rows(conf) == []  # not the service's inbox
+        r = c.post(
+            f"/t/kawabe/api/v1/admin/handoff/{row['id']}/reply",
+            json={"reply": "川辺町役場です。"},
+            headers={"x-api-key": key},
+        )
+    assert r.status_code == 200 and r.json()["delivery"] == "sent"
+    kind, messages = platform.to(USER)[-1]
+    assert kind == "push" and messages[0]["text"].endswith("川辺町役場です。")
+    assert platform.calls(PUSH)[-1]["headers"]["Authorization"] == f"Bearer {token}"

@@ -23,6 +23,8 @@ class Turn:
     sources: tuple[str, ...] = ()
     # what was searched for the question: itself, or it read with the earlier topic
     query: str = ""
+    # the department the answer named (a hand-off asked for next goes to it)
+    department: str | None = None
 
 
 class ConversationStore:

@@ -17,7 +17,11 @@ What is kept of the resident:
   question.
 
 The resident polls with the ticket id and a token returned once; only the token's
-SHA-256 is stored. Rows older than ``handoff.retention_days`` are deleted with their
+SHA-256 is stored. A message sent from another channel (LINE) also keeps where the
+reply goes: ``reply_channel`` ("line") and ``reply_to`` (the LINE user id, the only
+place it is stored; never in the conversation log), with ``delivery`` (``pending``,
+``sent``, ``failed``) and ``reply_key``, the retry key of the current reply's push (a
+new reply gets a new key; sending the same reply again reuses it, so it arrives once). Rows older than ``handoff.retention_days`` are deleted with their
 text (``secure_delete``, then a checkpoint empties the write-ahead log), as the
 conversation log does. The file is the owner's only (0600).
 
@@ -94,15 +98,31 @@ CREATE TABLE IF NOT EXISTS messages (
     reply TEXT,
     replied_ts REAL,
     assigned_ts REAL,
-    faq_draft INTEGER NOT NULL DEFAULT 0
+    faq_draft INTEGER NOT NULL DEFAULT 0,
+    reply_channel TEXT,
+    reply_to TEXT,
+    reply_key TEXT,
+    delivery TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
 CREATE INDEX IF NOT EXISTS messages_status ON messages (status, ts);
 """
 _COLUMNS = (
     "id, conversation_id, ts, lang, department, question, contact, consent, status,"
-    " reply, replied_ts, assigned_ts, faq_draft"
+    " reply, replied_ts, assigned_ts, faq_draft, reply_channel, delivery"
 )
+#: columns added after the first release: (name, type), added to an older file on open
+ADDED_COLUMNS = (
+    ("reply_channel", "TEXT"),
+    ("reply_to", "TEXT"),
+    ("reply_key", "TEXT"),
+    ("delivery", "TEXT"),
+)
+REPLY_CHANNELS = ("line",)
+#: reading an inbox purges it when its last purge is older than this (seconds)
+PURGE_EVERY = 3600.0
+_PURGED: dict[str, float] = {}  # inbox file -> when it was last purged (its clock)
+DELIVERIES = ("pending", "sent", "failed")
 
 
 @dataclass(frozen=True)
@@ -120,6 +140,9 @@ class Message:
     replied_ts: float | None
     assigned_ts: float | None
     faq_draft: bool
+    # where the staff reply is sent besides the ticket ("line"), and how that went
+    reply_channel: str | None = None
+    delivery: str | None = None
 
     @property
     def answer_seconds(self) -> float | None:
@@ -166,6 +189,10 @@ class HandoffInbox:
             _private_file(self.path)
             with self._db() as db:
                 db.executescript(SCHEMA)
+                have = {r[1] for r in db.execute("PRAGMA table_info(messages)")}
+                for name, kind in ADDED_COLUMNS:  # a file made before the column existed
+                    if name not in have:
+                        db.execute(f"ALTER TABLE messages ADD COLUMN {name} {kind}")
         except OSError as exc:
             raise StoreError(f"cannot open the hand-off inbox {self.path}: {exc}") from exc
 
@@ -205,9 +232,16 @@ class HandoffInbox:
         consent: bool = False,
         lang: str | None = None,
         conversation_id: str | None = None,
+        reply_channel: str | None = None,
+        reply_to: str | None = None,
     ) -> tuple[Message, str]:
         """A new ticket; returns it and the polling token (shown once, stored hashed).
-        An empty or too long message or contact is an ``InputError``."""
+        An empty or too long message or contact is an ``InputError``. ``reply_channel``
+        and ``reply_to`` (a LINE user id): where staff's reply is also sent."""
+        if (reply_channel is None) != (reply_to is None) or (
+            reply_channel is not None and reply_channel not in REPLY_CHANNELS
+        ):
+            raise InputError(f"返信先が正しくありません (reply channel {reply_channel!r})")
         text = _text(question, "メッセージ", self.max_message_chars)
         given = (contact or "").strip()
         kept_contact: str | None = None
@@ -217,6 +251,7 @@ class HandoffInbox:
         kept = text if consent else mask_pii(text)
         now = self.clock()
         self.purge(now)
+        _PURGED[str(self.path)] = now
         ticket = uuid.uuid4().hex[:16]
         token = secrets.token_urlsafe(24)
         msg = Message(
@@ -233,11 +268,13 @@ class HandoffInbox:
             replied_ts=None,
             assigned_ts=None,
             faq_draft=False,
+            reply_channel=reply_channel,
         )
         with self._db() as db:
             db.execute(
                 "INSERT INTO messages (id, token_hash, conversation_id, ts, lang, department,"
-                " question, contact, consent, status) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " question, contact, consent, status, reply_channel, reply_to)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     msg.id,
                     _hash(token),
@@ -249,13 +286,27 @@ class HandoffInbox:
                     msg.contact,
                     int(msg.consent),
                     msg.status,
+                    reply_channel,
+                    (reply_to or None),
                 ),
             )
         return msg, token
 
+    def find_open(self, conversation_id: str, question: str) -> Message | None:
+        """The open ticket of this conversation with this message, if any (a second tap
+        on 「同意して送る」 finds the first ticket rather than opening another)."""
+        with self._db() as db:
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE conversation_id = ? AND question = ?"
+                " AND status = 'open' ORDER BY ts DESC LIMIT 1",
+                (conversation_id, question),
+            ).fetchone()
+        return _message(row) if row else None
+
     def check(self, ticket: str, token: str) -> Message | None:
         """The ticket when ``token`` is its token; None otherwise (unknown, deleted or a
         wrong token look the same)."""
+        self.purge_due()
         with self._db() as db:
             row = db.execute("SELECT token_hash FROM messages WHERE id = ?", (ticket,)).fetchone()
         if row is None or not hmac.compare_digest(row[0], _hash(token or "")):
@@ -280,6 +331,7 @@ class HandoffInbox:
         """Open ones oldest first (the next to answer on top); answered and all, newest first."""
         if status is not None and status not in STATUSES:
             raise InputError(f"status は open か answered です (got {status!r})")
+        self.purge_due()
         order = "ts ASC" if status == "open" else "ts DESC"
         where, args = ("WHERE status = ?", [status]) if status else ("", [])
         with self._db() as db:
@@ -305,12 +357,41 @@ class HandoffInbox:
         body = _text(text, "返信", self.max_message_chars * 2)
         self._need(ticket)
         with self._db() as db:
+            # a ticket with a reply channel: this reply is to be sent, with a key of its own
             db.execute(
                 "UPDATE messages SET reply = ?, status = 'answered',"
-                " replied_ts = COALESCE(replied_ts, ?) WHERE id = ?",
-                (body, self.clock(), ticket),
+                " replied_ts = COALESCE(replied_ts, ?),"
+                " reply_key = CASE WHEN reply_channel IS NULL THEN NULL ELSE ? END,"
+                " delivery = CASE WHEN reply_channel IS NULL THEN NULL ELSE 'pending' END"
+                " WHERE id = ?",
+                (body, self.clock(), str(uuid.uuid4()), ticket),
             )
         return self._need(ticket)
+
+    def reply_target(self, ticket: str) -> tuple[str, str, str, str] | None:
+        """Where and what to send of an answered ticket with a reply channel:
+        (channel, address, the reply, its retry key); None for any other ticket."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT reply_channel, reply_to, reply, reply_key FROM messages WHERE id = ?",
+                (ticket,),
+            ).fetchone()
+        if row is None or not all(row):
+            return None
+        return row[0], row[1], row[2], row[3]
+
+    def set_delivery(self, ticket: str, delivery: str, reply_key: str | None = None) -> None:
+        """How sending the reply went; only the reply with ``reply_key`` (when given) is
+        marked, so a late outcome of an older reply does not mark a newer one."""
+        if delivery not in DELIVERIES:
+            raise InputError(f"delivery は {DELIVERIES} のどれかです (got {delivery!r})")
+        sql = "UPDATE messages SET delivery = ? WHERE id = ? AND reply_channel IS NOT NULL"
+        args: list[Any] = [delivery, ticket]
+        if reply_key is not None:
+            sql += " AND reply_key = ?"
+            args.append(reply_key)
+        with self._db() as db:
+            db.execute(sql, args)
 
     def mark_faq_draft(self, ticket: str) -> None:
         with self._db() as db:
@@ -319,6 +400,7 @@ class HandoffInbox:
     def stats(self) -> dict[str, float]:
         """Messages kept: opened (all), open, answered, and the answered ones' time to
         answer in seconds (mean, median; 0 when none)."""
+        self.purge_due()
         with self._db() as db:
             total, still_open = db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(status = 'open'), 0) FROM messages"
@@ -341,6 +423,17 @@ class HandoffInbox:
             "answer_seconds_median": median,
         }
 
+    def purge_due(self) -> int:
+        """``purge`` when the file was not purged in the last ``PURGE_EVERY`` seconds (by
+        this inbox's clock): reading the inbox (staff's list, the metrics, a poll) deletes
+        what is past retention even when no new message comes, a LINE user id with it."""
+        now = self.clock()
+        key = str(self.path)
+        if now - _PURGED.get(key, float("-inf")) < PURGE_EVERY:
+            return 0
+        _PURGED[key] = now
+        return self.purge(now)
+
     def purge(self, now: float | None = None) -> int:
         """Delete messages older than the retention period; returns how many went.
         Their text goes from the file too (secure_delete, then a WAL checkpoint)."""
@@ -362,7 +455,8 @@ class HandoffInbox:
 
 
 def _message(row: tuple[Any, ...]) -> Message:
-    (mid, cid, ts, lang, dept, q, contact, consent, status, reply, rts, ats, draft) = row
+    (mid, cid, ts, lang, dept, q, contact, consent, status, reply, rts, ats, draft) = row[:13]
+    channel, delivery = row[13:15]
     return Message(
         id=mid,
         conversation_id=cid,
@@ -377,6 +471,8 @@ def _message(row: tuple[Any, ...]) -> Message:
         replied_ts=rts,
         assigned_ts=ats,
         faq_draft=bool(draft),
+        reply_channel=channel,
+        delivery=delivery,
     )
 
 

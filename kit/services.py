@@ -224,7 +224,12 @@ class Services:
         timings = {**timings, "retrieve_ms": (t1 - t0) * 1000, "answer_ms": (t2 - t1) * 1000}
         answer = Answer(**{**answer.__dict__, "timings": timings})
         turn = Turn(
-            q, answer.text, answer.lang, tuple(c.source_id for c in answer.citations), query
+            q,
+            answer.text,
+            answer.lang,
+            tuple(c.source_id for c in answer.citations),
+            query,
+            answer.department,
         )
         self.conversations.add(conversation_id, turn)
         return AskResult(answer=answer, hits=hits, latency_ms=(t2 - t0) * 1000, timings=timings)

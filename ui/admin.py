@@ -53,6 +53,7 @@ from madoguchi.ui.admin_inbox import inbox_tab
 from madoguchi.ui.admin_messages import say
 from madoguchi.ui.admin_schedule import schedule_tab
 from madoguchi.ui.admin_usage import usage_tab
+from madoguchi.ui.api.handoff import deliver_reply
 
 # what the folder connector reads (``connectors.folder.KINDS``); the upload box takes any
 # file, and one of another type gets the kit's reason, in Japanese (``admin_messages``)
@@ -989,6 +990,11 @@ def mount_admin(
 
     incoming = gradio_temp_dir()
     actions = AdminActions(services, log, settings, incoming_dir=incoming)
+    # the inbox tab: the app's clock, and its LINE hub to push replies to LINE tickets
+    actions.clock = getattr(app.state, "clock", None)  # type: ignore[attr-defined]
+    actions.deliver_reply = functools.partial(  # type: ignore[attr-defined]
+        deliver_reply, app, settings, ""
+    )
     blocks = build_admin(actions)
     gr.mount_gradio_app(
         app,

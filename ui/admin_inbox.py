@@ -18,9 +18,12 @@ from typing import Any
 
 from madoguchi.kit.config import Settings
 from madoguchi.kit.errors import InputError
-from madoguchi.kit.handoff import Message
+from madoguchi.kit.handoff import HandoffInbox, Message
 from madoguchi.kit.officehours import Clock, system_clock
-from madoguchi.ui.api.handoff import inbox_for, make_draft
+from madoguchi.ui.api.handoff import delivery_note, inbox_for, make_draft
+
+#: sends a LINE ticket's reply (``ui.api.handoff.deliver_reply`` bound to the app)
+Deliver = Callable[[HandoffInbox, str], None]
 
 INBOX_COLUMNS = ["受付番号", "受付日時", "担当", "状態",
                  "内容", "連絡先", "返信", "FAQ案"]  # fmt: skip
@@ -35,9 +38,12 @@ STATUS_LABELS = {"open": "未回答", "answered": "回答済み"}
 class InboxActions:
     """The inbox of the screen's town, read and written through ``kit.handoff``."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, deliver: Deliver | None = None
+    ) -> None:
         self.settings = settings
         self.clock: Clock = clock or system_clock
+        self.deliver = deliver
 
     def _inbox(self) -> Any:
         return inbox_for(self.settings, self.clock)
@@ -57,7 +63,7 @@ class InboxActions:
                 STATUS_LABELS.get(m.status, m.status),
                 m.question,
                 (m.contact or "") + ("" if m.consent or not m.contact else "（同意なし: 伏せ字）"),
-                m.reply or "",
+                (m.reply or "") + (f"\n[{note}]" if (note := delivery_note(m)) else ""),
                 "済" if m.faq_draft else "",
             ]
             for m in self._inbox().messages(status, limit=500)
@@ -92,8 +98,33 @@ class InboxActions:
         return f"受付番号 {m.id} の担当を {m.department} にしました。"
 
     def reply(self, ticket: str, text: str) -> str:
-        m = self._inbox().reply(self.message(ticket).id, text)
-        return f"受付番号 {m.id} に返信しました。住民の画面に表示されます。"
+        inbox = self._inbox()
+        m = inbox.reply(self.message(ticket).id, text)
+        if not m.reply_channel:
+            return f"受付番号 {m.id} に返信しました。住民の画面に表示されます。"
+        return self._send(inbox, m.id, f"受付番号 {m.id} に返信しました。")
+
+    def resend(self, ticket: str) -> str:
+        """Push a LINE message's reply again (after a failed push)."""
+        m = self.message(ticket)
+        if not m.reply_channel or not m.reply:
+            raise InputError("LINE に送る返信がありません (no reply to send to LINE)")
+        return self._send(self._inbox(), m.id, f"受付番号 {m.id} の返信を")
+
+    def _send(self, inbox: HandoffInbox, ticket: str, done: str) -> str:
+        if self.deliver is not None:
+            self.deliver(inbox, ticket)
+        m = inbox.get(ticket)
+        if m is None:
+            raise InputError("メッセージを一覧から選んでください (pick a message)")
+        if m.delivery == "sent":
+            return done + "LINE で住民に送りました。"
+        if m.delivery == "pending":
+            return done + "LINE へ送信中です。しばらくして一覧で確かめてください。"
+        return (
+            done + "**LINEへの送信に失敗しました。** 返信は保存されています。"
+            "「LINE に再送」で、もう一度送れます。"
+        )
 
     def faq_draft(self, ticket: str, answer: str = "") -> str:
         m = self.message(ticket)
@@ -111,7 +142,9 @@ def inbox_tab(actions: Any) -> None:
 
     from madoguchi.ui.admin import _guard
 
-    inbox = InboxActions(actions.settings, getattr(actions, "clock", None))
+    inbox = InboxActions(
+        actions.settings, getattr(actions, "clock", None), getattr(actions, "deliver_reply", None)
+    )
 
     @_guard
     def do_list(which: str) -> tuple[str, Any]:
@@ -164,6 +197,7 @@ def inbox_tab(actions: Any) -> None:
         with gr.Row():
             reply_btn = gr.Button("返信する", variant="primary")
             draft_btn = gr.Button("FAQ 案にする")
+            resend_btn = gr.Button("LINE に再送")
         result = gr.Markdown()
         list_btn.click(do_list, [which], [summary, table])
         which.change(do_list, [which], [summary, table])
@@ -173,3 +207,4 @@ def inbox_tab(actions: Any) -> None:
         assign_btn.click(then_list(inbox.assign), [ticket, department, which], outputs)
         reply_btn.click(then_list(inbox.reply), [ticket, reply, which], outputs)
         draft_btn.click(then_list(inbox.faq_draft), [ticket, reply, which], outputs)
+        resend_btn.click(then_list(inbox.resend), [ticket, which], outputs)

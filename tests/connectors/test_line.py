@@ -285,3 +285,55 @@ def test_the_profile_language_and_a_bad_user_id(platform):
     assert run(go("U1"))["language"] == "zh-TW"
     assert run(go("U2")) is None  # 404
     assert run(go("../message/push")) is None and len(platform.requests) == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["職員", "担当者", "人と話したい", "窓口の人", "窓口の人をお願いします", "職員と話したいです。",
+     "役場の人につないでください", "ＳＴＡＦＦ", "staff", "Operator", "human", "a human please",
+     "I want to talk to a human", "Can I speak to a person?", "转人工", "人工客服", "找工作人员",
+     "상담원 연결", "직원", "nhân viên", "falar com atendente", "Quiero hablar con una persona",
+     "petugas", "kawani", "कर्मचारी"],
+)  # fmt: skip
+def test_a_request_for_a_person_is_recognised(text):
+    assert msg.asks_for_staff(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["職員採用試験はいつですか", "職員の給料は？", "担当者の電話番号", "人口は？", "粗大ごみ",
+     "human rights", "staff room", "How many staff work at the town office?", "", "人" * 80],
+)  # fmt: skip
+def test_a_question_naming_staff_is_a_question(text):
+    assert not msg.asks_for_staff(text)
+
+
+def test_the_hand_off_messages_fit_the_platform_in_every_language():
+    offer = {
+        "open": True,
+        "department": "環境衛生課",
+        "department_label": "環境衛生課",
+        "phone": "01234-5-1103",
+        "closes_at": "2026-12-02T17:15+09:00",
+        "next_open": "2026-12-02T10:00+09:00",
+    }
+    closed = {**offer, "open": False, "closes_at": None, "next_open": "2026-12-03T08:30+09:00"}
+    for table in (msg.HANDOFF_BUTTON, msg.CONSENT_YES, msg.CONSENT_NO, msg.STAFF_OPEN,
+                  msg.STAFF_CLOSED, msg.STAFF_LEAVE, msg.CONSENT_NOTICE, msg.HANDOFF_SENT,
+                  msg.HANDOFF_CANCELLED, msg.HANDOFF_NOTHING, msg.HANDOFF_OFF,
+                  msg.STAFF_REPLY):  # fmt: skip
+        assert set(table) == set(msg.GREETING), table
+    for lang in msg.GREETING:
+        out = [
+            msg.staff_offer(offer, lang),
+            msg.staff_offer(closed, lang),
+            msg.consent_messages("質問" * 600, "0123456789abcdef", 30, lang),
+            msg.staff_reply_messages("0123456789abcdef", "返事" * 3000, lang),
+        ]
+        for messages in out:
+            assert limits_broken(messages) == [], (lang, messages)
+        assert "01234-5-1103" in out[0][0]["text"] and "08:30" in out[1][0]["text"]
+    assert msg.when_text("2026-12-03T08:30+09:00", "ko") == "12월 3일(목) 08:30"
+    assert msg.parse_handoff(msg.handoff_send_data("abc")) == ("send", "abc")
+    assert msg.parse_handoff("handoff=offer") == ("offer", "")
+    assert msg.parse_handoff("handoff=drop") is None and msg.parse_handoff("fb=1&id=x") is None

@@ -189,3 +189,42 @@ def test_offer_names_the_department_and_its_hours(tmp_path):
     assert default is not None and default["department"] == settings.answer.default_department
     off = settings.with_overrides(**{"handoff.enabled": False})
     assert offer(off, "住民課", "ja", thursday_evening) is None
+
+
+def test_an_inbox_made_before_reply_channels_gets_the_columns_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "handoff.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE messages (id TEXT PRIMARY KEY, token_hash TEXT NOT NULL,"
+        " conversation_id TEXT, ts REAL NOT NULL, lang TEXT, department TEXT,"
+        " question TEXT NOT NULL, contact TEXT, consent INTEGER NOT NULL, status TEXT NOT NULL,"
+        " reply TEXT, replied_ts REAL, assigned_ts REAL, faq_draft INTEGER NOT NULL DEFAULT 0);"
+        "INSERT INTO messages (id, token_hash, ts, question, consent, status)"
+        " VALUES ('0123456789abcdef', 'x', 1800000000, '古い質問', 0, 'open');"
+    )
+    db.commit()
+    db.close()
+    clock = Clock()
+    inbox = HandoffInbox(path, clock=clock)
+    [old] = inbox.messages()
+    assert old.question == "古い質問" and old.reply_channel is None and old.delivery is None
+    inbox.reply(old.id, "返事")
+    assert inbox.reply_target(old.id) is None  # a widget message: nothing to push
+    made, _ = inbox.open("LINEから", consent=True, reply_channel="line", reply_to="U" + "1" * 32)
+    assert inbox.get(made.id).reply_channel == "line" and inbox.reply_target(made.id) is None
+    first = inbox.reply(made.id, "一回目")
+    assert first.delivery == "pending"
+    channel, to, text, key = inbox.reply_target(made.id)
+    assert (channel, to, text) == ("line", "U" + "1" * 32, "一回目")
+    inbox.set_delivery(made.id, "sent", "another-reply's-key")  # a stale outcome: ignored
+    assert inbox.get(made.id).delivery == "pending"
+    inbox.set_delivery(made.id, "failed", key)
+    assert inbox.get(made.id).delivery == "failed"
+    inbox.reply(made.id, "二回目")  # a new reply: a new key, to be sent again
+    assert inbox.reply_target(made.id)[3] != key and inbox.get(made.id).delivery == "pending"
+    with pytest.raises(InputError):
+        inbox.open("x", reply_channel="mail", reply_to="a@example.jp")
+    with pytest.raises(InputError):
+        inbox.open("x", reply_channel="line")
+    with pytest.raises(InputError):
+        inbox.set_delivery(made.id, "maybe")

@@ -42,7 +42,7 @@ from madoguchi.kit.handoff import (
 )
 from madoguchi.kit.lang import normalise_lang
 from madoguchi.kit.officehours import Clock, system_clock
-from madoguchi.ui.api.deps import LogDep, SettingsDep, limit_questions, require_admin
+from madoguchi.ui.api.deps import LogDep, SettingsDep, limit_questions, require_admin, town_of
 from madoguchi.ui.api.metrics import Metrics
 from madoguchi.ui.api.models import ADMIN_ERRORS, ERRORS, ErrorOut, HandoffOffer
 from madoguchi.ui.security import RateLimiter, client_id
@@ -98,18 +98,23 @@ def watch_inbox(metrics: Metrics, settings: Settings, clock: Clock) -> None:
         metrics.handoff_answer_seconds.labels(name).set_function(stat(f"answer_seconds_{name}"))
 
 
-def limit_messages(request: Request, settings: SettingsDep) -> None:
-    """The question limits, then ``handoff.messages_per_day`` per client address (the
-    count is the town's and outlives its context)."""
-    limit_questions(request)
-    limiters: dict[str, RateLimiter] = request.app.state.handoff_limiters
+def handoff_limiter(limiters: dict[str, RateLimiter], settings: Settings) -> RateLimiter:
+    """The town's ``handoff.messages_per_day`` limiter (kept in the app, by data directory,
+    so the count outlives the town's context); keyed by client address, or by a LINE
+    user's conversation id."""
     key = str(Path(settings.data_dir).resolve())
     limiter = limiters.get(key)
     if limiter is None:
         cap = settings.handoff.messages_per_day
         made = RateLimiter(0, cap, settings.server.rate_limit_max_clients)
         limiter = limiters.setdefault(key, made)
-    limiter.hit(client_id(request))
+    return limiter
+
+
+def limit_messages(request: Request, settings: SettingsDep) -> None:
+    """The question limits, then ``handoff.messages_per_day`` per client address."""
+    limit_questions(request)
+    handoff_limiter(request.app.state.handoff_limiters, settings).hit(client_id(request))
 
 
 def _enabled(settings: Settings) -> None:
@@ -281,6 +286,15 @@ class MessageOut(BaseModel):
     replied_at: str | None
     answer_seconds: float | None
     faq_draft: bool
+    reply_channel: Literal["line"] | None = Field(
+        None, description="line: the reply is also pushed to the resident's LINE."
+    )
+    delivery: Literal["pending", "sent", "failed"] | None = Field(
+        None, description="How pushing the reply went (reply_channel line only)."
+    )
+    delivery_note: str | None = Field(
+        None, description="For staff: 「LINEへの送信に失敗しました」 when it failed."
+    )
 
 
 class AssignRequest(BaseModel):
@@ -319,7 +333,32 @@ def message_json(msg: Message, clock: Clock) -> dict[str, Any]:
         "replied_at": _iso(msg.replied_ts, clock),
         "answer_seconds": msg.answer_seconds,
         "faq_draft": msg.faq_draft,
+        "reply_channel": msg.reply_channel,
+        "delivery": msg.delivery,
+        "delivery_note": delivery_note(msg),
     }
+
+
+DELIVERY_NOTES = {
+    "failed": "LINEへの送信に失敗しました。もう一度送信できます (not delivered to LINE; send again)",
+    "pending": "LINEへ送信中です (being sent to LINE)",
+    "sent": "LINEへ送信しました (sent to LINE)",
+}
+
+
+def delivery_note(msg: Message) -> str | None:
+    return DELIVERY_NOTES.get(msg.delivery or "") if msg.reply_channel else None
+
+
+def deliver_reply(
+    app: Any, settings: Settings, town: str, inbox: HandoffInbox, ticket: str
+) -> None:
+    """Send staff's reply where the ticket came from besides the widget: a ticket opened
+    from LINE is pushed to its user (``ui.api.line.LineHub.send_staff_reply``); the
+    outcome is kept in the ticket (``delivery``)."""
+    hub = getattr(app.state, "line", None)
+    if hub is not None:
+        hub.send_staff_reply(settings, town, inbox, ticket)
 
 
 @admin_router.get("", response_model=list[MessageOut], responses=ADMIN_ERRORS)
@@ -345,10 +384,37 @@ def inbox_assign(
 
 @admin_router.post("/{ticket}/reply", response_model=MessageOut, responses=ADMIN_ERRORS)
 def inbox_reply(
-    ticket: str, body: ReplyRequest, settings: SettingsDep, clock: ClockDep
+    ticket: str, body: ReplyRequest, request: Request, settings: SettingsDep, clock: ClockDep
 ) -> dict[str, Any]:
-    """Answer the resident: the widget shows the reply in their conversation."""
-    return message_json(inbox_for(settings, clock).reply(ticket, body.reply), clock)
+    """Answer the resident: the widget shows the reply in their conversation; a message
+    sent from LINE gets it pushed there (``delivery`` says how that went)."""
+    inbox = inbox_for(settings, clock)
+    msg = inbox.reply(ticket, body.reply)
+    if msg.reply_channel:
+        town = town_of(request)
+        deliver_reply(request.app, settings, town.id if town else "", inbox, msg.id)
+        msg = inbox.get(msg.id) or msg
+    return message_json(msg, clock)
+
+
+@admin_router.post("/{ticket}/resend", response_model=MessageOut, responses=ADMIN_ERRORS)
+def inbox_resend(
+    ticket: Annotated[str, PathParam(pattern=TICKET_PATTERN)],
+    request: Request,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> dict[str, Any]:
+    """Push the reply of a LINE message again (after 「LINEへの送信に失敗しました」); the
+    same retry key as before, so a push that did arrive is not delivered twice."""
+    inbox = inbox_for(settings, clock)
+    msg = inbox.get(ticket)
+    if msg is None:
+        raise InputError(f"受付番号 {ticket[:40]!r} のメッセージはありません (no such message)")
+    if not msg.reply_channel or not msg.reply:
+        raise InputError("LINE に送る返信がありません (no reply to send to LINE)")
+    town = town_of(request)
+    deliver_reply(request.app, settings, town.id if town else "", inbox, msg.id)
+    return message_json(inbox.get(msg.id) or msg, clock)
 
 
 def make_draft(

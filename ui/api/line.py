@@ -23,12 +23,22 @@ A LINE user id is used only to reach the user; what is kept is its keyed digest
 (``LineChannel.digest``): the conversation id ``line-<digest>`` (so a quick-reply tap
 is read with the question before it), the rate limits, the profile-language cache.
 The conversation log holds the masked question and the answer as for the widget.
+
+Hand-off to staff (docs/HANDOFF.md, "From LINE"): a message asking for a person
+(``messages.asks_for_staff``) is answered here, without the kit, with the office's
+phone while it is open or when it opens, and the button 「職員にメッセージを送る」
+(also under a refusal). Its postback shows what is kept and for how long; 同意して送る
+opens a ticket in the town's inbox with the conversation's last question and the LINE
+user id as its reply address (stored there only, deleted with the ticket). Staff's
+reply (the admin API, the inbox tab) is pushed to the user on this hub's event loop
+(``send_staff_reply``), with the ticket's retry key, so a retried push arrives once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -49,11 +59,15 @@ from madoguchi.connectors.line.seen import SeenEvents
 from madoguchi.connectors.line.webhook import Event, parse_body, verify
 from madoguchi.ingest.services import TownServices
 from madoguchi.kit.config import LineSettings, Settings
+from madoguchi.kit.conversation import Turn
 from madoguchi.kit.convlog import ConversationLog
 from madoguchi.kit.errors import InputError, KitError
+from madoguchi.kit.handoff import HandoffInbox, offer
 from madoguchi.kit.lang import answer_language, detect, normalise_lang
+from madoguchi.kit.officehours import Clock, system_clock
 from madoguchi.ui.api.answering import Answering
 from madoguchi.ui.api.deps import app_settings, get_answering, get_log, get_services, town_of
+from madoguchi.ui.api.handoff import handoff_limiter, inbox_for
 from madoguchi.ui.api.metrics import Metrics
 from madoguchi.ui.api.models import AskRequest, ErrorOut
 from madoguchi.ui.api.towns import TownContext, api_path
@@ -66,6 +80,8 @@ WEBHOOK_PATH = "/channels/line/webhook"
 HANDLED = frozenset({"message", "follow", "unfollow", "postback"})
 PROFILE_TTL = 3600.0
 PROFILE_CACHE = 10_000
+#: how long a staff reply's sender waits for the platform before answering "pending"
+STAFF_REPLY_WAIT = 20.0
 
 router = APIRouter(tags=["line"])
 
@@ -158,6 +174,9 @@ class Job:
     town: TownContext | None
     received: float = field(default_factory=time.monotonic)
     retry_key: str = field(default_factory=new_retry_key)  # one per answer, kept over retries
+    clock: Clock = system_clock  # the app's: office hours and the hand-off inbox read it
+    # the app's hand-off limiters (ui.api.handoff.handoff_limiter), by data directory
+    handoff_limiters: dict[str, RateLimiter] = field(default_factory=dict)
 
 
 class _Running:
@@ -228,6 +247,74 @@ class LineHub:
         made = LineChannel(settings.line, Path(settings.data_dir), self.metrics)
         run.channels[key] = (stamp, made)
         return made
+
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop the channels run in (the lifespan's, the last one opened)."""
+        loops = [lp for lp in self._running if not lp.is_closed()]
+        return loops[-1] if loops else None
+
+    def send_staff_reply(
+        self,
+        settings: Settings,
+        town: str,
+        inbox: HandoffInbox,
+        ticket: str,
+        wait: float = STAFF_REPLY_WAIT,
+    ) -> str | None:
+        """Push staff's reply of a ticket opened from LINE to its user, on the hub's event
+        loop (called from a thread: a sync admin route, the inbox tab), waiting up to
+        ``wait`` seconds for the outcome. Returns the ticket's delivery: ``sent``,
+        ``failed`` (kept answered; sending again reuses the reply's retry key), ``pending``
+        (still being tried; the ticket is marked when done); None for a ticket without a
+        LINE reply address."""
+        loop = self.loop()
+        if inbox.reply_target(ticket) is None:
+            return None
+        if loop is None:
+            inbox.set_delivery(ticket, "failed")
+            self.metrics.line_staff_reply_failures.inc()
+            return "failed"
+        job = self.push_staff_reply(settings, town, inbox, ticket)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:  # called on a loop (an async caller): do not block it
+            asyncio.run_coroutine_threadsafe(job, loop)
+            return "pending"
+        future = asyncio.run_coroutine_threadsafe(job, loop)
+        try:
+            return future.result(timeout=wait)
+        except TimeoutError:
+            return "pending"
+
+    async def push_staff_reply(
+        self, settings: Settings, town: str, inbox: HandoffInbox, ticket: str
+    ) -> str | None:
+        target = await anyio.to_thread.run_sync(inbox.reply_target, ticket)
+        message = await anyio.to_thread.run_sync(inbox.get, ticket)
+        if target is None or message is None:
+            return None
+        _, to, reply, key = target
+        run = self.current()
+        conf = settings.line
+        if run is None or not conf.enabled or conf.channel_secret is None:
+            sent_ok, why = False, "no LINE channel is configured"
+        elif conf.channel_access_token is None:
+            sent_ok, why = False, "no LINE access token"
+        else:
+            channel = self.channel(run, town, settings)
+            out = msg.staff_reply_messages(ticket, reply, message.lang)
+            sent = await channel.client.push(to, out, retry_key=key)
+            sent_ok, why = sent.ok, f"{sent.status} {sent.detail}"
+        delivery = "sent" if sent_ok else "failed"
+        await anyio.to_thread.run_sync(inbox.set_delivery, ticket, delivery, key)
+        if sent_ok:
+            self.metrics.line_staff_replies.inc()
+        else:
+            self.metrics.line_staff_reply_failures.inc()
+            log.warning("LINE: staff reply of ticket %s not sent: %s", ticket, why)
+        return delivery
 
     async def drain(self) -> None:
         """Wait until every queued event has been answered (tests, shutdown)."""
@@ -304,6 +391,8 @@ async def webhook(request: Request) -> JSONResponse:
                 get_answering(request),
                 get_log(request),
                 town,
+                clock=request.app.state.clock,
+                handoff_limiters=request.app.state.handoff_limiters,
             )
         )
     if not await _enqueue(request, run.queue, metrics, jobs):
@@ -385,8 +474,10 @@ async def _language(job: Job, text: str) -> str:
 
 def intercept(job: Job, text: str, lang: str) -> list[dict[str, Any]] | None:
     """Messages answered without the kit, before it is asked: a user over the channel's
-    limits is asked to wait. (A request for staff, e.g. 「職員」, would be caught here
-    and answered by a hand-off.) None: the kit answers."""
+    limits is asked to wait; a request for a person (「職員」「人と話したい」, "staff")
+    gets the office's phone while it is open, or when it opens, and the button
+    「職員にメッセージを送る」 (unless hand-off is switched off: then the kit answers).
+    None: the kit answers."""
     try:
         job.channel.limiter.hit(conversation_id(job))
     except RateLimited:
@@ -394,7 +485,22 @@ def intercept(job: Job, text: str, lang: str) -> list[dict[str, Any]] | None:
     limit = job.services.settings.answer.max_question_chars
     if len(text) > limit:
         return msg.notice(msg.TOO_LONG, lang, limit=f"{limit:,}")
+    if msg.asks_for_staff(text):
+        last = _last_turn(job)
+        found = offer(job.settings, last.department if last else None, lang, clock=job.clock)
+        if found is not None:
+            return msg.staff_offer(found, lang)
     return None
+
+
+def _last_turn(job: Job) -> Turn | None:
+    """The conversation's last question (the kit's conversation store: 30 idle minutes)."""
+    history = job.services.conversations.history(conversation_id(job))
+    return next((t for t in reversed(history) if t.question.strip()), None)
+
+
+def _digest(question: str) -> str:
+    return hashlib.sha256(question.encode("utf-8")).hexdigest()[:16]
 
 
 async def _text(job: Job, text: str, metrics: Metrics) -> None:
@@ -418,8 +524,13 @@ async def _text(job: Job, text: str, metrics: Metrics) -> None:
 
 
 async def _postback(job: Job, metrics: Metrics) -> None:
-    """👍/👎 on an answer: its log row gets the feedback (only the user's own answers)."""
+    """👍/👎 on an answer: its log row gets the feedback (only the user's own answers);
+    the hand-off buttons (``_handoff``)."""
     pb = job.event.postback
+    handoff = msg.parse_handoff(pb.data) if pb is not None else None
+    if handoff is not None:
+        await _handoff(job, handoff[0], handoff[1], metrics)
+        return
     fb = msg.parse_feedback(pb.data) if pb is not None else None
     if fb is None:
         return
@@ -435,6 +546,93 @@ async def _postback(job: Job, metrics: Metrics) -> None:
         return
     metrics.feedback.labels("yes" if helpful else "no").inc()
     await deliver(job, msg.notice(msg.THANKS, lang), metrics)
+
+
+# ---------------------------------------------------------------------------- hand-off
+
+
+async def _handoff(job: Job, action: str, digest: str, metrics: Metrics) -> None:
+    """「職員にメッセージを送る」 (offer): the consent notice for the last question;
+    同意して送る (send): a ticket in the town's inbox; やめる (cancel): nothing kept."""
+    last = _last_turn(job)
+    user = job.event.source.user_id if job.event.source else None
+    lang = last.lang if last else (await job.channel.profile_language(user)) or "ja"
+    settings = job.settings
+    if action == "cancel":
+        await deliver(job, msg.notice(msg.HANDOFF_CANCELLED, lang), metrics)
+        return
+    if not settings.handoff.enabled:
+        await deliver(job, msg.notice(msg.HANDOFF_OFF, lang), metrics)
+        return
+    if last is None or not user:
+        await deliver(job, msg.notice(msg.HANDOFF_NOTHING, lang), metrics)
+        return
+    question = last.question
+    days = settings.handoff.retention_days
+    if action == "offer" or digest != _digest(question):
+        # the notice again when another question came in since it was shown
+        await deliver(job, msg.consent_messages(question, _digest(question), days, lang), metrics)
+        return
+    cid = conversation_id(job)
+    try:
+        handoff_limiter(job.handoff_limiters, settings).hit(cid)
+    except RateLimited:
+        await deliver(job, msg.notice(msg.SLOW_DOWN, lang), metrics)
+        return
+    inbox = inbox_for(settings, job.clock)
+    opened = await anyio.to_thread.run_sync(
+        functools.partial(_open_ticket, job, inbox, question, last, lang, cid, user)
+    )
+    if opened is None:
+        await deliver(job, msg.notice(msg.HANDOFF_NOTHING, lang), metrics)
+        return
+    ticket, new = opened
+    if new:
+        metrics.line_handoffs_opened.inc()
+    await deliver(job, msg.notice(msg.HANDOFF_SENT, lang, id=ticket), metrics)
+
+
+def _open_ticket(
+    job: Job,
+    inbox: HandoffInbox,
+    question: str,
+    last: Turn,
+    lang: str,
+    cid: str,
+    user: str,
+) -> tuple[str, bool] | None:
+    """(the ticket's id, whether it is new): the open one of this question (a second tap), or a new one kept
+    as written (the resident consented), with the user id as its reply address."""
+    have = inbox.find_open(cid, question)
+    if have is not None:
+        return have.id, False
+    dept = last.department or job.settings.answer.default_department
+    try:
+        made, _ = inbox.open(
+            question,
+            department=dept,
+            consent=True,
+            lang=lang,
+            conversation_id=cid,
+            reply_channel="line",
+            reply_to=user,
+        )
+    except InputError:
+        return None
+    if job.log is not None:  # masked, under the conversation's digest: never the user id
+        job.log.record(
+            question=question,
+            lang=lang,
+            answer=f"職員への問い合わせ (受付番号 {made.id}, LINE)",
+            citations=[],
+            refused=False,
+            mode="handoff",
+            confidence=0.0,
+            latency_ms=0.0,
+            conversation_id=cid,
+            ts=made.ts,
+        )
+    return made.id, True
 
 
 # ---------------------------------------------------------------------------- sending

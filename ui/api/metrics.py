@@ -204,6 +204,26 @@ class Metrics:
         self.line_queue = Gauge(
             "madoguchi_line_queue", "LINE events waiting to be answered.", registry=self.registry
         )
+        self._line_handoff()
+
+    def _line_handoff(self) -> None:
+        """Hand-off from LINE (ui/api/line.py): tickets opened, staff replies pushed, failures."""
+        self.line_handoffs_opened = Counter(
+            "madoguchi_line_handoffs_opened",
+            "Hand-off tickets opened from LINE (the resident tapped 同意して送る).",
+            registry=self.registry,
+        )
+        self.line_staff_replies = Counter(
+            "madoguchi_line_staff_replies",
+            "Staff replies to LINE tickets pushed to the resident.",
+            registry=self.registry,
+        )
+        self.line_staff_reply_failures = Counter(
+            "madoguchi_line_staff_reply_failures",
+            "Staff replies to LINE tickets the platform did not take (the ticket stays "
+            "answered; staff may send it again).",
+            registry=self.registry,
+        )
 
 
 def route_label(scope: Scope, entry: Scope, app: Any) -> str:

@@ -357,7 +357,7 @@ def test_a_reply_typed_in_the_inbox_tab_is_pushed_the_same_way(conf, platform, r
         done = tab.reply(ticket, "窓口でお受けします。")
         platform.script[PUSH] = [{"status": 400}]
         refused = tab.reply(ticket, "訂正: 電話でお受けします。")
-        row = tab.rows("すべて (all)")[0]
+        row = tab.rows("すべて")[0]
         resent = tab.resend(ticket)
     assert "LINE で住民に送りました" in done
     assert "LINEへの送信に失敗しました" in refused and "LINEへの送信に失敗しました" in row[6]

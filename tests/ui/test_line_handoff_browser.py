@@ -68,7 +68,7 @@ def test_a_line_reply_that_failed_is_shown_and_sent_again(
         page.fill("#key", KEY)
         page.click("button[type=submit]")
         page.wait_for_url("**/admin/")
-        page.get_by_role("tab", name="問い合わせ (inbox)").click()
+        page.get_by_role("tab", name="問い合わせ").click()
         cell = page.get_by_text(row["id"], exact=True).filter(visible=True).first
         cell.wait_for(timeout=20000)
         cell.click()
@@ -77,7 +77,9 @@ def test_a_line_reply_that_failed_is_shown_and_sent_again(
             arg="090-1234-5678",  # consented on LINE: as written
             timeout=20000,
         )
-        page.get_by_label("返信 (reply)").fill("粗大ごみは電話で予約できます。")
+        page.get_by_label("返信", exact=True).filter(visible=True).fill(
+            "粗大ごみは電話で予約できます。"
+        )
         page.get_by_role("button", name="返信する").click()
         page.get_by_text("LINEへの送信に失敗しました").first.wait_for(timeout=20000)
         page.screenshot(path=str(screenshot_dir / "line-handoff-failed-1280.png"), full_page=True)

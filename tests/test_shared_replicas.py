@@ -321,6 +321,36 @@ def test_three_towns_on_two_replicas_postgres_chroma_server_equal_the_embedded_r
                         "citations": data["citations"],
                     }
                 )
+        # replica 1 answers the same; feedback sent to it reaches replica 2's turn
+        one = replicas[0].url
+        sample = [i for i, item in enumerate(items) if not item.history][::8]
+        for i in sample:
+            r = httpx.post(f"{one}/t/demo-r/api/v1/ask", json={"question": items[i].question})
+            assert r.status_code == 200, r.text
+            assert {k: r.json()[k] for k in got[i] if k != "id"} == {
+                k: v for k, v in got[i].items() if k != "id"
+            }, items[i].id
+        fb = httpx.post(
+            f"{one}/t/demo-r/api/v1/feedback",
+            json={"answer_id": data["answer_id"], "helpful": False},
+        )
+        assert fb.status_code == 200, fb.text
+        asked = len(items) + sum(len(item.history) for item in items) + len(sample)
+        with psycopg.connect(pg_cluster.url) as conn:
+            schema = towns["demo-r"].store.pg_schema
+            turns = conn.execute(f'SELECT COUNT(*) FROM "{schema}".turns').fetchone()
+            marked = conn.execute(
+                f'SELECT feedback FROM "{schema}".turns WHERE id = %s', (data["answer_id"],)
+            ).fetchone()
+        assert turns is not None and turns[0] == asked
+        assert marked is not None and marked[0] == 0
+        # a town registered while both run is served at once (the folder is shared);
+        # an id never registered is 404
+        add_town(reg, Town(id="late-r", name="late-r"))
+        late = httpx.post(f"{two}/t/late-r/api/v1/ask", json={"question": "住民票は？"})
+        assert late.status_code == 200 and late.json()["citations"] == [], late.text
+        unknown = httpx.post(f"{two}/t/nowhere-r/api/v1/ask", json={"question": "住民票は？"})
+        assert unknown.status_code == 404 and unknown.json()["error"] == "TownNotFound"
         other = httpx.post(
             f"{two}/t/yamanoue-r/api/v1/ask", json={"question": items[0].question}
         ).json()

@@ -33,10 +33,8 @@ connection to its old file.
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import hmac
-import io
 import logging
 import secrets
 import sqlite3
@@ -51,9 +49,10 @@ from pathlib import Path
 from typing import Any
 
 from madoguchi.kit.config import Settings
-from madoguchi.kit.convlog import _private_file, spreadsheet_cell
+from madoguchi.kit.convlog import _private_file
 from madoguchi.kit.departments import Departments
 from madoguchi.kit.errors import InputError, StoreError
+from madoguchi.kit.improvements import FAQ_COLUMNS, FaqEntry, append_faq_entry
 from madoguchi.kit.officehours import OfficeHours
 from madoguchi.kit.pii import clean_text, mask_pii
 
@@ -71,17 +70,6 @@ log = logging.getLogger(__name__)
 
 FILENAME = "handoff.sqlite"
 STATUSES = ("open", "answered")
-#: the column layout of demo/faq.csv (the 自治体標準オープンデータセット FAQ)
-FAQ_COLUMNS = [
-    "ID",
-    "地方公共団体コード",
-    "地方公共団体名",
-    "質問",
-    "回答",
-    "所管部署",
-    "電話番号",
-    "URL",
-]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -489,48 +477,15 @@ def write_faq_draft(
 ) -> dict[str, str]:
     """Append one entry to the FAQ draft file (created with a header and a BOM when
     absent), in demo/faq.csv's columns; returns the entry as written (its ID: the next
-    number in the file). The question is masked (it came from a resident) whether or not they
-    consented: a FAQ is public. Cells a spreadsheet would read as formulas are quoted."""
+    number in the file), through ``kit.improvements.append_faq_entry``. The question is
+    masked (it came from a resident) whether or not they consented: a FAQ is public."""
     q = mask_pii(_text(question, "質問", 20000))
     a = _text(answer, "回答", 40000)
-    path = Path(path)
-    rows: list[dict[str, str]] = []
-    if path.exists():
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StoreError(f"cannot read the FAQ drafts {path}: {exc}") from exc
-        reader = csv.DictReader(io.StringIO(text))
-        if reader.fieldnames and reader.fieldnames != FAQ_COLUMNS:
-            raise StoreError(
-                f"{path}: its columns are {reader.fieldnames}, not the FAQ layout {FAQ_COLUMNS}"
-            )
-        rows = list(reader)
-    numbers = [int(r["ID"]) for r in rows if (r.get("ID") or "").strip().isdigit()]
-    entry_id = str(max(numbers, default=0) + 1)
-    entry = {
-        "ID": entry_id,
-        "地方公共団体コード": code,
-        "地方公共団体名": town,
-        "質問": q,
-        "回答": a,
-        "所管部署": department or "",
-        "電話番号": phone or "",
-        "URL": url,
-    }
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=FAQ_COLUMNS, lineterminator="\r\n")
-    if not path.exists() or path.stat().st_size == 0:
-        buf.write("\ufeff")
-        w.writeheader()
-    w.writerow({k: spreadsheet_cell(v) for k, v in entry.items()})
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8", newline="") as f:
-            f.write(buf.getvalue())
-    except OSError as exc:
-        raise StoreError(f"cannot write the FAQ drafts {path}: {exc}") from exc
-    return entry
+    e = FaqEntry(q, a, department or "", phone or "", url)
+    entry_id = append_faq_entry(Path(path), e, town_name=town, town_code=code)
+    return dict(
+        zip(FAQ_COLUMNS, [entry_id, code, town, q, a, e.department, e.phone, url], strict=True)
+    )
 
 
 # ---------------------------------------------------------------------------- the offer

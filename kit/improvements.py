@@ -43,6 +43,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from madoguchi.kit.convlog import spreadsheet_cell
 from madoguchi.kit.errors import InputError, StoreError
 from madoguchi.kit.pii import mask_pii
 from madoguchi.kit.usage import (
@@ -301,7 +302,10 @@ def _append(path: Path, e: FaqEntry, town_name: str, town_code: str) -> str:
     }
     new = [""] * len(header)
     for name, i in cols.items():
-        new[i] = values[name]
+        # free text that a spreadsheet would read as a formula (=HYPERLINK(…)) is quoted;
+        # the phone and URL are checked shapes, kept as they are
+        free = name in ("question", "answer", "department")
+        new[i] = spreadsheet_cell(values[name]) if free else values[name]
     rows.append(new)
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerows(rows)

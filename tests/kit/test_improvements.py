@@ -187,3 +187,18 @@ def test_the_next_month_shows_the_effect(town):
     assert imp.taken_in(dec) == {}
     # an action taken after a period does not count for it
     assert imp.effects(load_turns(log, 0, 2e9), Period.month("2026-10")) == []
+
+
+def test_a_faq_entry_that_looks_like_a_formula_is_written_as_text(tmp_path):
+    import csv
+
+    from madoguchi.kit.improvements import FaqEntry, append_faq_entry
+
+    path = tmp_path / "faq.csv"
+    append_faq_entry(path, FaqEntry("=HYPERLINK(1)", "+1 はい", "総務課", "01234-5-1101"))
+    [row] = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+    assert (row["質問"], row["回答"], row["電話番号"]) == (
+        "'=HYPERLINK(1)",
+        "'+1 はい",
+        "01234-5-1101",
+    )

@@ -166,9 +166,10 @@ class Services:
         - It names one and is answered confidently on its own: on its own, so a new topic
           (「図書館は何時まで？」 after a garbage question) is never dragged back; unless
           read with the topic it is answered as confidently, from the entry the previous
-          answer cited, holding half of the question's own words, where on its own it
-          went elsewhere (「子どもはいくら？」 after the pool's opening hours stays on the
-          pool, not the child allowance). A question not answered confidently on its
+          answer cited, holding half of the question's own words (and at least as many
+          as the entry found alone), where on its own it went elsewhere. The words are
+          compared as written: 「子どもはいくら？」 after the pool's hours still goes to the
+          child allowance, whose entry says 子ども where the pool's says 中学生以下. A question not answered confidently on its
           own, whose own words the entry lacks, is still read with the topic when it asks
           for a kind of fact (a fee, a time, a date, ...) that the entry the previous
           answer cited holds (「何時まで？」「最大でいくら？」 name no thing of the topic,
